@@ -1,0 +1,68 @@
+//! The command-line interface, defined once with clap so that help, completions
+//! and the man page all come from the same source.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Terminal admin console for Ory Kratos-compatible identity services and the
+/// Yoti attribute registry.
+#[derive(Debug, Parser)]
+#[command(name = "idcon", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options that pick and override a profile; accepted by every subcommand so
+/// that idcon also runs with no config file at all.
+#[derive(Debug, Clone, Default, Args)]
+pub struct GlobalArgs {
+    /// Config file (default: $XDG_CONFIG_HOME/idcon/config.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Profile to use (default: the config's `default`).
+    #[arg(long, global = true, env = "IDCON_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Base URL of the identity service, overriding the profile.
+    #[arg(long, global = true, value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// Path of the identities API under the base URL (Kratos: /admin/identities,
+    /// Connhex IAM: /iam/identities).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub identities_path: Option<String>,
+
+    /// PEM private key (PKCS#1 or PKCS#8 RSA) used to sign requests.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+
+    /// Client SDK id, sent as X-Yoti-Auth-Id.
+    #[arg(long, global = true, value_name = "ID")]
+    pub sdk_id: Option<String>,
+
+    /// Refuse every write, whatever the profile says.
+    #[arg(long, global = true)]
+    pub read_only: bool,
+
+    /// Accept a key file that group or others can read (ssh would refuse it).
+    #[arg(long, global = true)]
+    pub insecure_key_permissions: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sign a request with the Yoti scheme and print it (JSON or a curl command).
+    Sign(crate::commands::sign::SignArgs),
+    /// List the configured profiles (secrets are never printed).
+    Profiles(crate::commands::profiles::ProfilesArgs),
+    /// Run the demo Kratos + attribute-registry server in the foreground.
+    ServeDemo(crate::demo::cli::ServeDemoArgs),
+    /// Start the demo server in-process and open the console against it.
+    Demo(crate::demo::cli::DemoArgs),
+}
