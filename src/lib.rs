@@ -8,12 +8,17 @@
 //! - [`demo`]: the embedded demo server (Kratos-compatible, verifies signatures).
 //! - [`commands`]: the non-interactive subcommands (`sign`, `profiles`, ...).
 //! - [`sanitize`]: makes untrusted text safe to draw on a terminal.
+//! - [`app`]: console state and `update` (messages in, effects out; no I/O).
+//! - [`ui`]: pure rendering of the app state.
 //! - [`cli`]: the command-line definition shared by the binary and the docs.
 
 pub mod api;
+pub mod app;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod demo;
+pub mod paths;
 pub mod sanitize;
 pub mod signing;
+pub mod ui;

@@ -1,0 +1,251 @@
+//! The identity list: loaded rows, the type-to-filter view over them, the
+//! selection and the lazy paging state.
+
+use super::rows::IdentityRow;
+
+/// Where the next page comes from: the query parameters the server's `Link`
+/// header gave for `rel="next"`, to be sent on our own base URL.
+pub type PageCursor = Vec<(String, String)>;
+
+/// The state of loading more pages.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Paging {
+    /// More pages exist and none is being fetched.
+    More(PageCursor),
+    /// A page request is in flight.
+    Loading,
+    /// The last page has been read.
+    Done,
+    /// The last page request failed; `r` retries from the same place.
+    Failed { cursor: Option<PageCursor>, error: String },
+}
+
+/// How many rows before the end of the loaded rows the next page is asked for.
+pub const PREFETCH_ROWS: usize = 60;
+
+/// What the list shows: everything loaded, or the answer to a server search.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListSource {
+    All,
+    /// Results of asking the server for `query` (exact identifier or id).
+    ServerSearch { query: String },
+}
+
+#[derive(Debug)]
+pub struct ListState {
+    pub rows: Vec<IdentityRow>,
+    /// Indices into `rows` that pass the filter, in order.
+    pub visible: Vec<usize>,
+    /// Position of the cursor in `visible`.
+    pub selected: usize,
+    /// First row of `visible` drawn at the top (kept by the view's height).
+    pub offset: usize,
+    /// Lower-cased filter text; empty shows everything.
+    pub filter: String,
+    pub paging: Paging,
+    pub source: ListSource,
+    /// Rows of the full list kept aside while server search results are shown.
+    stash: Option<(Vec<IdentityRow>, Paging)>,
+}
+
+impl Default for ListState {
+    fn default() -> Self {
+        Self {
+            rows: Vec::new(),
+            visible: Vec::new(),
+            selected: 0,
+            offset: 0,
+            filter: String::new(),
+            paging: Paging::Loading,
+            source: ListSource::All,
+            stash: None,
+        }
+    }
+}
+
+impl ListState {
+    /// The row under the cursor, if any.
+    pub fn selected_row(&self) -> Option<&IdentityRow> {
+        self.visible.get(self.selected).and_then(|&i| self.rows.get(i))
+    }
+
+    /// Appends a loaded page, keeping the filter applied.
+    pub fn append(&mut self, rows: Vec<IdentityRow>) {
+        let start = self.rows.len();
+        self.rows.extend(rows);
+        let needle = self.filter.clone();
+        for index in start..self.rows.len() {
+            if needle.is_empty() || self.rows[index].haystack.contains(needle.as_str()) {
+                self.visible.push(index);
+            }
+        }
+    }
+
+    /// Forgets every row (before a reload).
+    pub fn clear(&mut self) {
+        self.rows.clear();
+        self.visible.clear();
+        self.selected = 0;
+        self.offset = 0;
+        self.stash = None;
+        self.source = ListSource::All;
+    }
+
+    /// Applies a new filter text. Narrowing (the new text extends the old) only
+    /// re-checks the rows that matched before, which keeps typing fast on large
+    /// lists.
+    pub fn set_filter(&mut self, text: &str) {
+        let needle = text.to_lowercase();
+        let keep_id = self.selected_row().map(|r| r.id.clone());
+        if !needle.is_empty() && needle.starts_with(self.filter.as_str()) && !self.filter.is_empty() {
+            let rows = &self.rows;
+            self.visible.retain(|&i| rows[i].haystack.contains(needle.as_str()));
+        } else if needle.is_empty() {
+            self.visible = (0..self.rows.len()).collect();
+        } else {
+            self.visible = self
+                .rows
+                .iter()
+                .enumerate()
+                .filter(|(_, row)| row.haystack.contains(needle.as_str()))
+                .map(|(i, _)| i)
+                .collect();
+        }
+        self.filter = needle;
+        // Keep the cursor on the same identity when it still matches.
+        self.selected = keep_id
+            .and_then(|id| self.visible.iter().position(|&i| self.rows[i].id == id))
+            .unwrap_or(0);
+        self.offset = self.offset.min(self.selected);
+    }
+
+    /// Moves the cursor by `delta` rows, clamped to the list.
+    pub fn move_by(&mut self, delta: isize) {
+        if self.visible.is_empty() {
+            self.selected = 0;
+            return;
+        }
+        let last = self.visible.len() - 1;
+        self.selected = self.selected.saturating_add_signed(delta).min(last);
+    }
+
+    pub fn move_to(&mut self, position: usize) {
+        self.selected = position.min(self.visible.len().saturating_sub(1));
+    }
+
+    /// Keeps the cursor inside a window of `height` rows, scrolling as little as
+    /// possible (the view calls this with the real height before drawing).
+    pub fn scroll_into_view(&mut self, height: usize) {
+        let height = height.max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + height {
+            self.offset = self.selected + 1 - height;
+        }
+        let max_offset = self.visible.len().saturating_sub(height);
+        self.offset = self.offset.min(max_offset);
+    }
+
+    /// True when the cursor is close enough to the end that the next page
+    /// should be fetched now.
+    pub fn wants_next_page(&self) -> bool {
+        matches!(self.paging, Paging::More(_))
+            && self.source == ListSource::All
+            && self.visible.len().saturating_sub(self.selected) <= PREFETCH_ROWS
+    }
+
+    /// Replaces the rows by server search results, keeping the full list aside.
+    pub fn show_server_results(&mut self, query: String, rows: Vec<IdentityRow>) {
+        if self.stash.is_none() {
+            let rows_before = std::mem::take(&mut self.rows);
+            let paging_before = std::mem::replace(&mut self.paging, Paging::Done);
+            self.stash = Some((rows_before, paging_before));
+        }
+        self.rows = rows;
+        self.paging = Paging::Done;
+        self.source = ListSource::ServerSearch { query };
+        self.filter.clear();
+        self.visible = (0..self.rows.len()).collect();
+        self.selected = 0;
+        self.offset = 0;
+    }
+
+    /// Leaves server search results and shows the full list again.
+    pub fn restore_full_list(&mut self) -> bool {
+        let Some((rows, paging)) = self.stash.take() else {
+            return false;
+        };
+        self.rows = rows;
+        self.paging = paging;
+        self.source = ListSource::All;
+        self.filter.clear();
+        self.visible = (0..self.rows.len()).collect();
+        self.selected = 0;
+        self.offset = 0;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::rows::IdentityRow;
+    use serde_json::json;
+
+    fn row(i: usize, email: &str) -> IdentityRow {
+        IdentityRow::from_identity(
+            &json!({"id": format!("00000000-0000-4000-8000-{i:012}"), "state": "active", "traits": {"email": email}}),
+            None,
+        )
+    }
+
+    #[test]
+    fn filter_narrows_and_widens_and_keeps_the_cursor() {
+        let mut list = ListState::default();
+        list.append((0..10).map(|i| row(i, &format!("user{i}@example.com"))).collect());
+        list.move_to(3);
+        list.set_filter("user3");
+        assert_eq!(list.visible.len(), 1);
+        assert_eq!(list.selected_row().map(|r| r.identifier.as_str()), Some("user3@example.com"));
+        list.set_filter("user");
+        assert_eq!(list.visible.len(), 10);
+        assert_eq!(list.selected, 3, "cursor stays on the same identity");
+        list.set_filter("USER1");
+        assert_eq!(list.visible.len(), 1, "filter is case-insensitive");
+    }
+
+    #[test]
+    fn appended_pages_respect_the_filter() {
+        let mut list = ListState::default();
+        list.set_filter("b");
+        list.append(vec![row(1, "a@x.io"), row(2, "b@x.io")]);
+        assert_eq!(list.visible.len(), 1);
+    }
+
+    #[test]
+    fn scrolling_follows_the_cursor() {
+        let mut list = ListState::default();
+        list.append((0..100).map(|i| row(i, "x@y.z")).collect());
+        list.move_by(30);
+        list.scroll_into_view(10);
+        assert_eq!(list.offset, 21);
+        list.move_by(-25);
+        list.scroll_into_view(10);
+        assert_eq!(list.offset, 5);
+        list.move_by(1000);
+        assert_eq!(list.selected, 99);
+    }
+
+    #[test]
+    fn server_results_can_be_left_again() {
+        let mut list = ListState::default();
+        list.paging = Paging::More(vec![("page_token".into(), "t".into())]);
+        list.append((0..5).map(|i| row(i, "x@y.z")).collect());
+        list.show_server_results("q".into(), vec![row(9, "q@y.z")]);
+        assert_eq!(list.rows.len(), 1);
+        assert!(!list.wants_next_page());
+        assert!(list.restore_full_list());
+        assert_eq!(list.rows.len(), 5);
+        assert!(matches!(list.paging, Paging::More(_)));
+    }
+}

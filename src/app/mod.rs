@@ -1,0 +1,620 @@
+//! Application state and its only mutator, [`update`].
+//!
+//! Messages come in (keys, resizes, answers to requests), state changes, and
+//! effects go out as plain descriptions of I/O for the runtime in `tui` to run.
+//! Nothing here touches the terminal or the network, so every behaviour of the
+//! console can be tested by feeding messages and looking at state and effects.
+
+pub mod detail;
+pub mod doc;
+pub mod keys;
+pub mod list;
+pub mod rows;
+pub mod time;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use serde_json::Value;
+
+use self::detail::DetailState;
+use self::list::{ListState, PageCursor, Paging};
+use self::rows::{IdentifierHints, IdentityRow};
+use crate::sanitize::for_display;
+
+/// How many identities one list request asks for (Kratos's maximum is 500).
+pub const PAGE_SIZE: u32 = 250;
+
+/// Terminal size below which the console explains instead of drawing.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 15;
+
+/// What the header shows about the connection; fixed for a run.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileInfo {
+    pub name: String,
+    pub base_url: String,
+    pub read_only: bool,
+    /// A production profile: a red banner on every screen.
+    pub danger: bool,
+}
+
+/// Everything that can happen to the console.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    Paste(String),
+    Resize { width: u16, height: u16 },
+    /// The identity schemas (`GET /schemas`), to find each schema's identifier trait.
+    SchemasLoaded(Result<Vec<(String, Value)>, String>),
+    PageLoaded { generation: u64, result: Result<LoadedPage, String> },
+    SearchLoaded { generation: u64, query: String, result: Result<Vec<Value>, String> },
+    IdentityLoaded { id: String, result: Result<Value, String> },
+    /// Animation tick; the runtime sends it only while a request is in flight.
+    Tick,
+}
+
+/// One page of the identity list as the runtime hands it over.
+#[derive(Debug, Clone)]
+pub struct LoadedPage {
+    pub items: Vec<Value>,
+    pub next: Option<PageCursor>,
+}
+
+/// Which kind of request an effect starts, so it can be cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Task {
+    Schemas,
+    Page,
+    Search,
+    Identity,
+}
+
+/// I/O for the runtime to perform. Results come back as [`Msg`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    LoadSchemas,
+    LoadPage { generation: u64, cursor: Option<PageCursor>, page_size: u32 },
+    /// Exact identifier search, plus a fetch by id when `query` looks like one.
+    Search { generation: u64, query: String },
+    LoadIdentity { id: String },
+    Cancel(Task),
+    /// Put text on the clipboard (OSC 52).
+    Copy(String),
+    Quit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    List,
+    Detail,
+}
+
+/// The one-line message under the content.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    None,
+    Info(String),
+    Error(String),
+}
+
+/// All state of the console.
+#[derive(Debug)]
+pub struct App {
+    pub profile: ProfileInfo,
+    pub screen: Screen,
+    pub list: ListState,
+    pub detail: Option<DetailState>,
+    /// `Some` while the search prompt has focus; holds the typed text.
+    pub search_input: Option<String>,
+    pub show_help: bool,
+    pub status: Status,
+    pub width: u16,
+    pub height: u16,
+    /// The clock used for relative times; set by the runtime on each message so
+    /// that drawing stays a pure function of state.
+    pub now: DateTime<Utc>,
+    pub spinner: usize,
+    /// Requests in flight, by kind.
+    pub in_flight: HashMap<Task, usize>,
+    pub schema_hints: HashMap<String, IdentifierHints>,
+    /// Pages that arrived before the schemas, held until the identifier trait is known.
+    pending_pages: Vec<(u64, LoadedPage)>,
+    /// The cursor of the page request in flight (`None` for the first page),
+    /// so that a failed or cancelled page can be retried from the same place.
+    page_cursor_in_flight: Option<PageCursor>,
+    schemas_known: bool,
+    generation: u64,
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(profile: ProfileInfo, width: u16, height: u16, now: DateTime<Utc>) -> Self {
+        Self {
+            profile,
+            screen: Screen::List,
+            list: ListState::default(),
+            detail: None,
+            search_input: None,
+            show_help: false,
+            status: Status::None,
+            width,
+            height,
+            now,
+            spinner: 0,
+            in_flight: HashMap::new(),
+            schema_hints: HashMap::new(),
+            pending_pages: Vec::new(),
+            page_cursor_in_flight: None,
+            schemas_known: false,
+            generation: 0,
+            quit: false,
+        }
+    }
+
+    /// The effects that start the console: schemas and the first page.
+    pub fn start(&mut self) -> Vec<Effect> {
+        self.begin(Task::Schemas);
+        let mut effects = vec![Effect::LoadSchemas];
+        effects.extend(self.reload());
+        effects
+    }
+
+    /// True while any request is in flight (the runtime ticks the spinner only then).
+    pub fn busy(&self) -> bool {
+        self.in_flight.values().any(|&n| n > 0)
+    }
+
+    fn begin(&mut self, task: Task) {
+        *self.in_flight.entry(task).or_default() += 1;
+    }
+
+    fn finish(&mut self, task: Task) {
+        if let Some(n) = self.in_flight.get_mut(&task) {
+            *n = n.saturating_sub(1);
+        }
+    }
+
+    fn cancel(&mut self, task: Task) -> Effect {
+        self.in_flight.insert(task, 0);
+        Effect::Cancel(task)
+    }
+
+    /// Rows of the list body for the current height (header, banner, column
+    /// titles, status and footer taken away).
+    pub fn list_body_height(&self) -> usize {
+        let chrome = 4 + u16::from(self.profile.danger) + u16::from(self.search_input.is_some());
+        usize::from(self.height.saturating_sub(chrome)).max(1)
+    }
+
+    /// Lines of the detail body for the current height.
+    pub fn detail_body_height(&self) -> usize {
+        let chrome = 5 + u16::from(self.profile.danger);
+        usize::from(self.height.saturating_sub(chrome)).max(1)
+    }
+
+    fn reload(&mut self) -> Vec<Effect> {
+        self.generation += 1;
+        let keep_filter = self.list.filter.clone();
+        self.list.clear();
+        self.list.set_filter(&keep_filter);
+        self.list.paging = Paging::Loading;
+        self.pending_pages.clear();
+        self.page_cursor_in_flight = None;
+        let cancel = self.cancel(Task::Page);
+        self.begin(Task::Page);
+        vec![cancel, Effect::LoadPage { generation: self.generation, cursor: None, page_size: PAGE_SIZE }]
+    }
+
+    fn next_page(&mut self) -> Vec<Effect> {
+        let cursor = match &self.list.paging {
+            Paging::More(cursor) => cursor.clone(),
+            _ => return Vec::new(),
+        };
+        self.list.paging = Paging::Loading;
+        self.page_cursor_in_flight = Some(cursor.clone());
+        self.begin(Task::Page);
+        vec![Effect::LoadPage { generation: self.generation, cursor: Some(cursor), page_size: PAGE_SIZE }]
+    }
+
+    fn rows_from(&self, items: &[Value]) -> Vec<IdentityRow> {
+        items
+            .iter()
+            .map(|identity| {
+                let schema = identity.get("schema_id").and_then(Value::as_str).unwrap_or_default();
+                IdentityRow::from_identity(identity, self.schema_hints.get(schema))
+            })
+            .collect()
+    }
+
+    fn accept_page(&mut self, page: LoadedPage) {
+        self.page_cursor_in_flight = None;
+        let rows = self.rows_from(&page.items);
+        self.list.append(rows);
+        self.list.paging = match page.next {
+            Some(cursor) => Paging::More(cursor),
+            None => Paging::Done,
+        };
+    }
+
+    fn selected_id(&self) -> Option<String> {
+        match self.screen {
+            Screen::List => self.list.selected_row().map(|r| r.id.clone()),
+            Screen::Detail => self.detail.as_ref().map(|d| d.id.clone()),
+        }
+    }
+}
+
+/// Applies one message. The only place state changes.
+pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    let mut effects = match msg {
+        Msg::Key(key) if key.kind == KeyEventKind::Release => Vec::new(),
+        Msg::Key(key) => on_key(app, key),
+        Msg::Paste(text) => on_paste(app, &text),
+        Msg::Resize { width, height } => {
+            app.width = width;
+            app.height = height;
+            Vec::new()
+        }
+        Msg::SchemasLoaded(result) => on_schemas(app, result),
+        Msg::PageLoaded { generation, result } => on_page(app, generation, result),
+        Msg::SearchLoaded { generation, query, result } => on_search(app, generation, query, result),
+        Msg::IdentityLoaded { id, result } => on_identity(app, id, result),
+        Msg::Tick => {
+            app.spinner = app.spinner.wrapping_add(1);
+            Vec::new()
+        }
+    };
+    // Lazy paging: whenever the cursor nears the end, ask for the next page.
+    if app.screen == Screen::List && app.list.wants_next_page() && app.schemas_known {
+        effects.extend(app.next_page());
+    }
+    let height = app.list_body_height();
+    app.list.scroll_into_view(height);
+    effects
+}
+
+fn on_schemas(app: &mut App, result: Result<Vec<(String, Value)>, String>) -> Vec<Effect> {
+    app.finish(Task::Schemas);
+    match result {
+        Ok(schemas) => {
+            for (id, schema) in schemas {
+                app.schema_hints.insert(id, IdentifierHints::from_schema(&schema));
+            }
+        }
+        Err(error) => {
+            // Not fatal: rows fall back to email / phone / username.
+            tracing::warn!("identity schemas unavailable: {error}");
+        }
+    }
+    app.schemas_known = true;
+    let pending = std::mem::take(&mut app.pending_pages);
+    for (generation, page) in pending {
+        if generation == app.generation {
+            app.accept_page(page);
+        }
+    }
+    Vec::new()
+}
+
+fn on_page(app: &mut App, generation: u64, result: Result<LoadedPage, String>) -> Vec<Effect> {
+    if generation != app.generation {
+        return Vec::new(); // an answer to a list that was reloaded since
+    }
+    app.finish(Task::Page);
+    match result {
+        Ok(page) if !app.schemas_known => {
+            app.pending_pages.push((generation, page));
+        }
+        Ok(page) => app.accept_page(page),
+        Err(error) => {
+            let cursor = app.page_cursor_in_flight.take();
+            app.status = Status::Error(format!("Loading identities failed: {error} — press r to retry"));
+            app.list.paging = Paging::Failed { cursor, error };
+        }
+    }
+    Vec::new()
+}
+
+fn on_search(app: &mut App, generation: u64, query: String, result: Result<Vec<Value>, String>) -> Vec<Effect> {
+    if generation != app.generation {
+        return Vec::new();
+    }
+    app.finish(Task::Search);
+    match result {
+        Ok(items) => {
+            let count = items.len();
+            let rows = app.rows_from(&items);
+            let shown = for_display(&query).into_owned();
+            app.list.show_server_results(query, rows);
+            app.status = Status::Info(match count {
+                0 => format!("No identity on the server matches “{shown}” — Esc shows the full list"),
+                1 => format!("1 identity on the server matches “{shown}” — Esc shows the full list"),
+                n => format!("{n} identities on the server match “{shown}” — Esc shows the full list"),
+            });
+        }
+        Err(error) => app.status = Status::Error(format!("Search failed: {error}")),
+    }
+    Vec::new()
+}
+
+fn on_identity(app: &mut App, id: String, result: Result<Value, String>) -> Vec<Effect> {
+    app.finish(Task::Identity);
+    let now = app.now;
+    let Some(detail) = app.detail.as_mut().filter(|d| d.id == id) else {
+        return Vec::new(); // the user has left this identity already
+    };
+    match result {
+        Ok(identity) => detail.fill(identity, now),
+        Err(error) => {
+            detail.loading = false;
+            detail.error = Some(error.clone());
+            app.status = Status::Error(format!("Loading the identity failed: {error} — press r to retry"));
+        }
+    }
+    Vec::new()
+}
+
+fn on_paste(app: &mut App, text: &str) -> Vec<Effect> {
+    // A paste only ever goes into a text field; it never answers a prompt or
+    // triggers a key binding.
+    if let Some(input) = app.search_input.as_mut() {
+        let clean: String = text.chars().filter(|c| !c.is_control()).collect();
+        input.push_str(&clean);
+        let filter = input.clone();
+        app.list.set_filter(&filter);
+    }
+    Vec::new()
+}
+
+fn is_ctrl_c(key: &KeyEvent) -> bool {
+    key.modifiers.contains(KeyModifiers::CONTROL) && matches!(key.code, KeyCode::Char('c') | KeyCode::Char('C'))
+}
+
+fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    if is_ctrl_c(&key) {
+        app.quit = true;
+        return vec![Effect::Quit];
+    }
+    if app.show_help {
+        // Any key closes the help overlay.
+        app.show_help = false;
+        return Vec::new();
+    }
+    if app.search_input.is_some() {
+        return on_search_key(app, key);
+    }
+    if key.code == KeyCode::Char('?') {
+        app.show_help = true;
+        return Vec::new();
+    }
+    match app.screen {
+        Screen::List => on_list_key(app, key),
+        Screen::Detail => on_detail_key(app, key),
+    }
+}
+
+fn on_search_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    let Some(input) = app.search_input.as_mut() else {
+        return Vec::new();
+    };
+    match key.code {
+        KeyCode::Esc => {
+            app.search_input = None;
+            app.list.set_filter("");
+            app.status = Status::None;
+            Vec::new()
+        }
+        KeyCode::Enter => {
+            let query = input.trim().to_owned();
+            app.search_input = None;
+            if query.is_empty() {
+                return Vec::new();
+            }
+            app.begin(Task::Search);
+            app.status = Status::Info(format!("Asking the server for “{}”…", for_display(&query)));
+            vec![Effect::Search { generation: app.generation, query }]
+        }
+        KeyCode::Backspace => {
+            input.pop();
+            let filter = input.clone();
+            app.list.set_filter(&filter);
+            Vec::new()
+        }
+        KeyCode::Up => {
+            app.list.move_by(-1);
+            Vec::new()
+        }
+        KeyCode::Down => {
+            app.list.move_by(1);
+            Vec::new()
+        }
+        KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
+            input.push(c);
+            let filter = input.clone();
+            app.list.set_filter(&filter);
+            Vec::new()
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn reserved_for_forms(app: &mut App, c: char) -> Vec<Effect> {
+    let what = match c {
+        'e' => "traits",
+        's' => "state",
+        'm' => "metadata",
+        'c' => "credentials",
+        'i' => "schema",
+        _ => "attribute registry",
+    };
+    app.status = if app.profile.read_only {
+        Status::Error(format!("Profile “{}” is read-only: nothing can be changed", app.profile.name))
+    } else {
+        Status::Info(format!("The {what} form is not part of this build yet"))
+    };
+    Vec::new()
+}
+
+fn copy_id(app: &mut App) -> Vec<Effect> {
+    match app.selected_id() {
+        Some(id) => {
+            app.status = Status::Info(format!("Copied {} to the clipboard", for_display(&id)));
+            vec![Effect::Copy(id)]
+        }
+        None => Vec::new(),
+    }
+}
+
+fn on_list_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    let page = app.list_body_height() as isize;
+    match key.code {
+        KeyCode::Char('q') => {
+            app.quit = true;
+            vec![Effect::Quit]
+        }
+        KeyCode::Esc => {
+            if app.busy() && app.in_flight.get(&Task::Search).copied().unwrap_or(0) > 0 {
+                app.status = Status::Info("Search cancelled".into());
+                return vec![app.cancel(Task::Search)];
+            }
+            if app.list.restore_full_list() || !app.list.filter.is_empty() {
+                app.list.set_filter("");
+                app.status = Status::None;
+            } else if matches!(app.list.paging, Paging::Loading) {
+                app.status = Status::Info("Loading cancelled — press r to load again".into());
+                let cursor = app.page_cursor_in_flight.take();
+                app.list.paging = Paging::Failed { cursor, error: "cancelled".into() };
+                return vec![app.cancel(Task::Page)];
+            }
+            Vec::new()
+        }
+        KeyCode::Char('j') | KeyCode::Down => {
+            app.list.move_by(1);
+            Vec::new()
+        }
+        KeyCode::Char('k') | KeyCode::Up => {
+            app.list.move_by(-1);
+            Vec::new()
+        }
+        KeyCode::PageDown => {
+            app.list.move_by(page);
+            Vec::new()
+        }
+        KeyCode::PageUp => {
+            app.list.move_by(-page);
+            Vec::new()
+        }
+        KeyCode::Char('g') | KeyCode::Home => {
+            app.list.move_to(0);
+            Vec::new()
+        }
+        KeyCode::Char('G') | KeyCode::End => {
+            app.list.move_to(usize::MAX);
+            Vec::new()
+        }
+        KeyCode::Char('/') => {
+            app.search_input = Some(app.list.filter.clone());
+            app.status = Status::None;
+            Vec::new()
+        }
+        KeyCode::Char('r') => {
+            if let Paging::Failed { cursor: Some(cursor), .. } = &app.list.paging {
+                // Retry the page that failed, keeping what is loaded.
+                app.list.paging = Paging::More(cursor.clone());
+                app.status = Status::None;
+                return app.next_page();
+            }
+            app.status = Status::Info("Reloading…".into());
+            app.reload()
+        }
+        KeyCode::Enter => match app.list.selected_row() {
+            Some(row) => {
+                let id = row.id.clone();
+                app.detail = Some(DetailState::loading(id.clone()));
+                app.screen = Screen::Detail;
+                app.status = Status::None;
+                app.begin(Task::Identity);
+                vec![Effect::LoadIdentity { id }]
+            }
+            None => Vec::new(),
+        },
+        KeyCode::Char('y') => copy_id(app),
+        KeyCode::Char(c @ ('e' | 's' | 'm' | 'c' | 'i' | 'a')) => reserved_for_forms(app, c),
+        _ => Vec::new(),
+    }
+}
+
+fn on_detail_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    let height = app.detail_body_height();
+    let Some(detail) = app.detail.as_mut() else {
+        app.screen = Screen::List;
+        return Vec::new();
+    };
+    match key.code {
+        KeyCode::Esc | KeyCode::Char('q') => {
+            let was_loading = detail.loading;
+            app.screen = Screen::List;
+            app.detail = None;
+            app.status = Status::None;
+            if was_loading {
+                return vec![app.cancel(Task::Identity)];
+            }
+            Vec::new()
+        }
+        KeyCode::Char('j') | KeyCode::Down => {
+            detail.scroll_by(1, height);
+            Vec::new()
+        }
+        KeyCode::Char('k') | KeyCode::Up => {
+            detail.scroll_by(-1, height);
+            Vec::new()
+        }
+        KeyCode::PageDown => {
+            detail.scroll_by(height as isize, height);
+            Vec::new()
+        }
+        KeyCode::PageUp => {
+            detail.scroll_by(-(height as isize), height);
+            Vec::new()
+        }
+        KeyCode::Char('g') | KeyCode::Home => {
+            detail.scroll_by(-(isize::MAX / 2), height);
+            Vec::new()
+        }
+        KeyCode::Char('G') | KeyCode::End => {
+            detail.scroll_to_end(height);
+            Vec::new()
+        }
+        KeyCode::Char('l') | KeyCode::Right => {
+            detail.hscroll = detail.hscroll.saturating_add(8);
+            Vec::new()
+        }
+        KeyCode::Char('h') | KeyCode::Left => {
+            detail.hscroll = detail.hscroll.saturating_sub(8);
+            Vec::new()
+        }
+        KeyCode::Tab => {
+            detail.next_section(true);
+            Vec::new()
+        }
+        KeyCode::BackTab => {
+            detail.next_section(false);
+            Vec::new()
+        }
+        KeyCode::Char('r') => {
+            detail.loading = true;
+            let id = detail.id.clone();
+            app.begin(Task::Identity);
+            app.status = Status::Info("Reloading…".into());
+            vec![Effect::LoadIdentity { id }]
+        }
+        KeyCode::Char('y') => copy_id(app),
+        KeyCode::Char(c @ ('e' | 's' | 'm' | 'c' | 'i' | 'a')) => reserved_for_forms(app, c),
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

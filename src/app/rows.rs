@@ -1,0 +1,203 @@
+//! Compact summaries of identities for the list.
+//!
+//! A tenant can hold millions of identities, so the list keeps one small
+//! [`IdentityRow`] per loaded identity (a few short strings) and fetches the full
+//! identity only when it is opened. Every string here is already sanitised for
+//! display; the raw JSON is never kept for list rows.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::sanitize::for_display;
+
+/// Where an identity schema keeps the traits that identify a person (the ones
+/// marked `ory.sh/kratos.credentials.*.identifier`), as paths below `traits`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IdentifierHints {
+    pub paths: Vec<Vec<String>>,
+}
+
+impl IdentifierHints {
+    /// Reads the hints from a raw identity JSON Schema.
+    pub fn from_schema(schema: &Value) -> Self {
+        let mut paths = Vec::new();
+        if let Some(traits) = schema.pointer("/properties/traits") {
+            collect_identifier_paths(traits, &mut Vec::new(), &mut paths);
+        }
+        Self { paths }
+    }
+}
+
+fn collect_identifier_paths(node: &Value, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    let Some(properties) = node.get("properties").and_then(Value::as_object) else {
+        return;
+    };
+    for (name, child) in properties {
+        prefix.push(name.clone());
+        let marked = child
+            .pointer("/ory.sh~1kratos/credentials")
+            .and_then(Value::as_object)
+            .is_some_and(|creds| {
+                creds
+                    .values()
+                    .any(|c| c.get("identifier").and_then(Value::as_bool) == Some(true))
+            });
+        if marked {
+            out.push(prefix.clone());
+        }
+        collect_identifier_paths(child, prefix, out);
+        prefix.pop();
+    }
+}
+
+/// The state of an identity as Kratos reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowState {
+    Active,
+    Inactive,
+    Other,
+}
+
+/// One line of the identity list.
+#[derive(Debug, Clone)]
+pub struct IdentityRow {
+    /// The identity id exactly as the server sent it (used for requests).
+    pub id: String,
+    /// The id made safe to draw.
+    pub id_display: String,
+    pub identifier: String,
+    pub name: String,
+    pub state: RowState,
+    pub state_label: String,
+    pub schema_id: String,
+    pub updated_at: Option<DateTime<Utc>>,
+    /// Lower-cased text the type-to-filter search looks in.
+    pub haystack: String,
+}
+
+impl IdentityRow {
+    /// Builds a row from an identity as the server sent it. `hints` come from
+    /// the identity's schema when it is known.
+    pub fn from_identity(identity: &Value, hints: Option<&IdentifierHints>) -> Self {
+        let id = identity.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let traits = identity.get("traits").unwrap_or(&Value::Null);
+        let identifier = primary_identifier(traits, hints).unwrap_or_default();
+        let name = display_name(traits).unwrap_or_default();
+        let state_raw = identity.get("state").and_then(Value::as_str).unwrap_or("");
+        let state = match state_raw {
+            "active" => RowState::Active,
+            "inactive" => RowState::Inactive,
+            _ => RowState::Other,
+        };
+        let schema_id = identity.get("schema_id").and_then(Value::as_str).unwrap_or_default();
+        let updated_at = identity
+            .get("updated_at")
+            .and_then(Value::as_str)
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc));
+        let id_display = for_display(&id).into_owned();
+        let identifier = for_display(&identifier).into_owned();
+        let name = for_display(&name).into_owned();
+        let schema_id = for_display(schema_id).into_owned();
+        let state_label = if state_raw.is_empty() { "?".to_owned() } else { for_display(state_raw).into_owned() };
+        let haystack = format!("{identifier}\u{1f}{name}\u{1f}{id_display}\u{1f}{state_label}\u{1f}{schema_id}")
+            .to_lowercase();
+        Self { id, id_display, identifier, name, state, state_label, schema_id, updated_at, haystack }
+    }
+
+    /// The first eight characters of the id, enough to tell rows apart.
+    pub fn short_id(&self) -> &str {
+        let end = self.id_display.char_indices().nth(8).map_or(self.id_display.len(), |(i, _)| i);
+        &self.id_display[..end]
+    }
+}
+
+fn text_at<'a>(traits: &'a Value, path: &[String]) -> Option<&'a str> {
+    let mut node = traits;
+    for key in path {
+        node = node.get(key)?;
+    }
+    node.as_str().filter(|s| !s.is_empty())
+}
+
+/// The trait a person is known by: the schema's credential identifier when the
+/// schema is known, else the usual suspects.
+pub fn primary_identifier(traits: &Value, hints: Option<&IdentifierHints>) -> Option<String> {
+    if let Some(hints) = hints {
+        for path in &hints.paths {
+            if let Some(text) = text_at(traits, path) {
+                return Some(text.to_owned());
+            }
+        }
+    }
+    ["email", "phone", "phone_number", "username", "login"]
+        .iter()
+        .find_map(|key| traits.get(*key).and_then(Value::as_str).filter(|s| !s.is_empty()))
+        .map(str::to_owned)
+}
+
+/// A human name when the traits carry one, in the shapes schemas commonly use.
+pub fn display_name(traits: &Value) -> Option<String> {
+    let join = |first: Option<&str>, last: Option<&str>| {
+        let parts: Vec<&str> = [first, last].into_iter().flatten().filter(|s| !s.is_empty()).collect();
+        (!parts.is_empty()).then(|| parts.join(" "))
+    };
+    match traits.get("name") {
+        Some(Value::String(s)) if !s.is_empty() => return Some(s.clone()),
+        Some(name @ Value::Object(_)) => {
+            let first = name.get("first").and_then(Value::as_str);
+            let last = name.get("last").and_then(Value::as_str);
+            if let Some(joined) = join(first, last) {
+                return Some(joined);
+            }
+        }
+        _ => {}
+    }
+    if let Some(joined) = join(
+        traits.get("first_name").and_then(Value::as_str),
+        traits.get("last_name").and_then(Value::as_str),
+    ) {
+        return Some(joined);
+    }
+    ["display_name", "full_name", "nickname"]
+        .iter()
+        .find_map(|key| traits.get(*key).and_then(Value::as_str).filter(|s| !s.is_empty()))
+        .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn schema_identifier_wins_over_email() {
+        let schema = json!({"properties": {"traits": {"properties": {
+            "email": {"type": "string"},
+            "phone": {"type": "string", "ory.sh/kratos": {"credentials": {"password": {"identifier": true}}}}
+        }}}});
+        let hints = IdentifierHints::from_schema(&schema);
+        assert_eq!(hints.paths, vec![vec!["phone".to_owned()]]);
+        let traits = json!({"email": "a@example.com", "phone": "+4915112345678"});
+        assert_eq!(primary_identifier(&traits, Some(&hints)).as_deref(), Some("+4915112345678"));
+        assert_eq!(primary_identifier(&traits, None).as_deref(), Some("a@example.com"));
+    }
+
+    #[test]
+    fn row_is_sanitised_and_searchable() {
+        let identity = json!({
+            "id": "0b0a4f5e-1111-4222-8333-444455556666",
+            "schema_id": "default",
+            "state": "inactive",
+            "traits": {"email": "evil\u{1b}]52;c;AAAA\u{7}@example.com", "name": {"first": "Åsa", "last": "Berg"}},
+            "updated_at": "2026-01-02T03:04:05.123456Z"
+        });
+        let row = IdentityRow::from_identity(&identity, None);
+        assert_eq!(row.identifier, "evil^[]52;c;AAAA^G@example.com");
+        assert_eq!(row.name, "Åsa Berg");
+        assert_eq!(row.state, RowState::Inactive);
+        assert_eq!(row.short_id(), "0b0a4f5e");
+        assert!(row.haystack.contains("åsa berg"));
+        assert!(row.updated_at.is_some());
+    }
+}

@@ -1,0 +1,166 @@
+//! Behaviour of the console without a terminal: feed messages, look at state
+//! and effects.
+
+use super::*;
+use chrono::TimeZone;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde_json::json;
+
+fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn ch(c: char) -> Msg {
+    key(KeyCode::Char(c))
+}
+
+fn identity(i: usize) -> Value {
+    json!({
+        "id": format!("00000000-0000-4000-8000-{i:012}"),
+        "schema_id": "phone",
+        "state": if i % 3 == 0 { "inactive" } else { "active" },
+        "traits": {"email": format!("user{i}@example.com"), "phone": format!("+49151{i:07}")},
+        "updated_at": "2026-11-20T10:00:00Z"
+    })
+}
+
+fn page(range: std::ops::Range<usize>, next: Option<&str>) -> LoadedPage {
+    LoadedPage {
+        items: range.map(identity).collect(),
+        next: next.map(|t| vec![("page_token".to_owned(), t.to_owned())]),
+    }
+}
+
+fn started_app() -> (App, Vec<Effect>) {
+    let now = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).single().unwrap_or_default();
+    let mut app = App::new(ProfileInfo { name: "test".into(), ..Default::default() }, 80, 24, now);
+    let effects = app.start();
+    (app, effects)
+}
+
+#[test]
+fn start_asks_for_schemas_and_the_first_page() {
+    let (_, effects) = started_app();
+    assert!(effects.contains(&Effect::LoadSchemas));
+    assert!(effects.iter().any(|e| matches!(e, Effect::LoadPage { cursor: None, page_size: PAGE_SIZE, .. })));
+}
+
+#[test]
+fn pages_wait_for_schemas_then_use_the_schema_identifier() {
+    let (mut app, _) = started_app();
+    update(&mut app, Msg::PageLoaded { generation: 1, result: Ok(page(0..3, None)) });
+    assert!(app.list.rows.is_empty(), "rows wait until the identifier trait is known");
+    let schema = json!({"properties": {"traits": {"properties": {
+        "phone": {"ory.sh/kratos": {"credentials": {"password": {"identifier": true}}}}}}}});
+    update(&mut app, Msg::SchemasLoaded(Ok(vec![("phone".into(), schema)])));
+    assert_eq!(app.list.rows.len(), 3);
+    assert_eq!(app.list.rows[1].identifier, "+491510000001");
+}
+
+#[test]
+fn moving_near_the_end_loads_the_next_page_once() {
+    let (mut app, _) = started_app();
+    update(&mut app, Msg::SchemasLoaded(Ok(Vec::new())));
+    let effects = update(&mut app, Msg::PageLoaded { generation: 1, result: Ok(page(0..250, Some("p2"))) });
+    assert!(effects.is_empty(), "cursor is far from the end");
+    let effects = update(&mut app, ch('G'));
+    let cursor = vec![("page_token".to_owned(), "p2".to_owned())];
+    assert_eq!(effects, vec![Effect::LoadPage { generation: 1, cursor: Some(cursor), page_size: PAGE_SIZE }]);
+    assert!(update(&mut app, ch('k')).is_empty(), "no second request while one is in flight");
+    update(&mut app, Msg::PageLoaded { generation: 1, result: Ok(page(250..300, None)) });
+    assert_eq!(app.list.rows.len(), 300);
+    assert_eq!(app.list.paging, Paging::Done);
+}
+
+#[test]
+fn failed_page_keeps_rows_and_r_retries_the_same_page() {
+    let (mut app, _) = started_app();
+    update(&mut app, Msg::SchemasLoaded(Ok(Vec::new())));
+    update(&mut app, Msg::PageLoaded { generation: 1, result: Ok(page(0..10, Some("p2"))) });
+    update(&mut app, Msg::PageLoaded { generation: 1, result: Err("HTTP 500 Internal Server Error".into()) });
+    assert_eq!(app.list.rows.len(), 10);
+    assert!(matches!(&app.status, Status::Error(text) if text.contains("500")));
+    let effects = update(&mut app, ch('r'));
+    let cursor = vec![("page_token".to_owned(), "p2".to_owned())];
+    assert!(effects.contains(&Effect::LoadPage { generation: 1, cursor: Some(cursor), page_size: PAGE_SIZE }));
+}
+
+#[test]
+fn answers_to_an_old_list_are_ignored_after_reload() {
+    let (mut app, _) = started_app();
+    update(&mut app, Msg::SchemasLoaded(Ok(Vec::new())));
+    update(&mut app, ch('r'));
+    update(&mut app, Msg::PageLoaded { generation: 1, result: Ok(page(0..5, None)) });
+    assert!(app.list.rows.is_empty());
+    update(&mut app, Msg::PageLoaded { generation: 2, result: Ok(page(0..7, None)) });
+    assert_eq!(app.list.rows.len(), 7);
+}
+
+#[test]
+fn search_filters_as_you_type_and_enter_asks_the_server() {
+    let (mut app, _) = started_app();
+    update(&mut app, Msg::SchemasLoaded(Ok(Vec::new())));
+    update(&mut app, Msg::PageLoaded { generation: 1, result: Ok(page(0..50, None)) });
+    update(&mut app, ch('/'));
+    for c in "user4".chars() {
+        update(&mut app, ch(c));
+    }
+    assert_eq!(app.list.visible.len(), 11, "user4 and user40..user49");
+    let effects = update(&mut app, key(KeyCode::Enter));
+    assert_eq!(effects, vec![Effect::Search { generation: 1, query: "user4".into() }]);
+    update(&mut app, Msg::SearchLoaded { generation: 1, query: "user4".into(), result: Ok(vec![identity(4)]) });
+    assert_eq!(app.list.rows.len(), 1);
+    update(&mut app, key(KeyCode::Esc));
+    assert_eq!(app.list.rows.len(), 50, "Esc brings the full list back");
+    assert_eq!(app.list.visible.len(), 50);
+}
+
+#[test]
+fn paste_goes_into_search_but_never_acts_as_keys() {
+    let (mut app, _) = started_app();
+    update(&mut app, Msg::SchemasLoaded(Ok(Vec::new())));
+    update(&mut app, Msg::PageLoaded { generation: 1, result: Ok(page(0..5, None)) });
+    let effects = update(&mut app, Msg::Paste("q\r".into()));
+    assert!(effects.is_empty() && !app.quit, "a paste outside a text field does nothing");
+    update(&mut app, ch('/'));
+    update(&mut app, Msg::Paste("user1\n".into()));
+    assert_eq!(app.search_input.as_deref(), Some("user1"));
+}
+
+#[test]
+fn enter_opens_detail_and_esc_goes_back() {
+    let (mut app, _) = started_app();
+    update(&mut app, Msg::SchemasLoaded(Ok(Vec::new())));
+    update(&mut app, Msg::PageLoaded { generation: 1, result: Ok(page(0..5, None)) });
+    update(&mut app, ch('j'));
+    let effects = update(&mut app, key(KeyCode::Enter));
+    let id = "00000000-0000-4000-8000-000000000001".to_owned();
+    assert_eq!(effects, vec![Effect::LoadIdentity { id: id.clone() }]);
+    assert_eq!(app.screen, Screen::Detail);
+    update(&mut app, Msg::IdentityLoaded { id: id.clone(), result: Ok(identity(1)) });
+    assert!(app.detail.as_ref().is_some_and(|d| d.identity.is_some()));
+    update(&mut app, key(KeyCode::Tab));
+    assert_eq!(app.detail.as_ref().map(|d| d.current), Some(1));
+    assert_eq!(update(&mut app, ch('y')), vec![Effect::Copy(id)]);
+    update(&mut app, key(KeyCode::Esc));
+    assert_eq!(app.screen, Screen::List);
+    assert_eq!(app.list.selected, 1, "the cursor is where it was");
+}
+
+#[test]
+fn q_quits_from_the_list_and_ctrl_c_from_anywhere() {
+    let (mut app, _) = started_app();
+    assert_eq!(update(&mut app, ch('q')), vec![Effect::Quit]);
+    let (mut app, _) = started_app();
+    update(&mut app, ch('/'));
+    let ctrl_c = Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert_eq!(update(&mut app, ctrl_c), vec![Effect::Quit]);
+}
+
+#[test]
+fn read_only_profile_explains_on_edit_keys() {
+    let (mut app, _) = started_app();
+    app.profile.read_only = true;
+    update(&mut app, ch('e'));
+    assert!(matches!(&app.status, Status::Error(text) if text.contains("read-only")));
+}

@@ -1,0 +1,90 @@
+//! The identity detail screen: a title, section tabs and the current section.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Position, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::theme::Theme;
+use crate::app::App;
+use crate::app::detail::SectionKind;
+use crate::app::doc::{StyledLine, Tone};
+use crate::app::rows::{display_name, primary_identifier};
+use crate::sanitize::for_display;
+
+pub fn draw(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
+    let Some(detail) = app.detail.as_ref() else {
+        return;
+    };
+    let parts = Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Min(1)]).split(area);
+
+    let title = match &detail.identity {
+        Some(identity) => {
+            let traits = identity.get("traits").unwrap_or(&serde_json::Value::Null);
+            let schema = identity.get("schema_id").and_then(|s| s.as_str()).unwrap_or_default();
+            let who = primary_identifier(traits, app.schema_hints.get(schema)).unwrap_or_default();
+            let name = display_name(traits).map(|n| format!("  {n}")).unwrap_or_default();
+            format!("{}{}  ({})", for_display(&who), for_display(&name), for_display(&detail.id))
+        }
+        None => format!("identity {}", for_display(&detail.id)),
+    };
+    frame.render_widget(Paragraph::new(Span::styled(title, theme.tone(Tone::Heading))), parts[0]);
+
+    let mut tabs = Vec::new();
+    for (i, kind) in SectionKind::ALL.iter().enumerate() {
+        if i > 0 {
+            tabs.push(Span::raw(" │ "));
+        }
+        let style = if i == detail.current { theme.selected() } else { theme.tone(Tone::Label) };
+        tabs.push(Span::styled(format!(" {} ", kind.title()), style));
+    }
+    frame.render_widget(Paragraph::new(Line::from(tabs)), parts[1]);
+
+    let body = parts[2];
+    if detail.loading && detail.identity.is_none() {
+        frame.render_widget(Paragraph::new(Span::styled("loading…", theme.tone(Tone::Muted))), body);
+        return;
+    }
+    if let (Some(error), None) = (&detail.error, &detail.identity) {
+        let text = vec![
+            Line::from(Span::styled(format!("✗ {error}"), theme.error())),
+            Line::from("r retries, Esc goes back"),
+        ];
+        frame.render_widget(Paragraph::new(text), body);
+        return;
+    }
+    let Some(section) = detail.section() else {
+        return;
+    };
+    let height = usize::from(body.height);
+    let lines: Vec<Line> = section
+        .lines
+        .iter()
+        .skip(section.scroll)
+        .take(height)
+        .map(|line| styled(line, theme, detail.hscroll))
+        .collect();
+    frame.render_widget(Paragraph::new(lines), body);
+    frame.set_cursor_position(Position { x: body.x, y: body.y });
+}
+
+/// Converts a styled line, dropping the first `skip` characters (sideways scroll).
+fn styled<'a>(line: &'a StyledLine, theme: &Theme, mut skip: usize) -> Line<'a> {
+    let mut spans = Vec::with_capacity(line.0.len());
+    for (tone, text) in &line.0 {
+        let count = text.chars().count();
+        if skip >= count {
+            skip -= count;
+            continue;
+        }
+        let piece: &str = if skip > 0 {
+            let at = text.char_indices().nth(skip).map_or(text.len(), |(i, _)| i);
+            skip = 0;
+            &text[at..]
+        } else {
+            text
+        };
+        spans.push(Span::styled(piece, theme.tone(*tone)));
+    }
+    Line::from(spans)
+}

@@ -1,0 +1,133 @@
+//! The identity list screen.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Position, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
+
+use super::theme::Theme;
+use crate::app::App;
+use crate::app::doc::Tone;
+use crate::app::list::{ListSource, Paging};
+use crate::app::rows::{IdentityRow, RowState};
+use crate::app::time::{absolute, relative};
+
+/// Column widths for a terminal `width` wide: the identifier and name share
+/// what is left after the fixed columns; the absolute time shows when it fits.
+fn columns(width: u16) -> (Vec<Constraint>, bool) {
+    let wide = width >= 140;
+    let mut constraints = vec![
+        Constraint::Fill(3),  // identifier
+        Constraint::Fill(2),  // name
+        Constraint::Length(8), // state
+        Constraint::Length(if width >= 100 { 14 } else { 9 }), // schema
+        Constraint::Length(8), // updated (relative)
+    ];
+    if wide {
+        constraints.push(Constraint::Length(23)); // updated (absolute)
+    }
+    constraints.push(Constraint::Length(8)); // short id
+    (constraints, wide)
+}
+
+pub fn draw(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
+    let list = &app.list;
+    let (table_area, search_area) = if app.search_input.is_some() {
+        let parts = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).split(area);
+        (parts[0], Some(parts[1]))
+    } else {
+        (area, None)
+    };
+    let body_height = usize::from(table_area.height.saturating_sub(1));
+    let (widths, wide) = columns(table_area.width);
+
+    let mut titles = vec!["IDENTIFIER", "NAME", "STATE", "SCHEMA", "UPDATED"];
+    if wide {
+        titles.push("UPDATED AT");
+    }
+    titles.push("ID");
+    let header = Row::new(titles).style(theme.column_titles());
+
+    let start = list.offset.min(list.visible.len());
+    let end = (start + body_height).min(list.visible.len());
+    let mut rows: Vec<Row> = list.visible[start..end]
+        .iter()
+        .enumerate()
+        .map(|(i, &index)| {
+            let row = table_row(&list.rows[index], app, theme, wide);
+            if start + i == list.selected { row.style(theme.selected()) } else { row }
+        })
+        .collect();
+
+    // The row after the last one tells what happens next.
+    if rows.len() < body_height {
+        if let Some(note) = trailing_note(app) {
+            rows.push(Row::new(vec![Cell::from(Span::styled(note.0, note.1))]));
+        }
+    }
+
+    let table = Table::new(rows, widths).header(header).column_spacing(1);
+    frame.render_widget(table, table_area);
+
+    if let Some(search_area) = search_area {
+        let text = app.search_input.as_deref().unwrap_or_default();
+        let shown = crate::sanitize::for_display(text);
+        let line = Line::from(vec![Span::styled("/", theme.footer_key()), Span::raw(shown.to_string())]);
+        frame.render_widget(Paragraph::new(line), search_area);
+        let x = search_area.x + 1 + u16::try_from(shown.chars().count()).unwrap_or(u16::MAX);
+        frame.set_cursor_position(Position { x: x.min(search_area.right().saturating_sub(1)), y: search_area.y });
+    } else if end > start {
+        // The hardware cursor sits on the selected row, for screen readers.
+        let y = table_area.y + 1 + u16::try_from(list.selected.saturating_sub(start)).unwrap_or(0);
+        frame.set_cursor_position(Position { x: table_area.x, y });
+    }
+}
+
+fn table_row<'a>(row: &'a IdentityRow, app: &App, theme: &Theme, wide: bool) -> Row<'a> {
+    let state_style = match row.state {
+        RowState::Active => theme.tone(Tone::Good),
+        RowState::Inactive | RowState::Other => theme.tone(Tone::Bad),
+    };
+    let (ago, at) = match row.updated_at {
+        Some(t) => (relative(t, app.now), absolute(t)),
+        None => ("—".to_owned(), "—".to_owned()),
+    };
+    let mut cells = vec![
+        Cell::from(row.identifier.as_str()),
+        Cell::from(row.name.as_str()),
+        Cell::from(Span::styled(row.state_label.as_str(), state_style)),
+        Cell::from(row.schema_id.as_str()),
+        Cell::from(ago),
+    ];
+    if wide {
+        cells.push(Cell::from(at));
+    }
+    cells.push(Cell::from(row.short_id()));
+    Row::new(cells)
+}
+
+fn trailing_note(app: &App) -> Option<(String, Style)> {
+    let list = &app.list;
+    match &list.paging {
+        Paging::Loading => Some(("  loading more identities…".to_owned(), theme_muted(app))),
+        Paging::Failed { error, .. } => Some((format!("  ✗ {error} — r retries"), Style::new())),
+        Paging::More(_) => None,
+        Paging::Done => {
+            if list.visible.is_empty() {
+                let text = match (&list.source, list.filter.is_empty()) {
+                    (ListSource::ServerSearch { .. }, _) => "  no match on the server — Esc shows the full list",
+                    (ListSource::All, false) => "  no loaded identity matches — Enter asks the server",
+                    (ListSource::All, true) => "  no identities",
+                };
+                Some((text.to_owned(), theme_muted(app)))
+            } else {
+                None
+            }
+        }
+    }
+}
+
+fn theme_muted(_app: &App) -> Style {
+    Style::new().add_modifier(ratatui::style::Modifier::DIM)
+}

@@ -1,0 +1,122 @@
+//! Pure rendering: draws the app state into a ratatui frame and does nothing
+//! else (no I/O, no state changes). Only the rows and lines that fit on screen
+//! are turned into widgets, so drawing costs the same for 100 or 1,000,000
+//! loaded identities.
+
+mod detail;
+mod help;
+mod list;
+pub mod theme;
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::app::{App, MIN_HEIGHT, MIN_WIDTH, Screen, Status, keys};
+use theme::Theme;
+
+/// Frames of the spinner shown while a request is in flight.
+const SPINNER: [&str; 4] = ["-", "\\", "|", "/"];
+
+/// Draws the whole screen.
+pub fn view(app: &App, theme: &Theme, frame: &mut Frame) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        too_small(area, frame);
+        return;
+    }
+    let mut constraints = vec![Constraint::Length(1)];
+    if app.profile.danger {
+        constraints.push(Constraint::Length(1));
+    }
+    constraints.extend([Constraint::Min(1), Constraint::Length(1), Constraint::Length(1)]);
+    let chunks = Layout::vertical(constraints).split(area);
+    let mut next = 0;
+    let mut take = || {
+        let rect = chunks[next];
+        next += 1;
+        rect
+    };
+    header(app, theme, take(), frame);
+    if app.profile.danger {
+        danger_banner(theme, take(), frame);
+    }
+    let body = take();
+    match app.screen {
+        Screen::List => list::draw(app, theme, body, frame),
+        Screen::Detail => detail::draw(app, theme, body, frame),
+    }
+    status_line(app, theme, take(), frame);
+    footer(app, theme, take(), frame);
+    if app.show_help {
+        help::draw(app, theme, area, frame);
+    }
+}
+
+fn too_small(area: Rect, frame: &mut Frame) {
+    let text = vec![
+        Line::from("Terminal too small"),
+        Line::from(format!("{}x{} — idcon needs at least {MIN_WIDTH}x{MIN_HEIGHT}", area.width, area.height)),
+        Line::from("Ctrl-C quits"),
+    ];
+    let top = area.height.saturating_sub(3) / 2;
+    let rect = Rect { y: area.y + top, height: area.height.saturating_sub(top).min(3), ..area };
+    frame.render_widget(Paragraph::new(text).alignment(Alignment::Center), rect);
+}
+
+fn header(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
+    let style = theme.header();
+    let mut spans = vec![
+        Span::styled(" idcon ", style),
+        Span::styled(format!("│ {} │ {} ", app.profile.name, app.profile.base_url), style),
+    ];
+    if app.profile.read_only {
+        spans.push(Span::styled(" READ-ONLY ", theme.badge()));
+        spans.push(Span::styled(" ", style));
+    }
+    let loaded = app.list.rows.len();
+    let more = match app.list.paging {
+        crate::app::list::Paging::Done => "",
+        _ => "+",
+    };
+    let mut right = format!("{loaded}{more} loaded ");
+    if app.busy() {
+        right = format!("{} {right}", SPINNER[app.spinner % SPINNER.len()]);
+    }
+    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    let pad = usize::from(area.width).saturating_sub(used + right.chars().count());
+    spans.push(Span::styled(" ".repeat(pad), style));
+    spans.push(Span::styled(right, style));
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(style), area);
+}
+
+fn danger_banner(theme: &Theme, area: Rect, frame: &mut Frame) {
+    let text = "PRODUCTION PROFILE — every change reaches live accounts";
+    frame.render_widget(
+        Paragraph::new(text).alignment(Alignment::Center).style(theme.danger_banner()),
+        area,
+    );
+}
+
+fn status_line(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
+    let (text, style) = match &app.status {
+        Status::None => (String::new(), theme.info()),
+        Status::Info(text) => (text.clone(), theme.info()),
+        Status::Error(text) => (format!("✗ {text}"), theme.error()),
+    };
+    frame.render_widget(Paragraph::new(Span::styled(text, style)), area);
+}
+
+fn footer(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
+    let bindings = keys::bindings(app.screen, app.search_input.is_some());
+    let mut spans = Vec::new();
+    for binding in bindings.iter().filter(|b| b.in_footer) {
+        if !spans.is_empty() {
+            spans.push(Span::raw("  "));
+        }
+        spans.push(Span::styled(binding.keys, theme.footer_key()));
+        spans.push(Span::raw(format!(" {}", binding.action.split(" (").next().unwrap_or(binding.action))));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
