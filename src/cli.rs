@@ -65,4 +65,6 @@ pub enum Command {
     ServeDemo(crate::demo::cli::ServeDemoArgs),
     /// Start the demo server in-process and open the console against it.
     Demo(crate::demo::cli::DemoArgs),
+    /// Print where idcon reads its config and keeps its log, audit trail and drafts.
+    Info(crate::commands::info::InfoArgs),
 }

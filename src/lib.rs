@@ -21,4 +21,5 @@ pub mod demo;
 pub mod paths;
 pub mod sanitize;
 pub mod signing;
+pub mod tui;
 pub mod ui;

@@ -50,7 +50,11 @@ pub fn open_private_append(path: &Path) -> io::Result<fs::File> {
     if mode & 0o022 != 0 {
         return Err(io::Error::new(
             io::ErrorKind::PermissionDenied,
-            format!("{} is writable by group or others (mode {:o}); fix with chmod 600", path.display(), mode & 0o777),
+            format!(
+                "{} is writable by group or others (mode {:o}); fix with chmod 600",
+                path.display(),
+                mode & 0o777
+            ),
         ));
     }
     Ok(file)
@@ -85,10 +89,15 @@ mod tests {
         assert!(file.is_ok());
         let mode = fs::metadata(&path).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
         assert_eq!(mode, 0o600);
-        let dir_mode = fs::metadata(dir.path().join("sub")).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
+        let dir_mode = fs::metadata(dir.path().join("sub"))
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or(0);
         assert_eq!(dir_mode, 0o700);
         fs::set_permissions(&path, fs::Permissions::from_mode(0o666)).ok();
-        let err = open_private_append(&path).err().map(|e| e.to_string()).unwrap_or_default();
+        let err = open_private_append(&path)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("writable by group or others"), "{err}");
     }
 }

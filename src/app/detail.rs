@@ -65,7 +65,15 @@ pub struct DetailState {
 impl DetailState {
     /// A detail view waiting for its identity.
     pub fn loading(id: String) -> Self {
-        Self { id, identity: None, sections: Vec::new(), current: 0, hscroll: 0, loading: true, error: None }
+        Self {
+            id,
+            identity: None,
+            sections: Vec::new(),
+            current: 0,
+            hscroll: 0,
+            loading: true,
+            error: None,
+        }
     }
 
     /// Fills the view from a freshly fetched identity, keeping the section and
@@ -99,7 +107,11 @@ impl DetailState {
 
     pub fn next_section(&mut self, forward: bool) {
         let count = SectionKind::ALL.len();
-        self.current = if forward { (self.current + 1) % count } else { (self.current + count - 1) % count };
+        self.current = if forward {
+            (self.current + 1) % count
+        } else {
+            (self.current + count - 1) % count
+        };
         self.hscroll = 0;
     }
 }
@@ -159,7 +171,11 @@ fn summary(identity: &Value, now: DateTime<Utc>) -> Vec<StyledLine> {
         .and_then(Value::as_object)
         .map(|m| m.keys().map(|k| for_display(k).into_owned()).collect())
         .unwrap_or_default();
-    let credentials = if credential_types.is_empty() { "none".to_owned() } else { credential_types.join(", ") };
+    let credentials = if credential_types.is_empty() {
+        "none".to_owned()
+    } else {
+        credential_types.join(", ")
+    };
     lines.push(StyledLine::field("credentials", credentials, Tone::Plain));
     lines
 }
@@ -180,7 +196,11 @@ fn metadata(identity: &Value) -> Vec<StyledLine> {
 }
 
 fn credentials(identity: &Value, now: DateTime<Utc>) -> Vec<StyledLine> {
-    let Some(map) = identity.get("credentials").and_then(Value::as_object).filter(|m| !m.is_empty()) else {
+    let Some(map) = identity
+        .get("credentials")
+        .and_then(Value::as_object)
+        .filter(|m| !m.is_empty())
+    else {
         return vec![StyledLine::toned(Tone::Muted, "No credentials.")];
     };
     let mut lines = Vec::new();
@@ -209,10 +229,18 @@ fn credentials(identity: &Value, now: DateTime<Utc>) -> Vec<StyledLine> {
             }
         } else {
             let shown: Vec<String> = identifiers.iter().map(|i| for_display(i).into_owned()).collect();
-            let shown = if shown.is_empty() { "—".to_owned() } else { shown.join(", ") };
+            let shown = if shown.is_empty() {
+                "—".to_owned()
+            } else {
+                shown.join(", ")
+            };
             lines.push(StyledLine::field("  identifiers", shown, Tone::Plain));
         }
-        lines.push(StyledLine::field("  version", text(credential.get("version")), Tone::Plain));
+        lines.push(StyledLine::field(
+            "  version",
+            text(credential.get("version")),
+            Tone::Plain,
+        ));
         lines.push(time_field("  created", credential.get("created_at"), now));
         lines.push(time_field("  updated", credential.get("updated_at"), now));
     }
@@ -300,7 +328,12 @@ mod tests {
     }
 
     fn all_text(state: &DetailState, kind: SectionKind) -> String {
-        let section = state.sections.iter().find(|s| s.kind == kind).map(|s| s.lines.clone()).unwrap_or_default();
+        let section = state
+            .sections
+            .iter()
+            .find(|s| s.kind == kind)
+            .map(|s| s.lines.clone())
+            .unwrap_or_default();
         section.iter().map(StyledLine::text).collect::<Vec<_>>().join("\n")
     }
 

@@ -13,7 +13,11 @@ pub struct KeyHelp {
 }
 
 const fn key(keys: &'static str, action: &'static str, in_footer: bool) -> KeyHelp {
-    KeyHelp { keys, action, in_footer }
+    KeyHelp {
+        keys,
+        action,
+        in_footer,
+    }
 }
 
 const LIST: &[KeyHelp] = &[
@@ -25,7 +29,11 @@ const LIST: &[KeyHelp] = &[
     key("r", "reload (retry after an error)", true),
     key("y", "copy id (OSC 52)", false),
     key("Esc", "clear search / cancel", false),
-    key("e s m c i a", "edit traits, state, metadata, credentials, schema, attribute", false),
+    key(
+        "e s m c i a",
+        "edit traits, state, metadata, credentials, schema, attribute",
+        false,
+    ),
     key("?", "help", true),
     key("q", "quit", true),
     key("Ctrl-C", "quit from anywhere", false),
@@ -47,7 +55,11 @@ const DETAIL: &[KeyHelp] = &[
     key("h/l ←/→", "scroll sideways", false),
     key("r", "reload", true),
     key("y", "copy id (OSC 52)", true),
-    key("e s m c i a", "edit traits, state, metadata, credentials, schema, attribute", false),
+    key(
+        "e s m c i a",
+        "edit traits, state, metadata, credentials, schema, attribute",
+        false,
+    ),
     key("?", "help", true),
     key("Esc/q", "back", true),
     key("Ctrl-C", "quit", false),

@@ -28,7 +28,9 @@ pub const PREFETCH_ROWS: usize = 60;
 pub enum ListSource {
     All,
     /// Results of asking the server for `query` (exact identifier or id).
-    ServerSearch { query: String },
+    ServerSearch {
+        query: String,
+    },
 }
 
 #[derive(Debug)]
@@ -137,13 +139,25 @@ impl ListState {
     /// possible (the view calls this with the real height before drawing).
     pub fn scroll_into_view(&mut self, height: usize) {
         let height = height.max(1);
+        // On the last row, also show the note under it ("loading more…").
+        let extra = usize::from(self.has_trailing_note());
+        let bottom = if self.selected + 1 >= self.visible.len() {
+            self.selected + extra
+        } else {
+            self.selected
+        };
         if self.selected < self.offset {
             self.offset = self.selected;
-        } else if self.selected >= self.offset + height {
-            self.offset = self.selected + 1 - height;
+        } else if bottom >= self.offset + height {
+            self.offset = bottom + 1 - height;
         }
-        let max_offset = self.visible.len().saturating_sub(height);
-        self.offset = self.offset.min(max_offset);
+        let max_offset = (self.visible.len() + extra).saturating_sub(height);
+        self.offset = self.offset.min(max_offset).min(self.selected);
+    }
+
+    /// True when a note row follows the last row (loading, failure).
+    pub fn has_trailing_note(&self) -> bool {
+        matches!(self.paging, Paging::Loading | Paging::Failed { .. })
     }
 
     /// True when the cursor is close enough to the end that the next page
@@ -206,7 +220,10 @@ mod tests {
         list.move_to(3);
         list.set_filter("user3");
         assert_eq!(list.visible.len(), 1);
-        assert_eq!(list.selected_row().map(|r| r.identifier.as_str()), Some("user3@example.com"));
+        assert_eq!(
+            list.selected_row().map(|r| r.identifier.as_str()),
+            Some("user3@example.com")
+        );
         list.set_filter("user");
         assert_eq!(list.visible.len(), 10);
         assert_eq!(list.selected, 3, "cursor stays on the same identity");

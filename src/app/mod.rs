@@ -45,12 +45,25 @@ pub struct ProfileInfo {
 pub enum Msg {
     Key(KeyEvent),
     Paste(String),
-    Resize { width: u16, height: u16 },
+    Resize {
+        width: u16,
+        height: u16,
+    },
     /// The identity schemas (`GET /schemas`), to find each schema's identifier trait.
     SchemasLoaded(Result<Vec<(String, Value)>, String>),
-    PageLoaded { generation: u64, result: Result<LoadedPage, String> },
-    SearchLoaded { generation: u64, query: String, result: Result<Vec<Value>, String> },
-    IdentityLoaded { id: String, result: Result<Value, String> },
+    PageLoaded {
+        generation: u64,
+        result: Result<LoadedPage, String>,
+    },
+    SearchLoaded {
+        generation: u64,
+        query: String,
+        result: Result<Vec<Value>, String>,
+    },
+    IdentityLoaded {
+        id: String,
+        result: Result<Value, String>,
+    },
     /// Animation tick; the runtime sends it only while a request is in flight.
     Tick,
 }
@@ -75,10 +88,19 @@ pub enum Task {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     LoadSchemas,
-    LoadPage { generation: u64, cursor: Option<PageCursor>, page_size: u32 },
+    LoadPage {
+        generation: u64,
+        cursor: Option<PageCursor>,
+        page_size: u32,
+    },
     /// Exact identifier search, plus a fetch by id when `query` looks like one.
-    Search { generation: u64, query: String },
-    LoadIdentity { id: String },
+    Search {
+        generation: u64,
+        query: String,
+    },
+    LoadIdentity {
+        id: String,
+    },
     Cancel(Task),
     /// Put text on the clipboard (OSC 52).
     Copy(String),
@@ -204,7 +226,14 @@ impl App {
         self.page_cursor_in_flight = None;
         let cancel = self.cancel(Task::Page);
         self.begin(Task::Page);
-        vec![cancel, Effect::LoadPage { generation: self.generation, cursor: None, page_size: PAGE_SIZE }]
+        vec![
+            cancel,
+            Effect::LoadPage {
+                generation: self.generation,
+                cursor: None,
+                page_size: PAGE_SIZE,
+            },
+        ]
     }
 
     fn next_page(&mut self) -> Vec<Effect> {
@@ -215,7 +244,11 @@ impl App {
         self.list.paging = Paging::Loading;
         self.page_cursor_in_flight = Some(cursor.clone());
         self.begin(Task::Page);
-        vec![Effect::LoadPage { generation: self.generation, cursor: Some(cursor), page_size: PAGE_SIZE }]
+        vec![Effect::LoadPage {
+            generation: self.generation,
+            cursor: Some(cursor),
+            page_size: PAGE_SIZE,
+        }]
     }
 
     fn rows_from(&self, items: &[Value]) -> Vec<IdentityRow> {
@@ -259,7 +292,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::SchemasLoaded(result) => on_schemas(app, result),
         Msg::PageLoaded { generation, result } => on_page(app, generation, result),
-        Msg::SearchLoaded { generation, query, result } => on_search(app, generation, query, result),
+        Msg::SearchLoaded {
+            generation,
+            query,
+            result,
+        } => on_search(app, generation, query, result),
         Msg::IdentityLoaded { id, result } => on_identity(app, id, result),
         Msg::Tick => {
             app.spinner = app.spinner.wrapping_add(1);
@@ -414,7 +451,10 @@ fn on_search_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             }
             app.begin(Task::Search);
             app.status = Status::Info(format!("Asking the server for “{}”…", for_display(&query)));
-            vec![Effect::Search { generation: app.generation, query }]
+            vec![Effect::Search {
+                generation: app.generation,
+                query,
+            }]
         }
         KeyCode::Backspace => {
             input.pop();
@@ -450,7 +490,10 @@ fn reserved_for_forms(app: &mut App, c: char) -> Vec<Effect> {
         _ => "attribute registry",
     };
     app.status = if app.profile.read_only {
-        Status::Error(format!("Profile “{}” is read-only: nothing can be changed", app.profile.name))
+        Status::Error(format!(
+            "Profile “{}” is read-only: nothing can be changed",
+            app.profile.name
+        ))
     } else {
         Status::Info(format!("The {what} form is not part of this build yet"))
     };
@@ -485,7 +528,10 @@ fn on_list_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             } else if matches!(app.list.paging, Paging::Loading) {
                 app.status = Status::Info("Loading cancelled — press r to load again".into());
                 let cursor = app.page_cursor_in_flight.take();
-                app.list.paging = Paging::Failed { cursor, error: "cancelled".into() };
+                app.list.paging = Paging::Failed {
+                    cursor,
+                    error: "cancelled".into(),
+                };
                 return vec![app.cancel(Task::Page)];
             }
             Vec::new()
@@ -520,7 +566,10 @@ fn on_list_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             Vec::new()
         }
         KeyCode::Char('r') => {
-            if let Paging::Failed { cursor: Some(cursor), .. } = &app.list.paging {
+            if let Paging::Failed {
+                cursor: Some(cursor), ..
+            } = &app.list.paging
+            {
                 // Retry the page that failed, keeping what is loaded.
                 app.list.paging = Paging::More(cursor.clone());
                 app.status = Status::None;

@@ -79,7 +79,11 @@ impl IdentityRow {
     /// Builds a row from an identity as the server sent it. `hints` come from
     /// the identity's schema when it is known.
     pub fn from_identity(identity: &Value, hints: Option<&IdentifierHints>) -> Self {
-        let id = identity.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let id = identity
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
         let traits = identity.get("traits").unwrap_or(&Value::Null);
         let identifier = primary_identifier(traits, hints).unwrap_or_default();
         let name = display_name(traits).unwrap_or_default();
@@ -99,15 +103,33 @@ impl IdentityRow {
         let identifier = for_display(&identifier).into_owned();
         let name = for_display(&name).into_owned();
         let schema_id = for_display(schema_id).into_owned();
-        let state_label = if state_raw.is_empty() { "?".to_owned() } else { for_display(state_raw).into_owned() };
-        let haystack = format!("{identifier}\u{1f}{name}\u{1f}{id_display}\u{1f}{state_label}\u{1f}{schema_id}")
-            .to_lowercase();
-        Self { id, id_display, identifier, name, state, state_label, schema_id, updated_at, haystack }
+        let state_label = if state_raw.is_empty() {
+            "?".to_owned()
+        } else {
+            for_display(state_raw).into_owned()
+        };
+        let haystack =
+            format!("{identifier}\u{1f}{name}\u{1f}{id_display}\u{1f}{state_label}\u{1f}{schema_id}").to_lowercase();
+        Self {
+            id,
+            id_display,
+            identifier,
+            name,
+            state,
+            state_label,
+            schema_id,
+            updated_at,
+            haystack,
+        }
     }
 
     /// The first eight characters of the id, enough to tell rows apart.
     pub fn short_id(&self) -> &str {
-        let end = self.id_display.char_indices().nth(8).map_or(self.id_display.len(), |(i, _)| i);
+        let end = self
+            .id_display
+            .char_indices()
+            .nth(8)
+            .map_or(self.id_display.len(), |(i, _)| i);
         &self.id_display[..end]
     }
 }
@@ -179,7 +201,10 @@ mod tests {
         let hints = IdentifierHints::from_schema(&schema);
         assert_eq!(hints.paths, vec![vec!["phone".to_owned()]]);
         let traits = json!({"email": "a@example.com", "phone": "+4915112345678"});
-        assert_eq!(primary_identifier(&traits, Some(&hints)).as_deref(), Some("+4915112345678"));
+        assert_eq!(
+            primary_identifier(&traits, Some(&hints)).as_deref(),
+            Some("+4915112345678")
+        );
         assert_eq!(primary_identifier(&traits, None).as_deref(), Some("a@example.com"));
     }
 

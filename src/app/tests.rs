@@ -32,8 +32,19 @@ fn page(range: std::ops::Range<usize>, next: Option<&str>) -> LoadedPage {
 }
 
 fn started_app() -> (App, Vec<Effect>) {
-    let now = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).single().unwrap_or_default();
-    let mut app = App::new(ProfileInfo { name: "test".into(), ..Default::default() }, 80, 24, now);
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 24, 12, 0, 0)
+        .single()
+        .unwrap_or_default();
+    let mut app = App::new(
+        ProfileInfo {
+            name: "test".into(),
+            ..Default::default()
+        },
+        80,
+        24,
+        now,
+    );
     let effects = app.start();
     (app, effects)
 }
@@ -42,14 +53,30 @@ fn started_app() -> (App, Vec<Effect>) {
 fn start_asks_for_schemas_and_the_first_page() {
     let (_, effects) = started_app();
     assert!(effects.contains(&Effect::LoadSchemas));
-    assert!(effects.iter().any(|e| matches!(e, Effect::LoadPage { cursor: None, page_size: PAGE_SIZE, .. })));
+    assert!(effects.iter().any(|e| matches!(
+        e,
+        Effect::LoadPage {
+            cursor: None,
+            page_size: PAGE_SIZE,
+            ..
+        }
+    )));
 }
 
 #[test]
 fn pages_wait_for_schemas_then_use_the_schema_identifier() {
     let (mut app, _) = started_app();
-    update(&mut app, Msg::PageLoaded { generation: 1, result: Ok(page(0..3, None)) });
-    assert!(app.list.rows.is_empty(), "rows wait until the identifier trait is known");
+    update(
+        &mut app,
+        Msg::PageLoaded {
+            generation: 1,
+            result: Ok(page(0..3, None)),
+        },
+    );
+    assert!(
+        app.list.rows.is_empty(),
+        "rows wait until the identifier trait is known"
+    );
     let schema = json!({"properties": {"traits": {"properties": {
         "phone": {"ory.sh/kratos": {"credentials": {"password": {"identifier": true}}}}}}}});
     update(&mut app, Msg::SchemasLoaded(Ok(vec![("phone".into(), schema)])));
@@ -61,13 +88,35 @@ fn pages_wait_for_schemas_then_use_the_schema_identifier() {
 fn moving_near_the_end_loads_the_next_page_once() {
     let (mut app, _) = started_app();
     update(&mut app, Msg::SchemasLoaded(Ok(Vec::new())));
-    let effects = update(&mut app, Msg::PageLoaded { generation: 1, result: Ok(page(0..250, Some("p2"))) });
+    let effects = update(
+        &mut app,
+        Msg::PageLoaded {
+            generation: 1,
+            result: Ok(page(0..250, Some("p2"))),
+        },
+    );
     assert!(effects.is_empty(), "cursor is far from the end");
     let effects = update(&mut app, ch('G'));
     let cursor = vec![("page_token".to_owned(), "p2".to_owned())];
-    assert_eq!(effects, vec![Effect::LoadPage { generation: 1, cursor: Some(cursor), page_size: PAGE_SIZE }]);
-    assert!(update(&mut app, ch('k')).is_empty(), "no second request while one is in flight");
-    update(&mut app, Msg::PageLoaded { generation: 1, result: Ok(page(250..300, None)) });
+    assert_eq!(
+        effects,
+        vec![Effect::LoadPage {
+            generation: 1,
+            cursor: Some(cursor),
+            page_size: PAGE_SIZE
+        }]
+    );
+    assert!(
+        update(&mut app, ch('k')).is_empty(),
+        "no second request while one is in flight"
+    );
+    update(
+        &mut app,
+        Msg::PageLoaded {
+            generation: 1,
+            result: Ok(page(250..300, None)),
+        },
+    );
     assert_eq!(app.list.rows.len(), 300);
     assert_eq!(app.list.paging, Paging::Done);
 }
@@ -76,13 +125,29 @@ fn moving_near_the_end_loads_the_next_page_once() {
 fn failed_page_keeps_rows_and_r_retries_the_same_page() {
     let (mut app, _) = started_app();
     update(&mut app, Msg::SchemasLoaded(Ok(Vec::new())));
-    update(&mut app, Msg::PageLoaded { generation: 1, result: Ok(page(0..10, Some("p2"))) });
-    update(&mut app, Msg::PageLoaded { generation: 1, result: Err("HTTP 500 Internal Server Error".into()) });
+    update(
+        &mut app,
+        Msg::PageLoaded {
+            generation: 1,
+            result: Ok(page(0..10, Some("p2"))),
+        },
+    );
+    update(
+        &mut app,
+        Msg::PageLoaded {
+            generation: 1,
+            result: Err("HTTP 500 Internal Server Error".into()),
+        },
+    );
     assert_eq!(app.list.rows.len(), 10);
     assert!(matches!(&app.status, Status::Error(text) if text.contains("500")));
     let effects = update(&mut app, ch('r'));
     let cursor = vec![("page_token".to_owned(), "p2".to_owned())];
-    assert!(effects.contains(&Effect::LoadPage { generation: 1, cursor: Some(cursor), page_size: PAGE_SIZE }));
+    assert!(effects.contains(&Effect::LoadPage {
+        generation: 1,
+        cursor: Some(cursor),
+        page_size: PAGE_SIZE
+    }));
 }
 
 #[test]
@@ -90,9 +155,21 @@ fn answers_to_an_old_list_are_ignored_after_reload() {
     let (mut app, _) = started_app();
     update(&mut app, Msg::SchemasLoaded(Ok(Vec::new())));
     update(&mut app, ch('r'));
-    update(&mut app, Msg::PageLoaded { generation: 1, result: Ok(page(0..5, None)) });
+    update(
+        &mut app,
+        Msg::PageLoaded {
+            generation: 1,
+            result: Ok(page(0..5, None)),
+        },
+    );
     assert!(app.list.rows.is_empty());
-    update(&mut app, Msg::PageLoaded { generation: 2, result: Ok(page(0..7, None)) });
+    update(
+        &mut app,
+        Msg::PageLoaded {
+            generation: 2,
+            result: Ok(page(0..7, None)),
+        },
+    );
     assert_eq!(app.list.rows.len(), 7);
 }
 
@@ -100,15 +177,34 @@ fn answers_to_an_old_list_are_ignored_after_reload() {
 fn search_filters_as_you_type_and_enter_asks_the_server() {
     let (mut app, _) = started_app();
     update(&mut app, Msg::SchemasLoaded(Ok(Vec::new())));
-    update(&mut app, Msg::PageLoaded { generation: 1, result: Ok(page(0..50, None)) });
+    update(
+        &mut app,
+        Msg::PageLoaded {
+            generation: 1,
+            result: Ok(page(0..50, None)),
+        },
+    );
     update(&mut app, ch('/'));
     for c in "user4".chars() {
         update(&mut app, ch(c));
     }
     assert_eq!(app.list.visible.len(), 11, "user4 and user40..user49");
     let effects = update(&mut app, key(KeyCode::Enter));
-    assert_eq!(effects, vec![Effect::Search { generation: 1, query: "user4".into() }]);
-    update(&mut app, Msg::SearchLoaded { generation: 1, query: "user4".into(), result: Ok(vec![identity(4)]) });
+    assert_eq!(
+        effects,
+        vec![Effect::Search {
+            generation: 1,
+            query: "user4".into()
+        }]
+    );
+    update(
+        &mut app,
+        Msg::SearchLoaded {
+            generation: 1,
+            query: "user4".into(),
+            result: Ok(vec![identity(4)]),
+        },
+    );
     assert_eq!(app.list.rows.len(), 1);
     update(&mut app, key(KeyCode::Esc));
     assert_eq!(app.list.rows.len(), 50, "Esc brings the full list back");
@@ -119,9 +215,18 @@ fn search_filters_as_you_type_and_enter_asks_the_server() {
 fn paste_goes_into_search_but_never_acts_as_keys() {
     let (mut app, _) = started_app();
     update(&mut app, Msg::SchemasLoaded(Ok(Vec::new())));
-    update(&mut app, Msg::PageLoaded { generation: 1, result: Ok(page(0..5, None)) });
+    update(
+        &mut app,
+        Msg::PageLoaded {
+            generation: 1,
+            result: Ok(page(0..5, None)),
+        },
+    );
     let effects = update(&mut app, Msg::Paste("q\r".into()));
-    assert!(effects.is_empty() && !app.quit, "a paste outside a text field does nothing");
+    assert!(
+        effects.is_empty() && !app.quit,
+        "a paste outside a text field does nothing"
+    );
     update(&mut app, ch('/'));
     update(&mut app, Msg::Paste("user1\n".into()));
     assert_eq!(app.search_input.as_deref(), Some("user1"));
@@ -131,13 +236,25 @@ fn paste_goes_into_search_but_never_acts_as_keys() {
 fn enter_opens_detail_and_esc_goes_back() {
     let (mut app, _) = started_app();
     update(&mut app, Msg::SchemasLoaded(Ok(Vec::new())));
-    update(&mut app, Msg::PageLoaded { generation: 1, result: Ok(page(0..5, None)) });
+    update(
+        &mut app,
+        Msg::PageLoaded {
+            generation: 1,
+            result: Ok(page(0..5, None)),
+        },
+    );
     update(&mut app, ch('j'));
     let effects = update(&mut app, key(KeyCode::Enter));
     let id = "00000000-0000-4000-8000-000000000001".to_owned();
     assert_eq!(effects, vec![Effect::LoadIdentity { id: id.clone() }]);
     assert_eq!(app.screen, Screen::Detail);
-    update(&mut app, Msg::IdentityLoaded { id: id.clone(), result: Ok(identity(1)) });
+    update(
+        &mut app,
+        Msg::IdentityLoaded {
+            id: id.clone(),
+            result: Ok(identity(1)),
+        },
+    );
     assert!(app.detail.as_ref().is_some_and(|d| d.identity.is_some()));
     update(&mut app, key(KeyCode::Tab));
     assert_eq!(app.detail.as_ref().map(|d| d.current), Some(1));

@@ -2,6 +2,7 @@
 //! prints the error as one line.
 
 pub mod console;
+pub mod info;
 pub mod profiles;
 pub mod sign;
 

@@ -24,7 +24,12 @@ pub fn draw(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
             let schema = identity.get("schema_id").and_then(|s| s.as_str()).unwrap_or_default();
             let who = primary_identifier(traits, app.schema_hints.get(schema)).unwrap_or_default();
             let name = display_name(traits).map(|n| format!("  {n}")).unwrap_or_default();
-            format!("{}{}  ({})", for_display(&who), for_display(&name), for_display(&detail.id))
+            format!(
+                "{}{}  ({})",
+                for_display(&who),
+                for_display(&name),
+                for_display(&detail.id)
+            )
         }
         None => format!("identity {}", for_display(&detail.id)),
     };
@@ -35,7 +40,11 @@ pub fn draw(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
         if i > 0 {
             tabs.push(Span::raw(" │ "));
         }
-        let style = if i == detail.current { theme.selected() } else { theme.tone(Tone::Label) };
+        let style = if i == detail.current {
+            theme.selected()
+        } else {
+            theme.tone(Tone::Label)
+        };
         tabs.push(Span::styled(format!(" {} ", kind.title()), style));
     }
     frame.render_widget(Paragraph::new(Line::from(tabs)), parts[1]);

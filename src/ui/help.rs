@@ -21,7 +21,10 @@ pub fn draw(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
         })
         .collect();
     lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(" any key closes this help", theme.tone(crate::app::doc::Tone::Muted))));
+    lines.push(Line::from(Span::styled(
+        " any key closes this help",
+        theme.tone(crate::app::doc::Tone::Muted),
+    )));
 
     let content_width = lines.iter().map(Line::width).max().unwrap_or(20) as u16 + 3;
     let width = content_width.min(area.width.saturating_sub(2));

@@ -18,11 +18,11 @@ use crate::app::time::{absolute, relative};
 fn columns(width: u16) -> (Vec<Constraint>, bool) {
     let wide = width >= 140;
     let mut constraints = vec![
-        Constraint::Fill(3),  // identifier
-        Constraint::Fill(2),  // name
-        Constraint::Length(8), // state
+        Constraint::Fill(3),                                   // identifier
+        Constraint::Fill(2),                                   // name
+        Constraint::Length(8),                                 // state
         Constraint::Length(if width >= 100 { 14 } else { 9 }), // schema
-        Constraint::Length(8), // updated (relative)
+        Constraint::Length(8),                                 // updated (relative)
     ];
     if wide {
         constraints.push(Constraint::Length(23)); // updated (absolute)
@@ -51,32 +51,49 @@ pub fn draw(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
 
     let start = list.offset.min(list.visible.len());
     let end = (start + body_height).min(list.visible.len());
-    let mut rows: Vec<Row> = list.visible[start..end]
+    let rows: Vec<Row> = list.visible[start..end]
         .iter()
         .enumerate()
         .map(|(i, &index)| {
             let row = table_row(&list.rows[index], app, theme, wide);
-            if start + i == list.selected { row.style(theme.selected()) } else { row }
+            if start + i == list.selected {
+                row.style(theme.selected())
+            } else {
+                row
+            }
         })
         .collect();
 
-    // The row after the last one tells what happens next.
-    if rows.len() < body_height {
-        if let Some(note) = trailing_note(app) {
-            rows.push(Row::new(vec![Cell::from(Span::styled(note.0, note.1))]));
-        }
-    }
-
+    let drawn = rows.len();
     let table = Table::new(rows, widths).header(header).column_spacing(1);
     frame.render_widget(table, table_area);
+
+    // The line after the last row tells what happens next, across the full width.
+    if drawn < body_height
+        && let Some((text, style)) = trailing_note(app)
+    {
+        let y = table_area.y + 1 + u16::try_from(drawn).unwrap_or(0);
+        let note_area = Rect {
+            y,
+            height: 1,
+            ..table_area
+        };
+        frame.render_widget(Paragraph::new(Span::styled(text, style)), note_area);
+    }
 
     if let Some(search_area) = search_area {
         let text = app.search_input.as_deref().unwrap_or_default();
         let shown = crate::sanitize::for_display(text);
-        let line = Line::from(vec![Span::styled("/", theme.footer_key()), Span::raw(shown.to_string())]);
+        let line = Line::from(vec![
+            Span::styled("/", theme.footer_key()),
+            Span::raw(shown.to_string()),
+        ]);
         frame.render_widget(Paragraph::new(line), search_area);
         let x = search_area.x + 1 + u16::try_from(shown.chars().count()).unwrap_or(u16::MAX);
-        frame.set_cursor_position(Position { x: x.min(search_area.right().saturating_sub(1)), y: search_area.y });
+        frame.set_cursor_position(Position {
+            x: x.min(search_area.right().saturating_sub(1)),
+            y: search_area.y,
+        });
     } else if end > start {
         // The hardware cursor sits on the selected row, for screen readers.
         let y = table_area.y + 1 + u16::try_from(list.selected.saturating_sub(start)).unwrap_or(0);

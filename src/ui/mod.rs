@@ -57,11 +57,18 @@ pub fn view(app: &App, theme: &Theme, frame: &mut Frame) {
 fn too_small(area: Rect, frame: &mut Frame) {
     let text = vec![
         Line::from("Terminal too small"),
-        Line::from(format!("{}x{} — idcon needs at least {MIN_WIDTH}x{MIN_HEIGHT}", area.width, area.height)),
+        Line::from(format!(
+            "{}x{} — idcon needs at least {MIN_WIDTH}x{MIN_HEIGHT}",
+            area.width, area.height
+        )),
         Line::from("Ctrl-C quits"),
     ];
     let top = area.height.saturating_sub(3) / 2;
-    let rect = Rect { y: area.y + top, height: area.height.saturating_sub(top).min(3), ..area };
+    let rect = Rect {
+        y: area.y + top,
+        height: area.height.saturating_sub(top).min(3),
+        ..area
+    };
     frame.render_widget(Paragraph::new(text).alignment(Alignment::Center), rect);
 }
 
@@ -94,7 +101,9 @@ fn header(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
 fn danger_banner(theme: &Theme, area: Rect, frame: &mut Frame) {
     let text = "PRODUCTION PROFILE — every change reaches live accounts";
     frame.render_widget(
-        Paragraph::new(text).alignment(Alignment::Center).style(theme.danger_banner()),
+        Paragraph::new(text)
+            .alignment(Alignment::Center)
+            .style(theme.danger_banner()),
         area,
     );
 }
@@ -116,7 +125,10 @@ fn footer(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
             spans.push(Span::raw("  "));
         }
         spans.push(Span::styled(binding.keys, theme.footer_key()));
-        spans.push(Span::raw(format!(" {}", binding.action.split(" (").next().unwrap_or(binding.action))));
+        spans.push(Span::raw(format!(
+            " {}",
+            binding.action.split(" (").next().unwrap_or(binding.action)
+        )));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -27,11 +27,17 @@ impl Theme {
         match tone {
             Tone::Plain => Style::new(),
             Tone::Label => self.pick(Style::new().fg(Color::Cyan), Style::new()),
-            Tone::Muted => self.pick(Style::new().fg(Color::DarkGray), Style::new().add_modifier(Modifier::DIM)),
+            Tone::Muted => self.pick(
+                Style::new().fg(Color::DarkGray),
+                Style::new().add_modifier(Modifier::DIM),
+            ),
             Tone::Key => self.pick(Style::new().fg(Color::Blue), Style::new().add_modifier(Modifier::BOLD)),
             Tone::Str => self.pick(Style::new().fg(Color::Green), Style::new()),
             Tone::Number => self.pick(Style::new().fg(Color::Magenta), Style::new()),
-            Tone::Literal => self.pick(Style::new().fg(Color::Yellow), Style::new().add_modifier(Modifier::ITALIC)),
+            Tone::Literal => self.pick(
+                Style::new().fg(Color::Yellow),
+                Style::new().add_modifier(Modifier::ITALIC),
+            ),
             Tone::Good => self.pick(Style::new().fg(Color::Green), Style::new()),
             Tone::Bad => self.pick(Style::new().fg(Color::Red), Style::new().add_modifier(Modifier::BOLD)),
             Tone::Heading => self.pick(
@@ -47,19 +53,28 @@ impl Theme {
     }
 
     pub fn header(&self) -> Style {
-        self.pick(Style::new().fg(Color::Black).bg(Color::Cyan), Style::new().add_modifier(Modifier::REVERSED))
+        self.pick(
+            Style::new().fg(Color::Black).bg(Color::Cyan),
+            Style::new().add_modifier(Modifier::REVERSED),
+        )
     }
 
     pub fn danger_banner(&self) -> Style {
         self.pick(
-            Style::new().fg(Color::White).bg(Color::Red).add_modifier(Modifier::BOLD),
+            Style::new()
+                .fg(Color::White)
+                .bg(Color::Red)
+                .add_modifier(Modifier::BOLD),
             Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD),
         )
     }
 
     pub fn badge(&self) -> Style {
         self.pick(
-            Style::new().fg(Color::Black).bg(Color::Yellow).add_modifier(Modifier::BOLD),
+            Style::new()
+                .fg(Color::Black)
+                .bg(Color::Yellow)
+                .add_modifier(Modifier::BOLD),
             Style::new().add_modifier(Modifier::BOLD),
         )
     }
@@ -69,7 +84,10 @@ impl Theme {
     }
 
     pub fn footer_key(&self) -> Style {
-        self.pick(Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD), Style::new().add_modifier(Modifier::BOLD))
+        self.pick(
+            Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+            Style::new().add_modifier(Modifier::BOLD),
+        )
     }
 
     pub fn error(&self) -> Style {

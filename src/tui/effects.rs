@@ -1,0 +1,123 @@
+//! Runs effects on tokio tasks and sends their results back as messages.
+//! Every task can be cancelled (Esc) by its [`Task`] kind.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use serde_json::Value;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::AbortHandle;
+
+use crate::app::list::PageCursor;
+use crate::app::{Effect, LoadedPage, Msg, Task};
+
+/// The requests the console makes, as the runtime needs them. Errors are
+/// already worded for the status line. Implemented over the API client in
+/// `commands::console`; a trait so the runtime does not depend on HTTP details.
+pub trait IdentitySource: Send + Sync + 'static {
+    fn schemas(&self) -> BoxFuture<'static, Result<Vec<(String, Value)>, String>>;
+    fn page(&self, cursor: Option<PageCursor>, page_size: u32) -> BoxFuture<'static, Result<LoadedPage, String>>;
+    /// Exact identifier search, plus the identity with that id when `query` is one.
+    fn search(&self, query: String) -> BoxFuture<'static, Result<Vec<Value>, String>>;
+    fn identity(&self, id: String) -> BoxFuture<'static, Result<Value, String>>;
+}
+
+/// What the runtime talks to.
+pub type Services = Arc<dyn IdentitySource>;
+
+pub struct Runner {
+    services: Services,
+    tx: UnboundedSender<Msg>,
+    running: HashMap<Task, Vec<AbortHandle>>,
+}
+
+impl Runner {
+    pub fn new(services: Services, tx: UnboundedSender<Msg>) -> Self {
+        Self {
+            services,
+            tx,
+            running: HashMap::new(),
+        }
+    }
+
+    pub fn run_all(&mut self, effects: Vec<Effect>) {
+        for effect in effects {
+            self.run(effect);
+        }
+    }
+
+    fn spawn(&mut self, task: Task, future: BoxFuture<'static, Msg>) {
+        let tx = self.tx.clone();
+        let handle = tokio::spawn(async move {
+            let msg = future.await;
+            // The receiver is gone only when the console is closing.
+            let _ = tx.send(msg);
+        });
+        let handles = self.running.entry(task).or_default();
+        handles.retain(|h| !h.is_finished());
+        handles.push(handle.abort_handle());
+    }
+
+    /// Starts one effect. `Quit` and `Copy` are the terminal's business and
+    /// are handled by the caller.
+    pub fn run(&mut self, effect: Effect) {
+        let services = Arc::clone(&self.services);
+        match effect {
+            Effect::LoadSchemas => {
+                let fut = services.schemas();
+                self.spawn(Task::Schemas, Box::pin(async move { Msg::SchemasLoaded(fut.await) }));
+            }
+            Effect::LoadPage {
+                generation,
+                cursor,
+                page_size,
+            } => {
+                let fut = services.page(cursor, page_size);
+                self.spawn(
+                    Task::Page,
+                    Box::pin(async move {
+                        Msg::PageLoaded {
+                            generation,
+                            result: fut.await,
+                        }
+                    }),
+                );
+            }
+            Effect::Search { generation, query } => {
+                let fut = services.search(query.clone());
+                self.spawn(
+                    Task::Search,
+                    Box::pin(async move {
+                        Msg::SearchLoaded {
+                            generation,
+                            query,
+                            result: fut.await,
+                        }
+                    }),
+                );
+            }
+            Effect::LoadIdentity { id } => {
+                let fut = services.identity(id.clone());
+                self.spawn(
+                    Task::Identity,
+                    Box::pin(async move { Msg::IdentityLoaded { id, result: fut.await } }),
+                );
+            }
+            Effect::Cancel(task) => {
+                for handle in self.running.remove(&task).unwrap_or_default() {
+                    handle.abort();
+                }
+            }
+            Effect::Copy(_) | Effect::Quit => {}
+        }
+    }
+
+    pub fn cancel_all(&mut self) {
+        for (_, handles) in self.running.drain() {
+            for handle in handles {
+                handle.abort();
+            }
+        }
+    }
+}
