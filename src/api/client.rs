@@ -1,0 +1,984 @@
+//! The async HTTP client for the Kratos admin API and the Yoti attribute
+//! registry.
+//!
+//! Every request:
+//! - goes to the profile's base URL + an endpoint path; the endpoint (not the
+//!   base URL's own path) and the query are what is signed, and the URL sent
+//!   is built as a string and checked to survive URL parsing byte for byte, so
+//!   the server sees exactly what was signed;
+//! - is signed with the Yoti scheme when the profile has a key, and carries
+//!   `X-Request-ID` (a fresh UUID v4, handed back for the audit trail);
+//! - has the profile's connect and total timeouts, a cap on the answer size,
+//!   never follows redirects (a signed request or bearer token must not go
+//!   where the profile does not point), and never asks for credentials
+//!   (`include_credential`), so no secret is ever fetched.
+
+use std::collections::HashSet;
+use std::error::Error as StdError;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use url::Url;
+
+use super::error::{ApiError, HttpError, TimeoutPhase};
+use super::exchange::{Exchange, RequestInfo, Response};
+use super::link;
+use super::models::{
+    AttributeUpdate, Identity, IdentityPage, IdentitySchema, PageCursor, REDACTED, UpdateIdentityBody, redact_secrets,
+};
+use crate::config::Profile;
+use crate::signing::{self, SigningKey};
+
+/// The largest answer idcon reads (a page of 500 identities is far smaller).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// The attribute registry's update endpoint, relative to `attribute_registry_url`.
+pub const ATTRIBUTE_UPDATE_ENDPOINT: &str = "/attribute/update";
+
+/// Header idcon sends its own request id in.
+pub const REQUEST_ID_HEADER: &str = "X-Request-ID";
+
+/// Most pages `list_schemas` follows before it gives up.
+const MAX_SCHEMA_PAGES: usize = 100;
+
+/// Characters percent-encoded in a path segment (an identity or schema id):
+/// everything but `A-Za-z0-9-._~`.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// Tuning that is not part of a profile.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    pub max_body_bytes: usize,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+/// Which identities to list. Kratos refuses to combine filters, so there is
+/// at most one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum IdentityFilter {
+    #[default]
+    All,
+    /// `ids=...` repeated.
+    Ids(Vec<String>),
+    /// Exact identifier (email case-folded by Kratos; `provider:subject` for OIDC).
+    CredentialsIdentifier(String),
+    /// `preview_credentials_identifier_similar` (experimental in Kratos).
+    SimilarIdentifier(String),
+}
+
+/// The first page of an identity listing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IdentityQuery {
+    /// Kratos's default is 250, its maximum 500 (larger is clamped).
+    pub page_size: Option<u32>,
+    pub filter: IdentityFilter,
+}
+
+impl IdentityQuery {
+    /// The query parameters, in the order they are sent.
+    pub fn params(&self) -> Vec<(String, String)> {
+        let mut params = Vec::new();
+        if let Some(size) = self.page_size {
+            params.push(("page_size".to_owned(), size.to_string()));
+        }
+        match &self.filter {
+            IdentityFilter::All => {}
+            IdentityFilter::Ids(ids) => {
+                params.extend(ids.iter().map(|id| ("ids".to_owned(), id.clone())));
+            }
+            IdentityFilter::CredentialsIdentifier(identifier) => {
+                params.push(("credentials_identifier".to_owned(), identifier.clone()));
+            }
+            IdentityFilter::SimilarIdentifier(prefix) => {
+                params.push(("preview_credentials_identifier_similar".to_owned(), prefix.clone()));
+            }
+        }
+        params
+    }
+}
+
+/// A request ready to send: signed, with its URL, headers and body fixed.
+/// `--dry-run` prints it; [`Client::execute`] sends it.
+#[derive(Clone)]
+pub struct PreparedRequest {
+    pub request_id: String,
+    pub method: String,
+    /// Exactly the URL that is sent.
+    pub url: String,
+    pub body: Option<Vec<u8>>,
+    /// The string that was signed (`None` when the profile has no key).
+    pub signed_message: Option<String>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    /// Header names whose values are secrets (bearer, static headers).
+    secret_headers: Vec<HeaderName>,
+}
+
+impl std::fmt::Debug for PreparedRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedRequest")
+            .field("request_id", &self.request_id)
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("headers", &self.display_headers(true))
+            .finish_non_exhaustive()
+    }
+}
+
+impl PreparedRequest {
+    /// The headers, with secret values (bearer token, static header values)
+    /// replaced; the signature too when `hide_signature`.
+    pub fn display_headers(&self, hide_signature: bool) -> Vec<(String, String)> {
+        self.headers
+            .iter()
+            .map(|(name, value)| {
+                let hidden = self.secret_headers.contains(name)
+                    || (hide_signature && name.as_str().eq_ignore_ascii_case(signing::DIGEST_HEADER));
+                let shown = if hidden {
+                    REDACTED.to_owned()
+                } else {
+                    String::from_utf8_lossy(value.as_bytes()).into_owned()
+                };
+                (canonical_name(name), shown)
+            })
+            .collect()
+    }
+
+    /// The body with credential secrets redacted, for display and history.
+    pub fn display_body(&self) -> Option<String> {
+        self.body
+            .as_ref()
+            .map(|bytes| match serde_json::from_slice::<Value>(bytes) {
+                Ok(mut json) => {
+                    redact_secrets(&mut json);
+                    json.to_string()
+                }
+                Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+            })
+    }
+
+    fn info(&self) -> RequestInfo {
+        RequestInfo {
+            method: self.method.clone(),
+            url: self.url.clone(),
+            request_id: self.request_id.clone(),
+        }
+    }
+}
+
+/// The client for one profile. Cheap to clone (shared inside), so each
+/// request can run on its own task.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    profile_name: String,
+    /// The base URL without a trailing `/`.
+    base: String,
+    host: String,
+    identities_path: String,
+    schemas_path: String,
+    registry_base: Option<String>,
+    key: Option<SigningKey>,
+    sdk_id: Option<String>,
+    static_headers: Vec<(HeaderName, HeaderValue)>,
+    bearer: Option<HeaderValue>,
+    read_only: bool,
+    timeout: Duration,
+    connect_timeout: Duration,
+    max_body_bytes: usize,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("profile", &self.inner.profile_name)
+            .field("base", &self.inner.base)
+            .field("signed", &self.inner.key.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Builds the client for `profile`: loads the key (refusing a bad one),
+    /// the extra CA roots and the bearer token from its environment variable.
+    pub fn new(profile: &Profile) -> Result<Client, ApiError> {
+        Client::with_options(profile, ClientOptions::default())
+    }
+
+    pub fn with_options(profile: &Profile, options: ClientOptions) -> Result<Client, ApiError> {
+        let mut builder = reqwest::Client::builder()
+            .use_rustls_tls()
+            .timeout(profile.timeout)
+            .connect_timeout(profile.connect_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("idcon/", env!("CARGO_PKG_VERSION")));
+        if let Some(path) = &profile.ca_file {
+            let pem = std::fs::read(path).map_err(|err| ApiError::CaFile {
+                path: path.clone(),
+                detail: format!("cannot read it: {err}"),
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|err| ApiError::CaFile {
+                path: path.clone(),
+                detail: format!("not a PEM certificate bundle: {err}"),
+            })?;
+            if certs.is_empty() {
+                return Err(ApiError::CaFile {
+                    path: path.clone(),
+                    detail: "holds no PEM certificate (-----BEGIN CERTIFICATE-----)".to_owned(),
+                });
+            }
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        if profile.danger_accept_invalid_certs {
+            builder = builder.danger_accept_invalid_certs(true);
+        }
+        let http = builder.build().map_err(|err| ApiError::Setup(error_detail(&err)))?;
+
+        let bearer = match &profile.bearer_token_env {
+            Some(variable) => Some(bearer_from_env(&profile.name, variable)?),
+            None => None,
+        };
+        let mut static_headers = Vec::with_capacity(profile.headers.len());
+        for (name, value) in &profile.headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| ApiError::InvalidInput(format!("invalid header name {name:?} in profile")))?;
+            let mut value = HeaderValue::from_str(value)
+                .map_err(|_| ApiError::InvalidInput(format!("invalid value for header {name} in profile")))?;
+            value.set_sensitive(true);
+            static_headers.push((name, value));
+        }
+        let key = match &profile.key_file {
+            Some(path) => Some(SigningKey::from_pem_file(path, profile.insecure_key_permissions)?),
+            None => None,
+        };
+        let host = match (profile.base_url.host_str(), profile.base_url.port()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_owned(),
+            (None, _) => profile.base_url.as_str().to_owned(),
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                profile_name: profile.name.clone(),
+                base: trim_base(&profile.base_url),
+                host,
+                identities_path: profile.identities_path.trim_end_matches('/').to_owned(),
+                schemas_path: profile.schemas_path.trim_end_matches('/').to_owned(),
+                registry_base: profile.attribute_registry_url.as_ref().map(trim_base),
+                key,
+                sdk_id: profile.sdk_id.clone(),
+                static_headers,
+                bearer,
+                read_only: profile.read_only,
+                timeout: profile.timeout,
+                connect_timeout: profile.connect_timeout,
+                max_body_bytes: options.max_body_bytes,
+            }),
+        })
+    }
+
+    /// The name of the profile this client was made for.
+    pub fn profile_name(&self) -> &str {
+        &self.inner.profile_name
+    }
+
+    /// The profile's base URL, without a trailing `/`.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base
+    }
+
+    /// Whether requests are signed (the profile has a key).
+    pub fn is_signing(&self) -> bool {
+        self.inner.key.is_some()
+    }
+
+    pub fn is_read_only(&self) -> bool {
+        self.inner.read_only
+    }
+
+    /// The URL of an identity, as people see it (no signing parameters).
+    pub fn identity_url(&self, id: &str) -> String {
+        format!(
+            "{}{}/{}",
+            self.inner.base,
+            self.inner.identities_path,
+            encode_segment(id)
+        )
+    }
+
+    // ----- identities -------------------------------------------------------
+
+    /// The first page of identities.
+    pub async fn list_identities(&self, query: &IdentityQuery) -> Result<Response<IdentityPage>, ApiError> {
+        self.fetch_identity_page(query.params()).await
+    }
+
+    /// The page a previous page's `next` points at.
+    pub async fn list_identities_from(&self, cursor: &PageCursor) -> Result<Response<IdentityPage>, ApiError> {
+        self.fetch_identity_page(cursor.clone()).await
+    }
+
+    /// Pages through every identity the query selects.
+    pub fn pager(&self, query: IdentityQuery) -> IdentityPager {
+        IdentityPager {
+            client: self.clone(),
+            next: Some(query.params()),
+            seen: HashSet::new(),
+        }
+    }
+
+    async fn fetch_identity_page(&self, params: Vec<(String, String)>) -> Result<Response<IdentityPage>, ApiError> {
+        let endpoint = self.inner.identities_path.clone();
+        let prepared = self.prepare(&self.inner.base, "GET", &endpoint, &params, None)?;
+        let exchange = self.execute(&prepared).await?;
+        let exchange = success(exchange)?;
+        let items: Vec<Identity> = parse_json(&exchange, "a list of identities")?;
+        let next = next_cursor(&exchange, &prepared.url, &params)?;
+        Ok(Response {
+            value: IdentityPage { items, next },
+            exchange,
+        })
+    }
+
+    /// One identity, without credentials' secrets (never asks for them).
+    pub async fn get_identity(&self, id: &str) -> Result<Response<Identity>, ApiError> {
+        let endpoint = self.identity_endpoint(id)?;
+        let prepared = self.prepare(&self.inner.base, "GET", &endpoint, &[], None)?;
+        let exchange = success(self.execute(&prepared).await?)?;
+        let identity = parse_json(&exchange, "an identity")?;
+        Ok(Response {
+            value: identity,
+            exchange,
+        })
+    }
+
+    /// The signed `PUT` for an identity, without sending it. Refused for a
+    /// read-only profile before anything is signed.
+    pub fn prepare_update_identity(&self, id: &str, body: &UpdateIdentityBody) -> Result<PreparedRequest, ApiError> {
+        self.refuse_if_read_only()?;
+        let endpoint = self.identity_endpoint(id)?;
+        let bytes =
+            serde_json::to_vec(body).map_err(|err| ApiError::InvalidInput(format!("cannot encode the body: {err}")))?;
+        self.prepare(&self.inner.base, "PUT", &endpoint, &[], Some(bytes))
+    }
+
+    /// `PUT {identities}/{id}`: replaces the identity with `body` and returns
+    /// the identity the server now holds, with the whole exchange.
+    pub async fn update_identity(&self, id: &str, body: &UpdateIdentityBody) -> Result<Response<Identity>, ApiError> {
+        let prepared = self.prepare_update_identity(id, body)?;
+        self.send_identity_write(&prepared).await
+    }
+
+    /// Sends a prepared identity write and reads the identity it returns.
+    pub async fn send_identity_write(&self, prepared: &PreparedRequest) -> Result<Response<Identity>, ApiError> {
+        let exchange = success(self.execute(prepared).await?)?;
+        let identity = parse_json(&exchange, "an identity")?;
+        Ok(Response {
+            value: identity,
+            exchange,
+        })
+    }
+
+    // ----- schemas ----------------------------------------------------------
+
+    /// Every identity schema (`GET {schemas_path}`, following next links).
+    /// The exchange is the last page's.
+    pub async fn list_schemas(&self) -> Result<Response<Vec<IdentitySchema>>, ApiError> {
+        let endpoint = self.inner.schemas_path.clone();
+        let mut params: Vec<(String, String)> = Vec::new();
+        let mut seen: HashSet<Vec<(String, String)>> = HashSet::new();
+        let mut schemas = Vec::new();
+        loop {
+            let prepared = self.prepare(&self.inner.base, "GET", &endpoint, &params, None)?;
+            let exchange = success(self.execute(&prepared).await?)?;
+            let page: Vec<IdentitySchema> = parse_json(&exchange, "a list of identity schemas")?;
+            let page_was_empty = page.is_empty();
+            schemas.extend(page);
+            seen.insert(params.clone());
+            match next_cursor(&exchange, &prepared.url, &params)? {
+                Some(next) if !page_was_empty && !seen.contains(&next) && seen.len() < MAX_SCHEMA_PAGES => {
+                    params = next;
+                }
+                _ => {
+                    return Ok(Response {
+                        value: schemas,
+                        exchange,
+                    });
+                }
+            }
+        }
+    }
+
+    /// One identity JSON Schema, raw (`GET {schemas_path}/{id}`).
+    pub async fn get_schema(&self, id: &str) -> Result<Response<Value>, ApiError> {
+        let endpoint = format!("{}/{}", self.inner.schemas_path, checked_segment(id, "schema id")?);
+        let prepared = self.prepare(&self.inner.base, "GET", &endpoint, &[], None)?;
+        let exchange = success(self.execute(&prepared).await?)?;
+        let schema = parse_json(&exchange, "a JSON Schema")?;
+        Ok(Response {
+            value: schema,
+            exchange,
+        })
+    }
+
+    // ----- attribute registry -----------------------------------------------
+
+    /// The signed attribute-registry `PUT`, without sending it.
+    pub fn prepare_update_attribute(&self, update: &AttributeUpdate) -> Result<PreparedRequest, ApiError> {
+        self.refuse_if_read_only()?;
+        let base = self
+            .inner
+            .registry_base
+            .clone()
+            .ok_or_else(|| ApiError::NotConfigured {
+                profile: self.inner.profile_name.clone(),
+                setting: "attribute_registry_url",
+            })?;
+        let bytes = serde_json::to_vec(update)
+            .map_err(|err| ApiError::InvalidInput(format!("cannot encode the body: {err}")))?;
+        self.prepare(&base, "PUT", ATTRIBUTE_UPDATE_ENDPOINT, &[], Some(bytes))
+    }
+
+    /// `PUT {attribute_registry_url}/attribute/update`. The value is the
+    /// answer's JSON, `None` when the answer has no body.
+    pub async fn update_attribute(&self, update: &AttributeUpdate) -> Result<Response<Option<Value>>, ApiError> {
+        let prepared = self.prepare_update_attribute(update)?;
+        self.send_attribute_write(&prepared).await
+    }
+
+    /// Sends a prepared attribute-registry write.
+    pub async fn send_attribute_write(&self, prepared: &PreparedRequest) -> Result<Response<Option<Value>>, ApiError> {
+        let exchange = success(self.execute(prepared).await?)?;
+        let value = if exchange.body.iter().all(u8::is_ascii_whitespace) {
+            None
+        } else {
+            Some(parse_json(&exchange, "JSON")?)
+        };
+        Ok(Response { value, exchange })
+    }
+
+    // ----- the request machinery --------------------------------------------
+
+    /// Builds and signs a request to `base` + `endpoint` (+ query).
+    pub fn prepare(
+        &self,
+        base: &str,
+        method: &str,
+        endpoint: &str,
+        params: &[(String, String)],
+        body: Option<Vec<u8>>,
+    ) -> Result<PreparedRequest, ApiError> {
+        let inner = &self.inner;
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let (path_and_query, signed) = match &inner.key {
+            Some(key) => {
+                let nonce = signing::fresh_nonce();
+                let timestamp = signing::now_millis();
+                let signed = sign(key, method, endpoint, params, body.as_deref(), &nonce, timestamp);
+                (signed.path_and_query.clone(), Some(signed))
+            }
+            None if params.is_empty() => (endpoint.to_owned(), None),
+            None => (format!("{endpoint}?{}", signing::encode_query(params)), None),
+        };
+        let url = format!("{base}{path_and_query}");
+        // The server must see the bytes that were signed: refuse a URL that
+        // parsing would re-encode or normalise.
+        match Url::parse(&url) {
+            Ok(parsed) if parsed.as_str() == url => {}
+            Ok(parsed) => {
+                return Err(ApiError::InvalidInput(format!(
+                    "the URL {} would be sent as {}, which is not what was signed",
+                    crate::sanitize::for_display(&url),
+                    crate::sanitize::for_display(parsed.as_str())
+                )));
+            }
+            Err(err) => {
+                return Err(ApiError::InvalidInput(format!(
+                    "invalid URL {}: {err}",
+                    crate::sanitize::for_display(&url)
+                )));
+            }
+        }
+
+        let mut headers = Headers::default();
+        for (name, value) in &inner.static_headers {
+            headers.set(name.clone(), value.clone(), true);
+        }
+        if let Some(bearer) = &inner.bearer {
+            headers.set(reqwest::header::AUTHORIZATION, bearer.clone(), true);
+        }
+        if let Some(signed) = &signed {
+            headers.set_named(signing::DIGEST_HEADER, header_value(&signed.digest)?);
+        }
+        if let Some(sdk_id) = &inner.sdk_id {
+            headers.set_named(signing::AUTH_ID_HEADER, header_value(sdk_id)?);
+        }
+        headers.set_named(signing::SDK_HEADER, HeaderValue::from_static(signing::SDK_HEADER_VALUE));
+        headers.set_named(
+            signing::SDK_VERSION_HEADER,
+            HeaderValue::from_static(signing::SDK_VERSION_HEADER_VALUE),
+        );
+        headers.set(
+            reqwest::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+            false,
+        );
+        headers.set(
+            reqwest::header::ACCEPT,
+            HeaderValue::from_static("application/json"),
+            false,
+        );
+        headers.set_named(REQUEST_ID_HEADER, header_value(&request_id)?);
+        Ok(PreparedRequest {
+            request_id,
+            method: method.to_owned(),
+            url,
+            body,
+            signed_message: signed.map(|s| s.message),
+            headers: headers.list,
+            secret_headers: headers.secret,
+        })
+    }
+
+    /// Sends a prepared request and reads the whole answer (up to the size
+    /// cap), whatever its status.
+    pub async fn execute(&self, prepared: &PreparedRequest) -> Result<Exchange, ApiError> {
+        let inner = &self.inner;
+        let info = prepared.info();
+        let method = reqwest::Method::from_bytes(prepared.method.as_bytes())
+            .map_err(|_| ApiError::InvalidInput(format!("invalid HTTP method {:?}", prepared.method)))?;
+        let url = Url::parse(&prepared.url).map_err(|err| ApiError::InvalidInput(format!("invalid URL: {err}")))?;
+        let mut header_map = HeaderMap::with_capacity(prepared.headers.len());
+        for (name, value) in &prepared.headers {
+            header_map.insert(name.clone(), value.clone());
+        }
+        let mut request = inner.http.request(method, url).headers(header_map);
+        if let Some(body) = &prepared.body {
+            request = request.body(body.clone());
+        }
+
+        let started_at = chrono::Utc::now();
+        let started = Instant::now();
+        let mut response = request.send().await.map_err(|err| self.classify(&err, &info))?;
+        let status = response.status();
+        if let Some(length) = response.content_length()
+            && length > inner.max_body_bytes as u64
+        {
+            return Err(ApiError::BodyTooLarge {
+                request: info,
+                limit: inner.max_body_bytes,
+            });
+        }
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .map(|(name, value)| {
+                (
+                    canonical_name(name),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|err| self.classify(&err, &info))? {
+            if body.len() + chunk.len() > inner.max_body_bytes {
+                return Err(ApiError::BodyTooLarge {
+                    request: info,
+                    limit: inner.max_body_bytes,
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let elapsed = started.elapsed();
+
+        let exchange = Exchange {
+            request_id: prepared.request_id.clone(),
+            method: prepared.method.clone(),
+            url: prepared.url.clone(),
+            request_headers: prepared.display_headers(true),
+            request_body: prepared.display_body(),
+            status: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or_default().to_owned(),
+            headers,
+            body,
+            started_at,
+            elapsed,
+        };
+        if status.is_redirection() {
+            let location = exchange.header("location").unwrap_or("(no Location header)").to_owned();
+            return Err(ApiError::Redirect {
+                request: info,
+                status: status.as_u16(),
+                location,
+            });
+        }
+        Ok(exchange)
+    }
+
+    fn refuse_if_read_only(&self) -> Result<(), ApiError> {
+        if self.inner.read_only {
+            return Err(ApiError::ReadOnly {
+                profile: self.inner.profile_name.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    fn identity_endpoint(&self, id: &str) -> Result<String, ApiError> {
+        Ok(format!(
+            "{}/{}",
+            self.inner.identities_path,
+            checked_segment(id, "identity id")?
+        ))
+    }
+
+    /// Turns a transport failure into the error that says what to check.
+    fn classify(&self, err: &reqwest::Error, info: &RequestInfo) -> ApiError {
+        let inner = &self.inner;
+        let request = info.clone();
+        let host = inner.host.clone();
+        if err.is_timeout() {
+            let (phase, limit) = if err.is_connect() {
+                (TimeoutPhase::Connect, inner.connect_timeout)
+            } else {
+                (TimeoutPhase::Total, inner.timeout)
+            };
+            return ApiError::Timeout { request, phase, limit };
+        }
+        let chain = source_chain(err);
+        if chain
+            .iter()
+            .filter_map(|e| e.downcast_ref::<std::io::Error>())
+            .any(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+        {
+            return ApiError::ConnectionRefused { request, address: host };
+        }
+        let texts: Vec<String> = chain.iter().map(|e| e.to_string().to_ascii_lowercase()).collect();
+        let mentions = |needles: &[&str]| texts.iter().any(|t| needles.iter().any(|n| t.contains(n)));
+        let detail = error_detail(err);
+        if err.is_connect() {
+            if mentions(&[
+                "dns error",
+                "failed to lookup address",
+                "name or service not known",
+                "no address associated",
+                "nodename nor servname",
+                "name resolution",
+            ]) {
+                return ApiError::Dns {
+                    request,
+                    host: inner.host.split(':').next().unwrap_or_default().to_owned(),
+                    detail,
+                };
+            }
+            if info.url.starts_with("https:")
+                && mentions(&[
+                    "certificate",
+                    "tls",
+                    "handshake",
+                    "corrupt message",
+                    "alert",
+                    "peer",
+                    "unknownissuer",
+                    "notvalidforname",
+                ])
+            {
+                return ApiError::Tls { request, host, detail };
+            }
+        }
+        ApiError::Connection { request, host, detail }
+    }
+}
+
+/// Headers being assembled: a later `set` replaces an earlier one of the same
+/// name (ours win over the profile's static ones).
+#[derive(Default)]
+struct Headers {
+    list: Vec<(HeaderName, HeaderValue)>,
+    secret: Vec<HeaderName>,
+}
+
+impl Headers {
+    fn set(&mut self, name: HeaderName, value: HeaderValue, secret: bool) {
+        self.list.retain(|(existing, _)| *existing != name);
+        self.secret.retain(|existing| *existing != name);
+        if secret {
+            self.secret.push(name.clone());
+        }
+        self.list.push((name, value));
+    }
+
+    /// For header names known to be valid (constants of this crate).
+    fn set_named(&mut self, name: &str, value: HeaderValue) {
+        if let Ok(name) = HeaderName::from_bytes(name.as_bytes()) {
+            self.set(name, value, false);
+        }
+    }
+}
+
+/// Walks an identity listing page by page; stops at the last page and
+/// refuses to loop when a server repeats a next link.
+#[derive(Debug)]
+pub struct IdentityPager {
+    client: Client,
+    /// The query of the next request; `None` after the last page.
+    next: Option<Vec<(String, String)>>,
+    seen: HashSet<Vec<(String, String)>>,
+}
+
+impl IdentityPager {
+    /// The next page, or `None` when the listing is complete. After an error
+    /// the same page can be asked for again.
+    pub async fn next_page(&mut self) -> Result<Option<Response<IdentityPage>>, ApiError> {
+        let Some(params) = self.next.clone() else {
+            return Ok(None);
+        };
+        let response = self.client.fetch_identity_page(params.clone()).await?;
+        self.seen.insert(params);
+        if let Some(next) = &response.value.next
+            && self.seen.contains(next)
+        {
+            return Err(ApiError::PagingLoop {
+                request: response.exchange.request_info(),
+                detail: format!("page_token {:?}", response.value.next_page_token().unwrap_or("")),
+            });
+        }
+        self.next = response.value.next.clone();
+        Ok(Some(response))
+    }
+
+    /// Whether another page remains.
+    pub fn has_more(&self) -> bool {
+        self.next.is_some()
+    }
+}
+
+/// Signs like the SDK. The SDK keeps a query as a dict, so a name given twice
+/// (`ids=a&ids=b`, which Kratos needs) would collapse; such a query is signed
+/// the same way, but with every pair kept.
+fn sign(
+    key: &SigningKey,
+    method: &str,
+    endpoint: &str,
+    params: &[(String, String)],
+    body: Option<&[u8]>,
+    nonce: &str,
+    timestamp: u64,
+) -> signing::Signed {
+    let mut names = HashSet::new();
+    let repeats = params
+        .iter()
+        .any(|(name, _)| !names.insert(name.as_str()) || name == "nonce" || name == "timestamp");
+    if !repeats {
+        return signing::sign_request(key, method, endpoint, params, body, nonce, timestamp);
+    }
+    let mut all: Vec<(String, String)> = params
+        .iter()
+        .filter(|(name, _)| name != "nonce" && name != "timestamp")
+        .cloned()
+        .collect();
+    all.push(("nonce".to_owned(), nonce.to_owned()));
+    all.push(("timestamp".to_owned(), timestamp.to_string()));
+    let path_and_query = format!("{endpoint}?{}", signing::encode_query(&all));
+    let message = signing::build_message(method, &path_and_query, body);
+    let digest = key.sign_base64(message.as_bytes());
+    signing::Signed {
+        path_and_query,
+        message,
+        digest,
+    }
+}
+
+/// The exchange when its status is a success, else the HTTP error.
+fn success(exchange: Exchange) -> Result<Exchange, ApiError> {
+    if exchange.is_success() {
+        return Ok(exchange);
+    }
+    let error = exchange.error();
+    Err(ApiError::Http(Box::new(HttpError {
+        status: exchange.status,
+        error,
+        exchange,
+    })))
+}
+
+fn parse_json<T: DeserializeOwned>(exchange: &Exchange, what: &str) -> Result<T, ApiError> {
+    serde_json::from_slice(&exchange.body).map_err(|err| ApiError::InvalidResponse {
+        detail: format!("the body is not {what}: {err}"),
+        exchange: Box::new(exchange.clone()),
+    })
+}
+
+/// The query of the next page from the `Link` header, completed with the
+/// request's own parameters that the link leaves out (a filter must not be
+/// lost between pages).
+fn next_cursor(
+    exchange: &Exchange,
+    request_url: &str,
+    sent: &[(String, String)],
+) -> Result<Option<PageCursor>, ApiError> {
+    let values = exchange
+        .headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("link"))
+        .map(|(_, value)| value.as_str());
+    let Some(target) = link::next_target(values) else {
+        return Ok(None);
+    };
+    let request_url = Url::parse(request_url).map_err(|err| ApiError::InvalidInput(format!("invalid URL: {err}")))?;
+    let mut cursor = link::cursor_from_target(&target, &request_url).map_err(|detail| ApiError::InvalidResponse {
+        detail,
+        exchange: Box::new(exchange.clone()),
+    })?;
+    for (name, value) in sent {
+        if name != "page_token" && !cursor.iter().any(|(n, _)| n == name) {
+            cursor.push((name.clone(), value.clone()));
+        }
+    }
+    Ok(Some(cursor))
+}
+
+fn bearer_from_env(profile: &str, variable: &str) -> Result<HeaderValue, ApiError> {
+    let token = std::env::var(variable)
+        .ok()
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::BearerTokenMissing {
+            profile: profile.to_owned(),
+            variable: variable.to_owned(),
+        })?;
+    let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| ApiError::BearerTokenInvalid {
+        variable: variable.to_owned(),
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+fn header_value(text: &str) -> Result<HeaderValue, ApiError> {
+    HeaderValue::from_str(text)
+        .map_err(|_| ApiError::InvalidInput(format!("{text:?} cannot be sent in an HTTP header")))
+}
+
+/// An id as one path segment, percent-encoded; refuses what no server could
+/// mean as an id.
+fn checked_segment(id: &str, what: &str) -> Result<String, ApiError> {
+    if id.is_empty() || id == "." || id == ".." || id.chars().any(char::is_control) {
+        return Err(ApiError::InvalidInput(format!(
+            "invalid {what} {:?}",
+            crate::sanitize::for_display(id)
+        )));
+    }
+    Ok(encode_segment(id))
+}
+
+fn encode_segment(id: &str) -> String {
+    utf8_percent_encode(id, SEGMENT).to_string()
+}
+
+fn trim_base(url: &Url) -> String {
+    url.as_str().trim_end_matches('/').to_owned()
+}
+
+/// Header names as people write them (`X-Request-Id`), for display.
+fn canonical_name(name: &HeaderName) -> String {
+    name.as_str()
+        .split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            match chars.next() {
+                Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+fn source_chain<'a>(err: &'a (dyn StdError + 'static)) -> Vec<&'a (dyn StdError + 'static)> {
+    let mut chain = vec![err];
+    let mut current = err.source();
+    while let Some(next) = current {
+        chain.push(next);
+        current = next.source();
+    }
+    chain
+}
+
+/// The innermost causes of a transport error, without reqwest's own
+/// "error sending request for url (...)" wrapper.
+fn error_detail(err: &(dyn StdError + 'static)) -> String {
+    let chain = source_chain(err);
+    let mut parts: Vec<String> = Vec::new();
+    for cause in chain.iter().skip(1) {
+        let text = cause.to_string();
+        // hyper's wrapper says nothing a person can use.
+        if text.starts_with("client error (") {
+            continue;
+        }
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    if parts.is_empty() {
+        parts.push(err.to_string());
+    }
+    crate::sanitize::for_display(&parts.join(": ")).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_one_encoded_segment() {
+        assert_eq!(encode_segment("a/b?c d"), "a%2Fb%3Fc%20d");
+        assert!(checked_segment("..", "identity id").is_err());
+        assert!(checked_segment("", "identity id").is_err());
+        assert_eq!(
+            checked_segment("6c2f1c2e-0b6b-4bb1-b4a3-0d7c1b4c9b1a", "x")
+                .ok()
+                .as_deref(),
+            Some("6c2f1c2e-0b6b-4bb1-b4a3-0d7c1b4c9b1a")
+        );
+    }
+
+    #[test]
+    fn query_keeps_at_most_one_filter_and_repeats_ids() {
+        let query = IdentityQuery {
+            page_size: Some(2),
+            filter: IdentityFilter::Ids(vec!["a".into(), "b".into()]),
+        };
+        assert_eq!(
+            query.params(),
+            vec![
+                ("page_size".to_owned(), "2".to_owned()),
+                ("ids".to_owned(), "a".to_owned()),
+                ("ids".to_owned(), "b".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn header_names_are_shown_capitalised() {
+        assert_eq!(
+            canonical_name(&HeaderName::from_static("x-yoti-auth-digest")),
+            "X-Yoti-Auth-Digest"
+        );
+    }
+}
