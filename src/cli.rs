@@ -67,4 +67,6 @@ pub enum Command {
     Demo(crate::demo::cli::DemoArgs),
     /// Print where idcon reads its config and keeps its log, audit trail and drafts.
     Info(crate::commands::info::InfoArgs),
+    /// Read the audit trail of writes.
+    Audit(crate::commands::audit::AuditArgs),
 }

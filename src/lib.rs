@@ -14,10 +14,13 @@
 
 pub mod api;
 pub mod app;
+pub mod audit;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod demo;
+pub mod diff;
+pub mod drafts;
 pub mod paths;
 pub mod sanitize;
 pub mod signing;

@@ -13,6 +13,7 @@ fn main() -> ExitCode {
         Some(Command::ServeDemo(args)) => idcon::demo::cli::run_serve_demo(&args),
         Some(Command::Demo(args)) => idcon::demo::cli::run_demo(&cli.global, &args),
         Some(Command::Info(args)) => idcon::commands::info::run(&cli.global, &args),
+        Some(Command::Audit(args)) => idcon::commands::audit::run(&cli.global, &args),
         None => idcon::commands::console::run(&cli.global),
     };
     match result {

@@ -1,0 +1,435 @@
+//! The append-only audit trail: one JSON line for every write and every
+//! refusal, so that "who changed this, when, and what exactly" has an answer
+//! on a shared bastion where everyone uses the same admin key.
+//!
+//! A request leaves two lines sharing one `request_id` (also sent as
+//! `X-Request-ID`): `intent`, written and synced to disk before the request
+//! goes out, and `outcome` after the answer. A crash in between still leaves
+//! the evidence of the intent. A write that was refused before anything was
+//! sent leaves one `refusal` line.
+//!
+//! Every line is one `write` on a file opened with `O_APPEND`, so two idcon
+//! processes on the same host never interleave their lines. Secrets never
+//! reach the file: changes are redacted here, whatever the caller passes, and
+//! the password part of a URL is dropped.
+
+mod read;
+mod syslog;
+mod who;
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use chrono::{SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::diff::{self, Change};
+
+pub use read::{AuditRead, CorruptLine, Filter, parse_duration, read_entries, read_log};
+pub use syslog::{DEV_LOG, Severity, Syslog};
+pub use who::{Who, ssh_client, user_name};
+
+/// The file name of the audit trail inside idcon's state folder.
+pub const FILE_NAME: &str = "audit.jsonl";
+
+/// Why the audit trail could not be opened, written or read. Each message
+/// names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error(
+        "refusing the audit {kind} {path}: it is writable by group or others (mode {mode:o}); fix with chmod {fix}"
+    )]
+    Shared {
+        kind: &'static str,
+        path: PathBuf,
+        mode: u32,
+        fix: &'static str,
+    },
+    #[error("refusing the audit trail {path}: it is not a regular file")]
+    NotAFile { path: PathBuf },
+    #[error("cannot open the audit trail {path}: {source}")]
+    Open { path: PathBuf, source: io::Error },
+    #[error("cannot write to the audit trail {path}: {source}")]
+    Write { path: PathBuf, source: io::Error },
+    #[error("cannot read the audit trail {path}: {source}")]
+    Read { path: PathBuf, source: io::Error },
+}
+
+/// The three kinds of line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    Intent,
+    Outcome,
+    Refusal,
+}
+
+impl Event {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::Intent => "intent",
+            Event::Outcome => "outcome",
+            Event::Refusal => "refusal",
+        }
+    }
+}
+
+/// Which request a line is about; the same for its intent and its outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Target {
+    /// Sent as `X-Request-ID`.
+    pub request_id: String,
+    pub profile: String,
+    pub base_url: String,
+    pub method: String,
+    pub url: String,
+    /// `None` for a write that is not about one identity.
+    pub identity_id: Option<String>,
+}
+
+/// About to send a write.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Intent {
+    pub target: Target,
+    /// Old body → new body; redacted when written.
+    pub changes: Vec<Change>,
+}
+
+/// What came back.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Outcome {
+    pub target: Target,
+    /// `None` when no answer arrived (timeout, dropped connection).
+    pub status: Option<u16>,
+    pub elapsed_ms: u64,
+    /// The server's id for the request (response header or error envelope).
+    pub server_request_id: Option<String>,
+    /// The error in one line: the envelope's reason and message, or the
+    /// transport failure.
+    pub error: Option<String>,
+}
+
+/// A write stopped before anything was signed or sent.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Refusal {
+    pub target: Target,
+    pub changes: Vec<Change>,
+    /// Why, e.g. "read-only profile", "traits do not match the schema".
+    pub reason: String,
+}
+
+/// A fresh id for a request, for callers that do not have one yet.
+pub fn new_request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// One line of the audit trail as read back (and as written). Members idcon
+/// does not know, written by a newer version, are kept in `extra`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    /// RFC 3339, UTC.
+    pub time: String,
+    /// `intent`, `outcome` or `refusal`.
+    pub event: String,
+    #[serde(default)]
+    pub request_id: Option<String>,
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<u32>,
+    #[serde(default)]
+    pub ssh_client: Option<String>,
+    #[serde(default)]
+    pub tty: Option<String>,
+    #[serde(default)]
+    pub host: Option<String>,
+    #[serde(default)]
+    pub profile: Option<String>,
+    #[serde(default)]
+    pub base_url: Option<String>,
+    #[serde(default)]
+    pub method: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub identity_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<Change>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elapsed_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_request_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Entry {
+    fn new(event: Event, who: &Who, target: &Target) -> Self {
+        Entry {
+            time: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+            event: event.as_str().to_owned(),
+            request_id: Some(target.request_id.clone()),
+            user: Some(who.user.clone()),
+            uid: who.uid,
+            ssh_client: who.ssh_client.clone(),
+            tty: who.tty.clone(),
+            host: Some(who.host.clone()),
+            profile: Some(target.profile.clone()),
+            base_url: Some(redact_url(&target.base_url)),
+            method: Some(target.method.clone()),
+            url: Some(redact_url(&target.url)),
+            identity_id: target.identity_id.clone(),
+            changes: Vec::new(),
+            status: None,
+            elapsed_ms: None,
+            server_request_id: None,
+            error: None,
+            reason: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// The pointers this line says were changed.
+    pub fn changed_pointers(&self) -> Vec<&str> {
+        self.changes.iter().map(|c| c.pointer.as_str()).collect()
+    }
+}
+
+/// Query parameters whose values are secrets (never in idcon's own URLs, but a
+/// profile's base URL is typed by people).
+fn is_secret_query_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    key != "page_token"
+        && [
+            "token",
+            "secret",
+            "password",
+            "signature",
+            "digest",
+            "api_key",
+            "apikey",
+        ]
+        .iter()
+        .any(|part| key.contains(part))
+}
+
+/// `url` without a password in its user part and without secret query values.
+/// Text that is not a URL, or has nothing to hide, is kept exactly as it is.
+pub fn redact_url(url: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return url.to_owned();
+    };
+    let has_secret = parsed.password().is_some() || parsed.query_pairs().any(|(key, _)| is_secret_query_key(&key));
+    if !has_secret {
+        return url.to_owned();
+    }
+    if parsed.password().is_some() {
+        // Cannot fail for a URL that already has a password (it has a host).
+        let _ = parsed.set_password(Some(diff::REDACTED));
+    }
+    if parsed.query_pairs().any(|(key, _)| is_secret_query_key(&key)) {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(key, value)| {
+                let value = if is_secret_query_key(&key) {
+                    diff::REDACTED.to_owned()
+                } else {
+                    value.into_owned()
+                };
+                (key.into_owned(), value)
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
+}
+
+/// The open audit trail of this process.
+#[derive(Debug)]
+pub struct AuditLog {
+    path: PathBuf,
+    file: File,
+    who: Who,
+    syslog: Option<Syslog>,
+    warnings: Mutex<Vec<String>>,
+}
+
+impl AuditLog {
+    /// `$XDG_STATE_HOME/idcon/audit.jsonl`.
+    pub fn default_path() -> Option<PathBuf> {
+        crate::paths::state_dir().map(|dir| dir.join(FILE_NAME))
+    }
+
+    /// Opens (creating 0600 in a 0700 folder) the trail at `path`. A file or
+    /// folder that group or others can write is refused: someone else could
+    /// forge or erase lines. With `syslog`, lines are also sent to `/dev/log`;
+    /// a missing syslog socket is a warning (see [`AuditLog::warnings`]).
+    pub fn open(path: &Path, syslog: bool) -> Result<Self, AuditError> {
+        Self::open_with_syslog_socket(path, syslog.then_some(Path::new(DEV_LOG)))
+    }
+
+    /// [`AuditLog::open`] with the syslog socket at another path (tests,
+    /// hosts where the daemon listens elsewhere).
+    pub fn open_with_syslog_socket(path: &Path, syslog_socket: Option<&Path>) -> Result<Self, AuditError> {
+        let open_error = |source| AuditError::Open {
+            path: path.to_owned(),
+            source,
+        };
+        let folder = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        crate::paths::create_private_dir(folder).map_err(open_error)?;
+        refuse_shared(folder, "folder", "700")?;
+        match fs::metadata(path) {
+            Ok(meta) if !meta.is_file() => return Err(AuditError::NotAFile { path: path.to_owned() }),
+            Ok(_) => refuse_shared(path, "trail", "600")?,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            Err(err) => return Err(open_error(err)),
+        }
+        let file = crate::paths::open_private_append(path).map_err(open_error)?;
+        let mut warnings = Vec::new();
+        let syslog = syslog_socket.and_then(|socket| match Syslog::connect(socket) {
+            Ok(syslog) => Some(syslog),
+            Err(err) => {
+                let warning = format!(
+                    "audit lines are not sent to syslog: cannot connect to {}: {err}",
+                    socket.display()
+                );
+                tracing::warn!("{warning}");
+                warnings.push(warning);
+                None
+            }
+        });
+        Ok(AuditLog {
+            path: path.to_owned(),
+            file,
+            who: Who::from_env(),
+            syslog,
+            warnings: Mutex::new(warnings),
+        })
+    }
+
+    /// Records lines as `who` instead of the environment's user (tests, and
+    /// callers that already know).
+    pub fn with_who(mut self, who: Who) -> Self {
+        self.who = who;
+        self
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn who(&self) -> &Who {
+        &self.who
+    }
+
+    /// True when lines also go to syslog.
+    pub fn has_syslog(&self) -> bool {
+        self.syslog.is_some()
+    }
+
+    /// Problems that did not stop the trail (syslog unreachable), for the
+    /// console to show once.
+    pub fn warnings(&self) -> Vec<String> {
+        self.warnings.lock().map(|w| w.clone()).unwrap_or_default()
+    }
+
+    /// Records a write about to be sent; on disk (fsync) when this returns.
+    pub fn intent(&self, intent: &Intent) -> Result<(), AuditError> {
+        let mut entry = Entry::new(Event::Intent, &self.who, &intent.target);
+        entry.changes = diff::redacted(intent.changes.clone());
+        self.append(&entry, Severity::Notice)
+    }
+
+    /// Records the answer to a write.
+    pub fn outcome(&self, outcome: &Outcome) -> Result<(), AuditError> {
+        let mut entry = Entry::new(Event::Outcome, &self.who, &outcome.target);
+        entry.status = outcome.status;
+        entry.elapsed_ms = Some(outcome.elapsed_ms);
+        entry.server_request_id = outcome.server_request_id.clone();
+        entry.error = outcome.error.clone();
+        let failed = outcome.status.is_none_or(|s| s >= 400) || outcome.error.is_some();
+        self.append(&entry, if failed { Severity::Warning } else { Severity::Notice })
+    }
+
+    /// Records a write refused before it was sent.
+    pub fn refusal(&self, refusal: &Refusal) -> Result<(), AuditError> {
+        let mut entry = Entry::new(Event::Refusal, &self.who, &refusal.target);
+        entry.changes = diff::redacted(refusal.changes.clone());
+        entry.reason = Some(refusal.reason.clone());
+        self.append(&entry, Severity::Warning)
+    }
+
+    fn append(&self, entry: &Entry, severity: Severity) -> Result<(), AuditError> {
+        let write_error = |source| AuditError::Write {
+            path: self.path.clone(),
+            source,
+        };
+        let mut line = serde_json::to_vec(entry).map_err(|e| write_error(io::Error::other(e)))?;
+        line.push(b'\n');
+        // One write of the whole line on an O_APPEND file: lines of concurrent
+        // processes never interleave. Then to disk, before the request goes out.
+        (&self.file).write_all(&line).map_err(write_error)?;
+        self.file.sync_data().map_err(write_error)?;
+        if let Some(syslog) = &self.syslog {
+            let text = String::from_utf8_lossy(&line[..line.len() - 1]);
+            if let Err(err) = syslog.send(severity, &text) {
+                let warning = format!("an audit line was not sent to syslog: {err}");
+                tracing::warn!("{warning}");
+                if let Ok(mut warnings) = self.warnings.lock() {
+                    warnings.push(warning);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Refuses `path` when group or others can write it.
+fn refuse_shared(path: &Path, kind: &'static str, fix: &'static str) -> Result<(), AuditError> {
+    let meta = fs::metadata(path).map_err(|source| AuditError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        return Err(AuditError::Shared {
+            kind,
+            path: path.to_owned(),
+            mode,
+            fix,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_passwords_and_secret_parameters_are_redacted() {
+        assert_eq!(
+            redact_url("https://admin:s3cret@kratos.example/admin/identities/1"),
+            "https://admin:%3Credacted%3E@kratos.example/admin/identities/1"
+        );
+        let url = redact_url("https://x.example/a?nonce=n&timestamp=1&access_token=abc&page_token=p");
+        assert_eq!(
+            url,
+            "https://x.example/a?nonce=n&timestamp=1&access_token=%3Credacted%3E&page_token=p"
+        );
+        assert_eq!(redact_url("not a url"), "not a url");
+        assert_eq!(redact_url("https://x.example"), "https://x.example");
+    }
+}
