@@ -26,7 +26,7 @@ fn identity(i: usize) -> Value {
     json!({
         "id": format!("{:08x}-5b1e-4c2d-9a8f-{:012x}", i, i * 31),
         "schema_id": "email",
-        "state": if i % 7 == 0 { "inactive" } else { "active" },
+        "state": if i.is_multiple_of(7) { "inactive" } else { "active" },
         "traits": {"email": format!("user{i}@example.com"), "name": {"first": "Given", "last": format!("Family{i}")}},
         "updated_at": "2026-11-20T10:00:00Z"
     })
@@ -138,9 +138,7 @@ fn print_figures() {
 fn benches(c: &mut Criterion) {
     let app = loaded_app(200, 50);
     let theme = Theme { color: true };
-    let Ok(mut terminal) = Terminal::new(TestBackend::new(200, 50)) else {
-        return;
-    };
+    let Ok(mut terminal) = Terminal::new(TestBackend::new(200, 50));
     c.bench_function("draw list, 100k loaded, 200x50", |b| {
         b.iter(|| {
             let _ = terminal.draw(|f| view(black_box(&app), &theme, f));

@@ -50,15 +50,19 @@ const MAX_SCHEMA_PAGES: usize = 100;
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// Tuning that is not part of a profile.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ClientOptions {
     pub max_body_bytes: usize,
+    /// A key given directly (the demo's embedded key) instead of the
+    /// profile's `key_file`.
+    pub signing_key: Option<SigningKey>,
 }
 
 impl Default for ClientOptions {
     fn default() -> Self {
         ClientOptions {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            signing_key: None,
         }
     }
 }
@@ -263,9 +267,10 @@ impl Client {
             value.set_sensitive(true);
             static_headers.push((name, value));
         }
-        let key = match &profile.key_file {
-            Some(path) => Some(SigningKey::from_pem_file(path, profile.insecure_key_permissions)?),
-            None => None,
+        let key = match (options.signing_key, &profile.key_file) {
+            (Some(key), _) => Some(key),
+            (None, Some(path)) => Some(SigningKey::from_pem_file(path, profile.insecure_key_permissions)?),
+            (None, None) => None,
         };
         let host = match (profile.base_url.host_str(), profile.base_url.port()) {
             (Some(host), Some(port)) => format!("{host}:{port}"),

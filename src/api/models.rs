@@ -139,11 +139,16 @@ impl<'de> Deserialize<'de> for IdentityState {
 pub struct Identity {
     pub id: String,
     pub schema_id: String,
-    pub schema_url: String,
+    /// Kratos always sends it; Kratos-like servers may not.
+    #[serde(default, skip_serializing_if = "Nullable::is_absent")]
+    pub schema_url: Nullable<String>,
     #[serde(default, skip_serializing_if = "Nullable::is_absent")]
     pub state: Nullable<IdentityState>,
     #[serde(default, skip_serializing_if = "Nullable::is_absent")]
     pub state_changed_at: Nullable<String>,
+    /// Required by the spec; an absent value reads as `null` rather than
+    /// failing the whole page.
+    #[serde(default)]
     pub traits: Value,
     #[serde(default, skip_serializing_if = "Nullable::is_absent")]
     pub metadata_public: Nullable<Value>,

@@ -18,7 +18,7 @@ fn identity(i: usize) -> Value {
     json!({
         "id": format!("00000000-0000-4000-8000-{i:012}"),
         "schema_id": "phone",
-        "state": if i % 3 == 0 { "inactive" } else { "active" },
+        "state": if i.is_multiple_of(3) { "inactive" } else { "active" },
         "traits": {"email": format!("user{i}@example.com"), "phone": format!("+49151{i:07}")},
         "updated_at": "2026-11-20T10:00:00Z"
     })

@@ -1,10 +1,143 @@
-//! `idcon` with no subcommand: the interactive console.
+//! `idcon` with no subcommand: the interactive console for the selected
+//! profile. Also used by `idcon demo` once its server runs.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
+use anyhow::Context as _;
+use futures::FutureExt as _;
+use futures::future::BoxFuture;
+use serde_json::Value;
+
+use crate::api::{Client, IdentityFilter, IdentityQuery};
+use crate::app::list::PageCursor;
+use crate::app::{LoadedPage, ProfileInfo};
 use crate::cli::GlobalArgs;
+use crate::config::{self, Profile};
+use crate::tui::{self, IdentitySource};
 
-/// Opens the console for the selected profile.
-pub fn run(_global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("the interactive console is not available in this build yet; see `idcon --help`")
+/// Opens the console for the profile the flags and config select.
+pub fn run(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    let profile = config::resolve_profile(global)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(open(profile))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the console against `profile` until the user quits.
+pub async fn open(profile: Profile) -> anyhow::Result<()> {
+    if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        anyhow::bail!("the console needs a terminal; for scripts use the subcommands (see idcon --help)");
+    }
+    let log = crate::paths::init_file_logging();
+    tracing::info!(profile = %profile.name, base_url = %profile.base_url, log = ?log, "console starting");
+    let client = Client::new(&profile).with_context(|| format!("profile \"{}\"", profile.name))?;
+    let info = ProfileInfo {
+        name: profile.name.clone(),
+        base_url: crate::sanitize::for_display(client.base_url()).into_owned(),
+        read_only: profile.read_only,
+        danger: profile.danger,
+    };
+    let services: tui::Services = Arc::new(ClientSource { client });
+    tui::run(info, services).await
+}
+
+/// The console's requests, made with the API client. Errors become one line
+/// for the status bar, sanitised there by the app.
+struct ClientSource {
+    client: Client,
+}
+
+fn line(err: impl std::fmt::Display) -> String {
+    err.to_string().replace(['\n', '\r'], " ")
+}
+
+/// The identity as the server sent it: the raw body of the exchange when it is
+/// JSON (so the raw view shows exactly what came), else the parsed model.
+fn raw_identity(response: crate::api::Response<crate::api::Identity>) -> Value {
+    response
+        .exchange
+        .body_json()
+        .filter(Value::is_object)
+        .unwrap_or_else(|| serde_json::to_value(&response.value).unwrap_or(Value::Null))
+}
+
+fn looks_like_uuid(text: &str) -> bool {
+    uuid::Uuid::parse_str(text).is_ok()
+}
+
+impl IdentitySource for ClientSource {
+    fn schemas(&self) -> BoxFuture<'static, Result<Vec<(String, Value)>, String>> {
+        let client = self.client.clone();
+        async move {
+            let response = client.list_schemas().await.map_err(line)?;
+            Ok(response.value.into_iter().map(|s| (s.id, s.schema)).collect())
+        }
+        .boxed()
+    }
+
+    fn page(&self, cursor: Option<PageCursor>, page_size: u32) -> BoxFuture<'static, Result<LoadedPage, String>> {
+        let client = self.client.clone();
+        async move {
+            let response = match cursor {
+                Some(cursor) => client.list_identities_from(&cursor).await,
+                None => {
+                    let query = IdentityQuery { page_size: Some(page_size), filter: IdentityFilter::All };
+                    client.list_identities(&query).await
+                }
+            }
+            .map_err(line)?;
+            let items = match response.exchange.body_json() {
+                Some(Value::Array(items)) => items,
+                _ => response.value.items.iter().filter_map(|i| serde_json::to_value(i).ok()).collect(),
+            };
+            Ok(LoadedPage { items, next: response.value.next })
+        }
+        .boxed()
+    }
+
+    fn search(&self, query: String) -> BoxFuture<'static, Result<Vec<Value>, String>> {
+        let client = self.client.clone();
+        async move {
+            let by_identifier = IdentityQuery {
+                page_size: Some(crate::app::PAGE_SIZE),
+                filter: IdentityFilter::CredentialsIdentifier(query.clone()),
+            };
+            let mut found: Vec<Value> = match client.list_identities(&by_identifier).await {
+                Ok(response) => match response.exchange.body_json() {
+                    Some(Value::Array(items)) => items,
+                    _ => Vec::new(),
+                },
+                Err(err) if looks_like_uuid(&query) => {
+                    tracing::info!("identifier search failed, trying the id: {err}");
+                    Vec::new()
+                }
+                Err(err) => return Err(line(err)),
+            };
+            if looks_like_uuid(&query) {
+                match client.get_identity(&query).await {
+                    Ok(response) => {
+                        let identity = raw_identity(response);
+                        let id = identity.get("id").cloned();
+                        if !found.iter().any(|f| f.get("id") == id.as_ref()) {
+                            found.insert(0, identity);
+                        }
+                    }
+                    Err(err) if err.is_not_found() => {}
+                    Err(err) => return Err(line(err)),
+                }
+            }
+            Ok(found)
+        }
+        .boxed()
+    }
+
+    fn identity(&self, id: String) -> BoxFuture<'static, Result<Value, String>> {
+        let client = self.client.clone();
+        async move { client.get_identity(&id).await.map(raw_identity).map_err(line) }.boxed()
+    }
 }
