@@ -65,11 +65,49 @@ const DETAIL: &[KeyHelp] = &[
     key("Ctrl-C", "quit", false),
 ];
 
+const FORM: &[KeyHelp] = &[
+    key("Ctrl-S", "review the change (nothing is sent yet)", true),
+    key("Tab", "next field / editor", true),
+    key("Esc", "close the form (asks before dropping changes)", true),
+    key("type", "edit; JSON is checked as you type", false),
+    key("space", "toggle (state, options)", false),
+    key("Ctrl-C", "quit", false),
+];
+
+const REVIEW: &[KeyHelp] = &[
+    key("y", "send the signed PUT", true),
+    key("n/Esc", "back to the form, nothing lost", true),
+    key("m", "merge onto the server's newer version (after a conflict)", true),
+    key("o", "overwrite the server's newer version (after a conflict)", true),
+    key("j/k PgUp/PgDn", "scroll", false),
+    key("Ctrl-C", "quit", false),
+];
+
+const RESPONSE: &[KeyHelp] = &[
+    key("j/k PgUp/PgDn", "scroll", true),
+    key("g/G", "top / bottom", false),
+    key("Esc", "back", true),
+    key("?", "help", true),
+    key("Ctrl-C", "quit", false),
+];
+
+const HISTORY: &[KeyHelp] = &[
+    key("j/k", "move", true),
+    key("Enter", "show the request again", true),
+    key("Esc", "back", true),
+    key("?", "help", true),
+    key("Ctrl-C", "quit", false),
+];
+
 /// The bindings of the screen the user is on.
 pub fn bindings(screen: Screen, searching: bool) -> &'static [KeyHelp] {
     match (screen, searching) {
         (Screen::List, true) => SEARCH,
         (Screen::List, false) => LIST,
         (Screen::Detail, _) => DETAIL,
+        (Screen::Form, _) => FORM,
+        (Screen::Review, _) => REVIEW,
+        (Screen::Response, _) => RESPONSE,
+        (Screen::History, _) => HISTORY,
     }
 }

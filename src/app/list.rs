@@ -255,7 +255,10 @@ mod tests {
 
     #[test]
     fn server_results_can_be_left_again() {
-        let mut list = ListState { paging: Paging::More(vec![("page_token".into(), "t".into())]), ..Default::default() };
+        let mut list = ListState {
+            paging: Paging::More(vec![("page_token".into(), "t".into())]),
+            ..Default::default()
+        };
         list.append((0..5).map(|i| row(i, "x@y.z")).collect());
         list.show_server_results("q".into(), vec![row(9, "q@y.z")]);
         assert_eq!(list.rows.len(), 1);

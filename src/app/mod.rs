@@ -7,8 +7,13 @@
 
 pub mod detail;
 pub mod doc;
+mod editing;
+pub mod forms;
+pub mod input;
+pub mod json_edit;
 pub mod keys;
 pub mod list;
+pub mod review;
 pub mod rows;
 pub mod time;
 
@@ -38,6 +43,10 @@ pub struct ProfileInfo {
     pub read_only: bool,
     /// A production profile: a red banner on every screen.
     pub danger: bool,
+    /// Base URL + identities path, for showing request URLs.
+    pub identities_url: String,
+    /// Whether requests are signed (a key is configured).
+    pub signing: bool,
 }
 
 /// Everything that can happen to the console.
@@ -64,6 +73,13 @@ pub enum Msg {
         id: String,
         result: Result<Value, String>,
     },
+    /// The text the user saved in their own editor (`E`).
+    ExternalEditDone {
+        identity_id: String,
+        result: Result<String, String>,
+    },
+    /// What became of a write (`Effect::Write`).
+    WriteDone(review::WriteOutcome),
     /// Animation tick; the runtime sends it only while a request is in flight.
     Tick,
 }
@@ -82,6 +98,7 @@ pub enum Task {
     Page,
     Search,
     Identity,
+    Write,
 }
 
 /// I/O for the runtime to perform. Results come back as [`Msg`].
@@ -102,6 +119,13 @@ pub enum Effect {
         id: String,
     },
     Cancel(Task),
+    /// Suspend the console and edit `text` in `$VISUAL`/`$EDITOR`.
+    EditExternally {
+        identity_id: String,
+        text: String,
+    },
+    /// Fetch the identity again and, if unchanged (or `overwrite`), send the PUT.
+    Write(Box<review::WriteRequest>),
     /// Put text on the clipboard (OSC 52).
     Copy(String),
     Quit,
@@ -111,6 +135,10 @@ pub enum Effect {
 pub enum Screen {
     List,
     Detail,
+    Form,
+    Review,
+    Response,
+    History,
 }
 
 /// The one-line message under the content.
@@ -141,6 +169,25 @@ pub struct App {
     /// Requests in flight, by kind.
     pub in_flight: HashMap<Task, usize>,
     pub schema_hints: HashMap<String, IdentifierHints>,
+    /// The identity schemas by id, as the server sent them.
+    pub schema_docs: HashMap<String, Value>,
+    /// Compiled schemas, made when a form first needs one.
+    validators: HashMap<String, Result<json_edit::TraitsValidator, String>>,
+    /// The open edit form.
+    pub form: Option<forms::Form>,
+    /// A form to open as soon as the identity arrives (edit keys on the list).
+    pending_form: Option<forms::FormKind>,
+    /// Open the traits in the user's editor once the identity is there (`E`).
+    pending_external: bool,
+    pub review: Option<review::Review>,
+    pub response: Option<review::ResponseView>,
+    /// Every request answered in this run, newest last (`H`).
+    pub history: Vec<review::ResponseView>,
+    pub history_selected: usize,
+    /// The response view was opened from the history.
+    returning_to_history: bool,
+    /// Where Esc on the history goes back to.
+    previous_screen: Screen,
     /// Pages that arrived before the schemas, held until the identifier trait is known.
     pending_pages: Vec<(u64, LoadedPage)>,
     /// The cursor of the page request in flight (`None` for the first page),
@@ -167,6 +214,17 @@ impl App {
             spinner: 0,
             in_flight: HashMap::new(),
             schema_hints: HashMap::new(),
+            schema_docs: HashMap::new(),
+            validators: HashMap::new(),
+            form: None,
+            pending_form: None,
+            pending_external: false,
+            review: None,
+            response: None,
+            history: Vec::new(),
+            history_selected: 0,
+            returning_to_history: false,
+            previous_screen: Screen::List,
             pending_pages: Vec::new(),
             page_cursor_in_flight: None,
             schemas_known: false,
@@ -271,10 +329,22 @@ impl App {
         };
     }
 
+    /// Replaces the list row of an identity the server just returned, so the
+    /// list never shows a state older than the detail.
+    pub fn refresh_row(&mut self, identity: &Value) {
+        let Some(id) = identity.get("id").and_then(Value::as_str) else {
+            return;
+        };
+        let fresh = self.rows_from(std::slice::from_ref(identity));
+        if let (Some(row), Some(slot)) = (fresh.into_iter().next(), self.list.rows.iter_mut().find(|r| r.id == id)) {
+            *slot = row;
+        }
+    }
+
     fn selected_id(&self) -> Option<String> {
         match self.screen {
             Screen::List => self.list.selected_row().map(|r| r.id.clone()),
-            Screen::Detail => self.detail.as_ref().map(|d| d.id.clone()),
+            _ => self.detail.as_ref().map(|d| d.id.clone()),
         }
     }
 }
@@ -298,6 +368,8 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             result,
         } => on_search(app, generation, query, result),
         Msg::IdentityLoaded { id, result } => on_identity(app, id, result),
+        Msg::ExternalEditDone { identity_id, result } => editing::on_external_edit(app, identity_id, result),
+        Msg::WriteDone(outcome) => review::on_outcome(app, outcome),
         Msg::Tick => {
             app.spinner = app.spinner.wrapping_add(1);
             Vec::new()
@@ -317,7 +389,9 @@ fn on_schemas(app: &mut App, result: Result<Vec<(String, Value)>, String>) -> Ve
     match result {
         Ok(schemas) => {
             for (id, schema) in schemas {
-                app.schema_hints.insert(id, IdentifierHints::from_schema(&schema));
+                app.schema_hints
+                    .insert(id.clone(), IdentifierHints::from_schema(&schema));
+                app.schema_docs.insert(id, schema);
             }
         }
         Err(error) => {
@@ -383,7 +457,12 @@ fn on_identity(app: &mut App, id: String, result: Result<Value, String>) -> Vec<
         return Vec::new(); // the user has left this identity already
     };
     match result {
-        Ok(identity) => detail.fill(identity, now),
+        Ok(identity) => {
+            detail.fill(identity, now);
+            if let Some(kind) = app.pending_form.take() {
+                return editing::open_form(app, kind);
+            }
+        }
         Err(error) => {
             detail.loading = false;
             detail.error = Some(error.clone());
@@ -396,6 +475,10 @@ fn on_identity(app: &mut App, id: String, result: Result<Value, String>) -> Vec<
 fn on_paste(app: &mut App, text: &str) -> Vec<Effect> {
     // A paste only ever goes into a text field; it never answers a prompt or
     // triggers a key binding.
+    if app.screen == Screen::Form {
+        editing::on_form_paste(app, text);
+        return Vec::new();
+    }
     if let Some(input) = app.search_input.as_mut() {
         let clean: String = text.chars().filter(|c| !c.is_control()).collect();
         input.push_str(&clean);
@@ -422,13 +505,18 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     if app.search_input.is_some() {
         return on_search_key(app, key);
     }
-    if key.code == KeyCode::Char('?') {
+    let typing = app.screen == Screen::Form;
+    if key.code == KeyCode::Char('?') && !typing {
         app.show_help = true;
         return Vec::new();
     }
     match app.screen {
         Screen::List => on_list_key(app, key),
         Screen::Detail => on_detail_key(app, key),
+        Screen::Form => editing::on_form_key(app, key),
+        Screen::Review => review::on_key(app, key),
+        Screen::Response => review::on_response_key(app, key),
+        Screen::History => on_history_key(app, key),
     }
 }
 
@@ -478,26 +566,6 @@ fn on_search_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         }
         _ => Vec::new(),
     }
-}
-
-fn reserved_for_forms(app: &mut App, c: char) -> Vec<Effect> {
-    let what = match c {
-        'e' => "traits",
-        's' => "state",
-        'm' => "metadata",
-        'c' => "credentials",
-        'i' => "schema",
-        _ => "attribute registry",
-    };
-    app.status = if app.profile.read_only {
-        Status::Error(format!(
-            "Profile “{}” is read-only: nothing can be changed",
-            app.profile.name
-        ))
-    } else {
-        Status::Info(format!("The {what} form is not part of this build yet"))
-    };
-    Vec::new()
 }
 
 fn copy_id(app: &mut App) -> Vec<Effect> {
@@ -590,7 +658,14 @@ fn on_list_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             None => Vec::new(),
         },
         KeyCode::Char('y') => copy_id(app),
-        KeyCode::Char(c @ ('e' | 's' | 'm' | 'c' | 'i' | 'a')) => reserved_for_forms(app, c),
+        KeyCode::Char('H') => open_history(app),
+        KeyCode::Char(c @ ('e' | 's' | 'm' | 'c' | 'i' | 'a' | 'E')) => match app.list.selected_row() {
+            Some(row) => {
+                let id = row.id.clone();
+                editing::edit_key_on_list(app, c, id)
+            }
+            None => Vec::new(),
+        },
         _ => Vec::new(),
     }
 }
@@ -660,10 +735,40 @@ fn on_detail_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             vec![Effect::LoadIdentity { id }]
         }
         KeyCode::Char('y') => copy_id(app),
-        KeyCode::Char(c @ ('e' | 's' | 'm' | 'c' | 'i' | 'a')) => reserved_for_forms(app, c),
+        KeyCode::Char('H') => open_history(app),
+        KeyCode::Char(c @ ('e' | 's' | 'm' | 'c' | 'i' | 'a' | 'E')) => editing::edit_key_on_detail(app, c),
         _ => Vec::new(),
     }
 }
 
 #[cfg(test)]
 mod tests;
+
+/// `H`: the requests of this run.
+fn open_history(app: &mut App) -> Vec<Effect> {
+    app.history_selected = app.history.len().saturating_sub(1);
+    app.previous_screen = app.screen;
+    app.screen = Screen::History;
+    Vec::new()
+}
+
+fn on_history_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    match key.code {
+        KeyCode::Esc | KeyCode::Char('q') => app.screen = app.previous_screen,
+        KeyCode::Char('j') | KeyCode::Down => {
+            app.history_selected = (app.history_selected + 1).min(app.history.len().saturating_sub(1));
+        }
+        KeyCode::Char('k') | KeyCode::Up => app.history_selected = app.history_selected.saturating_sub(1),
+        KeyCode::Enter => {
+            if let Some(response) = app.history.get(app.history_selected) {
+                let mut again = response.clone();
+                again.scroll = 0;
+                app.response = Some(again);
+                app.returning_to_history = true;
+                app.screen = Screen::Response;
+            }
+        }
+        _ => {}
+    }
+    Vec::new()
+}

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::api::{Client, IdentityFilter, IdentityQuery};
 use crate::app::list::PageCursor;
+use crate::app::review::{WriteOutcome, WriteRequest, response_view};
 use crate::app::{LoadedPage, ProfileInfo};
 use crate::cli::GlobalArgs;
 use crate::config::{self, Profile};
@@ -41,6 +42,10 @@ pub async fn open(profile: Profile) -> anyhow::Result<()> {
         base_url: crate::sanitize::for_display(client.base_url()).into_owned(),
         read_only: profile.read_only,
         danger: profile.danger,
+        identities_url: crate::sanitize::for_display(&client.identity_url(""))
+            .trim_end_matches('/')
+            .to_owned(),
+        signing: client.is_signing(),
     };
     let services: tui::Services = Arc::new(ClientSource { client });
     tui::run(info, services).await
@@ -86,16 +91,27 @@ impl IdentitySource for ClientSource {
             let response = match cursor {
                 Some(cursor) => client.list_identities_from(&cursor).await,
                 None => {
-                    let query = IdentityQuery { page_size: Some(page_size), filter: IdentityFilter::All };
+                    let query = IdentityQuery {
+                        page_size: Some(page_size),
+                        filter: IdentityFilter::All,
+                    };
                     client.list_identities(&query).await
                 }
             }
             .map_err(line)?;
             let items = match response.exchange.body_json() {
                 Some(Value::Array(items)) => items,
-                _ => response.value.items.iter().filter_map(|i| serde_json::to_value(i).ok()).collect(),
+                _ => response
+                    .value
+                    .items
+                    .iter()
+                    .filter_map(|i| serde_json::to_value(i).ok())
+                    .collect(),
             };
-            Ok(LoadedPage { items, next: response.value.next })
+            Ok(LoadedPage {
+                items,
+                next: response.value.next,
+            })
         }
         .boxed()
     }
@@ -139,5 +155,47 @@ impl IdentitySource for ClientSource {
     fn identity(&self, id: String) -> BoxFuture<'static, Result<Value, String>> {
         let client = self.client.clone();
         async move { client.get_identity(&id).await.map(raw_identity).map_err(line) }.boxed()
+    }
+
+    fn write(&self, request: WriteRequest) -> BoxFuture<'static, WriteOutcome> {
+        let client = self.client.clone();
+        async move {
+            let id = request.identity_id.clone();
+            if !request.overwrite {
+                // Kratos has no If-Match: this fresh read is the only guard
+                // against overwriting someone else's change.
+                match client.get_identity(&id).await {
+                    Ok(response) => {
+                        let latest = raw_identity(response);
+                        if latest != request.base {
+                            return WriteOutcome::Changed { latest };
+                        }
+                    }
+                    Err(err) => {
+                        return WriteOutcome::Failed {
+                            error: line(err),
+                            response: None,
+                        };
+                    }
+                }
+            }
+            match client.update_identity(&id, &request.body).await {
+                Ok(response) => WriteOutcome::Answered {
+                    response: response_view(&response.exchange, Some(id)),
+                    identity: response.exchange.body_json().filter(Value::is_object),
+                },
+                Err(err) => match err.exchange() {
+                    Some(exchange) => WriteOutcome::Answered {
+                        response: response_view(exchange, Some(id)),
+                        identity: None,
+                    },
+                    None => WriteOutcome::Failed {
+                        error: line(err),
+                        response: None,
+                    },
+                },
+            }
+        }
+        .boxed()
     }
 }

@@ -10,6 +10,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::AbortHandle;
 
 use crate::app::list::PageCursor;
+use crate::app::review::{WriteOutcome, WriteRequest};
 use crate::app::{Effect, LoadedPage, Msg, Task};
 
 /// The requests the console makes, as the runtime needs them. Errors are
@@ -21,6 +22,9 @@ pub trait IdentitySource: Send + Sync + 'static {
     /// Exact identifier search, plus the identity with that id when `query` is one.
     fn search(&self, query: String) -> BoxFuture<'static, Result<Vec<Value>, String>>;
     fn identity(&self, id: String) -> BoxFuture<'static, Result<Value, String>>;
+    /// Fetches the identity again and sends the PUT when it is unchanged (or
+    /// when the request says overwrite), with the audit trail around it.
+    fn write(&self, request: WriteRequest) -> BoxFuture<'static, WriteOutcome>;
 }
 
 /// What the runtime talks to.
@@ -109,7 +113,11 @@ impl Runner {
                     handle.abort();
                 }
             }
-            Effect::Copy(_) | Effect::Quit => {}
+            Effect::Write(request) => {
+                let fut = services.write(*request);
+                self.spawn(Task::Write, Box::pin(async move { Msg::WriteDone(fut.await) }));
+            }
+            Effect::Copy(_) | Effect::Quit | Effect::EditExternally { .. } => {}
         }
     }
 

@@ -5,6 +5,7 @@
 //! Nothing here decides anything; all behaviour lives in `app::update`.
 
 mod clipboard;
+mod editor;
 mod effects;
 pub mod terminal;
 
@@ -80,6 +81,18 @@ pub async fn run(profile: ProfileInfo, services: Services) -> anyhow::Result<()>
         for effect in effects {
             match effect {
                 Effect::Quit => {}
+                Effect::EditExternally { identity_id, text } => {
+                    // The editor needs the real terminal: give it back, wait, take it again.
+                    // The event reader must stop first, or it would steal the editor's keys.
+                    drop(events);
+                    terminal::restore();
+                    let result = editor::edit(&text, "traits").map_err(|e| crate::commands::one_line(&e));
+                    terminal::enter()?;
+                    terminal.clear()?;
+                    events = EventStream::new();
+                    let follow_up = update(&mut app, Msg::ExternalEditDone { identity_id, result });
+                    runner.run_all(follow_up);
+                }
                 Effect::Copy(text) => {
                     let bytes = clipboard::osc52(&text, multiplexer);
                     let backend = terminal.backend_mut();

@@ -78,7 +78,7 @@ pub fn draw(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
 }
 
 /// Converts a styled line, dropping the first `skip` characters (sideways scroll).
-fn styled<'a>(line: &'a StyledLine, theme: &Theme, mut skip: usize) -> Line<'a> {
+pub(super) fn styled<'a>(line: &'a StyledLine, theme: &Theme, mut skip: usize) -> Line<'a> {
     let mut spans = Vec::with_capacity(line.0.len());
     for (tone, text) in &line.0 {
         let count = text.chars().count();

@@ -4,8 +4,10 @@
 //! loaded identities.
 
 mod detail;
+mod forms;
 mod help;
 mod list;
+mod review;
 pub mod theme;
 
 use ratatui::Frame;
@@ -46,6 +48,10 @@ pub fn view(app: &App, theme: &Theme, frame: &mut Frame) {
     match app.screen {
         Screen::List => list::draw(app, theme, body, frame),
         Screen::Detail => detail::draw(app, theme, body, frame),
+        Screen::Form => forms::draw(app, theme, body, frame),
+        Screen::Review => review::draw_review(app, theme, body, frame),
+        Screen::Response => review::draw_response(app, theme, body, frame),
+        Screen::History => review::draw_history(app, theme, body, frame),
     }
     status_line(app, theme, take(), frame);
     footer(app, theme, take(), frame);

@@ -1,0 +1,545 @@
+//! The review before a write, the lost-update decision, and the answer.
+//!
+//! Ctrl-S in a form builds the complete request body from the identity as the
+//! server sent it (only the edited parts changed) and shows it as a diff.
+//! `y` asks the runtime to fetch the identity again and send only if nobody
+//! changed it meanwhile; if someone did, the review shows their change and the
+//! user merges, overwrites or goes back. The form stays untouched throughout,
+//! so going back or a failed send never loses an edit.
+
+use serde_json::{Value, json};
+
+use super::doc::{StyledLine, Tone};
+use super::forms::FormOutput;
+use super::{App, Effect, Screen, Status, Task};
+use crate::api::{CredentialsImport, Identity, UpdateIdentityBody};
+use crate::diff::{self, Change};
+use crate::sanitize::for_display;
+
+/// How the password shows in reviews (never the real one).
+pub const MASK: &str = "••••";
+
+/// One request to send, fully built.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriteRequest {
+    pub identity_id: String,
+    /// The identity as the server sent it when the form opened.
+    pub base: Value,
+    pub body: UpdateIdentityBody,
+    /// Send even though the server's version changed (the user chose overwrite).
+    pub overwrite: bool,
+}
+
+/// Where the review is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stage {
+    /// Showing the diff, waiting for y / n.
+    Ready,
+    /// Fetching the identity again and sending.
+    Sending,
+    /// The server's version changed since the form opened.
+    Conflict {
+        latest: Value,
+        server_lines: Vec<StyledLine>,
+        /// Why merging did not work, when it did not.
+        merge_error: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Review {
+    pub request: WriteRequest,
+    pub url: String,
+    pub lines: Vec<StyledLine>,
+    pub stage: Stage,
+    pub scroll: usize,
+}
+
+/// The result of a finished request, for the response view and history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResponseView {
+    pub method: String,
+    pub url: String,
+    pub request_id: String,
+    /// `None` when no answer came (timeout, dropped connection).
+    pub status: Option<u16>,
+    pub reason: String,
+    pub elapsed_ms: u64,
+    /// Sanitised lines: error summary, headers and the pretty body.
+    pub lines: Vec<StyledLine>,
+    pub success: bool,
+    pub scroll: usize,
+    pub identity_id: Option<String>,
+}
+
+/// What the runtime reports back about a write.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WriteOutcome {
+    /// The identity changed on the server since the form opened; nothing was sent.
+    Changed { latest: Value },
+    /// An answer came (2xx or not). `identity` is the returned identity on success.
+    Answered {
+        response: ResponseView,
+        identity: Option<Value>,
+    },
+    /// Nothing came back: the error says why (timeout, refused, ...).
+    Failed {
+        error: String,
+        response: Option<ResponseView>,
+    },
+}
+
+fn to_identity(value: &Value) -> Result<Identity, String> {
+    serde_json::from_value(value.clone()).map_err(|e| format!("the identity from the server cannot be read: {e}"))
+}
+
+/// Builds the body: everything as the server sent it, with only the form's
+/// change applied. Credentials appear only for an intended import.
+pub fn build_body(base: &Value, output: &FormOutput) -> Result<UpdateIdentityBody, String> {
+    use crate::api::Nullable;
+    let identity = to_identity(base)?;
+    let mut body = UpdateIdentityBody::from_identity(&identity);
+    match output {
+        FormOutput::Traits(traits) => body.traits = traits.clone(),
+        FormOutput::State(state) => {
+            body.state = Nullable::Value(serde_json::from_value(json!(state)).map_err(|e| e.to_string())?);
+        }
+        FormOutput::Metadata { public, admin } => {
+            body.metadata_public = Nullable::Value(public.clone());
+            body.metadata_admin = Nullable::Value(admin.clone());
+        }
+        FormOutput::Schema { schema_id } => body.schema_id = schema_id.clone(),
+        FormOutput::Password(password) => {
+            body.credentials = Some(CredentialsImport::plaintext_password(password.0.clone()));
+        }
+        FormOutput::PasswordHash(hash) => body.credentials = Some(CredentialsImport::hashed_password(hash.clone())),
+        FormOutput::Oidc { provider, subject } => {
+            body.credentials = Some(CredentialsImport::oidc(vec![crate::api::OidcProviderImport {
+                provider: provider.clone(),
+                subject: subject.clone(),
+                use_auto_link: None,
+                organization: Nullable::Absent,
+                extra: serde_json::Map::new(),
+            }]));
+        }
+    }
+    Ok(body)
+}
+
+/// The body as JSON with secrets masked: what reviews, history and the audit
+/// trail may show.
+pub fn masked_body(body: &UpdateIdentityBody) -> Value {
+    let mut value = serde_json::to_value(body).unwrap_or(Value::Null);
+    if let Some(config) = value
+        .pointer_mut("/credentials/password/config")
+        .and_then(Value::as_object_mut)
+    {
+        for key in ["password", "hashed_password"] {
+            if let Some(secret) = config.get_mut(key) {
+                *secret = Value::String(MASK.to_owned());
+            }
+        }
+    }
+    value
+}
+
+/// The body that would change nothing, for the diff's left side.
+fn unchanged_body(base: &Value) -> Value {
+    to_identity(base)
+        .map(|identity| serde_json::to_value(UpdateIdentityBody::from_identity(&identity)).unwrap_or(Value::Null))
+        .unwrap_or(Value::Null)
+}
+
+fn short_json(value: Option<&Value>) -> String {
+    match value {
+        None => "(absent)".to_owned(),
+        Some(v) => for_display(&serde_json::to_string(v).unwrap_or_default()).into_owned(),
+    }
+}
+
+/// Diff lines: `- pointer: old` / `+ pointer: new`.
+pub fn change_lines(changes: &[Change]) -> Vec<StyledLine> {
+    let mut lines = Vec::new();
+    for change in changes {
+        let pointer = for_display(&change.pointer).into_owned();
+        lines.push(StyledLine(vec![
+            (Tone::Bad, format!("- {pointer}: ")),
+            (Tone::Bad, short_json(change.old.as_ref())),
+        ]));
+        lines.push(StyledLine(vec![
+            (Tone::Good, format!("+ {pointer}: ")),
+            (Tone::Good, short_json(change.new.as_ref())),
+        ]));
+    }
+    if lines.is_empty() {
+        lines.push(StyledLine::toned(Tone::Muted, "(no change)"));
+    }
+    lines
+}
+
+fn review_lines(app: &App, request: &WriteRequest, url: &str) -> Vec<StyledLine> {
+    let new = masked_body(&request.body);
+    let changes = diff::diff(&unchanged_body(&request.base), &new);
+    let mut lines = vec![
+        StyledLine::field("method", "PUT", Tone::Plain),
+        StyledLine::field("url", for_display(url).into_owned(), Tone::Plain),
+        StyledLine::field("profile", for_display(&app.profile.name).into_owned(), Tone::Plain),
+        StyledLine::field(
+            "signed",
+            if app.profile.signing {
+                "yes (Yoti digest)"
+            } else {
+                "no key configured"
+            },
+            Tone::Plain,
+        ),
+        StyledLine::default(),
+        StyledLine::toned(Tone::Heading, "What changes (server now → will be sent)"),
+    ];
+    lines.extend(change_lines(&changes));
+    lines.push(StyledLine::default());
+    lines.push(StyledLine::toned(Tone::Heading, "Body to send"));
+    lines.extend(super::doc::json_lines(&new));
+    lines
+}
+
+fn identity_url(app: &App, id: &str) -> String {
+    format!("{}/{}", app.profile.identities_url.trim_end_matches('/'), id)
+}
+
+/// Ctrl-S in a form: build the request and show the review.
+pub(super) fn open(app: &mut App, output: FormOutput) -> Vec<Effect> {
+    let Some(form) = app.form.as_mut() else {
+        return Vec::new();
+    };
+    let body = match build_body(&form.base, &output) {
+        Ok(body) => body,
+        Err(error) => {
+            form.error = Some(error);
+            return Vec::new();
+        }
+    };
+    let request = WriteRequest {
+        identity_id: form.identity_id.clone(),
+        base: form.base.clone(),
+        body,
+        overwrite: false,
+    };
+    let url = identity_url(app, &request.identity_id);
+    let lines = review_lines(app, &request, &url);
+    app.review = Some(Review {
+        request,
+        url,
+        lines,
+        stage: Stage::Ready,
+        scroll: 0,
+    });
+    app.screen = Screen::Review;
+    app.status = Status::None;
+    Vec::new()
+}
+
+/// Back to the form, exactly as it was.
+fn back_to_form(app: &mut App) -> Vec<Effect> {
+    app.review = None;
+    app.screen = if app.form.is_some() {
+        Screen::Form
+    } else {
+        Screen::Detail
+    };
+    Vec::new()
+}
+
+fn send(app: &mut App, overwrite: bool) -> Vec<Effect> {
+    let Some(review) = app.review.as_mut() else {
+        return Vec::new();
+    };
+    review.request.overwrite = overwrite;
+    review.stage = Stage::Sending;
+    let request = review.request.clone();
+    app.status = Status::Info("Checking the identity is unchanged, then sending…".into());
+    app.begin(Task::Write);
+    vec![Effect::Write(Box::new(request))]
+}
+
+/// Merges the edit onto the server's newer version: the changes the user
+/// made, applied where the server did not change the same fields.
+fn merge(app: &mut App) -> Vec<Effect> {
+    let Some(review) = app.review.as_mut() else {
+        return Vec::new();
+    };
+    let Stage::Conflict { latest, .. } = &review.stage else {
+        return Vec::new();
+    };
+    let latest = latest.clone();
+    let before = unchanged_body(&review.request.base);
+    let mine = diff::diff(
+        &before,
+        &serde_json::to_value(&review.request.body).unwrap_or(Value::Null),
+    );
+    let merged = diff::apply(&unchanged_body(&latest), &mine)
+        .map_err(|e| e.to_string())
+        .and_then(|v| serde_json::from_value::<UpdateIdentityBody>(v).map_err(|e| e.to_string()));
+    match merged {
+        Ok(body) => {
+            review.request = WriteRequest {
+                identity_id: review.request.identity_id.clone(),
+                base: latest.clone(),
+                body,
+                overwrite: false,
+            };
+            if let Some(form) = app.form.as_mut() {
+                // The form now builds on the newer version too.
+                form.base = latest;
+            }
+            let Some(review) = app.review.as_ref() else {
+                return Vec::new();
+            };
+            let (request, url) = (review.request.clone(), review.url.clone());
+            let lines = review_lines(app, &request, &url);
+            if let Some(review) = app.review.as_mut() {
+                review.lines = lines;
+                review.stage = Stage::Ready;
+                review.scroll = 0;
+            }
+            app.status = Status::Info("Merged your change onto the server's version: review it, then y sends".into());
+        }
+        Err(error) => {
+            if let Stage::Conflict { merge_error, .. } = &mut review.stage {
+                *merge_error = Some(error);
+            }
+        }
+    }
+    Vec::new()
+}
+
+pub(super) fn on_key(app: &mut App, key: crossterm::event::KeyEvent) -> Vec<Effect> {
+    use crossterm::event::KeyCode;
+    let height = app.detail_body_height();
+    let Some(review) = app.review.as_mut() else {
+        return back_to_form(app);
+    };
+    let scroll = |review: &mut Review, delta: isize| {
+        let max = review.lines.len().saturating_sub(height);
+        review.scroll = review.scroll.saturating_add_signed(delta).min(max);
+    };
+    match (&review.stage, key.code) {
+        (Stage::Sending, KeyCode::Esc) => {
+            app.status = Status::Error(
+                "Stopped waiting: the server may still apply the change — reload the identity to check".into(),
+            );
+            let cancel = app.cancel(Task::Write);
+            if let Some(review) = app.review.as_mut() {
+                review.stage = Stage::Ready;
+            }
+            vec![cancel]
+        }
+        (Stage::Sending, _) => Vec::new(),
+        (Stage::Ready, KeyCode::Char('y')) => send(app, false),
+        (Stage::Ready, KeyCode::Char('n') | KeyCode::Esc) => back_to_form(app),
+        (Stage::Conflict { .. }, KeyCode::Char('m')) => merge(app),
+        (Stage::Conflict { .. }, KeyCode::Char('o')) => send(app, true),
+        (Stage::Conflict { .. }, KeyCode::Char('n') | KeyCode::Esc | KeyCode::Char('b')) => back_to_form(app),
+        (_, KeyCode::Char('j') | KeyCode::Down) => {
+            scroll(review, 1);
+            Vec::new()
+        }
+        (_, KeyCode::Char('k') | KeyCode::Up) => {
+            scroll(review, -1);
+            Vec::new()
+        }
+        (_, KeyCode::PageDown) => {
+            scroll(review, height as isize);
+            Vec::new()
+        }
+        (_, KeyCode::PageUp) => {
+            scroll(review, -(height as isize));
+            Vec::new()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The runtime's report about a write.
+pub(super) fn on_outcome(app: &mut App, outcome: WriteOutcome) -> Vec<Effect> {
+    app.finish(Task::Write);
+    let Some(review) = app.review.as_mut() else {
+        return Vec::new();
+    };
+    if review.stage != Stage::Sending {
+        return Vec::new(); // the user stopped waiting
+    }
+    match outcome {
+        WriteOutcome::Changed { latest } => {
+            let server_changes = diff::diff(&unchanged_body(&review.request.base), &unchanged_body(&latest));
+            let mut server_lines = vec![StyledLine::toned(
+                Tone::Bad,
+                "Someone changed this identity on the server since you opened the form:",
+            )];
+            server_lines.extend(change_lines(&server_changes));
+            review.stage = Stage::Conflict {
+                latest,
+                server_lines,
+                merge_error: None,
+            };
+            app.status =
+                Status::Error("Not sent: the identity changed on the server — m merge, o overwrite, Esc back".into());
+            Vec::new()
+        }
+        WriteOutcome::Answered { response, identity } => {
+            let success = response.success;
+            app.history.push(response.clone());
+            app.response = Some(response);
+            app.screen = Screen::Response;
+            if success {
+                // The form is done; the detail shows what the server returned.
+                app.form = None;
+                app.review = None;
+                let now = app.now;
+                if let Some(identity) = identity {
+                    app.refresh_row(&identity);
+                    if let Some(detail) = app.detail.as_mut() {
+                        detail.fill(identity, now);
+                    }
+                }
+                app.status = Status::Info("Saved. Esc shows the identity as the server returned it".into());
+            } else {
+                app.review = None;
+                app.status =
+                    Status::Error("The server refused the change: Esc returns to the form with your edit".into());
+            }
+            Vec::new()
+        }
+        WriteOutcome::Failed { error, response } => {
+            app.review = None;
+            if let Some(response) = response {
+                app.history.push(response.clone());
+                app.response = Some(response);
+                app.screen = Screen::Response;
+            } else {
+                app.screen = if app.form.is_some() {
+                    Screen::Form
+                } else {
+                    Screen::Detail
+                };
+            }
+            let shown = for_display(&error).into_owned();
+            app.status = Status::Error(format!("Not saved: {shown} — your edit is kept, Ctrl-S to try again"));
+            Vec::new()
+        }
+    }
+}
+
+/// Keys on the response view.
+pub(super) fn on_response_key(app: &mut App, key: crossterm::event::KeyEvent) -> Vec<Effect> {
+    use crossterm::event::KeyCode;
+    let height = app.detail_body_height();
+    let Some(response) = app.response.as_mut() else {
+        app.screen = Screen::Detail;
+        return Vec::new();
+    };
+    let max = response.lines.len().saturating_sub(height);
+    match key.code {
+        KeyCode::Esc | KeyCode::Char('q') | KeyCode::Enter => {
+            app.response = None;
+            app.screen = match (app.returning_to_history, app.form.is_some(), app.detail.is_some()) {
+                (true, _, _) => Screen::History,
+                (false, true, _) => Screen::Form,
+                (false, false, true) => Screen::Detail,
+                _ => Screen::List,
+            };
+            app.returning_to_history = false;
+        }
+        KeyCode::Char('j') | KeyCode::Down => response.scroll = (response.scroll + 1).min(max),
+        KeyCode::Char('k') | KeyCode::Up => response.scroll = response.scroll.saturating_sub(1),
+        KeyCode::PageDown => response.scroll = (response.scroll + height).min(max),
+        KeyCode::PageUp => response.scroll = response.scroll.saturating_sub(height),
+        KeyCode::Char('g') | KeyCode::Home => response.scroll = 0,
+        KeyCode::Char('G') | KeyCode::End => response.scroll = max,
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// Builds the response view from an HTTP exchange: for an error the
+/// envelope's reason, message and details stand first, in plain words.
+pub fn response_view(exchange: &crate::api::Exchange, identity_id: Option<String>) -> ResponseView {
+    let success = exchange.is_success();
+    let mut lines = Vec::new();
+    let status_tone = if success { Tone::Good } else { Tone::Bad };
+    lines.push(StyledLine(vec![
+        (Tone::Label, format!("{:<18}", "status")),
+        (
+            status_tone,
+            format!("{} {}", exchange.status, for_display(&exchange.reason)),
+        ),
+    ]));
+    lines.push(StyledLine::field(
+        "elapsed",
+        format!("{} ms", exchange.elapsed.as_millis()),
+        Tone::Plain,
+    ));
+    lines.push(StyledLine::field(
+        "request",
+        format!("{} {}", exchange.method, for_display(&exchange.url)),
+        Tone::Plain,
+    ));
+    lines.push(StyledLine::field(
+        "request id",
+        for_display(&exchange.request_id).into_owned(),
+        Tone::Plain,
+    ));
+    if !success && let Some(error) = exchange.error() {
+        lines.push(StyledLine::default());
+        lines.push(StyledLine::toned(Tone::Heading, "What the server said"));
+        let value = serde_json::to_value(&error).unwrap_or(Value::Null);
+        for key in ["reason", "message", "code", "status", "id", "request"] {
+            if let Some(text) = value.get(key).filter(|v| !v.is_null()) {
+                let shown = match text {
+                    Value::String(s) => for_display(s).into_owned(),
+                    other => for_display(&other.to_string()).into_owned(),
+                };
+                lines.push(StyledLine::field(
+                    key,
+                    shown,
+                    if key == "reason" { Tone::Bad } else { Tone::Plain },
+                ));
+            }
+        }
+        if let Some(details) = value.get("details").filter(|d| !d.is_null()) {
+            lines.push(StyledLine::toned(Tone::Label, "details"));
+            lines.extend(super::doc::json_lines(details));
+        }
+    }
+    lines.push(StyledLine::default());
+    lines.push(StyledLine::toned(Tone::Heading, "Response headers"));
+    for (name, value) in &exchange.headers {
+        lines.push(StyledLine::field(
+            &for_display(name),
+            for_display(value).into_owned(),
+            Tone::Muted,
+        ));
+    }
+    lines.push(StyledLine::default());
+    lines.push(StyledLine::toned(Tone::Heading, "Response body"));
+    match exchange.body_json() {
+        Some(value) => lines.extend(super::doc::json_lines(&value)),
+        None if exchange.body.is_empty() => lines.push(StyledLine::toned(Tone::Muted, "(empty)")),
+        None => {
+            let text = crate::sanitize::for_display_multiline(&exchange.body_text());
+            lines.extend(text.lines().map(StyledLine::plain));
+        }
+    }
+    ResponseView {
+        method: exchange.method.clone(),
+        url: exchange.url.clone(),
+        request_id: exchange.request_id.clone(),
+        status: Some(exchange.status),
+        reason: exchange.reason.clone(),
+        elapsed_ms: u64::try_from(exchange.elapsed.as_millis()).unwrap_or(u64::MAX),
+        lines,
+        success,
+        scroll: 0,
+        identity_id,
+    }
+}

@@ -1,0 +1,328 @@
+//! The edit forms.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Position, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use super::theme::Theme;
+use crate::app::App;
+use crate::app::doc::Tone;
+use crate::app::forms::{
+    CredentialField, CredentialMode, CredentialsForm, Form, FormBody, JsonField, MetadataFocus, SchemaForm, StateForm,
+};
+use crate::app::json_edit::Problem;
+use crate::sanitize::for_display;
+
+pub fn draw(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
+    let Some(form) = app.form.as_ref() else {
+        return;
+    };
+    let parts = Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).split(area);
+    let title = format!("{} — identity {}", form.kind().title(), for_display(&form.identity_id));
+    frame.render_widget(Paragraph::new(Span::styled(title, theme.tone(Tone::Heading))), parts[0]);
+    match &form.body {
+        FormBody::Traits(traits) => json_editor(&traits.field, "traits (JSON)", true, theme, parts[1], frame),
+        FormBody::State(state) => state_form(state, theme, parts[1], frame),
+        FormBody::Metadata(meta) => {
+            let halves = Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).split(parts[1]);
+            let public_focus = meta.focus == MetadataFocus::Public;
+            json_editor(
+                &meta.public,
+                "metadata_public (JSON, null allowed)",
+                public_focus,
+                theme,
+                halves[0],
+                frame,
+            );
+            json_editor(
+                &meta.admin,
+                "metadata_admin (JSON, null allowed)",
+                !public_focus,
+                theme,
+                halves[1],
+                frame,
+            );
+        }
+        FormBody::Credentials(creds) => credentials_form(creds, theme, parts[1], frame),
+        FormBody::Schema(schema) => schema_form(schema, theme, parts[1], frame),
+    }
+    bottom_line(form, theme, parts[2], frame);
+}
+
+fn bottom_line(form: &Form, theme: &Theme, area: Rect, frame: &mut Frame) {
+    let line = if form.confirm_discard {
+        Line::from(vec![
+            Span::styled("Discard your changes? ", theme.error()),
+            Span::styled("y", theme.footer_key()),
+            Span::raw(" discard  "),
+            Span::styled("any other key", theme.footer_key()),
+            Span::raw(" keep editing"),
+        ])
+    } else if let Some(error) = &form.error {
+        Line::from(Span::styled(format!("✗ {error}"), theme.error()))
+    } else {
+        Line::from(Span::styled(
+            "Ctrl-S reviews the change before anything is sent",
+            theme.tone(Tone::Muted),
+        ))
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+fn focused_block<'a>(title: String, focused: bool, theme: &Theme) -> Block<'a> {
+    let style = if focused {
+        theme.tone(Tone::Heading)
+    } else {
+        theme.tone(Tone::Muted)
+    };
+    Block::default().borders(Borders::ALL).title(Span::styled(title, style))
+}
+
+fn problem_lines<'a>(problems: &'a [Problem], theme: &Theme) -> Vec<Line<'a>> {
+    problems
+        .iter()
+        .map(|p| {
+            Line::from(vec![
+                Span::styled(format!("✗ {}: ", p.location), theme.error()),
+                Span::raw(p.message.as_str()),
+            ])
+        })
+        .collect()
+}
+
+fn json_editor(field: &JsonField, title: &str, focused: bool, theme: &Theme, area: Rect, frame: &mut Frame) {
+    let shown = field.problems.len().min(usize::from(area.height / 3)) as u16;
+    let parts = Layout::vertical([Constraint::Min(3), Constraint::Length(shown)]).split(area);
+    let mut editor = field.editor.clone();
+    let state = if field.problems.is_empty() { "valid" } else { "invalid" };
+    editor.set_block(focused_block(format!(" {title} — {state} "), focused, theme));
+    editor.set_cursor_line_style(Style::new());
+    editor.set_line_number_style(theme.tone(Tone::Muted));
+    if focused {
+        editor.set_cursor_style(Style::new().add_modifier(Modifier::REVERSED));
+    } else {
+        editor.set_cursor_style(Style::new());
+    }
+    frame.render_widget(&editor, parts[0]);
+    frame.render_widget(Paragraph::new(problem_lines(&field.problems, theme)), parts[1]);
+}
+
+fn state_form(form: &StateForm, theme: &Theme, area: Rect, frame: &mut Frame) {
+    let changed = form
+        .changed_at
+        .as_deref()
+        .map(|t| format!(" (since {})", for_display(t)))
+        .unwrap_or_default();
+    let option = |label: &'static str, on: bool| {
+        let mark = if on { "(•) " } else { "( ) " };
+        let style = if on { theme.selected() } else { Style::new() };
+        Line::from(Span::styled(format!("  {mark}{label}  "), style))
+    };
+    let lines = vec![
+        Line::from(vec![
+            Span::styled("Current state: ", theme.tone(Tone::Label)),
+            Span::raw(for_display(&form.current).into_owned()),
+            Span::styled(changed, theme.tone(Tone::Muted)),
+        ]),
+        Line::from(""),
+        Line::from("New state (space toggles):"),
+        option("active", form.active),
+        option("inactive", !form.active),
+        Line::from(""),
+        Line::from(Span::styled(
+            "An inactive identity cannot sign in; its sessions stay until they expire.",
+            theme.tone(Tone::Muted),
+        )),
+    ];
+    frame.render_widget(Paragraph::new(lines), area);
+    let y = area.y + if form.active { 3 } else { 4 };
+    frame.set_cursor_position(Position { x: area.x + 2, y });
+}
+
+fn input_line<'a>(
+    label: &'a str,
+    value: String,
+    field: CredentialField,
+    form: &CredentialsForm,
+    theme: &Theme,
+) -> Line<'a> {
+    let focused = form.focus == field;
+    let style = if focused { theme.selected() } else { Style::new() };
+    let mut spans = vec![
+        Span::styled(format!("  {label:<22}"), theme.tone(Tone::Label)),
+        Span::styled(format!(" {value} "), style),
+    ];
+    if let Some((bad, message)) = &form.field_error
+        && *bad == field
+    {
+        spans.push(Span::styled(format!("  ✗ {message}"), theme.error()));
+    }
+    Line::from(spans)
+}
+
+fn credentials_form(form: &CredentialsForm, theme: &Theme, area: Rect, frame: &mut Frame) {
+    let mut lines = Vec::new();
+    let mut modes = vec![Span::styled("  import  ", theme.tone(Tone::Label))];
+    for mode in CredentialMode::ALL {
+        let style = if mode == form.mode {
+            theme.selected()
+        } else {
+            Style::new()
+        };
+        modes.push(Span::styled(format!(" {} ", mode.title()), style));
+        modes.push(Span::raw(" "));
+    }
+    if form.focus == CredentialField::Mode {
+        modes.push(Span::styled(" ←/→ switch", theme.tone(Tone::Muted)));
+    }
+    lines.push(Line::from(modes));
+    lines.push(Line::from(""));
+    let mut cursor_line = None;
+    match form.mode {
+        CredentialMode::Password => {
+            lines.push(input_line(
+                "new password",
+                form.password.masked(),
+                CredentialField::Password,
+                form,
+                theme,
+            ));
+            lines.push(input_line(
+                "repeat it",
+                form.confirm.masked(),
+                CredentialField::Confirm,
+                form,
+                theme,
+            ));
+            let check = if form.hash_locally { "[x]" } else { "[ ]" };
+            lines.push(input_line(
+                "hash here (argon2id)",
+                format!("{check} the plaintext never leaves this host"),
+                CredentialField::HashLocally,
+                form,
+                theme,
+            ));
+            lines.push(Line::from(""));
+            lines.push(Line::from(Span::styled(
+                "  The password replaces the current one. It is never shown, logged or saved in drafts.",
+                theme.tone(Tone::Muted),
+            )));
+            cursor_line = match form.focus {
+                CredentialField::Password => Some((2, form.password.cursor())),
+                CredentialField::Confirm => Some((3, form.confirm.cursor())),
+                _ => None,
+            };
+        }
+        CredentialMode::Hash => {
+            lines.push(input_line(
+                "PHC / crypt hash",
+                for_display(form.phc.text()).into_owned(),
+                CredentialField::Phc,
+                form,
+                theme,
+            ));
+            lines.push(Line::from(""));
+            lines.push(Line::from(Span::styled(
+                "  Accepted: argon2id/argon2i, bcrypt, pbkdf2 (sha1/sha256/sha512), scrypt, firebase scrypt, ssha, md5, sha.",
+                theme.tone(Tone::Muted),
+            )));
+            if form.focus == CredentialField::Phc {
+                cursor_line = Some((2, form.phc.cursor()));
+            }
+        }
+        CredentialMode::Oidc => {
+            lines.push(Line::from(Span::styled("  linked now", theme.tone(Tone::Heading))));
+            if form.linked.is_empty() {
+                lines.push(Line::from(Span::styled("    (none)", theme.tone(Tone::Muted))));
+            }
+            for (provider, subject) in &form.linked {
+                lines.push(Line::from(format!(
+                    "    {:<20} {}",
+                    for_display(provider),
+                    for_display(subject)
+                )));
+            }
+            lines.push(Line::from(""));
+            let first = lines.len();
+            lines.push(input_line(
+                "provider",
+                for_display(form.provider.text()).into_owned(),
+                CredentialField::Provider,
+                form,
+                theme,
+            ));
+            lines.push(input_line(
+                "subject",
+                for_display(form.subject.text()).into_owned(),
+                CredentialField::Subject,
+                form,
+                theme,
+            ));
+            lines.push(Line::from(""));
+            lines.push(Line::from(Span::styled(
+                "  Kratos only adds providers through this API: unlinking one is not possible here.",
+                theme.tone(Tone::Bad),
+            )));
+            cursor_line = match form.focus {
+                CredentialField::Provider => Some((first, form.provider.cursor())),
+                CredentialField::Subject => Some((first + 1, form.subject.cursor())),
+                _ => None,
+            };
+        }
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        "  Tab moves between fields",
+        theme.tone(Tone::Muted),
+    )));
+    frame.render_widget(Paragraph::new(lines), area);
+    if let Some((line, column)) = cursor_line {
+        let x = area.x + 2 + 22 + 1 + u16::try_from(column).unwrap_or(0);
+        let y = area.y + u16::try_from(line).unwrap_or(0);
+        if y < area.bottom() && x < area.right() {
+            frame.set_cursor_position(Position { x, y });
+        }
+    }
+}
+
+fn schema_form(form: &SchemaForm, theme: &Theme, area: Rect, frame: &mut Frame) {
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled("Current schema: ", theme.tone(Tone::Label)),
+            Span::raw(for_display(&form.current).into_owned()),
+        ]),
+        Line::from(""),
+    ];
+    for (i, choice) in form.choices.iter().enumerate() {
+        let style = if i == form.selected {
+            theme.selected()
+        } else {
+            Style::new()
+        };
+        let current = if *choice == form.current { "  (current)" } else { "" };
+        lines.push(Line::from(Span::styled(
+            format!("  {}{current}  ", for_display(choice)),
+            style,
+        )));
+    }
+    lines.push(Line::from(""));
+    if form.problems.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "The traits fit the selected schema.",
+            theme.tone(Tone::Good),
+        )));
+    } else {
+        lines.push(Line::from(Span::styled(
+            "The traits do not fit the selected schema:",
+            theme.error(),
+        )));
+        lines.extend(problem_lines(&form.problems, theme));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+    let y = area.y + 2 + u16::try_from(form.selected).unwrap_or(0);
+    if y < area.bottom() {
+        frame.set_cursor_position(Position { x: area.x + 2, y });
+    }
+}
