@@ -72,6 +72,8 @@ fn app(width: u16, height: u16, danger: bool) -> App {
         base_url: "http://127.0.0.1:4455".into(),
         read_only: danger,
         danger,
+        identities_url: "http://127.0.0.1:4455/admin/identities".into(),
+        signing: true,
     };
     let mut app = App::new(profile, width, height, now);
     app.start();
@@ -92,6 +94,16 @@ fn app(width: u16, height: u16, danger: bool) -> App {
 
 fn key(app: &mut App, code: KeyCode) {
     update(app, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn ctrl(app: &mut App, c: char) {
+    update(app, Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)));
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
 }
 
 fn render(app: &App) -> String {
@@ -226,4 +238,96 @@ fn too_small() {
     app.width = 59;
     app.height = 14;
     insta::assert_snapshot!("too_small", render(&app));
+}
+
+#[test]
+fn forms() {
+    snapshot_each_size(
+        "form_traits_invalid",
+        |app| {
+            open_detail(app, 0);
+            key(app, KeyCode::Char('e'));
+            key(app, KeyCode::Down);
+            key(app, KeyCode::End);
+            key(app, KeyCode::Backspace);
+        },
+        false,
+    );
+    snapshot_each_size(
+        "form_state",
+        |app| {
+            open_detail(app, 0);
+            key(app, KeyCode::Char('s'));
+            key(app, KeyCode::Char(' '));
+        },
+        false,
+    );
+    snapshot_each_size(
+        "form_metadata",
+        |app| {
+            open_detail(app, 0);
+            key(app, KeyCode::Char('m'));
+            key(app, KeyCode::Tab);
+        },
+        false,
+    );
+    snapshot_each_size(
+        "form_password_mismatch",
+        |app| {
+            open_detail(app, 0);
+            key(app, KeyCode::Char('c'));
+            type_text(app, "correct horse");
+            key(app, KeyCode::Tab);
+            type_text(app, "correct house");
+            ctrl(app, 's');
+        },
+        false,
+    );
+    snapshot_each_size(
+        "form_oidc",
+        |app| {
+            open_detail(app, 0);
+            key(app, KeyCode::Char('c'));
+            key(app, KeyCode::BackTab);
+            key(app, KeyCode::Right);
+            key(app, KeyCode::Right);
+            key(app, KeyCode::Tab);
+            type_text(app, "google");
+            ctrl(app, 's');
+        },
+        false,
+    );
+}
+
+#[test]
+fn review_of_a_state_change() {
+    snapshot_each_size(
+        "review_state",
+        |app| {
+            open_detail(app, 0);
+            key(app, KeyCode::Char('s'));
+            key(app, KeyCode::Char(' '));
+            ctrl(app, 's');
+        },
+        false,
+    );
+}
+
+#[test]
+fn password_never_shows() {
+    for (width, height) in SIZES {
+        let mut app = app(width, height, false);
+        open_detail(&mut app, 0);
+        key(&mut app, KeyCode::Char('c'));
+        type_text(&mut app, "S3cret-Pa55");
+        key(&mut app, KeyCode::Tab);
+        type_text(&mut app, "S3cret-Pa55");
+        let form = render(&app);
+        ctrl(&mut app, 's');
+        let review = render(&app);
+        for screen in [form, review] {
+            assert!(!screen.contains("S3cret"), "password on screen:\n{screen}");
+        }
+        assert!(format!("{app:?}").contains("hidden") && !format!("{app:?}").contains("S3cret"));
+    }
 }

@@ -206,7 +206,7 @@ fn credentials_form(form: &CredentialsForm, theme: &Theme, area: Rect, frame: &m
             ));
             lines.push(Line::from(""));
             lines.push(Line::from(Span::styled(
-                "  The password replaces the current one. It is never shown, logged or saved in drafts.",
+                "  Replaces the current password. Never shown, logged or saved.",
                 theme.tone(Tone::Muted),
             )));
             cursor_line = match form.focus {
@@ -262,7 +262,7 @@ fn credentials_form(form: &CredentialsForm, theme: &Theme, area: Rect, frame: &m
             ));
             lines.push(Line::from(""));
             lines.push(Line::from(Span::styled(
-                "  Kratos only adds providers through this API: unlinking one is not possible here.",
+                "  Kratos's PUT only adds providers: unlinking is not possible here.",
                 theme.tone(Tone::Bad),
             )));
             cursor_line = match form.focus {
