@@ -1,0 +1,206 @@
+//! `idcon serve-demo` and `idcon demo`.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Args;
+
+use super::{DEMO_SDK_ID, DemoOptions, MAX_SEED_COUNT, RunningDemo, start, validate_prefix};
+use crate::cli::GlobalArgs;
+use crate::signing::VerifyingKey;
+
+#[derive(Debug, Args)]
+pub struct ServeDemoArgs {
+    /// Address to listen on (port 0 picks a free port; the chosen address is printed).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4455")]
+    pub listen: SocketAddr,
+
+    /// Where the identities API lives: /admin (Ory Kratos) or /iam (Connhex IAM).
+    #[arg(long, value_name = "PATH", default_value = "/admin", value_parser = parse_prefix)]
+    pub prefix: String,
+
+    /// Public key (PEM) request signatures must verify with [default: the embedded demo key].
+    #[arg(long, value_name = "FILE", conflicts_with = "no_auth")]
+    pub pubkey: Option<PathBuf>,
+
+    /// The X-Yoti-Auth-Id requests must carry.
+    #[arg(long, value_name = "ID", default_value = DEMO_SDK_ID)]
+    pub sdk_id: String,
+
+    /// Accept unsigned requests.
+    #[arg(long)]
+    pub no_auth: bool,
+
+    /// Total identities to serve: the 240 curated ones, then generated ones
+    /// (deterministic, up to 1000000).
+    #[arg(long, value_name = "N", value_parser = parse_seed_count)]
+    pub seed_count: Option<usize>,
+
+    /// Add identities whose traits carry terminal escape sequences.
+    #[arg(long)]
+    pub hostile: bool,
+
+    /// Delay every answer by this many milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency_ms: u64,
+
+    /// Answer every Nth request with a 500.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub fail_every: Option<u64>,
+
+    /// Close the connection of every Nth request without answering.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub drop_every: Option<u64>,
+
+    /// Also require `Authorization: Bearer <token>`, the token read from this
+    /// environment variable (as the Connhex gateway does).
+    #[arg(long, value_name = "VAR")]
+    pub bearer_token_env: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {}
+
+fn parse_prefix(text: &str) -> Result<String, String> {
+    validate_prefix(text).map(|()| text.to_owned())
+}
+
+fn parse_seed_count(text: &str) -> Result<usize, String> {
+    let count: usize = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of identities"))?;
+    if count > MAX_SEED_COUNT {
+        return Err(format!("at most {MAX_SEED_COUNT} identities"));
+    }
+    Ok(count)
+}
+
+impl ServeDemoArgs {
+    fn options(&self) -> anyhow::Result<DemoOptions> {
+        let verifying_key = if self.no_auth {
+            None
+        } else if let Some(path) = &self.pubkey {
+            Some(VerifyingKey::from_pem_file(path).context("--pubkey")?)
+        } else {
+            Some(super::demo_verifying_key())
+        };
+        let bearer_token = match &self.bearer_token_env {
+            None => None,
+            Some(var) => {
+                let token = std::env::var(var).with_context(|| {
+                    format!("--bearer-token-env {var}: the environment variable is not set (or not UTF-8)")
+                })?;
+                anyhow::ensure!(
+                    !token.trim().is_empty(),
+                    "--bearer-token-env {var}: the environment variable is empty"
+                );
+                Some(token.trim().to_owned())
+            }
+        };
+        Ok(DemoOptions {
+            listen: self.listen,
+            prefix: self.prefix.clone(),
+            verifying_key,
+            sdk_id: self.sdk_id.clone(),
+            seed_count: self.seed_count,
+            hostile: self.hostile,
+            latency: Duration::from_millis(self.latency_ms),
+            fail_every: self.fail_every,
+            drop_every: self.drop_every,
+            bearer_token,
+        })
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Runs the server in the foreground. Prints exactly one line on stdout,
+/// `listening on http://ADDR`, once it accepts connections (scripts and tests
+/// read the port from it), and stops cleanly on Ctrl-C or SIGTERM.
+pub fn run_serve_demo(args: &ServeDemoArgs) -> anyhow::Result<ExitCode> {
+    let opts = args.options()?;
+    runtime()?.block_on(async {
+        let server = start(opts).await?;
+        {
+            let mut stdout = std::io::stdout().lock();
+            writeln!(stdout, "listening on {}", server.base_url())
+                .and_then(|()| stdout.flush())
+                .context("cannot write to stdout")?;
+        }
+        shutdown_signal().await;
+        server.stop().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn print_demo_banner(server: &RunningDemo) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "idcon demo server running (Ctrl-C to stop)")?;
+    writeln!(out, "  base URL:           {}", server.base_url())?;
+    writeln!(out, "  identities:         {}", server.identities_url())?;
+    writeln!(out, "  identity schemas:   {}/schemas", server.base_url())?;
+    writeln!(out, "  attribute registry: {}", server.attribute_registry_url())?;
+    writeln!(out, "  client SDK id:      {DEMO_SDK_ID}")?;
+    writeln!(
+        out,
+        "  signing key:        the embedded demo key (a copy is assets/demo/demo-private-key.pem; chmod 600 a copy before using it)"
+    )?;
+    writeln!(out, "  identities seeded:  {}", server.identity_count())?;
+    out.flush()
+}
+
+/// Starts the demo server in-process on a free loopback port and says how to
+/// reach it. (The console will open on it here once it exists.)
+pub fn run_demo(_global: &GlobalArgs, _args: &DemoArgs) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let server = start(DemoOptions::for_tests()).await?;
+        print_demo_banner(&server).context("cannot write to stdout")?;
+        shutdown_signal().await;
+        server.stop().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_count_is_bounded() {
+        assert_eq!(parse_seed_count("1000000"), Ok(1_000_000));
+        assert!(parse_seed_count("1000001").is_err());
+        assert!(parse_seed_count("many").is_err());
+    }
+}

@@ -1,0 +1,289 @@
+//! The identity as the demo server stores it, and its JSON forms as Kratos's
+//! admin API writes them (field order, omitted fields, credential configs).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// A point in time written the way Go's `time.Time` marshals it (RFC 3339,
+/// fractional seconds without trailing zeros, `Z`), so clients that compare
+/// timestamps as strings see what Kratos would send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timestamp(pub DateTime<Utc>);
+
+impl Timestamp {
+    pub fn now() -> Self {
+        Self(Utc::now())
+    }
+}
+
+impl fmt::Display for Timestamp {
+    // Hand-rolled rather than chrono's `format`, which re-parses its pattern on
+    // every call: a list page writes thousands of timestamps.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use chrono::{Datelike as _, Timelike as _};
+        let t = &self.0;
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )?;
+        let mut nanos = t.timestamp_subsec_nanos();
+        if nanos != 0 {
+            let mut width = 9;
+            while nanos.is_multiple_of(10) {
+                nanos /= 10;
+                width -= 1;
+            }
+            write!(f, ".{nanos:0width$}")?;
+        }
+        f.write_str("Z")
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        DateTime::parse_from_rfc3339(&text)
+            .map(|t| Self(t.with_timezone(&Utc)))
+            .map_err(|e| serde::de::Error::custom(format!("timestamp {text:?}: {e}")))
+    }
+}
+
+/// One credential (password, oidc, code, ...). `config` holds secrets (password
+/// hashes, OIDC tokens) and is only written out when a client asks for the type
+/// with `include_credential`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Credential {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub identifiers: Vec<String>,
+    #[serde(default = "empty_object")]
+    pub config: Value,
+    #[serde(default)]
+    pub version: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+fn empty_object() -> Value {
+    Value::Object(serde_json::Map::new())
+}
+
+/// An address that can be verified (e-mail or SMS).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VerifiableAddress {
+    pub id: Uuid,
+    pub value: String,
+    pub verified: bool,
+    pub via: String,
+    pub status: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_at: Option<Timestamp>,
+}
+
+/// An address the identity can recover its account with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecoveryAddress {
+    pub id: Uuid,
+    pub value: String,
+    pub via: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A stored identity with every credential config.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Identity {
+    pub id: Uuid,
+    #[serde(default)]
+    pub credentials: BTreeMap<String, Credential>,
+    pub schema_id: String,
+    pub state: String,
+    #[serde(default)]
+    pub state_changed_at: Option<Timestamp>,
+    pub traits: Value,
+    #[serde(default)]
+    pub verifiable_addresses: Vec<VerifiableAddress>,
+    #[serde(default)]
+    pub recovery_addresses: Vec<RecoveryAddress>,
+    #[serde(default)]
+    pub metadata_public: Value,
+    #[serde(default)]
+    pub metadata_admin: Value,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    #[serde(default)]
+    pub organization_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+}
+
+impl Identity {
+    /// Every credential identifier, with duplicates across types removed: the keys
+    /// that must be unique across identities.
+    pub fn all_identifiers(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for credential in self.credentials.values() {
+            for identifier in &credential.identifiers {
+                if !out.contains(&identifier.as_str()) {
+                    out.push(identifier);
+                }
+            }
+        }
+        out
+    }
+
+    /// The Yoti attribute issuance token some demo identities carry at
+    /// `metadata_admin.yoti.issuance_token`.
+    pub fn issuance_token(&self) -> Option<&str> {
+        self.metadata_admin
+            .get("yoti")?
+            .get("issuance_token")?
+            .as_str()
+            .filter(|token| !token.is_empty())
+    }
+}
+
+/// Which credentials a response shows, following Kratos's handlers.
+#[derive(Clone, Copy, Debug)]
+pub enum CredentialsView<'a> {
+    /// No `credentials` key (plain list).
+    Omit,
+    /// Every type, no `config` (get by id, PUT answer, identifier search).
+    WithoutConfig,
+    /// Every type, `config` only for the named types (`include_credential`).
+    Declassify(&'a [String]),
+}
+
+/// An identity written as Kratos's admin API writes it.
+pub struct IdentityJson<'a> {
+    pub identity: &'a Identity,
+    pub credentials: CredentialsView<'a>,
+    /// `{public base}/schemas/{base64url(schema_id)}`.
+    pub schema_url: &'a str,
+}
+
+struct CredentialJson<'a> {
+    credential: &'a Credential,
+    with_config: bool,
+}
+
+impl Serialize for CredentialJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let c = self.credential;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("type", &c.kind)?;
+        map.serialize_entry("identifiers", &c.identifiers)?;
+        if self.with_config {
+            map.serialize_entry("config", &c.config)?;
+        }
+        map.serialize_entry("version", &c.version)?;
+        map.serialize_entry("created_at", &c.created_at)?;
+        map.serialize_entry("updated_at", &c.updated_at)?;
+        map.end()
+    }
+}
+
+struct CredentialsJson<'a> {
+    credentials: &'a BTreeMap<String, Credential>,
+    include: Option<&'a [String]>,
+}
+
+impl Serialize for CredentialsJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.credentials.len()))?;
+        for (kind, credential) in self.credentials {
+            let with_config = self.include.is_some_and(|types| types.iter().any(|t| t == kind));
+            map.serialize_entry(
+                kind,
+                &CredentialJson {
+                    credential,
+                    with_config,
+                },
+            )?;
+        }
+        map.end()
+    }
+}
+
+impl Serialize for IdentityJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let i = self.identity;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("id", &i.id)?;
+        let include = match self.credentials {
+            CredentialsView::Omit => None,
+            CredentialsView::WithoutConfig => Some(None),
+            CredentialsView::Declassify(types) => Some(Some(types)),
+        };
+        // Kratos omits an empty credentials map (`omitempty`).
+        if let Some(include) = include
+            && !i.credentials.is_empty()
+        {
+            map.serialize_entry(
+                "credentials",
+                &CredentialsJson {
+                    credentials: &i.credentials,
+                    include,
+                },
+            )?;
+        }
+        map.serialize_entry("schema_id", &i.schema_id)?;
+        map.serialize_entry("schema_url", self.schema_url)?;
+        map.serialize_entry("state", &i.state)?;
+        if let Some(changed) = &i.state_changed_at {
+            map.serialize_entry("state_changed_at", changed)?;
+        }
+        map.serialize_entry("traits", &i.traits)?;
+        if !i.verifiable_addresses.is_empty() {
+            map.serialize_entry("verifiable_addresses", &i.verifiable_addresses)?;
+        }
+        if !i.recovery_addresses.is_empty() {
+            map.serialize_entry("recovery_addresses", &i.recovery_addresses)?;
+        }
+        map.serialize_entry("metadata_public", &i.metadata_public)?;
+        map.serialize_entry("metadata_admin", &i.metadata_admin)?;
+        map.serialize_entry("created_at", &i.created_at)?;
+        map.serialize_entry("updated_at", &i.updated_at)?;
+        map.serialize_entry("organization_id", &i.organization_id)?;
+        if let Some(external_id) = &i.external_id {
+            map.serialize_entry("external_id", external_id)?;
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn timestamps_trim_trailing_zeros_like_go() {
+        let base = Utc.with_ymd_and_hms(2024, 2, 3, 4, 5, 6).single();
+        let Some(base) = base else { panic!("valid date") };
+        assert_eq!(Timestamp(base).to_string(), "2024-02-03T04:05:06Z");
+        let with_millis = base + chrono::Duration::milliseconds(120);
+        assert_eq!(Timestamp(with_millis).to_string(), "2024-02-03T04:05:06.12Z");
+    }
+}
