@@ -31,12 +31,22 @@ pub fn run(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
 
 /// Runs the console against `profile` until the user quits.
 pub async fn open(profile: Profile) -> anyhow::Result<()> {
+    open_with_key(profile, None).await
+}
+
+/// Like [`open`], with a signing key given directly instead of the profile's
+/// `key_file` (the demo's embedded key).
+pub async fn open_with_key(profile: Profile, key: Option<crate::signing::SigningKey>) -> anyhow::Result<()> {
     if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
         anyhow::bail!("the console needs a terminal; for scripts use the subcommands (see idcon --help)");
     }
     let log = crate::paths::init_file_logging();
     tracing::info!(profile = %profile.name, base_url = %profile.base_url, log = ?log, "console starting");
-    let client = Client::new(&profile).with_context(|| format!("profile \"{}\"", profile.name))?;
+    let options = crate::api::ClientOptions {
+        signing_key: key,
+        ..Default::default()
+    };
+    let client = Client::with_options(&profile, options).with_context(|| format!("profile \"{}\"", profile.name))?;
     let info = ProfileInfo {
         name: profile.name.clone(),
         base_url: crate::sanitize::for_display(client.base_url()).into_owned(),

@@ -63,7 +63,23 @@ pub struct ServeDemoArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct DemoArgs {}
+pub struct DemoArgs {
+    /// Seed this many identities (deterministic; default: the 240 curated ones).
+    #[arg(long, value_name = "N", value_parser = parse_seed_count)]
+    pub seed_count: Option<usize>,
+    /// Add identities whose traits hold terminal escape sequences.
+    #[arg(long)]
+    pub hostile: bool,
+    /// Delay every answer by this many milliseconds (a slow link).
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Answer every Nth request with a 500.
+    #[arg(long, value_name = "N")]
+    pub fail_every: Option<u64>,
+    /// Only run the server and print how to reach it; no console.
+    #[arg(long)]
+    pub server_only: bool,
+}
 
 fn parse_prefix(text: &str) -> Result<String, String> {
     validate_prefix(text).map(|()| text.to_owned())
@@ -181,16 +197,38 @@ fn print_demo_banner(server: &RunningDemo) -> std::io::Result<()> {
     out.flush()
 }
 
-/// Starts the demo server in-process on a free loopback port and says how to
-/// reach it. (The console will open on it here once it exists.)
-pub fn run_demo(_global: &GlobalArgs, _args: &DemoArgs) -> anyhow::Result<ExitCode> {
+/// Starts the demo server in-process on a free loopback port and opens the
+/// console on it, signed with the embedded demo key. Without a terminal (or
+/// with `--server-only`) it prints how to reach the server and waits.
+pub fn run_demo(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
-        let server = start(DemoOptions::for_tests()).await?;
-        print_demo_banner(&server).context("cannot write to stdout")?;
-        shutdown_signal().await;
+        let mut options = DemoOptions::for_tests();
+        options.seed_count = args.seed_count;
+        options.hostile = args.hostile;
+        options.latency = std::time::Duration::from_millis(args.latency_ms);
+        options.fail_every = args.fail_every;
+        let server = start(options).await?;
+        let interactive = std::io::IsTerminal::is_terminal(&std::io::stdout());
+        let result = if args.server_only || !interactive {
+            print_demo_banner(&server).context("cannot write to stdout")?;
+            shutdown_signal().await;
+            Ok(())
+        } else {
+            open_console(global, &server).await
+        };
         server.stop().await;
-        Ok(ExitCode::SUCCESS)
+        result.map(|()| ExitCode::SUCCESS)
     })
+}
+
+async fn open_console(global: &GlobalArgs, server: &RunningDemo) -> anyhow::Result<()> {
+    let base = url::Url::parse(&server.base_url()).context("demo server URL")?;
+    let mut profile = crate::config::Profile::for_base_url("demo", base);
+    profile.sdk_id = Some(DEMO_SDK_ID.to_owned());
+    profile.attribute_registry_url = url::Url::parse(&server.attribute_registry_url()).ok();
+    profile.read_only = global.read_only;
+    let key = crate::signing::SigningKey::from_pem_str(crate::demo::DEMO_PRIVATE_KEY_PEM, "embedded demo key")?;
+    crate::commands::console::open_with_key(profile, Some(key)).await
 }
 
 #[cfg(test)]
