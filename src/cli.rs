@@ -69,4 +69,10 @@ pub enum Command {
     Info(crate::commands::info::InfoArgs),
     /// Read the audit trail of writes.
     Audit(crate::commands::audit::AuditArgs),
+    /// List identities, following every page (table, json, jsonl or csv).
+    List(crate::commands::list::ListArgs),
+    /// Print one identity as the server returns it.
+    Get(crate::commands::get::GetArgs),
+    /// Change one identity: diff, confirm, lost-update check, signed PUT, audit.
+    Update(crate::commands::update::UpdateArgs),
 }

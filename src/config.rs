@@ -15,6 +15,8 @@
 //! identities_path = "/iam/identities"
 //! bearer_token_env = "CONNHEX_TOKEN"
 //! danger = true
+//! audit_file = "/var/log/idcon/connhex-audit.jsonl"
+//! audit_syslog = true
 //! ```
 //!
 //! Every value is checked while the file is read, so a typo or a bad URL is
@@ -22,8 +24,8 @@
 //! sent. Unknown keys are errors for the same reason: a misspelt `read_only`
 //! must not silently leave a production profile writable.
 //!
-//! Relative `key_file` and `ca_file` paths are relative to the folder of the
-//! config file; a leading `~/` is the home directory.
+//! Relative `key_file`, `ca_file` and `audit_file` paths are relative to the
+//! folder of the config file; a leading `~/` is the home directory.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -46,6 +48,9 @@ pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
 pub const DEFAULT_CONNECT_TIMEOUT_SECS: u64 = 10;
 /// Name of the profile made from flags alone, when no config profile applies.
 pub const FLAGS_PROFILE_NAME: &str = "(flags)";
+/// Where the attribute-registry form finds an identity's Yoti issuance token,
+/// unless the profile says otherwise (a JSON pointer into the identity).
+pub const DEFAULT_ISSUANCE_TOKEN_POINTER: &str = "/metadata_admin/yoti/issuance_token";
 
 /// Longest timeout a profile may ask for; anything longer is surely a typo
 /// (milliseconds written as seconds).
@@ -71,6 +76,14 @@ pub struct Profile {
     pub bearer_token_env: Option<String>,
     pub danger: bool,
     pub insecure_key_permissions: bool,
+    /// The audit trail of this profile's writes; `None` only when no state
+    /// folder can be found (no `$XDG_STATE_HOME`, no `$HOME`) and the profile
+    /// names none: writes are then refused, since they would leave no trace.
+    pub audit_file: Option<PathBuf>,
+    /// Also send every audit line to the local syslog.
+    pub audit_syslog: bool,
+    /// JSON pointer into an identity where its Yoti issuance token sits.
+    pub issuance_token_pointer: String,
 }
 
 impl fmt::Debug for Profile {
@@ -97,6 +110,9 @@ impl fmt::Debug for Profile {
             .field("bearer_token_env", &self.bearer_token_env)
             .field("danger", &self.danger)
             .field("insecure_key_permissions", &self.insecure_key_permissions)
+            .field("audit_file", &self.audit_file)
+            .field("audit_syslog", &self.audit_syslog)
+            .field("issuance_token_pointer", &self.issuance_token_pointer)
             .finish()
     }
 }
@@ -122,6 +138,9 @@ impl Profile {
             bearer_token_env: None,
             danger: false,
             insecure_key_permissions: false,
+            audit_file: crate::audit::AuditLog::default_path(),
+            audit_syslog: false,
+            issuance_token_pointer: DEFAULT_ISSUANCE_TOKEN_POINTER.to_owned(),
         }
     }
 
@@ -186,6 +205,9 @@ pub struct ProfileEntry {
     pub headers: Vec<(String, String)>,
     pub bearer_token_env: Option<String>,
     pub danger: bool,
+    pub audit_file: Option<PathBuf>,
+    pub audit_syslog: bool,
+    pub issuance_token_pointer: Option<String>,
 }
 
 /// Why no profile could be made. Displays as one line that names the file
@@ -295,6 +317,9 @@ pub fn parse_config(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> 
             headers,
             bearer_token_env: raw.bearer_token_env.map(|v| v.0),
             danger: raw.danger.unwrap_or(false),
+            audit_file: raw.audit_file.map(|p| resolve_file(&p.0, base_dir)),
+            audit_syslog: raw.audit_syslog.unwrap_or(false),
+            issuance_token_pointer: raw.issuance_token_pointer.map(|p| p.0),
         });
     }
 
@@ -487,6 +512,15 @@ fn build_profile(
         bearer_token_env: settings.bearer_token_env.clone(),
         danger: settings.danger,
         insecure_key_permissions: global.insecure_key_permissions,
+        audit_file: settings
+            .audit_file
+            .clone()
+            .or_else(crate::audit::AuditLog::default_path),
+        audit_syslog: settings.audit_syslog,
+        issuance_token_pointer: settings
+            .issuance_token_pointer
+            .clone()
+            .unwrap_or_else(|| DEFAULT_ISSUANCE_TOKEN_POINTER.to_owned()),
     })
 }
 
@@ -574,6 +608,9 @@ struct RawProfile {
     headers: Option<BTreeMap<Spanned<String>, Spanned<String>>>,
     bearer_token_env: Option<EnvVarName>,
     danger: Option<bool>,
+    audit_file: Option<FilePath>,
+    audit_syslog: Option<bool>,
+    issuance_token_pointer: Option<JsonPointer>,
 }
 
 /// An http(s) URL with a host and nothing that would be lost or leaked when
@@ -675,6 +712,24 @@ impl TryFrom<String> for FilePath {
             return Err("the file path is empty".to_owned());
         }
         Ok(FilePath(raw))
+    }
+}
+
+/// An RFC 6901 JSON pointer to a member inside an identity (not the whole
+/// identity).
+#[derive(Deserialize)]
+#[serde(try_from = "String")]
+struct JsonPointer(String);
+
+impl TryFrom<String> for JsonPointer {
+    type Error = String;
+
+    fn try_from(raw: String) -> Result<Self, String> {
+        if raw.is_empty() {
+            return Err("the JSON pointer is empty; give one like /metadata_admin/yoti/issuance_token".to_owned());
+        }
+        crate::diff::parse_pointer(&raw).map_err(|err| err.to_string())?;
+        Ok(JsonPointer(raw))
     }
 }
 

@@ -14,6 +14,9 @@ fn main() -> ExitCode {
         Some(Command::Demo(args)) => idcon::demo::cli::run_demo(&cli.global, &args),
         Some(Command::Info(args)) => idcon::commands::info::run(&cli.global, &args),
         Some(Command::Audit(args)) => idcon::commands::audit::run(&cli.global, &args),
+        Some(Command::List(args)) => idcon::commands::list::run(&cli.global, &args),
+        Some(Command::Get(args)) => idcon::commands::get::run(&cli.global, &args),
+        Some(Command::Update(args)) => idcon::commands::update::run(&cli.global, &args),
         None => idcon::commands::console::run(&cli.global),
     };
     match result {

@@ -99,6 +99,42 @@ fn each_bad_config_names_the_file_line_and_problem() {
             "default = \"prod\" names no profile",
         ),
         ("defualt = \"a\"\n", 1, 1, "unknown field `defualt`"),
+        (
+            "[profiles.a]\nbase_url = \"http://x\"\naudit_syslog = \"yes\"\n",
+            3,
+            16,
+            "expected a boolean",
+        ),
+        (
+            "[profiles.a]\nbase_url = \"http://x\"\naudit_fille = \"/tmp/a.jsonl\"\n",
+            3,
+            1,
+            "unknown field `audit_fille`",
+        ),
+        (
+            "[profiles.a]\nbase_url = \"http://x\"\naudit_file = \"  \"\n",
+            3,
+            14,
+            "file path is empty",
+        ),
+        (
+            "[profiles.a]\nbase_url = \"http://x\"\nissuance_token_pointer = \"metadata_admin/yoti\"\n",
+            3,
+            26,
+            "must be empty or start with '/'",
+        ),
+        (
+            "[profiles.a]\nbase_url = \"http://x\"\nissuance_token_pointer = \"/a/~2\"\n",
+            3,
+            26,
+            "'~' must be followed by 0 or 1",
+        ),
+        (
+            "[profiles.a]\nbase_url = \"http://x\"\nissuance_token_pointer = \"\"\n",
+            3,
+            26,
+            "the JSON pointer is empty",
+        ),
     ];
     for (index, (text, line, column, fragment)) in cases.iter().enumerate() {
         let path = write(dir.path(), &format!("bad{index}.toml"), text);
@@ -245,6 +281,49 @@ read_only = true
         ..args_with_config(&path)
     };
     assert!(resolve_profile_from(&global, None).expect("ro").read_only);
+}
+
+#[test]
+fn audit_and_attribute_registry_settings_have_defaults_and_can_be_set() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(
+        dir.path(),
+        "c.toml",
+        r#"default = "plain"
+
+[profiles.plain]
+base_url = "http://plain.example"
+
+[profiles.audited]
+base_url = "http://audited.example"
+audit_file = "trail/audit.jsonl"
+audit_syslog = true
+issuance_token_pointer = "/metadata_public/yoti~1token"
+"#,
+    );
+    let plain = resolve_profile_from(&args_with_config(&path), None).expect("plain");
+    assert_eq!(plain.audit_file, idcon::audit::AuditLog::default_path());
+    assert!(!plain.audit_syslog);
+    assert_eq!(plain.issuance_token_pointer, "/metadata_admin/yoti/issuance_token");
+    assert_eq!(plain.issuance_token_pointer, config::DEFAULT_ISSUANCE_TOKEN_POINTER);
+
+    let global = GlobalArgs {
+        profile: Some("audited".into()),
+        ..args_with_config(&path)
+    };
+    let audited = resolve_profile_from(&global, None).expect("audited");
+    assert_eq!(
+        audited.audit_file,
+        Some(dir.path().join("trail/audit.jsonl")),
+        "relative to the config file"
+    );
+    assert!(audited.audit_syslog);
+    assert_eq!(audited.issuance_token_pointer, "/metadata_public/yoti~1token");
+    let shown = format!("{audited:?}");
+    assert!(
+        shown.contains("audit_file") && shown.contains("issuance_token_pointer"),
+        "{shown}"
+    );
 }
 
 #[test]

@@ -39,10 +39,13 @@ fn attribute_form_missing(app: &mut App) -> Vec<Effect> {
 
 /// An edit key on the list: fetch the selected identity fresh, then open the
 /// form on it.
-pub(super) fn edit_key_on_list(app: &mut App, c: char, id: String) -> Vec<Effect> {
+pub(super) fn edit_key_on_list(app: &mut App, c: char, id: Option<String>) -> Vec<Effect> {
     if refuse_read_only(app) {
         return Vec::new();
     }
+    let Some(id) = id else {
+        return Vec::new();
+    };
     if c == 'a' {
         return attribute_form_missing(app);
     }

@@ -659,13 +659,10 @@ fn on_list_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         },
         KeyCode::Char('y') => copy_id(app),
         KeyCode::Char('H') => open_history(app),
-        KeyCode::Char(c @ ('e' | 's' | 'm' | 'c' | 'i' | 'a' | 'E')) => match app.list.selected_row() {
-            Some(row) => {
-                let id = row.id.clone();
-                editing::edit_key_on_list(app, c, id)
-            }
-            None => Vec::new(),
-        },
+        KeyCode::Char(c @ ('e' | 's' | 'm' | 'c' | 'i' | 'a' | 'E')) => {
+            let id = app.list.selected_row().map(|row| row.id.clone());
+            editing::edit_key_on_list(app, c, id)
+        }
         _ => Vec::new(),
     }
 }

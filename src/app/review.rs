@@ -12,23 +12,17 @@ use serde_json::{Value, json};
 use super::doc::{StyledLine, Tone};
 use super::forms::FormOutput;
 use super::{App, Effect, Screen, Status, Task};
-use crate::api::{CredentialsImport, Identity, UpdateIdentityBody};
-use crate::diff::{self, Change};
+use crate::api::{CredentialsImport, UpdateIdentityBody};
+use crate::diff::Change;
+use crate::write::{self, Edit, PlannedWrite, Resolution, Snapshot};
 use crate::sanitize::for_display;
 
 /// How the password shows in reviews (never the real one).
 pub const MASK: &str = "••••";
 
-/// One request to send, fully built.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WriteRequest {
-    pub identity_id: String,
-    /// The identity as the server sent it when the form opened.
-    pub base: Value,
-    pub body: UpdateIdentityBody,
-    /// Send even though the server's version changed (the user chose overwrite).
-    pub overwrite: bool,
-}
+/// One request to send: the planned write (body built by the shared write
+/// pipeline, `crate::write`), checked for freshness right before sending.
+pub type WriteRequest = PlannedWrite;
 
 /// Where the review is.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,7 +33,7 @@ pub enum Stage {
     Sending,
     /// The server's version changed since the form opened.
     Conflict {
-        latest: Value,
+        latest: Box<Snapshot>,
         server_lines: Vec<StyledLine>,
         /// Why merging did not work, when it did not.
         merge_error: Option<String>,
@@ -76,7 +70,7 @@ pub struct ResponseView {
 #[derive(Debug, Clone, PartialEq)]
 pub enum WriteOutcome {
     /// The identity changed on the server since the form opened; nothing was sent.
-    Changed { latest: Value },
+    Changed { latest: Box<Snapshot>, server_changes: Vec<Change> },
     /// An answer came (2xx or not). `identity` is the returned identity on success.
     Answered {
         response: ResponseView,
@@ -89,65 +83,50 @@ pub enum WriteOutcome {
     },
 }
 
-fn to_identity(value: &Value) -> Result<Identity, String> {
-    serde_json::from_value(value.clone()).map_err(|e| format!("the identity from the server cannot be read: {e}"))
-}
-
-/// Builds the body: everything as the server sent it, with only the form's
-/// change applied. Credentials appear only for an intended import.
-pub fn build_body(base: &Value, output: &FormOutput) -> Result<UpdateIdentityBody, String> {
-    use crate::api::Nullable;
-    let identity = to_identity(base)?;
-    let mut body = UpdateIdentityBody::from_identity(&identity);
+/// What a form's output asks the write pipeline to change.
+pub fn edit_for(output: &FormOutput) -> Result<Edit, String> {
+    let mut edit = Edit::default();
     match output {
-        FormOutput::Traits(traits) => body.traits = traits.clone(),
+        FormOutput::Traits(traits) => edit.traits = Some(traits.clone()),
         FormOutput::State(state) => {
-            body.state = Nullable::Value(serde_json::from_value(json!(state)).map_err(|e| e.to_string())?);
+            edit.state = Some(serde_json::from_value(json!(state)).map_err(|e| e.to_string())?);
         }
         FormOutput::Metadata { public, admin } => {
-            body.metadata_public = Nullable::Value(public.clone());
-            body.metadata_admin = Nullable::Value(admin.clone());
+            edit.metadata_public = Some(public.clone());
+            edit.metadata_admin = Some(admin.clone());
         }
-        FormOutput::Schema { schema_id } => body.schema_id = schema_id.clone(),
+        FormOutput::Schema { schema_id } => edit.schema_id = Some(schema_id.clone()),
         FormOutput::Password(password) => {
-            body.credentials = Some(CredentialsImport::plaintext_password(password.0.clone()));
+            edit.credentials = Some(CredentialsImport::plaintext_password(password.0.clone()));
         }
-        FormOutput::PasswordHash(hash) => body.credentials = Some(CredentialsImport::hashed_password(hash.clone())),
+        FormOutput::PasswordHash(hash) => edit.credentials = Some(CredentialsImport::hashed_password(hash.clone())),
         FormOutput::Oidc { provider, subject } => {
-            body.credentials = Some(CredentialsImport::oidc(vec![crate::api::OidcProviderImport {
+            edit.credentials = Some(CredentialsImport::oidc(vec![crate::api::OidcProviderImport {
                 provider: provider.clone(),
                 subject: subject.clone(),
                 use_auto_link: None,
-                organization: Nullable::Absent,
+                organization: crate::api::Nullable::Absent,
                 extra: serde_json::Map::new(),
             }]));
         }
     }
-    Ok(body)
+    Ok(edit)
 }
 
-/// The body as JSON with secrets masked: what reviews, history and the audit
-/// trail may show.
-pub fn masked_body(body: &UpdateIdentityBody) -> Value {
-    let mut value = serde_json::to_value(body).unwrap_or(Value::Null);
-    if let Some(config) = value
-        .pointer_mut("/credentials/password/config")
-        .and_then(Value::as_object_mut)
-    {
-        for key in ["password", "hashed_password"] {
-            if let Some(secret) = config.get_mut(key) {
-                *secret = Value::String(MASK.to_owned());
-            }
-        }
-    }
-    value
+/// Builds the write: everything as the server sent it, with only the form's
+/// change applied (`crate::write::plan`). Credentials appear only for an
+/// intended import.
+pub fn plan_write(base: &Value, output: &FormOutput) -> Result<PlannedWrite, String> {
+    let snapshot =
+        Snapshot::from_raw(base.clone()).map_err(|e| format!("the identity from the server cannot be read: {e}"))?;
+    let edit = edit_for(output)?;
+    write::plan(&snapshot, &edit).map_err(|e| e.to_string())
 }
 
-/// The body that would change nothing, for the diff's left side.
-fn unchanged_body(base: &Value) -> Value {
-    to_identity(base)
-        .map(|identity| serde_json::to_value(UpdateIdentityBody::from_identity(&identity)).unwrap_or(Value::Null))
-        .unwrap_or(Value::Null)
+/// The body a form would send, for tests and tools that check it against the
+/// OpenAPI spec.
+pub fn build_body(base: &Value, output: &FormOutput) -> Result<UpdateIdentityBody, String> {
+    plan_write(base, output).map(|planned| planned.body)
 }
 
 fn short_json(value: Option<&Value>) -> String {
@@ -178,8 +157,8 @@ pub fn change_lines(changes: &[Change]) -> Vec<StyledLine> {
 }
 
 fn review_lines(app: &App, request: &WriteRequest, url: &str) -> Vec<StyledLine> {
-    let new = masked_body(&request.body);
-    let changes = diff::diff(&unchanged_body(&request.base), &new);
+    let new = request.display_body();
+    let changes = &request.changes;
     let mut lines = vec![
         StyledLine::field("method", "PUT", Tone::Plain),
         StyledLine::field("url", for_display(url).into_owned(), Tone::Plain),
@@ -196,7 +175,7 @@ fn review_lines(app: &App, request: &WriteRequest, url: &str) -> Vec<StyledLine>
         StyledLine::default(),
         StyledLine::toned(Tone::Heading, "What changes (server now → will be sent)"),
     ];
-    lines.extend(change_lines(&changes));
+    lines.extend(change_lines(changes));
     lines.push(StyledLine::default());
     lines.push(StyledLine::toned(Tone::Heading, "Body to send"));
     lines.extend(super::doc::json_lines(&new));
@@ -212,18 +191,16 @@ pub(super) fn open(app: &mut App, output: FormOutput) -> Vec<Effect> {
     let Some(form) = app.form.as_mut() else {
         return Vec::new();
     };
-    let body = match build_body(&form.base, &output) {
-        Ok(body) => body,
+    let request = match plan_write(&form.base, &output) {
+        Ok(planned) if planned.is_noop() => {
+            form.error = Some("this changes nothing: the server has exactly this already".into());
+            return Vec::new();
+        }
+        Ok(planned) => planned,
         Err(error) => {
             form.error = Some(error);
             return Vec::new();
         }
-    };
-    let request = WriteRequest {
-        identity_id: form.identity_id.clone(),
-        base: form.base.clone(),
-        body,
-        overwrite: false,
     };
     let url = identity_url(app, &request.identity_id);
     let lines = review_lines(app, &request, &url);
@@ -250,11 +227,10 @@ fn back_to_form(app: &mut App) -> Vec<Effect> {
     Vec::new()
 }
 
-fn send(app: &mut App, overwrite: bool) -> Vec<Effect> {
+fn send(app: &mut App) -> Vec<Effect> {
     let Some(review) = app.review.as_mut() else {
         return Vec::new();
     };
-    review.request.overwrite = overwrite;
     review.stage = Stage::Sending;
     let request = review.request.clone();
     app.status = Status::Info("Checking the identity is unchanged, then sending…".into());
@@ -262,9 +238,12 @@ fn send(app: &mut App, overwrite: bool) -> Vec<Effect> {
     vec![Effect::Write(Box::new(request))]
 }
 
-/// Merges the edit onto the server's newer version: the changes the user
-/// made, applied where the server did not change the same fields.
-fn merge(app: &mut App) -> Vec<Effect> {
+/// After a conflict: rebuilds the write on the server's newer version
+/// (`crate::write::rebase`). `Merge` carries the edit over only where the
+/// server left those fields alone; `Overwrite` lets the edited fields win and
+/// keeps the server's other changes. Either way the result is reviewed again
+/// (and checked for freshness again when sent).
+fn rebase(app: &mut App, resolution: Resolution) -> Vec<Effect> {
     let Some(review) = app.review.as_mut() else {
         return Vec::new();
     };
@@ -272,25 +251,12 @@ fn merge(app: &mut App) -> Vec<Effect> {
         return Vec::new();
     };
     let latest = latest.clone();
-    let before = unchanged_body(&review.request.base);
-    let mine = diff::diff(
-        &before,
-        &serde_json::to_value(&review.request.body).unwrap_or(Value::Null),
-    );
-    let merged = diff::apply(&unchanged_body(&latest), &mine)
-        .map_err(|e| e.to_string())
-        .and_then(|v| serde_json::from_value::<UpdateIdentityBody>(v).map_err(|e| e.to_string()));
-    match merged {
-        Ok(body) => {
-            review.request = WriteRequest {
-                identity_id: review.request.identity_id.clone(),
-                base: latest.clone(),
-                body,
-                overwrite: false,
-            };
+    match write::rebase(&review.request, &latest, resolution) {
+        Ok(planned) => {
+            review.request = planned;
             if let Some(form) = app.form.as_mut() {
                 // The form now builds on the newer version too.
-                form.base = latest;
+                form.base = latest.raw.clone();
             }
             let Some(review) = app.review.as_ref() else {
                 return Vec::new();
@@ -302,11 +268,16 @@ fn merge(app: &mut App) -> Vec<Effect> {
                 review.stage = Stage::Ready;
                 review.scroll = 0;
             }
-            app.status = Status::Info("Merged your change onto the server's version: review it, then y sends".into());
+            app.status = Status::Info(match resolution {
+                Resolution::Merge => "Merged your change onto the server's version: review it, then y sends".into(),
+                Resolution::Overwrite => {
+                    "Your edited fields now replace the server's; its other changes stay. Review, then y sends".into()
+                }
+            });
         }
         Err(error) => {
             if let Stage::Conflict { merge_error, .. } = &mut review.stage {
-                *merge_error = Some(error);
+                *merge_error = Some(error.to_string());
             }
         }
     }
@@ -335,10 +306,10 @@ pub(super) fn on_key(app: &mut App, key: crossterm::event::KeyEvent) -> Vec<Effe
             vec![cancel]
         }
         (Stage::Sending, _) => Vec::new(),
-        (Stage::Ready, KeyCode::Char('y')) => send(app, false),
+        (Stage::Ready, KeyCode::Char('y')) => send(app),
         (Stage::Ready, KeyCode::Char('n') | KeyCode::Esc) => back_to_form(app),
-        (Stage::Conflict { .. }, KeyCode::Char('m')) => merge(app),
-        (Stage::Conflict { .. }, KeyCode::Char('o')) => send(app, true),
+        (Stage::Conflict { .. }, KeyCode::Char('m')) => rebase(app, Resolution::Merge),
+        (Stage::Conflict { .. }, KeyCode::Char('o')) => rebase(app, Resolution::Overwrite),
         (Stage::Conflict { .. }, KeyCode::Char('n') | KeyCode::Esc | KeyCode::Char('b')) => back_to_form(app),
         (_, KeyCode::Char('j') | KeyCode::Down) => {
             scroll(review, 1);
@@ -370,18 +341,13 @@ pub(super) fn on_outcome(app: &mut App, outcome: WriteOutcome) -> Vec<Effect> {
         return Vec::new(); // the user stopped waiting
     }
     match outcome {
-        WriteOutcome::Changed { latest } => {
-            let server_changes = diff::diff(&unchanged_body(&review.request.base), &unchanged_body(&latest));
+        WriteOutcome::Changed { latest, server_changes } => {
             let mut server_lines = vec![StyledLine::toned(
                 Tone::Bad,
                 "Someone changed this identity on the server since you opened the form:",
             )];
             server_lines.extend(change_lines(&server_changes));
-            review.stage = Stage::Conflict {
-                latest,
-                server_lines,
-                merge_error: None,
-            };
+            review.stage = Stage::Conflict { latest, server_lines, merge_error: None };
             app.status =
                 Status::Error("Not sent: the identity changed on the server — m merge, o overwrite, Esc back".into());
             Vec::new()
@@ -424,7 +390,8 @@ pub(super) fn on_outcome(app: &mut App, outcome: WriteOutcome) -> Vec<Effect> {
                 };
             }
             let shown = for_display(&error).into_owned();
-            app.status = Status::Error(format!("Not saved: {shown} — your edit is kept, Ctrl-S to try again"));
+            // What to do first: a long error would push it off a narrow screen.
+            app.status = Status::Error(format!("Not saved, your edit is kept (Ctrl-S to try again): {shown}"));
             Vec::new()
         }
     }

@@ -10,6 +10,8 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 
 use crate::api::{Client, IdentityFilter, IdentityQuery};
+use crate::audit::AuditLog;
+use crate::write::{self, Freshness, WriteError};
 use crate::app::list::PageCursor;
 use crate::app::review::{WriteOutcome, WriteRequest, response_view};
 use crate::app::{LoadedPage, ProfileInfo};
@@ -57,7 +59,15 @@ pub async fn open_with_key(profile: Profile, key: Option<crate::signing::Signing
             .to_owned(),
         signing: client.is_signing(),
     };
-    let services: tui::Services = Arc::new(ClientSource { client });
+    let audit = profile.audit_file.as_ref().map(|path| {
+        AuditLog::open(path, profile.audit_syslog)
+            .map(Arc::new)
+            .map_err(|err| err.to_string())
+    });
+    if let Some(Err(problem)) = &audit {
+        tracing::warn!("audit trail unavailable, writes will be refused: {problem}");
+    }
+    let services: tui::Services = Arc::new(ClientSource { client, audit });
     tui::run(info, services).await
 }
 
@@ -65,6 +75,9 @@ pub async fn open_with_key(profile: Profile, key: Option<crate::signing::Signing
 /// for the status bar, sanitised there by the app.
 struct ClientSource {
     client: Client,
+    /// Every write is recorded here first; `Err` holds why the trail cannot be
+    /// written, and then no write is sent.
+    audit: Option<Result<Arc<AuditLog>, String>>,
 }
 
 fn line(err: impl std::fmt::Display) -> String {
@@ -169,41 +182,43 @@ impl IdentitySource for ClientSource {
 
     fn write(&self, request: WriteRequest) -> BoxFuture<'static, WriteOutcome> {
         let client = self.client.clone();
+        let audit = self.audit.clone();
         async move {
             let id = request.identity_id.clone();
-            if !request.overwrite {
-                // Kratos has no If-Match: this fresh read is the only guard
-                // against overwriting someone else's change.
-                match client.get_identity(&id).await {
-                    Ok(response) => {
-                        let latest = raw_identity(response);
-                        if latest != request.base {
-                            return WriteOutcome::Changed { latest };
-                        }
+            // Kratos has no If-Match: this fresh read is the only guard
+            // against overwriting someone else's change.
+            match write::check_fresh(&client, &request).await {
+                Ok(Freshness::Unchanged) => {}
+                Ok(Freshness::Changed { server_changes, latest }) => {
+                    return WriteOutcome::Changed { latest, server_changes };
+                }
+                Err(err) => return WriteOutcome::Failed { error: line(err), response: None },
+            }
+            let audit = match audit.as_ref() {
+                Some(Ok(log)) => Some(log),
+                Some(Err(problem)) => {
+                    return WriteOutcome::Failed {
+                        error: format!("not sent: the audit trail cannot be written ({problem})"),
+                        response: None,
+                    };
+                }
+                None => None,
+            };
+            match write::send(&client, audit, &request).await {
+                Ok(result) => {
+                    if let Some(warning) = &result.audit_warning {
+                        tracing::warn!("{warning}");
                     }
-                    Err(err) => {
-                        return WriteOutcome::Failed {
-                            error: line(err),
-                            response: None,
-                        };
+                    WriteOutcome::Answered {
+                        response: response_view(&result.exchange, Some(id)),
+                        identity: Some(result.identity.raw),
                     }
                 }
-            }
-            match client.update_identity(&id, &request.body).await {
-                Ok(response) => WriteOutcome::Answered {
-                    response: response_view(&response.exchange, Some(id)),
-                    identity: response.exchange.body_json().filter(Value::is_object),
+                Err(WriteError::Api(err)) => match err.exchange() {
+                    Some(exchange) => WriteOutcome::Answered { response: response_view(exchange, Some(id)), identity: None },
+                    None => WriteOutcome::Failed { error: line(err), response: None },
                 },
-                Err(err) => match err.exchange() {
-                    Some(exchange) => WriteOutcome::Answered {
-                        response: response_view(exchange, Some(id)),
-                        identity: None,
-                    },
-                    None => WriteOutcome::Failed {
-                        error: line(err),
-                        response: None,
-                    },
-                },
+                Err(err) => WriteOutcome::Failed { error: line(err), response: None },
             }
         }
         .boxed()

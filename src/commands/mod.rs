@@ -3,9 +3,13 @@
 
 pub mod audit;
 pub mod console;
+pub mod get;
 pub mod info;
+pub mod list;
 pub mod profiles;
+pub mod script;
 pub mod sign;
+pub mod update;
 
 /// Renders an error and its causes as one line ("what: why: why"), the way
 /// every failure of a subcommand reaches the user.

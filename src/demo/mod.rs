@@ -16,7 +16,6 @@ pub mod cli;
 mod auth;
 mod errors;
 mod faults;
-mod hashes;
 mod model;
 mod paging;
 mod routes;

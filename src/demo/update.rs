@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::errors::ApiError;
-use super::hashes;
+use crate::hashes;
 use super::model::{Credential, Identity, RecoveryAddress, Timestamp, VerifiableAddress};
 use super::schema::Schemas;
 use super::store::Store;

@@ -1,0 +1,157 @@
+//! `idcon get ID`: one identity as the server returns it (`json`), or the
+//! same laid out for reading (`table`). idcon never asks for credentials'
+//! secrets, and any a server sends anyway are redacted.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use serde_json::Value;
+
+use super::script::{self, Failure};
+use crate::api::Client;
+use crate::api::models::redact_secrets;
+use crate::cli::GlobalArgs;
+use crate::config;
+use crate::sanitize::{for_display, for_display_multiline};
+use crate::write::{self, Snapshot};
+
+#[derive(Debug, Args)]
+#[command(after_help = script::EXIT_CODES_HELP)]
+pub struct GetArgs {
+    /// The identity id.
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = GetOutput::Json)]
+    pub output: GetOutput,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GetOutput {
+    /// The identity's JSON as the server sent it, pretty-printed.
+    Json,
+    /// The main members one per line, traits and metadata as indented JSON.
+    Table,
+}
+
+pub fn run(global: &GlobalArgs, args: &GetArgs) -> anyhow::Result<ExitCode> {
+    let json_errors = args.output == GetOutput::Json;
+    let result = script::runtime().and_then(|runtime| runtime.block_on(get(global, args)));
+    Ok(match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => script::report(&failure, json_errors),
+    })
+}
+
+async fn get(global: &GlobalArgs, args: &GetArgs) -> Result<(), Failure> {
+    let profile = config::resolve_profile(global).map_err(|err| Failure::error(err.to_string()))?;
+    let client = Client::new(&profile).map_err(|err| Failure::api(&err))?;
+    let snapshot = write::fetch(&client, &args.id)
+        .await
+        .map_err(|err| Failure::api(&err))?;
+    let text = match args.output {
+        GetOutput::Json => {
+            let mut raw = snapshot.raw.clone();
+            redact_secrets(&mut raw);
+            script::json_pretty(&raw)
+        }
+        GetOutput::Table => table(&snapshot),
+    };
+    let mut out = io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(err) if script::is_broken_pipe(&err) => Ok(()),
+        Err(err) => Err(script::stdout_failure(&err)),
+    }
+}
+
+/// Label and value lines; JSON members indented below their label. Every
+/// value is made safe for the terminal.
+fn table(snapshot: &Snapshot) -> String {
+    let mut raw = snapshot.raw.clone();
+    redact_secrets(&mut raw);
+    let identity = &snapshot.identity;
+    let mut lines: Vec<(String, String)> = Vec::new();
+    let text = |key: &str| match raw.get(key) {
+        None => None,
+        Some(Value::Null) => Some("null".to_owned()),
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => Some(other.to_string()),
+    };
+    for key in [
+        "id",
+        "schema_id",
+        "state",
+        "state_changed_at",
+        "created_at",
+        "updated_at",
+    ] {
+        if let Some(value) = text(key) {
+            lines.push((key.to_owned(), value));
+        }
+    }
+    for key in ["external_id", "organization_id", "region"] {
+        if let Some(value) = text(key).filter(|v| v != "null" && !v.is_empty()) {
+            lines.push((key.to_owned(), value));
+        }
+    }
+    if let Some(credentials) = identity.credentials.get() {
+        for (kind, credential) in credentials {
+            let identifiers = credential.identifiers.get().cloned().unwrap_or_default();
+            let shown = if identifiers.is_empty() {
+                "(no identifiers)".to_owned()
+            } else {
+                identifiers.join(", ")
+            };
+            lines.push((format!("credential {kind}"), shown));
+        }
+    }
+    for address in identity.verifiable_addresses.get().into_iter().flatten() {
+        let verified = if address.verified { "verified" } else { "not verified" };
+        lines.push((
+            "address".to_owned(),
+            format!("{} ({}, {verified})", address.value, address.via),
+        ));
+    }
+    let mut out = String::new();
+    for (label, value) in &lines {
+        out.push_str(&format!("{:<20} {}\n", for_display(label), for_display(value)));
+    }
+    for key in ["traits", "metadata_public", "metadata_admin"] {
+        let Some(value) = raw.get(key) else { continue };
+        out.push_str(&format!("{key}:\n"));
+        let pretty = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
+        for line in for_display_multiline(&pretty).lines() {
+            out.push_str("  ");
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    // Members idcon does not know, so nothing the server sent is hidden.
+    let known = [
+        "id",
+        "schema_id",
+        "schema_url",
+        "state",
+        "state_changed_at",
+        "created_at",
+        "updated_at",
+        "external_id",
+        "organization_id",
+        "region",
+        "credentials",
+        "verifiable_addresses",
+        "recovery_addresses",
+        "traits",
+        "metadata_public",
+        "metadata_admin",
+    ];
+    if let Value::Object(members) = &raw {
+        for (key, value) in members.iter().filter(|(key, _)| !known.contains(&key.as_str())) {
+            out.push_str(&format!("{:<20} {}\n", for_display(key), script::json_text(value)));
+        }
+    }
+    out.trim_end().to_owned()
+}

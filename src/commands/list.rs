@@ -1,0 +1,471 @@
+//! `idcon list`: every identity a filter selects, following every page.
+//!
+//! Each page is written out as it arrives and then dropped, so memory stays
+//! flat whatever the tenant size, in every format (`json` is one array with
+//! one identity per line, `jsonl` one identity per line, `csv` one row per
+//! identity, `table` rows sized to the terminal). Identities are printed as
+//! the server sent them; a `credentials` member never shows a secret.
+
+use std::io::{self, BufWriter, IsTerminal as _, Write};
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use serde_json::Value;
+
+use super::script::{self, Failure};
+use crate::api::models::{parse_time, redact_secrets};
+use crate::api::{Client, Identity, IdentityFilter, IdentityQuery, IdentityState};
+use crate::cli::GlobalArgs;
+use crate::config;
+use crate::sanitize::for_display;
+
+/// Kratos's default page size.
+const DEFAULT_PAGE_SIZE: u32 = 250;
+
+/// Table width when stdout is no terminal and `COLUMNS` is not set.
+const FALLBACK_TABLE_WIDTH: usize = 120;
+
+#[derive(Debug, Args)]
+#[command(after_help = script::EXIT_CODES_HELP)]
+pub struct ListArgs {
+    /// Only the identity with exactly this identifier (an email, case-folded by
+    /// Kratos; a username; provider:subject for OIDC).
+    #[arg(long, value_name = "IDENTIFIER", conflicts_with_all = ["similar", "ids"])]
+    pub search: Option<String>,
+
+    /// Identities whose identifier starts with PREFIX (Kratos's experimental
+    /// preview_credentials_identifier_similar).
+    #[arg(long, value_name = "PREFIX", conflicts_with = "ids")]
+    pub similar: Option<String>,
+
+    /// Only these identity ids (comma-separated, or the flag repeated).
+    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    pub ids: Vec<String>,
+
+    /// Keep only identities in this state. Kratos cannot filter by state: idcon
+    /// filters while paging, so every page is still fetched.
+    #[arg(long, value_enum)]
+    pub state: Option<StateFilter>,
+
+    /// Keep only identities with this schema id. Kratos cannot filter by schema:
+    /// idcon filters while paging, so every page is still fetched.
+    #[arg(long, value_name = "ID")]
+    pub schema: Option<String>,
+
+    /// Stop after N identities (counted after --state and --schema).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+
+    /// Identities per request (Kratos: default 250, at most 500).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_PAGE_SIZE,
+          value_parser = clap::value_parser!(u32).range(1..=500))]
+    pub page_size: u32,
+
+    /// Output format; json, jsonl and csv are streamed page by page.
+    #[arg(long, value_enum, default_value_t = ListOutput::Table)]
+    pub output: ListOutput,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StateFilter {
+    Active,
+    Inactive,
+}
+
+impl StateFilter {
+    fn state(self) -> IdentityState {
+        match self {
+            StateFilter::Active => IdentityState::Active,
+            StateFilter::Inactive => IdentityState::Inactive,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListOutput {
+    /// Columns sized to the terminal width.
+    Table,
+    /// One JSON array, one identity per line.
+    Json,
+    /// One JSON identity per line.
+    Jsonl,
+    /// RFC 4180 CSV with a header row; JSON members as compact JSON.
+    Csv,
+}
+
+pub fn run(global: &GlobalArgs, args: &ListArgs) -> anyhow::Result<ExitCode> {
+    let json_errors = matches!(args.output, ListOutput::Json | ListOutput::Jsonl);
+    let result = script::runtime().and_then(|runtime| runtime.block_on(list(global, args)));
+    Ok(match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => script::report(&failure, json_errors),
+    })
+}
+
+fn query(args: &ListArgs) -> IdentityQuery {
+    let filter = if let Some(identifier) = &args.search {
+        IdentityFilter::CredentialsIdentifier(identifier.clone())
+    } else if let Some(prefix) = &args.similar {
+        IdentityFilter::SimilarIdentifier(prefix.clone())
+    } else if !args.ids.is_empty() {
+        IdentityFilter::Ids(args.ids.iter().map(|id| id.trim().to_owned()).collect())
+    } else {
+        IdentityFilter::All
+    };
+    IdentityQuery {
+        page_size: Some(args.page_size),
+        filter,
+    }
+}
+
+async fn list(global: &GlobalArgs, args: &ListArgs) -> Result<(), Failure> {
+    if args.ids.iter().any(|id| id.trim().is_empty()) {
+        return Err(Failure::usage("--ids holds an empty id"));
+    }
+    let profile = config::resolve_profile(global).map_err(|err| Failure::error(err.to_string()))?;
+    let client = Client::new(&profile).map_err(|err| Failure::api(&err))?;
+    let mut pager = client.pager(query(args));
+    let stdout = io::stdout();
+    let terminal = stdout.is_terminal();
+    let mut out = BufWriter::new(stdout.lock());
+    let mut printer = Printer::new(args.output, terminal);
+    let wanted_state = args.state.map(StateFilter::state);
+    let mut printed: u64 = 0;
+
+    let outcome: Result<(), Failure> = async {
+        write_or_stop(printer.begin(&mut out))?;
+        'pages: while let Some(page) = pager.next_page().await.map_err(|err| Failure::api(&err))? {
+            let raw_items = raw_items(&page.exchange.body_json(), page.value.items.len());
+            for (index, identity) in page.value.items.iter().enumerate() {
+                if args.limit.is_some_and(|limit| printed >= limit) {
+                    break 'pages;
+                }
+                let state_ok = wanted_state
+                    .as_ref()
+                    .is_none_or(|state| identity.state.get() == Some(state));
+                let schema_ok = args.schema.as_ref().is_none_or(|s| *s == identity.schema_id);
+                if !(state_ok && schema_ok) {
+                    continue;
+                }
+                let mut raw = raw_items
+                    .as_ref()
+                    .and_then(|items| items.get(index).cloned())
+                    .unwrap_or_else(|| serde_json::to_value(identity).unwrap_or(Value::Null));
+                redact_secrets(&mut raw);
+                write_or_stop(printer.item(&mut out, identity, &raw))?;
+                printed += 1;
+            }
+            // The page is out before the next one is asked for.
+            write_or_stop(out.flush())?;
+            if args.limit.is_some_and(|limit| printed >= limit) {
+                break;
+            }
+        }
+        Ok(())
+    }
+    .await;
+    // Close the JSON array (or finish the table) even after a failure, so
+    // what was printed stays parseable; the failure still decides the exit code.
+    let closed = write_or_stop(printer.end(&mut out).and_then(|()| out.flush()));
+    outcome?;
+    closed?;
+    if printed == 0 && args.output == ListOutput::Table {
+        eprintln!("idcon: no identities matched");
+    }
+    Ok(())
+}
+
+/// A closed pipe (`| head`) ends the listing quietly (a [`Failure::quiet`]
+/// with exit code 0); any other write error fails.
+fn write_or_stop(result: io::Result<()>) -> Result<(), Failure> {
+    match result {
+        Ok(()) => Ok(()),
+        Err(err) if script::is_broken_pipe(&err) => Err(Failure::quiet()),
+        Err(err) => Err(script::stdout_failure(&err)),
+    }
+}
+
+/// The page's identities as the server sent them, when the body is an array
+/// of as many objects as were parsed.
+fn raw_items(body: &Option<Value>, expected: usize) -> Option<Vec<Value>> {
+    match body {
+        Some(Value::Array(items)) if items.len() == expected => Some(items.clone()),
+        _ => None,
+    }
+}
+
+/// Writes one format, item by item.
+struct Printer {
+    output: ListOutput,
+    /// Stdout is a terminal: CSV cells are made safe to show.
+    terminal: bool,
+    first: bool,
+    table: Option<TableLayout>,
+}
+
+impl Printer {
+    fn new(output: ListOutput, terminal: bool) -> Printer {
+        let table = (output == ListOutput::Table).then(|| TableLayout::for_width(table_width(terminal)));
+        Printer {
+            output,
+            terminal,
+            first: true,
+            table,
+        }
+    }
+
+    fn begin(&mut self, out: &mut impl Write) -> io::Result<()> {
+        match self.output {
+            ListOutput::Json => out.write_all(b"["),
+            ListOutput::Jsonl => Ok(()),
+            ListOutput::Csv => {
+                let header: Vec<String> = CSV_COLUMNS.iter().map(|c| (*c).to_owned()).collect();
+                write_csv_row(out, &header)
+            }
+            ListOutput::Table => match &self.table {
+                Some(layout) => writeln!(out, "{}", layout.header()),
+                None => Ok(()),
+            },
+        }
+    }
+
+    fn item(&mut self, out: &mut impl Write, identity: &Identity, raw: &Value) -> io::Result<()> {
+        let first = std::mem::replace(&mut self.first, false);
+        match self.output {
+            ListOutput::Json => {
+                out.write_all(if first { b"\n" } else { b",\n" })?;
+                out.write_all(script::json_text(raw).as_bytes())
+            }
+            ListOutput::Jsonl => writeln!(out, "{}", script::json_text(raw)),
+            ListOutput::Csv => {
+                let mut cells = csv_cells(identity, raw);
+                if self.terminal {
+                    for cell in &mut cells {
+                        *cell = for_display(cell).into_owned();
+                    }
+                }
+                write_csv_row(out, &cells)
+            }
+            ListOutput::Table => match &self.table {
+                Some(layout) => writeln!(out, "{}", layout.row(identity)),
+                None => Ok(()),
+            },
+        }
+    }
+
+    fn end(&mut self, out: &mut impl Write) -> io::Result<()> {
+        match self.output {
+            ListOutput::Json if self.first => out.write_all(b"]\n"),
+            ListOutput::Json => out.write_all(b"\n]\n"),
+            _ => Ok(()),
+        }
+    }
+}
+
+const CSV_COLUMNS: [&str; 10] = [
+    "id",
+    "schema_id",
+    "state",
+    "external_id",
+    "created_at",
+    "updated_at",
+    "identifiers",
+    "traits",
+    "metadata_public",
+    "metadata_admin",
+];
+
+/// One row: plain members as text, JSON members as compact JSON, the
+/// credential identifiers separated by spaces. Absent and null are empty.
+fn csv_cells(identity: &Identity, raw: &Value) -> Vec<String> {
+    let text = |key: &str| match raw.get(key) {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    };
+    let json = |key: &str| match raw.get(key) {
+        None => String::new(),
+        Some(value) => script::json_text(value),
+    };
+    vec![
+        identity.id.clone(),
+        identity.schema_id.clone(),
+        text("state"),
+        text("external_id"),
+        text("created_at"),
+        text("updated_at"),
+        identifiers(identity).join(" "),
+        json("traits"),
+        json("metadata_public"),
+        json("metadata_admin"),
+    ]
+}
+
+/// RFC 4180: a cell with a comma, quote or line break is quoted, quotes doubled.
+fn write_csv_row(out: &mut impl Write, cells: &[String]) -> io::Result<()> {
+    let mut line = String::new();
+    for (index, cell) in cells.iter().enumerate() {
+        if index > 0 {
+            line.push(',');
+        }
+        if cell.contains([',', '"', '\n', '\r']) {
+            line.push('"');
+            line.push_str(&cell.replace('"', "\"\""));
+            line.push('"');
+        } else {
+            line.push_str(cell);
+        }
+    }
+    line.push_str("\r\n");
+    out.write_all(line.as_bytes())
+}
+
+/// Every credential identifier (emails, usernames, `provider:subject`), in
+/// credential-type order.
+fn identifiers(identity: &Identity) -> Vec<String> {
+    identity
+        .credentials
+        .get()
+        .map(|credentials| {
+            let mut all: Vec<String> = Vec::new();
+            for credential in credentials.values() {
+                for id in credential.identifiers.get().into_iter().flatten() {
+                    if !all.contains(id) {
+                        all.push(id.clone());
+                    }
+                }
+            }
+            all
+        })
+        .unwrap_or_default()
+}
+
+/// The width a table may use: the terminal's, else `COLUMNS`, else 120.
+fn table_width(terminal: bool) -> usize {
+    if terminal && let Ok((columns, _)) = crossterm::terminal::size() {
+        return usize::from(columns).max(40);
+    }
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c >= 40)
+        .unwrap_or(FALLBACK_TABLE_WIDTH)
+}
+
+/// Column widths for one table: the id whole when it fits, the identifier
+/// takes what is left.
+struct TableLayout {
+    id: usize,
+    state: usize,
+    schema: usize,
+    updated: usize,
+    identifier: usize,
+}
+
+impl TableLayout {
+    fn for_width(width: usize) -> TableLayout {
+        let (state, updated) = (8, 19);
+        let schema = if width >= 100 { 16 } else { 10 };
+        let id = if width >= 90 { 36 } else { 13 };
+        let used = id + state + schema + updated + 4 * 2;
+        TableLayout {
+            id,
+            state,
+            schema,
+            updated,
+            identifier: width.saturating_sub(used).max(10),
+        }
+    }
+
+    fn header(&self) -> String {
+        self.line(["ID", "STATE", "SCHEMA", "UPDATED", "IDENTIFIER"])
+    }
+
+    fn row(&self, identity: &Identity) -> String {
+        let state = identity.state.get().map(|s| s.as_str().to_owned()).unwrap_or_default();
+        let updated = identity
+            .updated_at
+            .get()
+            .map(|t| parse_time(t).map_or_else(|| t.clone(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string()))
+            .unwrap_or_default();
+        let identifier = identifiers(identity)
+            .into_iter()
+            .next()
+            .or_else(|| {
+                ["email", "username", "phone"]
+                    .iter()
+                    .find_map(|key| identity.traits.get(key).and_then(Value::as_str).map(str::to_owned))
+            })
+            .unwrap_or_default();
+        self.line([&identity.id, &state, &identity.schema_id, &updated, &identifier])
+    }
+
+    fn line<S: AsRef<str>>(&self, cells: [S; 5]) -> String {
+        let widths = [self.id, self.state, self.schema, self.updated, self.identifier];
+        let mut line = String::new();
+        for (index, (cell, width)) in cells.iter().zip(widths).enumerate() {
+            if index > 0 {
+                line.push_str("  ");
+            }
+            let shown = fit(&for_display(cell.as_ref()), width);
+            if index + 1 < widths.len() {
+                line.push_str(&format!("{shown:<width$}"));
+            } else {
+                line.push_str(&shown);
+            }
+        }
+        line
+    }
+}
+
+/// At most `width` characters, with `…` where it was cut.
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_only_what_needs_it() {
+        let mut out = Vec::new();
+        let cells = vec![
+            "a".to_owned(),
+            "b,c".to_owned(),
+            "say \"hi\"".to_owned(),
+            "x\ny".to_owned(),
+        ];
+        assert!(write_csv_row(&mut out, &cells).is_ok());
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            "a,\"b,c\",\"say \"\"hi\"\"\",\"x\ny\"\r\n"
+        );
+    }
+
+    #[test]
+    fn table_rows_fit_the_width_and_show_no_controls() {
+        let identity: Identity = match serde_json::from_value(serde_json::json!({
+            "id": "4f1b0c2e-0000-4000-8000-000000000001",
+            "schema_id": "default",
+            "state": "active",
+            "traits": {"email": "\u{1b}]52;c;aGk=\u{7}evil@example.com-with-a-very-long-address-indeed"},
+            "updated_at": "2024-05-06T07:08:09Z"
+        })) {
+            Ok(identity) => identity,
+            Err(err) => panic!("{err}"),
+        };
+        for width in [80, 120] {
+            let layout = TableLayout::for_width(width);
+            let row = layout.row(&identity);
+            assert!(row.chars().count() <= width, "{width}: {row}");
+            assert!(!row.contains('\u{1b}') && !row.contains('\u{7}'), "{row}");
+            assert!(row.contains("2024-05-06 07:08:09"), "{row}");
+        }
+    }
+}

@@ -1,0 +1,723 @@
+//! `idcon update ID`: changes one identity from a script or runbook, through
+//! the same pipeline as the console ([`crate::write`]): the full body built
+//! from a fresh GET, the diff shown, a confirmation, the lost-update check
+//! right before the signed PUT, and the audit trail.
+//!
+//! Output: the diff (coloured on a terminal unless `NO_COLOR` is set) and a
+//! result line on stdout; with `--output json` one JSON document on stdout
+//! instead (and the diff on stderr when a question is asked). Passwords and
+//! hashes are never printed: the diff and the dry-run body show
+//! `<redacted>`.
+
+use std::io::{self, BufRead as _, IsTerminal as _, Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, ValueEnum};
+use serde_json::{Value, json};
+
+use super::script::{self, EXIT_CONFLICT, EXIT_REFUSED, Failure};
+use crate::api::models::{REDACTED, parse_time};
+use crate::api::{Client, CredentialsImport, IdentityState, OidcProviderImport, PreparedRequest};
+use crate::audit::AuditLog;
+use crate::cli::GlobalArgs;
+use crate::config;
+use crate::diff::{self, Change};
+use crate::write::{self, Edit, Freshness, PlannedWrite, Resolution, WriteError};
+
+#[derive(Debug, Args)]
+#[command(after_help = script::EXIT_CODES_HELP)]
+pub struct UpdateArgs {
+    /// The identity id.
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// New state.
+    #[arg(long, value_enum)]
+    pub state: Option<StateArg>,
+
+    /// Set one member to a JSON value, e.g. --set /traits/name/first='"Ana"'
+    /// or --set /metadata_admin/ticket='"SUP-42"'. Repeatable. Missing parent
+    /// objects are created.
+    #[arg(long = "set", value_name = "POINTER=JSON", value_parser = parse_set, allow_hyphen_values = true)]
+    pub set: Vec<(String, Value)>,
+
+    /// Replace the traits with the JSON object in FILE (- reads stdin).
+    #[arg(long, value_name = "FILE")]
+    pub traits_file: Option<PathBuf>,
+
+    /// Replace metadata_public with the JSON in FILE (null allowed; - reads stdin).
+    #[arg(long, value_name = "FILE")]
+    pub metadata_public_file: Option<PathBuf>,
+
+    /// Replace metadata_admin with the JSON in FILE (null allowed; - reads stdin).
+    #[arg(long, value_name = "FILE")]
+    pub metadata_admin_file: Option<PathBuf>,
+
+    /// Import this password hash (PHC format: argon2, bcrypt, pbkdf2, scrypt, ...);
+    /// it replaces the password. Checked before anything is sent.
+    #[arg(long, value_name = "PHC", conflicts_with = "password_stdin")]
+    pub password_hash: Option<String>,
+
+    /// Read a new password from stdin (typed without echo on a terminal); it
+    /// replaces the password.
+    #[arg(long)]
+    pub password_stdin: bool,
+
+    /// With --password-stdin: hash the password here with argon2id and send
+    /// only the hash, so the plaintext never leaves this host.
+    #[arg(long, requires = "password_stdin")]
+    pub hash_locally: bool,
+
+    /// Link an OIDC provider account (repeatable). Kratos only ever adds links
+    /// through this API; none can be removed here.
+    #[arg(long = "add-oidc", value_name = "PROVIDER:SUBJECT", value_parser = parse_oidc)]
+    pub add_oidc: Vec<(String, String)>,
+
+    /// Send without asking. Required when stdin is not a terminal.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Print the diff and the signed request; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// How --dry-run prints the signed request.
+    #[arg(long, value_enum, default_value_t = RequestFormat::Http)]
+    pub format: RequestFormat,
+
+    /// Refuse (exit 3) unless the identity's updated_at is still TIMESTAMP (RFC 3339).
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub expect_updated_at: Option<String>,
+
+    /// Output format (errors too).
+    #[arg(long, value_enum, default_value_t = UpdateOutput::Text)]
+    pub output: UpdateOutput,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StateArg {
+    Active,
+    Inactive,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RequestFormat {
+    /// Method, URL, headers, body and the signed message.
+    Http,
+    /// One JSON object.
+    Json,
+    /// A curl command for a POSIX shell.
+    Curl,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UpdateOutput {
+    Text,
+    Json,
+}
+
+/// `POINTER=JSON`, split at the first `=`.
+fn parse_set(raw: &str) -> Result<(String, Value), String> {
+    let Some((pointer, value)) = raw.split_once('=') else {
+        return Err(format!(
+            "expected POINTER=JSON, e.g. /traits/name/first='\"Ana\"', got {:?}",
+            script::one_line(raw)
+        ));
+    };
+    diff::parse_pointer(pointer).map_err(|err| err.to_string())?;
+    if pointer.is_empty() {
+        return Err("the pointer is empty: name a member, e.g. /traits/email".to_owned());
+    }
+    let value: Value = serde_json::from_str(value).map_err(|err| {
+        format!("the value for {pointer} is not JSON ({err}); a string needs its quotes: {pointer}='\"text\"'")
+    })?;
+    Ok((pointer.to_owned(), value))
+}
+
+/// `PROVIDER:SUBJECT`, split at the first `:` (a subject may hold more).
+fn parse_oidc(raw: &str) -> Result<(String, String), String> {
+    match raw.split_once(':') {
+        Some((provider, subject)) if !provider.trim().is_empty() && !subject.trim().is_empty() => {
+            Ok((provider.trim().to_owned(), subject.trim().to_owned()))
+        }
+        _ => Err("expected PROVIDER:SUBJECT, e.g. google:108204268033311374519".to_owned()),
+    }
+}
+
+pub fn run(global: &GlobalArgs, args: &UpdateArgs) -> anyhow::Result<ExitCode> {
+    let json_output = args.output == UpdateOutput::Json;
+    let result = script::runtime().and_then(|runtime| runtime.block_on(update(global, args)));
+    Ok(match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => script::report(&failure, json_output),
+    })
+}
+
+async fn update(global: &GlobalArgs, args: &UpdateArgs) -> Result<(), Failure> {
+    let json_output = args.output == UpdateOutput::Json;
+    let edit = read_edit(args)?;
+    if edit.is_empty() {
+        return Err(Failure::usage(
+            "nothing to change: give --state, --set, --traits-file, --metadata-public-file, \
+             --metadata-admin-file, --password-hash, --password-stdin or --add-oidc",
+        ));
+    }
+    let expected = match &args.expect_updated_at {
+        Some(raw) => Some(parse_time(raw.trim()).ok_or_else(|| {
+            Failure::usage(format!(
+                "--expect-updated-at {:?} is not an RFC 3339 time such as 2024-05-06T07:08:09Z",
+                script::one_line(raw)
+            ))
+        })?),
+        None => None,
+    };
+
+    let profile = config::resolve_profile(global).map_err(|err| Failure::error(err.to_string()))?;
+    let client = Client::new(&profile).map_err(|err| Failure::api(&err))?;
+    // A write without a trail is no write: open it before anything is read.
+    let audit = if args.dry_run {
+        None
+    } else {
+        let path = profile.audit_file.clone().ok_or_else(|| {
+            Failure::error(format!(
+                "profile \"{}\" has no audit_file and no state folder can be found ($XDG_STATE_HOME, $HOME): \
+                 writes are refused without an audit trail",
+                profile.name
+            ))
+        })?;
+        let log = AuditLog::open(&path, profile.audit_syslog).map_err(|err| Failure::error(err.to_string()))?;
+        for warning in log.warnings() {
+            eprintln!("idcon: warning: {}", script::one_line(&warning));
+        }
+        Some(Arc::new(log))
+    };
+
+    let snapshot = write::fetch(&client, &args.id)
+        .await
+        .map_err(|err| Failure::api(&err))?;
+    let mut planned = write::plan(&snapshot, &edit).map_err(|err| Failure::write(&err))?;
+    if planned.is_noop() {
+        return report_nothing_to_do(&planned, json_output);
+    }
+
+    if let Some(expected) = expected {
+        let current = snapshot.updated_at().and_then(parse_time);
+        if current != Some(expected) {
+            let now = snapshot.updated_at().unwrap_or("(none)");
+            let message = format!(
+                "identity {} changed since {}: its updated_at is now {}; nothing was sent",
+                script::one_line(&args.id),
+                expected.to_rfc3339(),
+                script::one_line(now)
+            );
+            refuse(audit.as_ref(), &client, &planned, &message).await;
+            return Err(Failure::new(EXIT_CONFLICT, message));
+        }
+    }
+
+    let colour = !json_output && script::use_colour();
+    let url = client.identity_url(&planned.identity_id);
+    if !json_output {
+        print_stdout(&render_diff(&planned.changes, &url, client.profile_name(), colour))?;
+    }
+
+    if client.is_read_only() {
+        let err = match &audit {
+            Some(_) => write::send(&client, audit.as_ref(), &planned).await.err(),
+            None => write::sign(&client, &planned).err(),
+        };
+        let err = err.unwrap_or(WriteError::ReadOnly {
+            profile: client.profile_name().to_owned(),
+        });
+        return Err(Failure::write(&err));
+    }
+
+    if args.dry_run {
+        let prepared = write::sign(&client, &planned).map_err(|err| Failure::write(&err))?;
+        return print_dry_run(&planned, &prepared, args.format, json_output);
+    }
+
+    let interactive = !args.yes;
+    if interactive {
+        if json_output {
+            eprint!("{}", render_diff(&planned.changes, &url, client.profile_name(), false));
+        }
+        confirm(&format!(
+            "Send this change to profile \"{}\"?",
+            script::one_line(client.profile_name())
+        ))?;
+    }
+
+    // The only guard Kratos offers: read it again right before sending.
+    match write::check_fresh(&client, &planned)
+        .await
+        .map_err(|err| Failure::api(&err))?
+    {
+        Freshness::Unchanged => {}
+        Freshness::Changed { server_changes, latest } => {
+            eprint!(
+                "idcon: the identity changed on the server since it was read:\n{}",
+                render_changes(&server_changes, false)
+            );
+            planned = match write::rebase(&planned, &latest, Resolution::Merge) {
+                Ok(merged) => merged,
+                Err(err) => {
+                    refuse(audit.as_ref(), &client, &planned, &err.to_string()).await;
+                    return Err(Failure::write(&err));
+                }
+            };
+            if planned.is_noop() {
+                return report_nothing_to_do(&planned, json_output);
+            }
+            eprintln!("idcon: the edit was merged onto the newer version; it now changes:");
+            eprint!("{}", render_changes(&planned.changes, false));
+            if interactive {
+                confirm("Send the merged change?")?;
+            }
+        }
+    }
+
+    let result = write::send(&client, audit.as_ref(), &planned)
+        .await
+        .map_err(|err| Failure::write(&err))?;
+    if let Some(warning) = &result.audit_warning {
+        eprintln!("idcon: warning: {}", script::one_line(warning));
+    }
+    let exchange = &result.exchange;
+    if json_output {
+        let mut identity = result.identity.raw.clone();
+        crate::api::models::redact_secrets(&mut identity);
+        let doc = json!({
+            "identity_id": planned.identity_id,
+            "status": exchange.status,
+            "request_id": result.request_id,
+            "elapsed_ms": u64::try_from(exchange.elapsed.as_millis()).unwrap_or(u64::MAX),
+            "changes": result.changes,
+            "identity": identity,
+        });
+        print_stdout(&format!("{}\n", script::json_text(&doc)))
+    } else {
+        print_stdout(&format!(
+            "updated {}: HTTP {} {} in {} ms (request id {})\n",
+            script::one_line(&planned.identity_id),
+            exchange.status,
+            exchange.reason,
+            exchange.elapsed.as_millis(),
+            result.request_id
+        ))
+    }
+}
+
+/// Records a refusal; a failure to record it is only a warning (nothing is
+/// sent either way).
+async fn refuse(audit: Option<&Arc<AuditLog>>, client: &Client, planned: &PlannedWrite, reason: &str) {
+    if let Some(log) = audit
+        && let Err(err) = write::record_refusal(log, client, planned, reason).await
+    {
+        eprintln!(
+            "idcon: warning: the refusal was not recorded: {}",
+            script::one_line(&err.to_string())
+        );
+    }
+}
+
+fn report_nothing_to_do(planned: &PlannedWrite, json_output: bool) -> Result<(), Failure> {
+    if json_output {
+        let doc = json!({"identity_id": planned.identity_id, "changes": [], "sent": false});
+        print_stdout(&format!("{}\n", script::json_text(&doc)))
+    } else {
+        print_stdout(&format!(
+            "nothing to change: identity {} already has these values; nothing was sent\n",
+            script::one_line(&planned.identity_id)
+        ))
+    }
+}
+
+fn print_stdout(text: &str) -> Result<(), Failure> {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(err) if script::is_broken_pipe(&err) => Ok(()),
+        Err(err) => Err(script::stdout_failure(&err)),
+    }
+}
+
+/// Asks on stdin, which must be a terminal; anything but y/yes refuses.
+fn confirm(question: &str) -> Result<(), Failure> {
+    if !io::stdin().is_terminal() {
+        return Err(Failure::new(
+            EXIT_REFUSED,
+            "stdin is not a terminal, so idcon cannot ask: pass --yes to send; nothing was sent",
+        ));
+    }
+    eprint!("{question} [y/N] ");
+    let _ = io::stderr().flush();
+    let mut answer = String::new();
+    io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|err| Failure::error(format!("cannot read the answer: {err}")))?;
+    match answer.trim().to_ascii_lowercase().as_str() {
+        "y" | "yes" => Ok(()),
+        _ => Err(Failure::new(EXIT_REFUSED, "not confirmed; nothing was sent")),
+    }
+}
+
+/// The edit the flags ask for. Reads files and stdin; every problem is a
+/// usage failure naming the flag.
+fn read_edit(args: &UpdateArgs) -> Result<Edit, Failure> {
+    let stdin_users = [
+        args.traits_file.as_deref().is_some_and(is_stdin),
+        args.metadata_public_file.as_deref().is_some_and(is_stdin),
+        args.metadata_admin_file.as_deref().is_some_and(is_stdin),
+        args.password_stdin,
+    ];
+    if stdin_users.iter().filter(|used| **used).count() > 1 {
+        return Err(Failure::usage(
+            "only one of --traits-file -, --metadata-public-file -, --metadata-admin-file - and --password-stdin can read stdin",
+        ));
+    }
+    let mut edit = Edit {
+        state: args.state.map(|s| match s {
+            StateArg::Active => IdentityState::Active,
+            StateArg::Inactive => IdentityState::Inactive,
+        }),
+        set: args.set.clone(),
+        ..Edit::default()
+    };
+    if let Some(path) = &args.traits_file {
+        edit.traits = Some(read_json("--traits-file", path)?);
+    }
+    if let Some(path) = &args.metadata_public_file {
+        edit.metadata_public = Some(read_json("--metadata-public-file", path)?);
+    }
+    if let Some(path) = &args.metadata_admin_file {
+        edit.metadata_admin = Some(read_json("--metadata-admin-file", path)?);
+    }
+
+    let mut credentials: Option<CredentialsImport> = None;
+    if let Some(hash) = &args.password_hash {
+        credentials = Some(CredentialsImport::hashed_password(hash.trim().to_owned()));
+    }
+    if args.password_stdin {
+        let password = read_password()?;
+        let import = if args.hash_locally {
+            let hash = crate::hashes::hash_password_argon2id(&password)
+                .map_err(|err| Failure::usage(format!("--hash-locally: {err}")))?;
+            CredentialsImport::hashed_password(hash)
+        } else {
+            CredentialsImport::plaintext_password(password)
+        };
+        credentials = Some(import);
+    }
+    if !args.add_oidc.is_empty() {
+        let providers = args
+            .add_oidc
+            .iter()
+            .map(|(provider, subject)| OidcProviderImport {
+                provider: provider.clone(),
+                subject: subject.clone(),
+                ..OidcProviderImport::default()
+            })
+            .collect();
+        let oidc = CredentialsImport::oidc(providers).oidc;
+        credentials = Some(match credentials {
+            Some(mut both) => {
+                both.oidc = oidc;
+                both
+            }
+            None => CredentialsImport {
+                oidc,
+                ..CredentialsImport::default()
+            },
+        });
+    }
+    edit.credentials = credentials;
+    Ok(edit)
+}
+
+fn is_stdin(path: &Path) -> bool {
+    path == Path::new("-")
+}
+
+/// A JSON document from a file or stdin; a syntax error names the place.
+fn read_json(flag: &str, path: &Path) -> Result<Value, Failure> {
+    let (text, name) = if is_stdin(path) {
+        let mut text = String::new();
+        io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|err| Failure::usage(format!("{flag} -: cannot read stdin: {err}")))?;
+        (text, "stdin".to_owned())
+    } else {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|err| Failure::usage(format!("{flag} {}: cannot read it: {err}", script::one_line(&name))))?;
+        (text, name)
+    };
+    serde_json::from_str(&text).map_err(|err| {
+        Failure::usage(format!(
+            "{flag} {}:{}:{}: not JSON: {err}",
+            script::one_line(&name),
+            err.line(),
+            err.column()
+        ))
+    })
+}
+
+/// The new password: typed without echo on a terminal, else all of stdin
+/// without its final line break.
+fn read_password() -> Result<String, Failure> {
+    let password = if io::stdin().is_terminal() {
+        read_password_from_terminal()?
+    } else {
+        let mut text = String::new();
+        io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|err| Failure::usage(format!("--password-stdin: cannot read stdin: {err}")))?;
+        let trimmed = text.strip_suffix('\n').unwrap_or(&text);
+        trimmed.strip_suffix('\r').unwrap_or(trimmed).to_owned()
+    };
+    if password.is_empty() {
+        return Err(Failure::usage("--password-stdin: the password is empty"));
+    }
+    Ok(password)
+}
+
+fn read_password_from_terminal() -> Result<String, Failure> {
+    use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+    eprint!("New password: ");
+    let _ = io::stderr().flush();
+    crossterm::terminal::enable_raw_mode()
+        .map_err(|err| Failure::error(format!("cannot switch off echo on the terminal: {err}")))?;
+    let mut password = String::new();
+    let outcome = loop {
+        match event::read() {
+            Ok(Event::Key(key)) if key.kind != KeyEventKind::Release => match key.code {
+                KeyCode::Enter => break Ok(()),
+                KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                    break Err(Failure::new(EXIT_REFUSED, "cancelled; nothing was sent"));
+                }
+                KeyCode::Char(c) => password.push(c),
+                KeyCode::Backspace => {
+                    password.pop();
+                }
+                KeyCode::Esc => break Err(Failure::new(EXIT_REFUSED, "cancelled; nothing was sent")),
+                _ => {}
+            },
+            Ok(_) => {}
+            Err(err) => break Err(Failure::error(format!("cannot read the terminal: {err}"))),
+        }
+    };
+    let _ = crossterm::terminal::disable_raw_mode();
+    eprintln!();
+    outcome.map(|()| password)
+}
+
+const RED: &str = "\u{1b}[31m";
+const GREEN: &str = "\u{1b}[32m";
+const BOLD: &str = "\u{1b}[1m";
+const RESET: &str = "\u{1b}[0m";
+
+/// The review: where it goes, then one line per changed member.
+fn render_diff(changes: &[Change], url: &str, profile: &str, colour: bool) -> String {
+    let mut out = String::new();
+    let head = format!(
+        "PUT {} (profile \"{}\")",
+        script::one_line(url),
+        script::one_line(profile)
+    );
+    if colour {
+        out.push_str(&format!("{BOLD}{head}{RESET}\n"));
+    } else {
+        out.push_str(&format!("{head}\n"));
+    }
+    out.push_str(&render_changes(changes, colour));
+    out
+}
+
+/// `~ /pointer: old → new`, `+ /pointer: new`, `- /pointer: old`; values as
+/// compact JSON made safe for the terminal.
+fn render_changes(changes: &[Change], colour: bool) -> String {
+    let paint = |text: String, code: &str| {
+        if colour { format!("{code}{text}{RESET}") } else { text }
+    };
+    let mut out = String::new();
+    for change in changes {
+        let pointer = script::one_line(&change.pointer);
+        let line = match (&change.old, &change.new) {
+            (Some(old), Some(new)) => format!(
+                "  ~ {pointer}: {} → {}",
+                paint(script::json_text(old), RED),
+                paint(script::json_text(new), GREEN)
+            ),
+            (None, Some(new)) => paint(format!("  + {pointer}: {}", script::json_text(new)), GREEN),
+            (Some(old), None) => paint(format!("  - {pointer}: {}", script::json_text(old)), RED),
+            (None, None) => format!("  ? {pointer}"),
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// True when the body carries a password or hash, which is never printed.
+fn body_has_secret(planned: &PlannedWrite) -> bool {
+    planned
+        .body
+        .credentials
+        .as_ref()
+        .and_then(|c| c.password.as_ref())
+        .is_some_and(|p| p.config.password.is_some() || p.config.hashed_password.is_some())
+}
+
+fn print_dry_run(
+    planned: &PlannedWrite,
+    prepared: &PreparedRequest,
+    format: RequestFormat,
+    json_output: bool,
+) -> Result<(), Failure> {
+    let secret = body_has_secret(planned);
+    let body = if secret {
+        // Never print the password: the redacted body, in the layout sent.
+        serde_json::to_string(&planned.display_body()).unwrap_or_default()
+    } else {
+        prepared
+            .body
+            .as_ref()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default()
+    };
+    let message = prepared.signed_message.as_ref().map(|message| {
+        if secret {
+            // The third part is the base64 of the body, password included.
+            let kept: Vec<&str> = message.splitn(3, '&').take(2).collect();
+            format!("{}&{REDACTED}", kept.join("&"))
+        } else {
+            message.clone()
+        }
+    });
+    // With a password in the body, the signature would let anyone holding the
+    // public key test guesses of it: hidden too.
+    let headers = prepared.display_headers(secret);
+    if secret && !json_output {
+        eprintln!(
+            "idcon: the body holds a password or hash, shown as {REDACTED}: the printed request does not match its signature"
+        );
+    }
+    let request = json!({
+        "method": prepared.method,
+        "url": prepared.url,
+        "headers": headers.iter().map(|(n, v)| (n.clone(), Value::String(v.clone()))).collect::<serde_json::Map<_, _>>(),
+        "body": body,
+        "message": message,
+    });
+    if json_output {
+        let mut doc = json!({
+            "identity_id": planned.identity_id,
+            "dry_run": true,
+            "changes": planned.changes,
+            "request": request,
+        });
+        if format == RequestFormat::Curl {
+            doc["curl"] = json!(curl(prepared, &headers, &body));
+        }
+        return print_stdout(&format!("{}\n", script::json_text(&doc)));
+    }
+    let text = match format {
+        RequestFormat::Json => script::json_text(&request),
+        RequestFormat::Curl => curl(prepared, &headers, &body),
+        RequestFormat::Http => {
+            let mut text = format!("{} {}\n", prepared.method, script::one_line(&prepared.url));
+            for (name, value) in &headers {
+                text.push_str(&format!("{name}: {}\n", script::one_line(value)));
+            }
+            text.push('\n');
+            text.push_str(&script::one_line(&body));
+            if let Some(message) = &message {
+                text.push_str(&format!("\n\nsigned message: {}", script::one_line(message)));
+            }
+            text
+        }
+    };
+    print_stdout(&format!("dry run, nothing was sent:\n{text}\n"))
+}
+
+fn curl(prepared: &PreparedRequest, headers: &[(String, String)], body: &str) -> String {
+    use super::sign::shell_quote;
+    let mut command = format!("curl -sS -X {} {}", prepared.method, shell_quote(&prepared.url));
+    for (name, value) in headers {
+        command.push_str(" \\\n  -H ");
+        command.push_str(&shell_quote(&format!("{name}: {value}")));
+    }
+    if !body.is_empty() {
+        command.push_str(" \\\n  --data-binary ");
+        command.push_str(&shell_quote(body));
+    }
+    let safe = crate::sanitize::for_display_multiline(&command);
+    if safe != command {
+        eprintln!(
+            "idcon: the request holds terminal control characters, shown escaped: the printed body is not the signed one"
+        );
+    }
+    safe
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_takes_a_pointer_and_json() {
+        assert_eq!(
+            parse_set("/traits/name/first=\"Ana\""),
+            Ok(("/traits/name/first".to_owned(), json!("Ana")))
+        );
+        assert_eq!(
+            parse_set("/metadata_public=null"),
+            Ok(("/metadata_public".to_owned(), Value::Null))
+        );
+        assert!(parse_set("/traits/name/first=Ana").is_err_and(|e| e.contains("quotes")));
+        assert!(parse_set("traits/x=1").is_err());
+        assert!(parse_set("/traits/x").is_err());
+    }
+
+    #[test]
+    fn oidc_links_split_at_the_first_colon() {
+        assert_eq!(
+            parse_oidc("saml:urn:x:1"),
+            Ok(("saml".to_owned(), "urn:x:1".to_owned()))
+        );
+        assert!(parse_oidc("google:").is_err());
+        assert!(parse_oidc("google").is_err());
+    }
+
+    #[test]
+    fn the_diff_shows_each_kind_of_change_and_no_controls() {
+        let changes = vec![
+            Change {
+                pointer: "/state".into(),
+                old: Some(json!("active")),
+                new: Some(json!("inactive")),
+            },
+            Change {
+                pointer: "/metadata_admin/ticket".into(),
+                old: None,
+                new: Some(json!("SUP-\u{9b}42")),
+            },
+            Change {
+                pointer: "/external_id".into(),
+                old: Some(json!("x")),
+                new: None,
+            },
+        ];
+        let plain = render_changes(&changes, false);
+        assert_eq!(
+            plain,
+            "  ~ /state: \"active\" → \"inactive\"\n  + /metadata_admin/ticket: \"SUP-\\u009b42\"\n  - /external_id: \"x\"\n"
+        );
+        let coloured = render_changes(&changes, true);
+        assert!(coloured.contains(RED) && coloured.contains(GREEN));
+    }
+}
