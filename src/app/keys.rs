@@ -99,6 +99,19 @@ const HISTORY: &[KeyHelp] = &[
     key("Ctrl-C", "quit", false),
 ];
 
+const DRAFTS: &[KeyHelp] = &[
+    key("j/k", "move", true),
+    key("Enter", "open the identity (then Enter restores the draft)", true),
+    key("Esc", "back", true),
+    key("Ctrl-C", "quit", false),
+];
+
+const TEXT: &[KeyHelp] = &[
+    key("j/k PgUp/PgDn", "scroll", true),
+    key("Esc", "back", true),
+    key("Ctrl-C", "quit", false),
+];
+
 /// The bindings of the screen the user is on.
 pub fn bindings(screen: Screen, searching: bool) -> &'static [KeyHelp] {
     match (screen, searching) {
@@ -109,5 +122,7 @@ pub fn bindings(screen: Screen, searching: bool) -> &'static [KeyHelp] {
         (Screen::Review, _) => REVIEW,
         (Screen::Response, _) => RESPONSE,
         (Screen::History, _) => HISTORY,
+        (Screen::Drafts, _) => DRAFTS,
+        (Screen::Text, _) => TEXT,
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod detail;
 pub mod doc;
+pub mod drafting;
 mod editing;
 pub mod forms;
 pub mod input;
@@ -78,6 +79,10 @@ pub enum Msg {
         identity_id: String,
         result: Result<String, String>,
     },
+    /// The drafts saved by earlier runs for this profile.
+    DraftsListed(Result<Vec<crate::drafts::Draft>, String>),
+    /// The draft debounce timer fired: save the open form if it changed.
+    DraftTick,
     /// What became of a write (`Effect::Write`).
     WriteDone(review::WriteOutcome),
     /// Animation tick; the runtime sends it only while a request is in flight.
@@ -126,6 +131,14 @@ pub enum Effect {
     },
     /// Fetch the identity again and, if unchanged (or `overwrite`), send the PUT.
     Write(Box<review::WriteRequest>),
+    /// Read the drafts of this profile.
+    ListDrafts,
+    /// Save (replace) the draft of an identity.
+    SaveDraft(Box<crate::drafts::Draft>),
+    /// Forget the draft of an identity (sent successfully, or discarded).
+    RemoveDraft {
+        identity_id: String,
+    },
     /// Put text on the clipboard (OSC 52).
     Copy(String),
     Quit,
@@ -139,6 +152,10 @@ pub enum Screen {
     Review,
     Response,
     History,
+    /// The drafts waiting (`D`).
+    Drafts,
+    /// A read-only text (a draft's diff).
+    Text,
 }
 
 /// The one-line message under the content.
@@ -188,6 +205,17 @@ pub struct App {
     returning_to_history: bool,
     /// Where Esc on the history goes back to.
     previous_screen: Screen,
+    /// Drafts of this profile, known from the start and kept in step.
+    pub drafts: Vec<crate::drafts::Draft>,
+    pub drafts_selected: usize,
+    /// The open form changed since its draft was last saved.
+    pub draft_dirty: bool,
+    /// The content last saved for the open form (to skip identical saves).
+    last_draft_content: Option<Value>,
+    /// A draft waiting for the identity on the detail view: restore, view, discard.
+    pub draft_offer: Option<crate::drafts::Draft>,
+    /// A read-only text screen (a draft's diff) and where Esc returns.
+    pub text_view: Option<(String, Vec<doc::StyledLine>, usize)>,
     /// Pages that arrived before the schemas, held until the identifier trait is known.
     pending_pages: Vec<(u64, LoadedPage)>,
     /// The cursor of the page request in flight (`None` for the first page),
@@ -225,6 +253,12 @@ impl App {
             history_selected: 0,
             returning_to_history: false,
             previous_screen: Screen::List,
+            drafts: Vec::new(),
+            drafts_selected: 0,
+            draft_dirty: false,
+            last_draft_content: None,
+            draft_offer: None,
+            text_view: None,
             pending_pages: Vec::new(),
             page_cursor_in_flight: None,
             schemas_known: false,
@@ -236,7 +270,7 @@ impl App {
     /// The effects that start the console: schemas and the first page.
     pub fn start(&mut self) -> Vec<Effect> {
         self.begin(Task::Schemas);
-        let mut effects = vec![Effect::LoadSchemas];
+        let mut effects = vec![Effect::LoadSchemas, Effect::ListDrafts];
         effects.extend(self.reload());
         effects
     }
@@ -351,6 +385,7 @@ impl App {
 
 /// Applies one message. The only place state changes.
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    let form_before = app.form.as_ref().map(|f| f.identity_id.clone());
     let mut effects = match msg {
         Msg::Key(key) if key.kind == KeyEventKind::Release => Vec::new(),
         Msg::Key(key) => on_key(app, key),
@@ -370,11 +405,14 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::IdentityLoaded { id, result } => on_identity(app, id, result),
         Msg::ExternalEditDone { identity_id, result } => editing::on_external_edit(app, identity_id, result),
         Msg::WriteDone(outcome) => review::on_outcome(app, outcome),
+        Msg::DraftsListed(result) => on_drafts_listed(app, result),
+        Msg::DraftTick => save_draft_now(app),
         Msg::Tick => {
             app.spinner = app.spinner.wrapping_add(1);
             Vec::new()
         }
     };
+    effects.extend(track_draft(app, form_before));
     // Lazy paging: whenever the cursor nears the end, ask for the next page.
     if app.screen == Screen::List && app.list.wants_next_page() && app.schemas_known {
         effects.extend(app.next_page());
@@ -462,6 +500,7 @@ fn on_identity(app: &mut App, id: String, result: Result<Value, String>) -> Vec<
             if let Some(kind) = app.pending_form.take() {
                 return editing::open_form(app, kind);
             }
+            app.draft_offer = app.drafts.iter().find(|d| d.identity_id == id).cloned();
         }
         Err(error) => {
             detail.loading = false;
@@ -517,6 +556,8 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         Screen::Review => review::on_key(app, key),
         Screen::Response => review::on_response_key(app, key),
         Screen::History => on_history_key(app, key),
+        Screen::Drafts => on_drafts_key(app, key),
+        Screen::Text => on_text_key(app, key),
     }
 }
 
@@ -659,6 +700,7 @@ fn on_list_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         },
         KeyCode::Char('y') => copy_id(app),
         KeyCode::Char('H') => open_history(app),
+        KeyCode::Char('D') => open_drafts(app),
         KeyCode::Char(c @ ('e' | 's' | 'm' | 'c' | 'i' | 'a' | 'E')) => {
             let id = app.list.selected_row().map(|row| row.id.clone());
             editing::edit_key_on_list(app, c, id)
@@ -668,6 +710,9 @@ fn on_list_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
 }
 
 fn on_detail_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    if let Some(effects) = on_draft_offer_key(app, key) {
+        return effects;
+    }
     let height = app.detail_body_height();
     let Some(detail) = app.detail.as_mut() else {
         app.screen = Screen::List;
@@ -678,6 +723,7 @@ fn on_detail_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             let was_loading = detail.loading;
             app.screen = Screen::List;
             app.detail = None;
+            app.draft_offer = None;
             app.status = Status::None;
             if was_loading {
                 return vec![app.cancel(Task::Identity)];
@@ -765,6 +811,167 @@ fn on_history_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
                 app.screen = Screen::Response;
             }
         }
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// Keeps drafts in step with the open form: marks it for saving when its
+/// content changed, and forgets the draft once the form is gone after a
+/// successful send or an explicit discard.
+fn track_draft(app: &mut App, form_before: Option<String>) -> Vec<Effect> {
+    if let Some(form) = app.form.as_ref() {
+        let content = drafting::content(form);
+        if content.is_some() && content != app.last_draft_content {
+            app.draft_dirty = true;
+        }
+        return Vec::new();
+    }
+    let Some(identity_id) = form_before else {
+        return Vec::new();
+    };
+    app.draft_dirty = false;
+    let had_draft = app.last_draft_content.take().is_some() || app.drafts.iter().any(|d| d.identity_id == identity_id);
+    let sent = app.screen == Screen::Response && app.response.as_ref().is_some_and(|r| r.success);
+    let discarded = !matches!(app.screen, Screen::Review | Screen::Response);
+    if had_draft && (sent || discarded) {
+        app.drafts.retain(|d| d.identity_id != identity_id);
+        return vec![Effect::RemoveDraft { identity_id }];
+    }
+    Vec::new()
+}
+
+fn on_drafts_listed(app: &mut App, result: Result<Vec<crate::drafts::Draft>, String>) -> Vec<Effect> {
+    match result {
+        Ok(drafts) => {
+            if !drafts.is_empty() && app.status == Status::None {
+                let n = drafts.len();
+                app.status = Status::Info(format!(
+                    "{n} draft{} waiting from an earlier session — D lists {}",
+                    if n == 1 { " is" } else { "s are" },
+                    if n == 1 { "it" } else { "them" }
+                ));
+            }
+            app.drafts = drafts;
+        }
+        Err(error) => app.status = Status::Error(format!("Drafts cannot be read: {error}")),
+    }
+    Vec::new()
+}
+
+/// The debounce timer fired (or the console is closing): save the open form.
+fn save_draft_now(app: &mut App) -> Vec<Effect> {
+    if !app.draft_dirty {
+        return Vec::new();
+    }
+    app.draft_dirty = false;
+    let Some(form) = app.form.as_ref() else {
+        return Vec::new();
+    };
+    let Some(content) = drafting::content(form) else {
+        return Vec::new();
+    };
+    let base_updated_at = form.base.get("updated_at").and_then(Value::as_str).map(str::to_owned);
+    let draft = crate::drafts::Draft::new(
+        &app.profile.name,
+        &form.identity_id,
+        form.kind().name(),
+        content.clone(),
+        base_updated_at,
+    );
+    app.last_draft_content = Some(content);
+    app.drafts.retain(|d| d.identity_id != draft.identity_id);
+    app.drafts.push(draft.clone());
+    vec![Effect::SaveDraft(Box::new(draft))]
+}
+
+/// Keys while a draft is offered on the detail view: Enter restores it, `v`
+/// shows what it would change, `x` discards it.
+fn on_draft_offer_key(app: &mut App, key: KeyEvent) -> Option<Vec<Effect>> {
+    let draft = app.draft_offer.clone()?;
+    match key.code {
+        KeyCode::Enter => {
+            app.draft_offer = None;
+            let kind = drafting::kind_of(&draft)?;
+            let effects = editing::open_form(app, kind);
+            if let Some(form) = app.form.as_mut() {
+                if drafting::restore_into(form, &draft) {
+                    app.last_draft_content = drafting::content(form);
+                    app.status = Status::Info(format!("Draft from {} restored", for_display(&draft.saved_at)));
+                } else {
+                    app.status = Status::Error("The draft does not fit this form any more; it is kept on disk".into());
+                }
+            }
+            Some(effects)
+        }
+        KeyCode::Char('v') => {
+            let current = app
+                .detail
+                .as_ref()
+                .and_then(|d| d.identity.clone())
+                .unwrap_or(Value::Null);
+            app.text_view = Some(("Draft".to_owned(), drafting::diff_lines(&draft, &current), 0));
+            app.previous_screen = app.screen;
+            app.screen = Screen::Text;
+            Some(Vec::new())
+        }
+        KeyCode::Char('x') => {
+            app.draft_offer = None;
+            app.drafts.retain(|d| d.identity_id != draft.identity_id);
+            app.status = Status::Info("Draft discarded".into());
+            Some(vec![Effect::RemoveDraft {
+                identity_id: draft.identity_id,
+            }])
+        }
+        _ => None,
+    }
+}
+
+fn open_drafts(app: &mut App) -> Vec<Effect> {
+    app.drafts_selected = app.drafts_selected.min(app.drafts.len().saturating_sub(1));
+    app.previous_screen = app.screen;
+    app.screen = Screen::Drafts;
+    Vec::new()
+}
+
+fn on_drafts_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    match key.code {
+        KeyCode::Esc | KeyCode::Char('q') => app.screen = app.previous_screen,
+        KeyCode::Char('j') | KeyCode::Down => {
+            app.drafts_selected = (app.drafts_selected + 1).min(app.drafts.len().saturating_sub(1));
+        }
+        KeyCode::Char('k') | KeyCode::Up => app.drafts_selected = app.drafts_selected.saturating_sub(1),
+        KeyCode::Enter => {
+            if let Some(draft) = app.drafts.get(app.drafts_selected) {
+                let id = draft.identity_id.clone();
+                app.detail = Some(DetailState::loading(id.clone()));
+                app.screen = Screen::Detail;
+                app.status = Status::None;
+                app.begin(Task::Identity);
+                return vec![Effect::LoadIdentity { id }];
+            }
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn on_text_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    let height = app.detail_body_height();
+    let Some((_, lines, scroll)) = app.text_view.as_mut() else {
+        app.screen = app.previous_screen;
+        return Vec::new();
+    };
+    let max = lines.len().saturating_sub(height);
+    match key.code {
+        KeyCode::Esc | KeyCode::Char('q') => {
+            app.text_view = None;
+            app.screen = app.previous_screen;
+        }
+        KeyCode::Char('j') | KeyCode::Down => *scroll = (*scroll + 1).min(max),
+        KeyCode::Char('k') | KeyCode::Up => *scroll = scroll.saturating_sub(1),
+        KeyCode::PageDown => *scroll = (*scroll + height).min(max),
+        KeyCode::PageUp => *scroll = scroll.saturating_sub(height),
         _ => {}
     }
     Vec::new()

@@ -45,12 +45,6 @@ impl Runner {
         }
     }
 
-    pub fn run_all(&mut self, effects: Vec<Effect>) {
-        for effect in effects {
-            self.run(effect);
-        }
-    }
-
     fn spawn(&mut self, task: Task, future: BoxFuture<'static, Msg>) {
         let tx = self.tx.clone();
         let handle = tokio::spawn(async move {
@@ -117,7 +111,12 @@ impl Runner {
                 let fut = services.write(*request);
                 self.spawn(Task::Write, Box::pin(async move { Msg::WriteDone(fut.await) }));
             }
-            Effect::Copy(_) | Effect::Quit | Effect::EditExternally { .. } => {}
+            Effect::Copy(_)
+            | Effect::Quit
+            | Effect::EditExternally { .. }
+            | Effect::ListDrafts
+            | Effect::SaveDraft(_)
+            | Effect::RemoveDraft { .. } => {}
         }
     }
 

@@ -35,7 +35,7 @@ pub async fn run(profile: ProfileInfo, services: Services) -> anyhow::Result<()>
     let _guard = TerminalGuard::new().context("cannot switch the terminal to full-screen mode")?;
     let writer = FrameWriter::new(io::stdout());
     let mut terminal = Terminal::new(CrosstermBackend::new(writer)).context("cannot use the terminal")?;
-    terminal.clear()?;
+    clear_screen(&mut terminal)?;
     let size = terminal.size()?;
     let theme = Theme::from_env();
     let multiplexer = clipboard::Multiplexer::detect();
@@ -43,8 +43,8 @@ pub async fn run(profile: ProfileInfo, services: Services) -> anyhow::Result<()>
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut runner = effects::Runner::new(services, tx);
     let mut app = App::new(profile, size.width, size.height, chrono::Utc::now());
-    let first = app.start();
-    runner.run_all(first);
+    // Effects from the start are handled by the loop like any others.
+    let mut pending = app.start();
 
     let mut events = EventStream::new();
     let mut sigterm = signal(SignalKind::terminate())?;
@@ -53,11 +53,64 @@ pub async fn run(profile: ProfileInfo, services: Services) -> anyhow::Result<()>
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
 
+    let drafts = crate::drafts::DraftStore::default_root().map(crate::drafts::DraftStore::new);
+    // Drafts are saved at most once a second while a form changes.
+    let mut last_draft_save = tokio::time::Instant::now() - DRAFT_INTERVAL;
+    let mut draft_deadline: Option<tokio::time::Instant> = None;
+
     let mut dirty = true;
     loop {
+        // Run what the last message asked for; some effects answer at once
+        // (drafts, the external editor) and queue more.
+        while !pending.is_empty() {
+            for effect in std::mem::take(&mut pending) {
+                match effect {
+                    Effect::Quit => save_draft(&mut app, drafts.as_ref()),
+                    Effect::ListDrafts => {
+                        let listed = match drafts.as_ref() {
+                            Some(store) => store.list(Some(&app.profile.name)).map_err(|e| e.to_string()),
+                            None => Ok(Vec::new()),
+                        };
+                        pending.extend(update(&mut app, Msg::DraftsListed(listed)));
+                    }
+                    Effect::SaveDraft(draft) => store_draft(drafts.as_ref(), &draft),
+                    Effect::RemoveDraft { identity_id } => {
+                        if let Some(store) = drafts.as_ref()
+                            && let Err(err) = store.remove(&app.profile.name, &identity_id)
+                        {
+                            tracing::warn!("cannot remove the draft of {identity_id}: {err}");
+                        }
+                    }
+                    Effect::EditExternally { identity_id, text } => {
+                        // The editor needs the real terminal: give it back, wait, take it again.
+                        // The event reader must stop first, or it would steal the editor's keys.
+                        drop(events);
+                        terminal::restore();
+                        let result = editor::edit(&text, "traits").map_err(|e| crate::commands::one_line(&e));
+                        terminal::enter()?;
+                        clear_screen(&mut terminal)?;
+                        events = EventStream::new();
+                        pending.extend(update(&mut app, Msg::ExternalEditDone { identity_id, result }));
+                    }
+                    Effect::Copy(text) => {
+                        let bytes = clipboard::osc52(&text, multiplexer);
+                        let backend = terminal.backend_mut();
+                        backend.write_all(&bytes)?;
+                        backend.flush()?;
+                    }
+                    other => runner.run(other),
+                }
+            }
+        }
+        if app.quit {
+            break;
+        }
         if dirty {
             terminal.draw(|frame| view(&app, &theme, frame))?;
             dirty = false;
+        }
+        if app.draft_dirty && draft_deadline.is_none() {
+            draft_deadline = Some(last_draft_save + DRAFT_INTERVAL);
         }
         let busy = app.busy();
         let msg = tokio::select! {
@@ -71,43 +124,52 @@ pub async fn run(profile: ProfileInfo, services: Services) -> anyhow::Result<()>
             },
             Some(msg) = rx.recv() => msg,
             _ = ticker.tick(), if busy => Msg::Tick,
-            _ = sigterm.recv() => { tracing::info!("SIGTERM: leaving"); break }
-            _ = sighup.recv() => { tracing::info!("SIGHUP (connection dropped): leaving"); break }
-            _ = sigint.recv() => { tracing::info!("SIGINT: leaving"); break }
+            _ = tokio::time::sleep_until(draft_deadline.unwrap_or_else(tokio::time::Instant::now)), if draft_deadline.is_some() => {
+                draft_deadline = None;
+                last_draft_save = tokio::time::Instant::now();
+                Msg::DraftTick
+            }
+            _ = sigterm.recv() => { tracing::info!("SIGTERM: leaving"); save_draft(&mut app, drafts.as_ref()); break }
+            _ = sighup.recv() => { tracing::info!("SIGHUP (connection dropped): leaving"); save_draft(&mut app, drafts.as_ref()); break }
+            _ = sigint.recv() => { tracing::info!("SIGINT: leaving"); save_draft(&mut app, drafts.as_ref()); break }
         };
         app.now = chrono::Utc::now();
-        let effects = update(&mut app, msg);
+        pending = update(&mut app, msg);
         dirty = true;
-        for effect in effects {
-            match effect {
-                Effect::Quit => {}
-                Effect::EditExternally { identity_id, text } => {
-                    // The editor needs the real terminal: give it back, wait, take it again.
-                    // The event reader must stop first, or it would steal the editor's keys.
-                    drop(events);
-                    terminal::restore();
-                    let result = editor::edit(&text, "traits").map_err(|e| crate::commands::one_line(&e));
-                    terminal::enter()?;
-                    terminal.clear()?;
-                    events = EventStream::new();
-                    let follow_up = update(&mut app, Msg::ExternalEditDone { identity_id, result });
-                    runner.run_all(follow_up);
-                }
-                Effect::Copy(text) => {
-                    let bytes = clipboard::osc52(&text, multiplexer);
-                    let backend = terminal.backend_mut();
-                    backend.write_all(&bytes)?;
-                    backend.flush()?;
-                }
-                other => runner.run(other),
-            }
-        }
-        if app.quit {
-            break;
-        }
     }
     runner.cancel_all();
     Ok(())
+}
+
+/// Clears the screen and makes the next frame draw every cell. Unlike
+/// ratatui's `Terminal::clear`, it does not ask the terminal where its cursor
+/// is: that query costs a round trip over SSH before the first frame, and the
+/// console would fail to start ("cursor position could not be read") on a
+/// terminal or a slow link that does not answer within crossterm's 2 s.
+fn clear_screen<W: io::Write>(terminal: &mut Terminal<CrosstermBackend<W>>) -> io::Result<()> {
+    let size = terminal.size()?;
+    terminal.resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))
+}
+
+/// How often, at most, the open form is saved as a draft.
+const DRAFT_INTERVAL: Duration = Duration::from_secs(1);
+
+fn store_draft(store: Option<&crate::drafts::DraftStore>, draft: &crate::drafts::Draft) {
+    if let Some(store) = store
+        && let Err(err) = store.save(draft)
+    {
+        tracing::warn!("cannot save the draft of {}: {err}", draft.identity_id);
+    }
+}
+
+/// Saves the open form right now (leaving on a signal or quit), whatever the
+/// debounce timer says.
+fn save_draft(app: &mut App, store: Option<&crate::drafts::DraftStore>) {
+    for effect in update(app, Msg::DraftTick) {
+        if let Effect::SaveDraft(draft) = effect {
+            store_draft(store, &draft);
+        }
+    }
 }
 
 /// Turns a terminal event into a message; `None` for events the console

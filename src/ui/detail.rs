@@ -49,7 +49,15 @@ pub fn draw(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
     }
     frame.render_widget(Paragraph::new(Line::from(tabs)), parts[1]);
 
-    let body = parts[2];
+    let mut body = parts[2];
+    if let Some(offer) = super::drafts::offer_line(app, theme) {
+        frame.render_widget(Paragraph::new(offer), Rect { height: 1, ..body });
+        body = Rect {
+            y: body.y + 1,
+            height: body.height.saturating_sub(1),
+            ..body
+        };
+    }
     if detail.loading && detail.identity.is_none() {
         frame.render_widget(Paragraph::new(Span::styled("loading…", theme.tone(Tone::Muted))), body);
         return;

@@ -4,6 +4,7 @@
 //! loaded identities.
 
 mod detail;
+mod drafts;
 mod forms;
 mod help;
 mod list;
@@ -52,6 +53,8 @@ pub fn view(app: &App, theme: &Theme, frame: &mut Frame) {
         Screen::Review => review::draw_review(app, theme, body, frame),
         Screen::Response => review::draw_response(app, theme, body, frame),
         Screen::History => review::draw_history(app, theme, body, frame),
+        Screen::Drafts => drafts::draw_list(app, theme, body, frame),
+        Screen::Text => drafts::draw_text(app, theme, body, frame),
     }
     status_line(app, theme, take(), frame);
     footer(app, theme, take(), frame);
