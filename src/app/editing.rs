@@ -20,16 +20,24 @@ fn kind_for_key(c: char) -> Option<FormKind> {
     }
 }
 
-/// Refuses every write key on a read-only profile, before anything opens.
-fn refuse_read_only(app: &mut App) -> bool {
-    if app.profile.read_only {
-        app.status = Status::Error(format!(
-            "Profile “{}” is read-only: nothing can be changed or sent from it",
-            app.profile.name
-        ));
-        return true;
+/// Refuses every write key on a read-only profile, before anything opens;
+/// the refusal is recorded in the audit trail like any refused write.
+fn refuse_read_only(app: &mut App, c: char, identity_id: Option<String>) -> Option<Vec<Effect>> {
+    if !app.profile.read_only {
+        return None;
     }
-    false
+    app.status = Status::Error(format!(
+        "Profile “{}” is read-only: nothing can be changed or sent from it",
+        app.profile.name
+    ));
+    let what = match c {
+        'a' => "attribute",
+        _ => kind_for_key(c).map_or("edit", FormKind::name),
+    };
+    Some(vec![Effect::AuditRefusal {
+        identity_id,
+        reason: format!("read-only profile: the {what} form was refused"),
+    }])
 }
 
 fn attribute_form_missing(app: &mut App) -> Vec<Effect> {
@@ -40,8 +48,8 @@ fn attribute_form_missing(app: &mut App) -> Vec<Effect> {
 /// An edit key on the list: fetch the selected identity fresh, then open the
 /// form on it.
 pub(super) fn edit_key_on_list(app: &mut App, c: char, id: Option<String>) -> Vec<Effect> {
-    if refuse_read_only(app) {
-        return Vec::new();
+    if let Some(refused) = refuse_read_only(app, c, id.clone()) {
+        return refused;
     }
     let Some(id) = id else {
         return Vec::new();
@@ -63,8 +71,9 @@ pub(super) fn edit_key_on_list(app: &mut App, c: char, id: Option<String>) -> Ve
 
 /// An edit key on the detail view of a loaded identity.
 pub(super) fn edit_key_on_detail(app: &mut App, c: char) -> Vec<Effect> {
-    if refuse_read_only(app) {
-        return Vec::new();
+    let id = app.detail.as_ref().map(|d| d.id.clone());
+    if let Some(refused) = refuse_read_only(app, c, id) {
+        return refused;
     }
     if c == 'a' {
         return attribute_form_missing(app);

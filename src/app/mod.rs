@@ -131,6 +131,12 @@ pub enum Effect {
     },
     /// Fetch the identity again and, if unchanged (or `overwrite`), send the PUT.
     Write(Box<review::WriteRequest>),
+    /// Record in the audit trail that a write was refused before anything
+    /// was signed (read-only profile).
+    AuditRefusal {
+        identity_id: Option<String>,
+        reason: String,
+    },
     /// Read the drafts of this profile.
     ListDrafts,
     /// Save (replace) the draft of an identity.

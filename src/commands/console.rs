@@ -10,14 +10,14 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 
 use crate::api::{Client, IdentityFilter, IdentityQuery};
-use crate::audit::AuditLog;
-use crate::write::{self, Freshness, WriteError};
 use crate::app::list::PageCursor;
 use crate::app::review::{WriteOutcome, WriteRequest, response_view};
 use crate::app::{LoadedPage, ProfileInfo};
+use crate::audit::AuditLog;
 use crate::cli::GlobalArgs;
 use crate::config::{self, Profile};
 use crate::tui::{self, IdentitySource};
+use crate::write::{self, Freshness, WriteError};
 
 /// Opens the console for the profile the flags and config select.
 pub fn run(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
@@ -190,9 +190,21 @@ impl IdentitySource for ClientSource {
             match write::check_fresh(&client, &request).await {
                 Ok(Freshness::Unchanged) => {}
                 Ok(Freshness::Changed { server_changes, latest }) => {
+                    if let Some(Ok(log)) = audit.as_ref()
+                        && let Err(err) =
+                            write::record_refusal(log, &client, &request, "changed on the server since it was read")
+                                .await
+                    {
+                        tracing::warn!("cannot record the refusal in the audit trail: {err}");
+                    }
                     return WriteOutcome::Changed { latest, server_changes };
                 }
-                Err(err) => return WriteOutcome::Failed { error: line(err), response: None },
+                Err(err) => {
+                    return WriteOutcome::Failed {
+                        error: line(err),
+                        response: None,
+                    };
+                }
             }
             let audit = match audit.as_ref() {
                 Some(Ok(log)) => Some(log),
@@ -215,10 +227,49 @@ impl IdentitySource for ClientSource {
                     }
                 }
                 Err(WriteError::Api(err)) => match err.exchange() {
-                    Some(exchange) => WriteOutcome::Answered { response: response_view(exchange, Some(id)), identity: None },
-                    None => WriteOutcome::Failed { error: line(err), response: None },
+                    Some(exchange) => WriteOutcome::Answered {
+                        response: response_view(exchange, Some(id)),
+                        identity: None,
+                    },
+                    None => WriteOutcome::Failed {
+                        error: line(err),
+                        response: None,
+                    },
                 },
-                Err(err) => WriteOutcome::Failed { error: line(err), response: None },
+                Err(err) => WriteOutcome::Failed {
+                    error: line(err),
+                    response: None,
+                },
+            }
+        }
+        .boxed()
+    }
+
+    fn record_refusal(&self, identity_id: Option<String>, reason: String) -> BoxFuture<'static, ()> {
+        let client = self.client.clone();
+        let audit = self.audit.clone();
+        async move {
+            let Some(Ok(log)) = audit else {
+                return;
+            };
+            let refusal = crate::audit::Refusal {
+                target: crate::audit::Target {
+                    request_id: crate::audit::new_request_id(),
+                    profile: client.profile_name().to_owned(),
+                    base_url: client.base_url().to_owned(),
+                    method: "PUT".to_owned(),
+                    url: identity_id
+                        .as_deref()
+                        .map(|id| client.identity_url(id))
+                        .unwrap_or_default(),
+                    identity_id,
+                },
+                changes: Vec::new(),
+                reason,
+            };
+            let written = tokio::task::spawn_blocking(move || log.refusal(&refusal)).await;
+            if !matches!(written, Ok(Ok(()))) {
+                tracing::warn!("cannot record a refusal in the audit trail");
             }
         }
         .boxed()

@@ -25,6 +25,8 @@ pub trait IdentitySource: Send + Sync + 'static {
     /// Fetches the identity again and sends the PUT when it is unchanged (or
     /// when the request says overwrite), with the audit trail around it.
     fn write(&self, request: WriteRequest) -> BoxFuture<'static, WriteOutcome>;
+    /// Records a write refused before anything was signed.
+    fn record_refusal(&self, identity_id: Option<String>, reason: String) -> BoxFuture<'static, ()>;
 }
 
 /// What the runtime talks to.
@@ -110,6 +112,10 @@ impl Runner {
             Effect::Write(request) => {
                 let fut = services.write(*request);
                 self.spawn(Task::Write, Box::pin(async move { Msg::WriteDone(fut.await) }));
+            }
+            Effect::AuditRefusal { identity_id, reason } => {
+                let fut = services.record_refusal(identity_id, reason);
+                tokio::spawn(fut);
             }
             Effect::Copy(_)
             | Effect::Quit
