@@ -79,6 +79,12 @@ pub enum Msg {
         identity_id: String,
         result: Result<String, String>,
     },
+    /// Audit-trail lines of one identity (for `H` on an identity), already
+    /// worded and sanitised.
+    AuditLoaded {
+        identity_id: String,
+        result: Result<Vec<String>, String>,
+    },
     /// The drafts saved by earlier runs for this profile.
     DraftsListed(Result<Vec<crate::drafts::Draft>, String>),
     /// The draft debounce timer fired: save the open form if it changed.
@@ -136,6 +142,10 @@ pub enum Effect {
     AuditRefusal {
         identity_id: Option<String>,
         reason: String,
+    },
+    /// Read the audit trail's lines about one identity.
+    LoadAudit {
+        identity_id: String,
     },
     /// Read the drafts of this profile.
     ListDrafts,
@@ -207,6 +217,9 @@ pub struct App {
     /// Every request answered in this run, newest last (`H`).
     pub history: Vec<review::ResponseView>,
     pub history_selected: usize,
+    /// The audit trail of the identity `H` was pressed on: its id and lines
+    /// (`None` while loading).
+    pub audit_lines: Option<(String, Option<Result<Vec<String>, String>>)>,
     /// The response view was opened from the history.
     returning_to_history: bool,
     /// Where Esc on the history goes back to.
@@ -257,6 +270,7 @@ impl App {
             response: None,
             history: Vec::new(),
             history_selected: 0,
+            audit_lines: None,
             returning_to_history: false,
             previous_screen: Screen::List,
             drafts: Vec::new(),
@@ -412,6 +426,14 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::ExternalEditDone { identity_id, result } => editing::on_external_edit(app, identity_id, result),
         Msg::WriteDone(outcome) => review::on_outcome(app, outcome),
         Msg::DraftsListed(result) => on_drafts_listed(app, result),
+        Msg::AuditLoaded { identity_id, result } => {
+            if let Some((id, lines)) = app.audit_lines.as_mut()
+                && *id == identity_id
+            {
+                *lines = Some(result);
+            }
+            Vec::new()
+        }
         Msg::DraftTick => save_draft_now(app),
         Msg::Tick => {
             app.spinner = app.spinner.wrapping_add(1);
@@ -798,7 +820,17 @@ fn open_history(app: &mut App) -> Vec<Effect> {
     app.history_selected = app.history.len().saturating_sub(1);
     app.previous_screen = app.screen;
     app.screen = Screen::History;
-    Vec::new()
+    // On an identity, its audit trail shows beside this run's requests.
+    match app.detail.as_ref().map(|d| d.id.clone()) {
+        Some(identity_id) if app.previous_screen == Screen::Detail => {
+            app.audit_lines = Some((identity_id.clone(), None));
+            vec![Effect::LoadAudit { identity_id }]
+        }
+        _ => {
+            app.audit_lines = None;
+            Vec::new()
+        }
+    }
 }
 
 fn on_history_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {

@@ -14,8 +14,8 @@ use super::forms::FormOutput;
 use super::{App, Effect, Screen, Status, Task};
 use crate::api::{CredentialsImport, UpdateIdentityBody};
 use crate::diff::Change;
-use crate::write::{self, Edit, PlannedWrite, Resolution, Snapshot};
 use crate::sanitize::for_display;
+use crate::write::{self, Edit, PlannedWrite, Resolution, Snapshot};
 
 /// How the password shows in reviews (never the real one).
 pub const MASK: &str = "••••";
@@ -70,7 +70,10 @@ pub struct ResponseView {
 #[derive(Debug, Clone, PartialEq)]
 pub enum WriteOutcome {
     /// The identity changed on the server since the form opened; nothing was sent.
-    Changed { latest: Box<Snapshot>, server_changes: Vec<Change> },
+    Changed {
+        latest: Box<Snapshot>,
+        server_changes: Vec<Change>,
+    },
     /// An answer came (2xx or not). `identity` is the returned identity on success.
     Answered {
         response: ResponseView,
@@ -156,9 +159,45 @@ pub fn change_lines(changes: &[Change]) -> Vec<StyledLine> {
     lines
 }
 
+/// Puts [`MASK`] where the write pipeline redacted a secret under
+/// `credentials`, so a password or hash shows as `••••` and never as text.
+fn mask_credentials(value: &mut Value) {
+    match value {
+        Value::String(text) if text == crate::diff::REDACTED => *text = MASK.to_owned(),
+        Value::Object(map) => map.values_mut().for_each(mask_credentials),
+        Value::Array(items) => items.iter_mut().for_each(mask_credentials),
+        _ => {}
+    }
+}
+
+/// The changes as the reviewer sees them. A credentials import keeps its
+/// shape (`password.config.password` or `.hashed_password`, so the reviewer
+/// can tell a plaintext from a hash) with only the secret masked; the
+/// pipeline's own diff hides the whole `password` member.
+fn shown_changes(request: &WriteRequest, shown_body: &Value) -> Vec<Change> {
+    request
+        .changes
+        .iter()
+        .map(|change| {
+            let in_credentials = change.pointer == "/credentials" || change.pointer.starts_with("/credentials/");
+            match shown_body.pointer(&change.pointer) {
+                Some(shown) if in_credentials && change.new.is_some() => Change {
+                    pointer: change.pointer.clone(),
+                    old: change.old.clone(),
+                    new: Some(shown.clone()),
+                },
+                _ => change.clone(),
+            }
+        })
+        .collect()
+}
+
 fn review_lines(app: &App, request: &WriteRequest, url: &str) -> Vec<StyledLine> {
-    let new = request.display_body();
-    let changes = &request.changes;
+    let mut new = request.display_body();
+    if let Some(credentials) = new.get_mut("credentials") {
+        mask_credentials(credentials);
+    }
+    let changes = &shown_changes(request, &new);
     let mut lines = vec![
         StyledLine::field("method", "PUT", Tone::Plain),
         StyledLine::field("url", for_display(url).into_owned(), Tone::Plain),
@@ -347,7 +386,11 @@ pub(super) fn on_outcome(app: &mut App, outcome: WriteOutcome) -> Vec<Effect> {
                 "Someone changed this identity on the server since you opened the form:",
             )];
             server_lines.extend(change_lines(&server_changes));
-            review.stage = Stage::Conflict { latest, server_lines, merge_error: None };
+            review.stage = Stage::Conflict {
+                latest,
+                server_lines,
+                merge_error: None,
+            };
             app.status =
                 Status::Error("Not sent: the identity changed on the server — m merge, o overwrite, Esc back".into());
             Vec::new()
@@ -499,7 +542,7 @@ pub fn response_view(exchange: &crate::api::Exchange, identity_id: Option<String
     }
     ResponseView {
         method: exchange.method.clone(),
-        url: exchange.url.clone(),
+        url: crate::api::exchange::without_signing_params(&exchange.url),
         request_id: exchange.request_id.clone(),
         status: Some(exchange.status),
         reason: exchange.reason.clone(),

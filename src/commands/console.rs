@@ -274,4 +274,51 @@ impl IdentitySource for ClientSource {
         }
         .boxed()
     }
+
+    fn audit_lines(&self, identity_id: String) -> BoxFuture<'static, Result<Vec<String>, String>> {
+        let audit = self.audit.clone();
+        async move {
+            let log = match audit {
+                Some(Ok(log)) => log,
+                Some(Err(problem)) => return Err(problem),
+                None => return Ok(Vec::new()),
+            };
+            let path = log.path().to_owned();
+            let filter = crate::audit::Filter {
+                identity: Some(identity_id),
+                ..Default::default()
+            };
+            let entries = tokio::task::spawn_blocking(move || crate::audit::read_entries(&path, &filter))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
+            Ok(entries.iter().map(audit_line).collect())
+        }
+        .boxed()
+    }
+}
+
+/// One audit entry as a history line: when, who, what, and the outcome.
+fn audit_line(entry: &crate::audit::Entry) -> String {
+    let who = match (&entry.user, &entry.ssh_client) {
+        (Some(user), Some(ssh)) => format!("{user} from {ssh}"),
+        (Some(user), None) => user.clone(),
+        (None, _) => "?".to_owned(),
+    };
+    let result = match (entry.event.as_str(), entry.status) {
+        ("outcome", Some(status)) => status.to_string(),
+        ("outcome", None) => entry.error.clone().unwrap_or_else(|| "no answer".to_owned()),
+        ("refusal", _) => format!("refused: {}", entry.reason.clone().unwrap_or_default()),
+        (event, _) => event.to_owned(),
+    };
+    let changed: Vec<&str> = entry.changes.iter().map(|c| c.pointer.as_str()).collect();
+    let text = format!(
+        "{}  {:<24} {:<8} {:<10} {}",
+        entry.time,
+        who,
+        entry.event,
+        result,
+        changed.join(", ")
+    );
+    crate::sanitize::for_display(&text).into_owned()
 }

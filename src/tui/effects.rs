@@ -25,6 +25,8 @@ pub trait IdentitySource: Send + Sync + 'static {
     /// Fetches the identity again and sends the PUT when it is unchanged (or
     /// when the request says overwrite), with the audit trail around it.
     fn write(&self, request: WriteRequest) -> BoxFuture<'static, WriteOutcome>;
+    /// The audit trail's lines about one identity, worded for the history view.
+    fn audit_lines(&self, identity_id: String) -> BoxFuture<'static, Result<Vec<String>, String>>;
     /// Records a write refused before anything was signed.
     fn record_refusal(&self, identity_id: Option<String>, reason: String) -> BoxFuture<'static, ()>;
 }
@@ -112,6 +114,18 @@ impl Runner {
             Effect::Write(request) => {
                 let fut = services.write(*request);
                 self.spawn(Task::Write, Box::pin(async move { Msg::WriteDone(fut.await) }));
+            }
+            Effect::LoadAudit { identity_id } => {
+                let fut = services.audit_lines(identity_id.clone());
+                self.spawn(
+                    Task::Identity,
+                    Box::pin(async move {
+                        Msg::AuditLoaded {
+                            identity_id,
+                            result: fut.await,
+                        }
+                    }),
+                );
             }
             Effect::AuditRefusal { identity_id, reason } => {
                 let fut = services.record_refusal(identity_id, reason);

@@ -161,7 +161,40 @@ pub fn draw_history(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
             ),
         ]));
     }
+    let (area, audit_area) = match app.audit_lines.as_ref() {
+        Some(_) => {
+            let parts = Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).split(area);
+            (parts[0], Some(parts[1]))
+        }
+        None => (area, None),
+    };
     frame.render_widget(Paragraph::new(lines), area);
+    if let (Some((identity_id, audit)), Some(audit_area)) = (app.audit_lines.as_ref(), audit_area) {
+        let mut lines = vec![Line::from(Span::styled(
+            format!("Audit trail of identity {}", for_display(identity_id)),
+            theme.tone(Tone::Heading),
+        ))];
+        match audit {
+            None => lines.push(Line::from(Span::styled("  reading…", theme.tone(Tone::Muted)))),
+            Some(Err(error)) => lines.push(Line::from(Span::styled(
+                format!("  ✗ {}", for_display(error)),
+                theme.error(),
+            ))),
+            Some(Ok(entries)) if entries.is_empty() => {
+                lines.push(Line::from(Span::styled(
+                    "  no writes recorded",
+                    theme.tone(Tone::Muted),
+                )));
+            }
+            Some(Ok(entries)) => {
+                // Newest at the bottom, as many as fit.
+                let room = usize::from(audit_area.height.saturating_sub(1));
+                let skip = entries.len().saturating_sub(room);
+                lines.extend(entries.iter().skip(skip).map(|e| Line::from(format!("  {e}"))));
+            }
+        }
+        frame.render_widget(Paragraph::new(lines), audit_area);
+    }
     let y = area.y + 1 + u16::try_from(app.history_selected.saturating_sub(start)).unwrap_or(0);
     if !app.history.is_empty() && y < area.bottom() {
         frame.set_cursor_position(Position { x: area.x, y });
