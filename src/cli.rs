@@ -75,4 +75,6 @@ pub enum Command {
     Get(crate::commands::get::GetArgs),
     /// Change one identity: diff, confirm, lost-update check, signed PUT, audit.
     Update(crate::commands::update::UpdateArgs),
+    /// Update an attribute in the Yoti attribute registry.
+    Attribute(crate::commands::attribute::AttributeArgs),
 }

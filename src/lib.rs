@@ -23,6 +23,7 @@ pub mod diff;
 pub mod drafts;
 pub mod hashes;
 pub mod paths;
+pub mod registry;
 pub mod sanitize;
 pub mod signing;
 pub mod tui;

@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         Some(Command::List(args)) => idcon::commands::list::run(&cli.global, &args),
         Some(Command::Get(args)) => idcon::commands::get::run(&cli.global, &args),
         Some(Command::Update(args)) => idcon::commands::update::run(&cli.global, &args),
+        Some(Command::Attribute(args)) => idcon::commands::attribute::run(&cli.global, &args),
         None => idcon::commands::console::run(&cli.global),
     };
     match result {

@@ -298,6 +298,11 @@ impl Client {
         })
     }
 
+    /// The attribute registry's base URL, when the profile has one.
+    pub fn attribute_registry_url(&self) -> Option<&str> {
+        self.inner.registry_base.as_deref()
+    }
+
     /// The name of the profile this client was made for.
     pub fn profile_name(&self) -> &str {
         &self.inner.profile_name

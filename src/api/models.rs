@@ -439,6 +439,11 @@ pub fn redact_secrets(body: &mut Value) {
     if let Some(credentials) = body.get_mut("credentials") {
         redact_tree(credentials);
     }
+    // An attribute-registry body: the issuance token lets anyone holding it
+    // change the person's attributes.
+    if let Some(token) = body.get_mut("issuance_token").filter(|t| t.is_string()) {
+        *token = Value::String(REDACTED.to_owned());
+    }
 }
 
 fn redact_tree(value: &mut Value) {
@@ -495,14 +500,26 @@ pub struct IdentitySchema {
     pub extra: Map<String, Value>,
 }
 
-/// The body of `PUT {attribute_registry_url}/attribute/update`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The body of `PUT {attribute_registry_url}/attribute/update`. `Debug`
+/// hides the issuance token.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttributeUpdate {
     pub issuance_token: String,
     pub name: String,
     pub value: Value,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl std::fmt::Debug for AttributeUpdate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AttributeUpdate")
+            .field("issuance_token", &REDACTED)
+            .field("name", &self.name)
+            .field("value", &self.value)
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 impl AttributeUpdate {

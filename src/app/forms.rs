@@ -354,6 +354,9 @@ pub struct SchemaForm {
     pub problems: Vec<Problem>,
 }
 
+// One form is open at a time, so the size of the largest variant (two JSON
+// editors) costs nothing; boxing would only add indirection everywhere.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum FormBody {
     Traits(TraitsForm),
@@ -468,8 +471,13 @@ impl Form {
             FormBody::Traits(f) => f.field.modified(),
             FormBody::State(f) => f.active != (f.current == "active"),
             FormBody::Metadata(f) => f.public.modified() || f.admin.modified(),
+            // Any field typed into counts, whichever mode shows now.
             FormBody::Credentials(f) => {
-                !f.password.is_empty() || !f.phc.text().is_empty() || !f.provider.text().is_empty()
+                !f.password.is_empty()
+                    || !f.confirm.is_empty()
+                    || !f.phc.text().is_empty()
+                    || !f.provider.text().is_empty()
+                    || !f.subject.text().is_empty()
             }
             FormBody::Schema(f) => f.choices.get(f.selected).is_some_and(|c| *c != f.current),
         }

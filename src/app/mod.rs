@@ -32,6 +32,9 @@ use crate::sanitize::for_display;
 /// How many identities one list request asks for (Kratos's maximum is 500).
 pub const PAGE_SIZE: u32 = 250;
 
+/// At most this many keys typed ahead of a loading identity are kept.
+const MAX_TYPEAHEAD: usize = 64;
+
 /// Terminal size below which the console explains instead of drawing.
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 15;
@@ -210,6 +213,8 @@ pub struct App {
     pub form: Option<forms::Form>,
     /// A form to open as soon as the identity arrives (edit keys on the list).
     pending_form: Option<forms::FormKind>,
+    /// Keys typed on the detail view before its identity arrived.
+    typeahead: Vec<KeyEvent>,
     /// Open the traits in the user's editor once the identity is there (`E`).
     pending_external: bool,
     pub review: Option<review::Review>,
@@ -266,6 +271,7 @@ impl App {
             form: None,
             pending_form: None,
             pending_external: false,
+            typeahead: Vec::new(),
             review: None,
             response: None,
             history: Vec::new(),
@@ -525,18 +531,30 @@ fn on_identity(app: &mut App, id: String, result: Result<Value, String>) -> Vec<
     match result {
         Ok(identity) => {
             detail.fill(identity, now);
-            if let Some(kind) = app.pending_form.take() {
-                return editing::open_form(app, kind);
+            let mut effects = match app.pending_form.take() {
+                Some(kind) => editing::open_form(app, kind),
+                None => {
+                    app.draft_offer = app.drafts.iter().find(|d| d.identity_id == id).cloned();
+                    Vec::new()
+                }
+            };
+            // Keys typed while the identity loaded act now, in order, as if
+            // typed after it arrived (scripts and fast typists type ahead).
+            for key in std::mem::take(&mut app.typeahead) {
+                effects.extend(on_key(app, key));
             }
-            app.draft_offer = app.drafts.iter().find(|d| d.identity_id == id).cloned();
+            effects
         }
         Err(error) => {
             detail.loading = false;
             detail.error = Some(error.clone());
+            app.pending_form = None;
+            app.pending_external = false;
+            app.typeahead.clear();
             app.status = Status::Error(format!("Loading the identity failed: {error} — press r to retry"));
+            Vec::new()
         }
     }
-    Vec::new()
 }
 
 fn on_paste(app: &mut App, text: &str) -> Vec<Effect> {
@@ -738,6 +756,13 @@ fn on_list_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
 }
 
 fn on_detail_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    let waiting = app.detail.as_ref().is_some_and(|d| d.loading && d.identity.is_none());
+    if waiting && !matches!(key.code, KeyCode::Esc | KeyCode::Char('q')) {
+        if app.typeahead.len() < MAX_TYPEAHEAD {
+            app.typeahead.push(key);
+        }
+        return Vec::new();
+    }
     if let Some(effects) = on_draft_offer_key(app, key) {
         return effects;
     }
@@ -752,6 +777,7 @@ fn on_detail_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             app.screen = Screen::List;
             app.detail = None;
             app.draft_offer = None;
+            app.typeahead.clear();
             app.status = Status::None;
             if was_loading {
                 return vec![app.cancel(Task::Identity)];

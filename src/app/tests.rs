@@ -281,3 +281,39 @@ fn read_only_profile_explains_on_edit_keys() {
     update(&mut app, ch('e'));
     assert!(matches!(&app.status, Status::Error(text) if text.contains("read-only")));
 }
+
+#[test]
+fn keys_typed_while_the_identity_loads_act_when_it_arrives() {
+    let (mut app, _) = started_app();
+    update(&mut app, Msg::SchemasLoaded(Ok(Vec::new())));
+    update(
+        &mut app,
+        Msg::PageLoaded {
+            generation: 1,
+            result: Ok(page(0..5, None)),
+        },
+    );
+    update(&mut app, key(KeyCode::Enter));
+    update(&mut app, ch('s'));
+    update(&mut app, ch(' '));
+    update(
+        &mut app,
+        Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)),
+    );
+    assert_eq!(
+        app.screen,
+        Screen::Detail,
+        "nothing happens before the identity is there"
+    );
+    let id = "00000000-0000-4000-8000-000000000000".to_owned();
+    update(
+        &mut app,
+        Msg::IdentityLoaded {
+            id,
+            result: Ok(identity(0)),
+        },
+    );
+    assert_eq!(app.screen, Screen::Review, "s, space and Ctrl-S ran in order");
+    let effects = update(&mut app, ch('y'));
+    assert!(matches!(effects.as_slice(), [Effect::Write(_)]), "{effects:?}");
+}

@@ -1,6 +1,7 @@
 //! Non-interactive subcommands. Each returns an exit code or an error; `main`
 //! prints the error as one line.
 
+pub mod attribute;
 pub mod audit;
 pub mod console;
 pub mod get;

@@ -1,0 +1,1534 @@
+//! Editing and sending, as a support person does it: the real `idcon` binary in
+//! a pseudo-terminal against the demo server, each form filled in with keys,
+//! reviewed, sent as a signed PUT, and the identity then read back from the
+//! server to check it holds exactly the intended change and nothing else.
+//!
+//! Every wait is bounded (the harness panics with the screen on timeout).
+
+#[path = "support/pty.rs"]
+mod pty;
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::PathBuf;
+
+use idcon::demo::{DEMO_PRIVATE_KEY_PEM, DEMO_SDK_ID, DemoOptions, RunningDemo};
+use pty::{Console, WAIT};
+use serde_json::{Value, json};
+
+const COLS: u16 = 100;
+const ROWS: u16 = 30;
+
+const CTRL_S: &[u8] = b"\x13";
+const DOWN: &[u8] = b"\x1b[B";
+const LEFT: &[u8] = b"\x1b[D";
+const RIGHT: &[u8] = b"\x1b[C";
+const END: &[u8] = b"\x1b[F";
+const DELETE: &[u8] = b"\x1b[3~";
+
+/// A demo server on its own tokio runtime, for the blocking pty tests.
+struct Demo {
+    server: RunningDemo,
+    // Dropped after the server: it runs the server's tasks.
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Demo {
+    fn start() -> Demo {
+        Demo::start_with(|_| {})
+    }
+
+    fn start_with(configure: impl FnOnce(&mut DemoOptions)) -> Demo {
+        let runtime = match tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => panic!("tokio runtime: {e}"),
+        };
+        let mut options = DemoOptions::for_tests();
+        configure(&mut options);
+        let server = match runtime.block_on(idcon::demo::start(options)) {
+            Ok(server) => server,
+            Err(e) => panic!("demo server: {e:#}"),
+        };
+        Demo { server, runtime }
+    }
+
+    /// The identity as the server stores it (credential configs included).
+    fn identity(&self, id: &str) -> Value {
+        match self.runtime.block_on(self.server.identity(id)) {
+            Some(identity) => identity,
+            None => panic!("the demo server has no identity {id}"),
+        }
+    }
+
+    /// Changes the identity on the server, as another admin would.
+    fn change_behind_the_back(&self, id: &str, change: impl FnOnce(&mut Value)) {
+        if let Err(e) = self.runtime.block_on(self.server.mutate_identity(id, change)) {
+            panic!("mutate_identity: {e:#}");
+        }
+    }
+}
+
+/// A user's home for one test: the demo key (0600) and the XDG folders.
+struct Home {
+    dir: tempfile::TempDir,
+    key: PathBuf,
+}
+
+impl Home {
+    fn new() -> Home {
+        let dir = match tempfile::tempdir() {
+            Ok(dir) => dir,
+            Err(e) => panic!("tempdir: {e}"),
+        };
+        let key = dir.path().join("demo-key.pem");
+        if let Err(e) = std::fs::write(&key, DEMO_PRIVATE_KEY_PEM)
+            .and_then(|()| std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)))
+        {
+            panic!("writing the key: {e}");
+        }
+        Home { dir, key }
+    }
+
+    fn path(&self, sub: &str) -> String {
+        self.dir.path().join(sub).display().to_string()
+    }
+
+    /// Opens the console against `demo` with `extra` flags.
+    fn console(&self, demo: &Demo, extra: &[&str]) -> Console {
+        self.console_with_env(demo, extra, &[])
+    }
+
+    /// Like [`Home::console`], with `more_env` added to the environment.
+    fn console_with_env(&self, demo: &Demo, extra: &[&str], more_env: &[(&str, &str)]) -> Console {
+        let base_url = demo.server.base_url();
+        let key = self.key.display().to_string();
+        let home = self.path("");
+        let state = self.path("state");
+        let config = self.path("config");
+        let mut args = vec![
+            "--base-url",
+            base_url.as_str(),
+            "--key",
+            key.as_str(),
+            "--sdk-id",
+            DEMO_SDK_ID,
+        ];
+        args.extend_from_slice(extra);
+        let mut env = vec![
+            ("HOME", home.as_str()),
+            ("XDG_STATE_HOME", state.as_str()),
+            ("XDG_CONFIG_HOME", config.as_str()),
+            ("LANG", "C.UTF-8"),
+        ];
+        env.extend_from_slice(more_env);
+        let console = Console::spawn(&args, &env, COLS, ROWS);
+        console.wait_until("the first list frame", WAIT, |s| {
+            s.contains("IDENTIFIER") && s.contains(" loaded") && s.contains('@')
+        });
+        console
+    }
+}
+
+/// One curated demo identity (`assets/demo/identities.json`), by its e-mail.
+fn curated(email: &str) -> Value {
+    let all: Vec<Value> = match serde_json::from_str(include_str!("../assets/demo/identities.json")) {
+        Ok(all) => all,
+        Err(e) => panic!("demo identities: {e}"),
+    };
+    match all.into_iter().find(|i| i["traits"]["email"] == email) {
+        Some(identity) => identity,
+        None => panic!("no curated identity with e-mail {email}"),
+    }
+}
+
+fn id_of(identity: &Value) -> String {
+    identity["id"].as_str().unwrap_or_default().to_owned()
+}
+
+/// The identity with the smallest id: the first row of the list.
+fn first_identity() -> Value {
+    let all: Vec<Value> = match serde_json::from_str(include_str!("../assets/demo/identities.json")) {
+        Ok(all) => all,
+        Err(e) => panic!("demo identities: {e}"),
+    };
+    match all.into_iter().min_by(|a, b| id_of(a).cmp(&id_of(b))) {
+        Some(identity) => identity,
+        None => panic!("no demo identities"),
+    }
+}
+
+/// Searches the server for `email` and opens its detail view (loaded).
+fn open_detail(console: &mut Console, email: &str, id: &str) {
+    console.keys("/");
+    console.wait_until("the search prompt", WAIT, |s| s.contains("ask the server"));
+    console.type_text(email);
+    console.enter();
+    console.wait_until("the search result", WAIT, |s| {
+        s.contains("1 identity on the server matches")
+    });
+    console.enter();
+    wait_detail_loaded(console, id);
+}
+
+fn wait_detail_loaded(console: &Console, id: &str) -> String {
+    console.wait_until("the loaded detail", WAIT, |s| {
+        s.contains("Summary") && s.contains(id) && !s.contains("loading…")
+    })
+}
+
+/// Ctrl-S in a form: waits for the review.
+fn review(console: &mut Console) -> String {
+    console.send(CTRL_S);
+    console.wait_for("Send this change?")
+}
+
+/// `y` in the review: waits for the response view and returns it.
+fn send_and_wait_response(console: &mut Console) -> String {
+    console.keys("y");
+    console.wait_until("the response", WAIT, |s| {
+        s.contains("Response  ✓") || s.contains("Response  ✗")
+    })
+}
+
+/// The identity without what every write moves.
+fn stable(identity: &Value) -> Value {
+    let mut identity = identity.clone();
+    if let Some(map) = identity.as_object_mut() {
+        map.remove("updated_at");
+        map.remove("state_changed_at");
+    }
+    identity
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The identity with every credential's timestamps taken out too.
+fn stable_credentials(identity: &Value) -> Value {
+    let mut identity = stable(identity);
+    if let Some(credentials) = identity.get_mut("credentials").and_then(Value::as_object_mut) {
+        for credential in credentials.values_mut() {
+            if let Some(map) = credential.as_object_mut() {
+                map.remove("updated_at");
+            }
+        }
+    }
+    identity
+}
+
+fn without_password(identity: &Value) -> Value {
+    let mut identity = stable(identity);
+    if let Some(credentials) = identity.get_mut("credentials").and_then(Value::as_object_mut) {
+        credentials.remove("password");
+    }
+    identity
+}
+
+fn hashed_password(identity: &Value) -> String {
+    identity
+        .pointer("/credentials/password/config/hashed_password")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn argon2_verifies(hash: &str, password: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    match PasswordHash::new(hash) {
+        Ok(parsed) => argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// The bottom line of a form (its inline error or hint).
+fn form_hint(console: &Console) -> String {
+    console.row(ROWS - 3)
+}
+
+/// Asserts the screen stays on the form (no review opens) for a moment.
+fn assert_stays_on_form(console: &Console, what: &str) {
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let screen = console.screen();
+    assert!(
+        !screen.contains("Send this change?"),
+        "{what}: no review opens:\n{screen}"
+    );
+}
+
+/// `H` on the detail view: the requests this run has sent.
+fn history(console: &mut Console) -> String {
+    console.keys("H");
+    console.wait_for("Requests made in this run")
+}
+
+#[test]
+fn enter_s_space_ctrl_s_y_changes_the_first_identitys_state_signed_with_200() {
+    let demo = Demo::start();
+    let home = Home::new();
+    let mut console = home.console(&demo, &[]);
+    let first = first_identity();
+    let id = id_of(&first);
+    let before = demo.identity(&id);
+    let was = before["state"].as_str().unwrap_or_default().to_owned();
+    let now = if was == "active" { "inactive" } else { "active" };
+
+    // The first row is selected at start.
+    assert!(
+        console
+            .inverse_text(2)
+            .contains(&first["traits"]["email"].as_str().unwrap_or("?")[..8]),
+        "the first identity is selected:\n{}",
+        console.screen()
+    );
+    console.enter();
+    wait_detail_loaded(&console, &id);
+    console.keys("s");
+    let screen = console.wait_for("Change state");
+    assert!(screen.contains(&format!("Current state: {was}")), "{screen}");
+    console.keys(" ");
+    let screen = review(&mut console);
+    assert!(
+        screen.contains(&format!("/admin/identities/{id}")),
+        "full URL: {screen}"
+    );
+    assert!(screen.contains("signed            yes"), "{screen}");
+    assert!(screen.contains(&format!("- /state: \"{was}\"")), "{screen}");
+    assert!(screen.contains(&format!("+ /state: \"{now}\"")), "{screen}");
+    let screen = send_and_wait_response(&mut console);
+    // The demo server refuses unsigned or badly signed requests (401), so a
+    // 200 is a signed PUT the server verified.
+    assert!(screen.contains("Response  ✓ 200 OK"), "{screen}");
+    assert!(
+        screen.contains(&format!("PUT {}/admin/identities/{id}", demo.server.base_url())),
+        "{screen}"
+    );
+
+    let after = demo.identity(&id);
+    let mut expected = stable(&before);
+    expected["state"] = json!(now);
+    assert_eq!(stable(&after), expected, "only the state changed");
+    assert_ne!(after["state_changed_at"], before["state_changed_at"]);
+
+    // Esc shows the identity as the server returned it.
+    console.esc();
+    let screen = wait_detail_loaded(&console, &id);
+    assert!(screen.contains(now), "{screen}");
+}
+
+#[test]
+fn a_trait_edit_reaches_the_server_and_nothing_else_changes() {
+    let demo = Demo::start();
+    let home = Home::new();
+    let mut console = home.console(&demo, &[]);
+    let ada = curated("ada.lovelace@example.com");
+    let id = id_of(&ada);
+    let before = demo.identity(&id);
+    open_detail(&mut console, "ada.lovelace@example.com", &id);
+
+    console.keys("e");
+    console.wait_until("the traits editor", WAIT, |s| {
+        s.contains("Edit traits") && s.contains("\"first\": \"Ada\"")
+    });
+    // Line 4 is `    "first": "Ada",`: to its end, back over `",`, type.
+    for _ in 0..3 {
+        console.send(DOWN);
+    }
+    console.send(END);
+    console.send(LEFT);
+    console.send(LEFT);
+    console.type_text("lia");
+    console.wait_until("the edit", WAIT, |s| {
+        s.contains("\"first\": \"Adalia\"") && s.contains("— valid")
+    });
+
+    // Broken JSON: shown with line and column, refused at Ctrl-S, kept.
+    console.type_text("\"");
+    let screen = console.wait_until("the syntax error", WAIT, |s| s.contains("— invalid"));
+    assert!(
+        screen.contains("line 4, column"),
+        "the error has line and column:\n{screen}"
+    );
+    console.send(CTRL_S);
+    console.wait_until("the refusal", WAIT, |_| form_hint(&console).contains("not valid JSON"));
+    assert_stays_on_form(&console, "invalid JSON");
+    console.send(b"\x7f");
+    console.wait_until("valid again", WAIT, |s| {
+        s.contains("— valid") && s.contains("\"Adalia\",")
+    });
+
+    let screen = review(&mut console);
+    assert!(screen.contains("- /traits/name/first: \"Ada\""), "{screen}");
+    assert!(screen.contains("+ /traits/name/first: \"Adalia\""), "{screen}");
+    let screen = send_and_wait_response(&mut console);
+    assert!(screen.contains("✓ 200"), "{screen}");
+
+    let after = demo.identity(&id);
+    let mut expected = stable(&before);
+    expected["traits"]["name"]["first"] = json!("Adalia");
+    // The e-mail did not change, so addresses and identifiers stay exactly.
+    assert_eq!(stable(&after), expected, "only /traits/name/first changed");
+}
+
+#[test]
+fn a_metadata_edit_sets_public_and_nulls_admin_and_nothing_else_changes() {
+    let demo = Demo::start();
+    let home = Home::new();
+    let mut console = home.console(&demo, &[]);
+    let ada = curated("ada.lovelace@example.com");
+    let id = id_of(&ada);
+    let before = demo.identity(&id);
+    open_detail(&mut console, "ada.lovelace@example.com", &id);
+
+    console.keys("m");
+    console.wait_until("the metadata editors", WAIT, |s| {
+        s.contains("Edit metadata") && s.contains("\"plan\": \"enterprise\"") && s.contains("\"crm_id\"")
+    });
+    // metadata_public, line 2 `  "plan": "enterprise",`.
+    console.send(DOWN);
+    console.send(END);
+    console.send(LEFT);
+    console.send(LEFT);
+    console.type_text("-plus");
+    console.wait_for("\"plan\": \"enterprise-plus\"");
+    // Tab to metadata_admin, delete all of it, type null.
+    console.tab();
+    let admin_text = serde_json::to_string_pretty(&before["metadata_admin"]).unwrap_or_default();
+    console.send(&DELETE.repeat(admin_text.chars().count() + 10));
+    console.wait_until("metadata_admin emptied", WAIT, |s| !s.contains("\"crm_id\""));
+    console.type_text("null");
+    let screen = console.wait_until("both valid", WAIT, |s| {
+        s.contains("metadata_public (JSON, null allowed) — valid")
+            && s.contains("metadata_admin (JSON, null allowed) — valid")
+    });
+    assert!(
+        screen.contains("\"plan\": \"enterprise-plus\""),
+        "the public edit is kept:\n{screen}"
+    );
+
+    let screen = review(&mut console);
+    assert!(
+        screen.contains("+ /metadata_public/plan: \"enterprise-plus\""),
+        "{screen}"
+    );
+    assert!(screen.contains("+ /metadata_admin: null"), "{screen}");
+    let screen = send_and_wait_response(&mut console);
+    assert!(screen.contains("✓ 200"), "{screen}");
+
+    let after = demo.identity(&id);
+    let mut expected = stable(&before);
+    expected["metadata_public"]["plan"] = json!("enterprise-plus");
+    expected["metadata_admin"] = Value::Null;
+    assert_eq!(stable(&after), expected, "only the two metadata edits");
+    assert_eq!(
+        after.get("metadata_admin"),
+        Some(&Value::Null),
+        "metadata_admin is null"
+    );
+}
+
+#[test]
+fn a_plaintext_password_import_replaces_the_password_and_never_shows_it() {
+    const PASSWORD: &str = "Tr0ub4dor&3-staple";
+    let demo = Demo::start();
+    let home = Home::new();
+    let mut console = home.console(&demo, &[]);
+    let ada = curated("ada.lovelace@example.com");
+    let id = id_of(&ada);
+    let before = demo.identity(&id);
+    open_detail(&mut console, "ada.lovelace@example.com", &id);
+
+    console.keys("c");
+    console.wait_until("the credentials form", WAIT, |s| {
+        s.contains("Credentials") && s.contains("new password")
+    });
+    // Focus starts on the new password.
+    console.type_text(PASSWORD);
+    console.tab();
+    console.type_text("Tr0ub4dor&3-stapel");
+    console.send(CTRL_S);
+    console.wait_until("the mismatch", WAIT, |s| s.contains("the two passwords differ"));
+    assert_stays_on_form(&console, "mismatched passwords");
+    // Fix the repeat: the first field kept what was typed.
+    console.send(&b"\x7f".repeat(3));
+    console.type_text("ple");
+    let screen = review(&mut console);
+    assert!(
+        screen.contains(r#"+ /credentials: {"password":{"config":{"password":"••••"}}}"#),
+        "a plaintext password, masked:\n{screen}"
+    );
+    assert!(screen.contains("/credentials"), "{screen}");
+    let screen = send_and_wait_response(&mut console);
+    assert!(screen.contains("✓ 200"), "{screen}");
+
+    let after = demo.identity(&id);
+    assert_eq!(
+        without_password(&after),
+        without_password(&before),
+        "only the password credential changed"
+    );
+    let hash = hashed_password(&after);
+    assert_ne!(hash, hashed_password(&before), "the password credential changed");
+    assert!(
+        argon2_verifies(&hash, PASSWORD),
+        "the server holds a hash of the typed password: {hash}"
+    );
+    assert_eq!(
+        after["credentials"]["password"]["identifiers"],
+        before["credentials"]["password"]["identifiers"]
+    );
+    assert!(
+        !contains(&console.raw_output(), PASSWORD.as_bytes()),
+        "the plaintext never reached the terminal"
+    );
+    assert!(!contains(&console.raw_output(), b"Tr0ub4dor"), "not even in part");
+}
+
+/// Switches the credentials form (focus on a field) to the `steps`-th mode.
+fn credentials_mode(console: &mut Console, steps: usize, title: &str) {
+    console.back_tab();
+    for _ in 0..steps {
+        console.send(RIGHT);
+    }
+    console.wait_for(title);
+    console.tab();
+}
+
+fn import_hash(console: &mut Console, hash: &str) -> String {
+    console.keys("c");
+    console.wait_until("the credentials form", WAIT, |s| {
+        s.contains("Credentials") && s.contains("new password")
+    });
+    credentials_mode(console, 1, "PHC / crypt hash");
+    console.type_text(hash);
+    let screen = review(console);
+    assert!(
+        screen.contains(r#"+ /credentials: {"password":{"config":{"hashed_password":"••••"}}}"#),
+        "a hash import, masked:\n{screen}"
+    );
+    assert!(
+        !screen.contains(&hash[hash.len() - 12..]),
+        "the hash is not on the review:\n{screen}"
+    );
+    send_and_wait_response(console)
+}
+
+#[test]
+fn hashed_password_imports_argon2id_and_bcrypt_arrive_as_made() {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    const PASSWORD: &str = "correct horse battery staple";
+    let argon2_hash = match SaltString::encode_b64(b"sixteen byte sal").and_then(|salt| {
+        argon2::Argon2::default()
+            .hash_password(PASSWORD.as_bytes(), &salt)
+            .map(|h| h.to_string())
+    }) {
+        Ok(hash) => hash,
+        Err(e) => panic!("argon2: {e}"),
+    };
+    let bcrypt_hash = match bcrypt::hash(PASSWORD, 4) {
+        Ok(hash) => hash,
+        Err(e) => panic!("bcrypt: {e}"),
+    };
+    let demo = Demo::start();
+    let home = Home::new();
+    let mut console = home.console(&demo, &[]);
+    let ada = curated("ada.lovelace@example.com");
+    let id = id_of(&ada);
+    let before = demo.identity(&id);
+    open_detail(&mut console, "ada.lovelace@example.com", &id);
+
+    let screen = import_hash(&mut console, &argon2_hash);
+    assert!(screen.contains("✓ 200"), "{screen}");
+    let after = demo.identity(&id);
+    assert_eq!(
+        hashed_password(&after),
+        argon2_hash,
+        "the argon2id hash arrived as made"
+    );
+    assert!(argon2_verifies(&hashed_password(&after), PASSWORD));
+    assert_eq!(
+        without_password(&after),
+        without_password(&before),
+        "only the password changed"
+    );
+
+    // Again with bcrypt, from the detail the server returned.
+    console.esc();
+    wait_detail_loaded(&console, &id);
+    let screen = import_hash(&mut console, &bcrypt_hash);
+    assert!(screen.contains("✓ 200"), "{screen}");
+    let after = demo.identity(&id);
+    assert_eq!(hashed_password(&after), bcrypt_hash, "the bcrypt hash arrived as made");
+    assert_eq!(bcrypt::verify(PASSWORD, &hashed_password(&after)).ok(), Some(true));
+    assert_eq!(
+        without_password(&after),
+        without_password(&before),
+        "only the password changed"
+    );
+
+    let raw = console.raw_output();
+    for hash in [&argon2_hash, &bcrypt_hash] {
+        let tail = &hash.as_bytes()[hash.len() - 20..];
+        assert!(!contains(&raw, tail), "the hash never reached the terminal in full");
+    }
+}
+
+#[test]
+fn hash_here_sends_an_argon2id_hash_of_the_typed_password_never_the_plaintext() {
+    const PASSWORD: &str = "only-this-host-knows";
+    let demo = Demo::start();
+    let home = Home::new();
+    let mut console = home.console(&demo, &[]);
+    let ada = curated("ada.lovelace@example.com");
+    let id = id_of(&ada);
+    let before = demo.identity(&id);
+    open_detail(&mut console, "ada.lovelace@example.com", &id);
+
+    console.keys("c");
+    console.wait_until("the credentials form", WAIT, |s| s.contains("new password"));
+    console.type_text(PASSWORD);
+    console.tab();
+    console.type_text(PASSWORD);
+    console.tab();
+    console.keys(" ");
+    console.wait_for("[x] the plaintext never leaves this host");
+    let screen = review(&mut console);
+    assert!(
+        screen.contains(r#"+ /credentials: {"password":{"config":{"hashed_password":"••••"}}}"#),
+        "a hash is sent, not the password:\n{screen}"
+    );
+    let screen = send_and_wait_response(&mut console);
+    assert!(screen.contains("✓ 200"), "{screen}");
+
+    let after = demo.identity(&id);
+    let hash = hashed_password(&after);
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    assert!(argon2_verifies(&hash, PASSWORD));
+    assert_eq!(without_password(&after), without_password(&before));
+    assert!(!contains(&console.raw_output(), PASSWORD.as_bytes()));
+}
+
+#[test]
+fn an_invalid_hash_is_refused_at_the_field_and_nothing_is_sent() {
+    let demo = Demo::start();
+    let home = Home::new();
+    let mut console = home.console(&demo, &[]);
+    let ada = curated("ada.lovelace@example.com");
+    let id = id_of(&ada);
+    let before = demo.identity(&id);
+    open_detail(&mut console, "ada.lovelace@example.com", &id);
+
+    console.keys("c");
+    console.wait_until("the credentials form", WAIT, |s| s.contains("new password"));
+    credentials_mode(&mut console, 1, "PHC / crypt hash");
+    // A bcrypt hash that lost its last character on the way.
+    let whole = match bcrypt::hash("correct horse battery staple", 4) {
+        Ok(hash) => hash,
+        Err(e) => panic!("bcrypt: {e}"),
+    };
+    let broken = &whole[..whole.len() - 1];
+    console.type_text(broken);
+    console.send(CTRL_S);
+    let screen = console.wait_until("the inline error", WAIT, |s| {
+        s.lines().any(|l| l.contains("PHC / crypt hash") && l.contains('✗'))
+    });
+    assert_stays_on_form(&console, "an invalid hash");
+    assert!(screen.contains(broken), "what was typed stays:\n{screen}");
+    // Not a hash at all.
+    console.send(&b"\x7f".repeat(broken.len()));
+    console.type_text("hunter2");
+    console.send(CTRL_S);
+    console.wait_until("the inline error", WAIT, |s| {
+        s.lines().any(|l| l.contains("hunter2") && l.contains('✗'))
+    });
+    assert_stays_on_form(&console, "a plaintext in the hash field");
+
+    // Leave: the form asks first; then the history shows nothing sent.
+    console.esc();
+    console.wait_for("Discard your changes?");
+    console.keys("y");
+    wait_detail_loaded(&console, &id);
+    let screen = history(&mut console);
+    assert!(screen.contains("none yet"), "no request was sent:\n{screen}");
+    assert_eq!(demo.identity(&id), before, "the server's identity is untouched");
+}
+
+#[test]
+fn an_oidc_provider_is_appended_and_nothing_else_changes() {
+    let demo = Demo::start();
+    let home = Home::new();
+    let mut console = home.console(&demo, &[]);
+    let ada = curated("ada.lovelace@example.com");
+    let id = id_of(&ada);
+    let before = demo.identity(&id);
+    open_detail(&mut console, "ada.lovelace@example.com", &id);
+
+    console.keys("c");
+    console.wait_until("the credentials form", WAIT, |s| s.contains("new password"));
+    credentials_mode(&mut console, 2, "linked now");
+    let screen = console.screen();
+    assert!(
+        screen.contains("google") && screen.contains("108000000000000000001"),
+        "{screen}"
+    );
+    assert!(screen.contains("unlinking is not possible here"), "{screen}");
+    // The subject first: an empty provider is then refused at its field.
+    console.tab();
+    console.type_text("octocat-583231");
+    console.send(CTRL_S);
+    console.wait_for("the provider id is empty");
+    assert_stays_on_form(&console, "an empty provider");
+    // Esc does not silently drop the typed subject.
+    console.esc();
+    console.wait_for("Discard your changes?");
+    console.keys("n");
+    let screen = console.wait_until("still editing", WAIT, |s| !s.contains("Discard your changes?"));
+    assert!(screen.contains("octocat-583231"), "the subject is kept:\n{screen}");
+    // The refusal moved the focus to the provider.
+    console.type_text("github");
+    let screen = review(&mut console);
+    assert!(
+        screen.contains("github") && screen.contains("octocat-583231"),
+        "{screen}"
+    );
+    let screen = send_and_wait_response(&mut console);
+    assert!(screen.contains("✓ 200"), "{screen}");
+
+    let after = demo.identity(&id);
+    let mut expected = stable_credentials(&before);
+    let oidc = &mut expected["credentials"]["oidc"];
+    if let Some(ids) = oidc["identifiers"].as_array_mut() {
+        ids.push(json!("github:octocat-583231"));
+    }
+    if let Some(providers) = oidc["config"]["providers"].as_array_mut() {
+        providers.push(json!({
+            "subject": "octocat-583231",
+            "provider": "github",
+            "initial_id_token": "",
+            "initial_access_token": "",
+            "initial_refresh_token": "",
+        }));
+    }
+    assert_eq!(stable_credentials(&after), expected, "google stays, github is appended");
+}
+
+/// Opens the state form on the detail and toggles it; returns the new state.
+fn toggle_state(console: &mut Console, was: &str) -> &'static str {
+    console.keys("s");
+    console.wait_for("Change state");
+    console.keys(" ");
+    let now = if was == "active" { "inactive" } else { "active" };
+    console.wait_for(&format!("(•) {now}"));
+    now
+}
+
+#[test]
+fn a_put_answered_500_keeps_the_form_and_a_retry_succeeds() {
+    let demo = Demo::start();
+    let home = Home::new();
+    let mut console = home.console(&demo, &[]);
+    let ada = curated("ada.lovelace@example.com");
+    let id = id_of(&ada);
+    let before = demo.identity(&id);
+    open_detail(&mut console, "ada.lovelace@example.com", &id);
+    let now = toggle_state(&mut console, "active");
+    review(&mut console);
+
+    // From here: the fresh GET (1st) is served, the PUT (2nd) answers 500.
+    demo.server.set_fail_every(Some(2));
+    let screen = send_and_wait_response(&mut console);
+    assert!(screen.contains("Response  ✗ 500"), "{screen}");
+    assert!(
+        screen.contains("What the server said"),
+        "the error envelope stands first:\n{screen}"
+    );
+    assert!(screen.contains("Injected fault"), "{screen}");
+    assert!(screen.contains("Esc returns to the form"), "{screen}");
+    assert_eq!(demo.identity(&id), before, "nothing changed on the server");
+
+    // Esc: back in the form, the edit intact.
+    console.esc();
+    let screen = console.wait_for("Change state");
+    assert!(screen.contains(&format!("(•) {now}")), "the toggle is kept:\n{screen}");
+
+    demo.server.set_fail_every(None);
+    review(&mut console);
+    let screen = send_and_wait_response(&mut console);
+    assert!(screen.contains("✓ 200"), "{screen}");
+    let after = demo.identity(&id);
+    let mut expected = stable(&before);
+    expected["state"] = json!(now);
+    assert_eq!(stable(&after), expected);
+
+    // Both attempts are in the history, the failure first.
+    console.esc();
+    wait_detail_loaded(&console, &id);
+    let screen = history(&mut console);
+    let put_rows: Vec<&str> = screen.lines().filter(|l| l.contains(" PUT ")).collect();
+    assert_eq!(put_rows.len(), 2, "{screen}");
+    assert!(put_rows[0].contains("500") && put_rows[1].contains("200"), "{screen}");
+}
+
+#[test]
+fn a_dropped_connection_keeps_the_form_and_a_retry_succeeds() {
+    let demo = Demo::start();
+    let home = Home::new();
+    let mut console = home.console(&demo, &[]);
+    let ada = curated("ada.lovelace@example.com");
+    let id = id_of(&ada);
+    let before = demo.identity(&id);
+    open_detail(&mut console, "ada.lovelace@example.com", &id);
+    let now = toggle_state(&mut console, "active");
+    review(&mut console);
+
+    demo.server.drop_next_connections(1);
+    console.keys("y");
+    let screen = console.wait_until("the failure", WAIT, |s| s.contains("Not saved"));
+    assert!(screen.contains("Change state"), "back on the form:\n{screen}");
+    assert!(screen.contains(&format!("(•) {now}")), "the toggle is kept:\n{screen}");
+    let status = console.row(ROWS - 2);
+    assert!(
+        status.contains("your edit is kept"),
+        "the status says so first: {status}"
+    );
+    assert_eq!(demo.identity(&id), before, "nothing changed on the server");
+
+    review(&mut console);
+    let screen = send_and_wait_response(&mut console);
+    assert!(screen.contains("✓ 200"), "{screen}");
+    assert_eq!(demo.identity(&id)["state"], now);
+}
+
+#[test]
+fn a_read_only_profile_explains_every_edit_key_and_sends_nothing() {
+    let demo = Demo::start();
+    let home = Home::new();
+    let mut console = home.console(&demo, &["--read-only"]);
+    let ada = curated("ada.lovelace@example.com");
+    let id = id_of(&ada);
+    let before = demo.identity(&id);
+    assert!(console.row(0).contains("READ-ONLY"), "{}", console.row(0));
+
+    let status = |console: &Console| console.row(ROWS - 2);
+    // On the list, then on the detail: every write key says why not.
+    for on_detail in [false, true] {
+        if on_detail {
+            open_detail(&mut console, "ada.lovelace@example.com", &id);
+        }
+        for key in ["e", "s", "m", "c", "i", "E"] {
+            // Clear the status first, so each key's refusal is seen afresh.
+            if on_detail {
+                console.keys("r");
+                console.wait_until("the reload", WAIT, |_| status(&console).contains("Reloading"));
+            } else {
+                console.keys("/");
+                console.esc();
+                console.wait_until("the status cleared", WAIT, |_| status(&console).trim().is_empty());
+            }
+            console.keys(key);
+            console.wait_until(&format!("the read-only refusal of {key}"), WAIT, |_| {
+                status(&console).contains("is read-only: nothing can be changed or sent")
+            });
+            let screen = console.screen();
+            for form in [
+                "Edit traits",
+                "Change state",
+                "Edit metadata",
+                "Change schema",
+                "new password",
+            ] {
+                assert!(!screen.contains(form), "{key} opened {form}:\n{screen}");
+            }
+        }
+    }
+    let screen = history(&mut console);
+    assert!(screen.contains("none yet"), "{screen}");
+    assert_eq!(demo.identity(&id), before, "the server's identity is untouched");
+}
+
+/// `y` in the review when the identity changed on the server: waits for the conflict.
+fn send_into_conflict(console: &mut Console) -> String {
+    console.keys("y");
+    console.wait_for("Changed on the server")
+}
+
+#[test]
+fn a_change_behind_the_consoles_back_is_shown_never_overwritten_and_merged() {
+    let demo = Demo::start();
+    let home = Home::new();
+    let mut console = home.console(&demo, &[]);
+    let ada = curated("ada.lovelace@example.com");
+    let id = id_of(&ada);
+    open_detail(&mut console, "ada.lovelace@example.com", &id);
+    let now = toggle_state(&mut console, "active");
+
+    // Another admin changes the plan while the form is open.
+    demo.change_behind_the_back(&id, |identity| {
+        identity["metadata_public"]["plan"] = json!("changed-by-someone");
+    });
+    let theirs = demo.identity(&id);
+    review(&mut console);
+    let screen = send_into_conflict(&mut console);
+    assert!(
+        screen.contains("Someone changed this identity on the server"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("+ /metadata_public/plan: \"changed-by-someone\""),
+        "their change is shown:\n{screen}"
+    );
+    assert_eq!(demo.identity(&id), theirs, "nothing was sent over their change");
+
+    // Going back leaves the form as it was.
+    console.esc();
+    let screen = console.wait_for("Change state");
+    assert!(screen.contains(&format!("(•) {now}")), "the toggle is kept:\n{screen}");
+    assert_eq!(demo.identity(&id), theirs, "still nothing sent");
+
+    // Again, and this time merge: both changes reach the server.
+    review(&mut console);
+    send_into_conflict(&mut console);
+    console.keys("m");
+    let screen = console.wait_until("the merged review", WAIT, |s| {
+        s.contains("Send this change?") && s.contains("Merged your change")
+    });
+    assert!(screen.contains(&format!("+ /state: \"{now}\"")), "my change:\n{screen}");
+    assert!(
+        screen.contains("\"plan\": \"changed-by-someone\""),
+        "their change in the body:\n{screen}"
+    );
+    assert_eq!(demo.identity(&id), theirs, "merging alone sends nothing");
+    let screen = send_and_wait_response(&mut console);
+    assert!(screen.contains("✓ 200"), "{screen}");
+    let after = demo.identity(&id);
+    let mut expected = stable(&theirs);
+    expected["state"] = json!(now);
+    assert_eq!(stable(&after), expected, "their change and mine, nothing else");
+}
+
+#[test]
+fn the_same_field_changed_on_the_server_cannot_merge_and_overwrite_is_explicit() {
+    let demo = Demo::start();
+    let home = Home::new();
+    let mut console = home.console(&demo, &[]);
+    let ada = curated("ada.lovelace@example.com");
+    let id = id_of(&ada);
+    open_detail(&mut console, "ada.lovelace@example.com", &id);
+
+    console.keys("e");
+    console.wait_until("the traits editor", WAIT, |s| s.contains("\"first\": \"Ada\""));
+    for _ in 0..3 {
+        console.send(DOWN);
+    }
+    console.send(END);
+    console.send(LEFT);
+    console.send(LEFT);
+    console.type_text("lia");
+    console.wait_until("the edit", WAIT, |s| {
+        s.contains("\"first\": \"Adalia\"") && s.contains("— valid")
+    });
+
+    // They change the same trait, and the plan.
+    demo.change_behind_the_back(&id, |identity| {
+        identity["traits"]["name"]["first"] = json!("Augusta");
+        identity["metadata_public"]["plan"] = json!("changed-by-someone");
+    });
+    let theirs = demo.identity(&id);
+    review(&mut console);
+    let screen = send_into_conflict(&mut console);
+    assert!(screen.contains("+ /traits/name/first: \"Augusta\""), "{screen}");
+    console.keys("m");
+    let screen = console.wait_for("Cannot merge");
+    assert!(screen.contains("/traits/name/first"), "the clash is named:\n{screen}");
+    assert!(screen.contains("Changed on the server"), "still deciding:\n{screen}");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(demo.identity(&id), theirs, "a failed merge sends nothing");
+
+    // Overwrite is the user's explicit choice, reviewed again before it goes.
+    console.keys("o");
+    let screen = console.wait_until("the overwrite review", WAIT, |s| {
+        s.contains("Send this change?") && s.contains("replace the server's")
+    });
+    assert!(screen.contains("- /traits/name/first: \"Augusta\""), "{screen}");
+    assert!(screen.contains("+ /traits/name/first: \"Adalia\""), "{screen}");
+    assert_eq!(demo.identity(&id), theirs, "choosing overwrite alone sends nothing");
+    let screen = send_and_wait_response(&mut console);
+    assert!(screen.contains("✓ 200"), "{screen}");
+    let after = demo.identity(&id);
+    let mut expected = stable(&theirs);
+    expected["traits"]["name"]["first"] = json!("Adalia");
+    assert_eq!(stable(&after), expected, "my field wins, their other change stays");
+}
+
+/// `#/components/schemas/updateIdentityBody` of the Kratos OpenAPI spec, with
+/// the spec's components beside it so every `$ref` resolves.
+fn update_identity_body_validator() -> jsonschema::Validator {
+    let spec: Value = match serde_json::from_str(include_str!("data/kratos-openapi.json")) {
+        Ok(spec) => spec,
+        Err(e) => panic!("tests/data/kratos-openapi.json: {e}"),
+    };
+    assert!(
+        spec.pointer("/components/schemas/updateIdentityBody").is_some(),
+        "the spec defines updateIdentityBody"
+    );
+    let schema = json!({
+        "$ref": "#/components/schemas/updateIdentityBody",
+        "components": spec["components"],
+    });
+    match jsonschema::validator_for(&schema) {
+        Ok(validator) => validator,
+        Err(e) => panic!("updateIdentityBody does not compile: {e}"),
+    }
+}
+
+fn violations(validator: &jsonschema::Validator, body: &Value) -> Vec<String> {
+    validator
+        .iter_errors(body)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
+/// Every form's output, as the console would build it for `identity`.
+fn every_form_output(identity: &Value, argon2_hash: &str) -> Vec<(&'static str, idcon::app::forms::FormOutput)> {
+    use idcon::app::forms::{FormOutput, SecretString};
+    let mut traits = identity["traits"].clone();
+    traits["name"] = json!({"first": "Edited", "last": "Name"});
+    let flipped = if identity["state"] == "active" {
+        "inactive"
+    } else {
+        "active"
+    };
+    vec![
+        ("traits", FormOutput::Traits(traits)),
+        ("state", FormOutput::State(flipped.to_owned())),
+        (
+            "metadata",
+            FormOutput::Metadata {
+                public: json!({"plan": "pro", "tags": ["a", 1, null]}),
+                admin: Value::Null,
+            },
+        ),
+        (
+            "metadata scalars",
+            FormOutput::Metadata {
+                public: json!(42),
+                admin: json!("note"),
+            },
+        ),
+        (
+            "schema",
+            FormOutput::Schema {
+                schema_id: "phone-password".to_owned(),
+            },
+        ),
+        (
+            "password",
+            FormOutput::Password(SecretString("s3cret-Passw0rd".to_owned())),
+        ),
+        ("hash", FormOutput::PasswordHash(argon2_hash.to_owned())),
+        (
+            "oidc",
+            FormOutput::Oidc {
+                provider: "github".to_owned(),
+                subject: "octocat-583231".to_owned(),
+            },
+        ),
+    ]
+}
+
+#[test]
+fn every_body_the_console_builds_validates_against_update_identity_body() {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let validator = update_identity_body_validator();
+    let argon2_hash = match SaltString::encode_b64(b"sixteen byte sal").and_then(|salt| {
+        argon2::Argon2::default()
+            .hash_password(b"pw", &salt)
+            .map(|h| h.to_string())
+    }) {
+        Ok(hash) => hash,
+        Err(e) => panic!("argon2: {e}"),
+    };
+    let all: Vec<Value> = match serde_json::from_str(include_str!("../assets/demo/identities.json")) {
+        Ok(all) => all,
+        Err(e) => panic!("demo identities: {e}"),
+    };
+    // The curated identities, plus shapes a Kratos-like server may send:
+    // nulls where Kratos leaves a field out, fields idcon does not know.
+    let ada = curated("ada.lovelace@example.com");
+    let mut odd = Vec::new();
+    for (field, value) in [
+        ("external_id", Value::Null),
+        ("metadata_public", Value::Null),
+        ("metadata_admin", Value::Null),
+        ("organization_id", json!("8f2a2b1c-3d4e-4f50-8a6b-7c8d9e0f1a2b")),
+        ("region", Value::Null),
+        ("region", json!("eu-central")),
+        ("x_future_field", json!({"nested": [1, 2]})),
+    ] {
+        let mut identity = ada.clone();
+        identity[field] = value;
+        odd.push(identity);
+    }
+    let mut without = ada.clone();
+    if let Some(map) = without.as_object_mut() {
+        for field in ["external_id", "metadata_public", "metadata_admin", "credentials"] {
+            map.remove(field);
+        }
+    }
+    odd.push(without);
+
+    let mut checked = 0;
+    for identity in all.iter().chain(&odd) {
+        for (form, output) in every_form_output(identity, &argon2_hash) {
+            let body = match idcon::app::review::build_body(identity, &output) {
+                Ok(body) => body,
+                Err(e) => panic!("{form} on {}: build_body failed: {e}", id_of(identity)),
+            };
+            let json = match serde_json::to_string(&body).and_then(|t| serde_json::from_str::<Value>(&t)) {
+                Ok(json) => json,
+                Err(e) => panic!("{form}: the body does not serialise: {e}"),
+            };
+            let problems = violations(&validator, &json);
+            assert!(
+                problems.is_empty(),
+                "{form} on {} breaks updateIdentityBody: {problems:?}\n{json:#}",
+                id_of(identity)
+            );
+            // Everything the form did not edit goes back as the server sent it.
+            let edited: &[&str] = match form {
+                "traits" => &["traits"],
+                "state" => &["state"],
+                "metadata" | "metadata scalars" => &["metadata_public", "metadata_admin"],
+                "schema" => &["schema_id"],
+                _ => &[],
+            };
+            for field in [
+                "schema_id",
+                "state",
+                "traits",
+                "metadata_public",
+                "metadata_admin",
+                "external_id",
+                "region",
+                "x_future_field",
+            ] {
+                let sent = identity
+                    .get(field)
+                    .filter(|v| !v.is_null() || field.starts_with("metadata"));
+                if !edited.contains(&field) {
+                    assert_eq!(
+                        json.get(field),
+                        sent,
+                        "{form} on {}: {field} as the server sent it",
+                        id_of(identity)
+                    );
+                }
+            }
+            // And what it edited is exactly what it asked for.
+            let wanted = match form {
+                "traits" => json!({"traits": {"name": {"first": "Edited", "last": "Name"}}}),
+                "state" => json!({"state": if identity["state"] == "active" { "inactive" } else { "active" }}),
+                "metadata" => {
+                    json!({"metadata_public": {"plan": "pro", "tags": ["a", 1, null]}, "metadata_admin": null})
+                }
+                "metadata scalars" => json!({"metadata_public": 42, "metadata_admin": "note"}),
+                "schema" => json!({"schema_id": "phone-password"}),
+                "password" => json!({"credentials": {"password": {"config": {"password": "s3cret-Passw0rd"}}}}),
+                "hash" => json!({"credentials": {"password": {"config": {"hashed_password": argon2_hash}}}}),
+                _ => json!({"credentials": {"oidc": {"config": {"providers": [
+                    {"provider": "github", "subject": "octocat-583231"}
+                ]}}}}),
+            };
+            for (field, value) in wanted.as_object().into_iter().flatten() {
+                let got = if field == "traits" {
+                    json.pointer("/traits/name")
+                } else {
+                    json.get(field)
+                };
+                let value = if field == "traits" { &value["name"] } else { value };
+                assert_eq!(got, Some(value), "{form}: {field}");
+            }
+            // Credentials only for an intended import, never echoed from the GET.
+            let imports = matches!(form, "password" | "hash" | "oidc");
+            assert_eq!(json.get("credentials").is_some(), imports, "{form}: {json:#}");
+            if let Some(credentials) = json.get("credentials") {
+                assert!(
+                    !credentials.to_string().contains("$pbkdf2"),
+                    "a GET hash was echoed: {json:#}"
+                );
+                assert_eq!(credentials.as_object().map(|m| m.len()), Some(1), "{form}: {json:#}");
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, (all.len() + odd.len()) * 8);
+
+    // The validator is not a rubber stamp: bodies Kratos refuses fail it.
+    for bad in [
+        json!({"traits": {}, "state": "active"}),
+        json!({"schema_id": "default", "traits": {}, "state": "deleted"}),
+        json!({"schema_id": "default", "traits": [], "state": "active"}),
+        json!({"schema_id": "default", "traits": {}, "state": "active",
+               "credentials": {"oidc": {"config": {"providers": [{"provider": "github"}]}}}}),
+    ] {
+        assert!(!violations(&validator, &bad).is_empty(), "{bad} should be refused");
+    }
+}
+
+/// The identity without what a new e-mail recomputes on the server.
+fn without_derived(identity: &Value) -> Value {
+    let mut identity = stable_credentials(identity);
+    if let Some(map) = identity.as_object_mut() {
+        map.remove("verifiable_addresses");
+        map.remove("recovery_addresses");
+    }
+    if let Some(credentials) = identity.get_mut("credentials").and_then(Value::as_object_mut) {
+        for credential in credentials.values_mut() {
+            if let Some(map) = credential.as_object_mut()
+                && map.get("type") != Some(&json!("oidc"))
+            {
+                map.remove("identifiers");
+            }
+        }
+    }
+    identity
+}
+
+#[test]
+fn a_put_the_server_refuses_shows_why_and_the_fixed_edit_is_sent() {
+    const TAKEN: &str = "bjorn.dubois@example.com";
+    const NEW: &str = "ada.king@example.com";
+    let demo = Demo::start();
+    let home = Home::new();
+    let mut console = home.console(&demo, &[]);
+    let ada = curated("ada.lovelace@example.com");
+    let id = id_of(&ada);
+    let before = demo.identity(&id);
+    open_detail(&mut console, "ada.lovelace@example.com", &id);
+
+    console.keys("e");
+    console.wait_until("the traits editor", WAIT, |s| {
+        s.contains("\"email\": \"ada.lovelace@example.com\"")
+    });
+    // Line 2 is `  "email": "ada.lovelace@example.com",`: replace the address.
+    console.send(DOWN);
+    console.send(END);
+    console.send(LEFT);
+    console.send(LEFT);
+    console.send(&b"\x7f".repeat("ada.lovelace@example.com".len()));
+    console.type_text(TAKEN);
+    console.wait_until("the edit", WAIT, |s| {
+        s.contains(&format!("\"email\": \"{TAKEN}\"")) && s.contains("— valid")
+    });
+    review(&mut console);
+    let screen = send_and_wait_response(&mut console);
+    assert!(screen.contains("Response  ✗ 409"), "{screen}");
+    assert!(screen.contains("What the server said"), "{screen}");
+    assert!(
+        screen.contains("conflicts with another identity"),
+        "the reason in plain words:\n{screen}"
+    );
+    assert_eq!(demo.identity(&id), before, "nothing changed on the server");
+
+    console.esc();
+    let screen = console.wait_for("Edit traits");
+    assert!(
+        screen.contains(&format!("\"email\": \"{TAKEN}\"")),
+        "the edit is intact:\n{screen}"
+    );
+    console.send(&b"\x7f".repeat(TAKEN.len()));
+    console.type_text(NEW);
+    console.wait_until("the fix", WAIT, |s| {
+        s.contains(&format!("\"email\": \"{NEW}\"")) && s.contains("— valid")
+    });
+    review(&mut console);
+    let screen = send_and_wait_response(&mut console);
+    assert!(screen.contains("✓ 200"), "{screen}");
+
+    let after = demo.identity(&id);
+    let mut expected = without_derived(&before);
+    expected["traits"]["email"] = json!(NEW);
+    assert_eq!(
+        without_derived(&after),
+        expected,
+        "only the e-mail changed (and what derives from it)"
+    );
+    assert_eq!(after["credentials"]["password"]["identifiers"], json!([NEW]));
+    assert_eq!(after["verifiable_addresses"][0]["value"], NEW);
+}
+
+#[test]
+fn the_schema_form_revalidates_the_traits_and_sends_only_a_fitting_schema() {
+    let demo = Demo::start();
+    let home = Home::new();
+    let mut console = home.console(&demo, &[]);
+    // Ada's traits (e-mail and name) do not fit phone-password.
+    let ada = curated("ada.lovelace@example.com");
+    let ada_id = id_of(&ada);
+    let ada_before = demo.identity(&ada_id);
+    open_detail(&mut console, "ada.lovelace@example.com", &ada_id);
+    console.keys("i");
+    console.wait_for("Change schema");
+    console.keys("j");
+    let screen = console.wait_for("The traits do not fit the selected schema");
+    assert!(
+        screen.contains("/traits"),
+        "the violations name their pointer:\n{screen}"
+    );
+    console.send(CTRL_S);
+    console.wait_until("the refusal", WAIT, |_| {
+        form_hint(&console).contains("do not fit the schema")
+    });
+    assert_stays_on_form(&console, "traits that do not fit");
+    console.esc();
+    console.wait_for("Discard your changes?");
+    console.keys("y");
+    wait_detail_loaded(&console, &ada_id);
+    console.esc();
+    console.wait_until("the list", WAIT, |s| s.contains("IDENTIFIER"));
+    assert_eq!(demo.identity(&ada_id), ada_before);
+
+    // An identity left with only an e-mail under phone-password moves to
+    // email-password, where its traits fit.
+    let other = curated("abena.nowak@example.fr");
+    let id = id_of(&other);
+    demo.change_behind_the_back(&id, |identity| {
+        if let Some(traits) = identity["traits"].as_object_mut() {
+            traits.remove("phone");
+        }
+    });
+    let before = demo.identity(&id);
+    console.esc();
+    open_detail(&mut console, "abena.nowak@example.fr", &id);
+    console.keys("i");
+    console.wait_for("Change schema");
+    console.keys("k");
+    console.wait_for("The traits fit the selected schema.");
+    let screen = review(&mut console);
+    assert!(screen.contains("+ /schema_id: \"email-password\""), "{screen}");
+    let screen = send_and_wait_response(&mut console);
+    assert!(screen.contains("✓ 200"), "{screen}");
+    let after = demo.identity(&id);
+    let mut expected = without_derived(&before);
+    expected["schema_id"] = json!("email-password");
+    // The phone-only code credential may go with the schema; compare the rest.
+    let mut got = without_derived(&after);
+    for value in [&mut expected, &mut got] {
+        if let Some(credentials) = value.get_mut("credentials").and_then(Value::as_object_mut) {
+            credentials.remove("code");
+        }
+    }
+    assert_eq!(got, expected, "only the schema changed");
+}
+
+/// Checks that no escape sequence from identity data reached the terminal raw.
+fn assert_no_hostile_bytes(raw: &[u8]) {
+    let forbidden: [(&[u8], &str); 8] = [
+        (b"\x1b]52", "OSC 52 (clipboard write)"),
+        (b"\x1b]0", "OSC 0 (window title)"),
+        (b"\x1b]8", "OSC 8 (hyperlink)"),
+        (b"\x1b[2J", "CSI 2J (clear screen)"),
+        (b"\x07", "BEL"),
+        (b"\xc2\x9b", "U+009B (C1 CSI)"),
+        (b"\xe2\x80\xae", "U+202E (right-to-left override)"),
+        (b"\x1b[5m", "blink from the external id"),
+    ];
+    for (bytes, what) in forbidden {
+        assert!(!contains(raw, bytes), "{what} reached the terminal");
+    }
+    for glued in [
+        &b"Trudy\x1b"[..],
+        b"Clear\x1b",
+        b"key\x1b",
+        b"Mallory\x1b",
+        b"Eve\x1b",
+        b"Innocent\r",
+    ] {
+        assert!(
+            !contains(raw, glued),
+            "{:?} reached the terminal",
+            String::from_utf8_lossy(glued)
+        );
+    }
+}
+
+#[test]
+fn hostile_identities_stay_inert_in_every_form_and_round_trip_exactly() {
+    let demo = Demo::start_with(|o| o.hostile = true);
+    let home = Home::new();
+    let mut console = home.console(&demo, &[]);
+    let start = console.raw_len();
+
+    // A trait edit next to escape sequences: they reach the server unchanged.
+    let trudy_id = {
+        console.keys("/");
+        console.wait_until("the search prompt", WAIT, |s| s.contains("ask the server"));
+        console.type_text("hostile.csi2j@example.com");
+        console.enter();
+        console.wait_until("the search result", WAIT, |s| {
+            s.contains("1 identity on the server matches")
+        });
+        console.enter();
+        let screen = console.wait_until("the detail", WAIT, |s| {
+            s.contains("Summary") && s.contains("Trudy^[[2J")
+        });
+        let id = screen
+            .split_whitespace()
+            .find(|w| uuid::Uuid::try_parse(w).is_ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(!id.is_empty(), "the detail shows the id:\n{screen}");
+        id
+    };
+    let before = demo.identity(&trudy_id);
+    console.keys("e");
+    console.wait_for("\"last\": \"Clear\\u001b[31mRed\"");
+    for _ in 0..4 {
+        console.send(DOWN);
+    }
+    console.send(END);
+    console.send(LEFT);
+    console.type_text("X");
+    console.wait_until("the edit", WAIT, |s| s.contains("RedX\"") && s.contains("— valid"));
+    review(&mut console);
+    let screen = send_and_wait_response(&mut console);
+    assert!(screen.contains("✓ 200"), "{screen}");
+    let after = demo.identity(&trudy_id);
+    let mut expected = stable(&before);
+    expected["traits"]["name"]["last"] = json!("Clear\u{1b}[31mRedX");
+    assert_eq!(stable(&after), expected, "escapes round-trip byte for byte");
+    console.esc();
+    wait_detail_loaded(&console, &trudy_id);
+
+    // Every other form opens on it without letting a control code out.
+    console.keys("m");
+    console.wait_for("Edit metadata");
+    console.esc();
+    wait_detail_loaded(&console, &trudy_id);
+    console.keys("c");
+    console.wait_for("new password");
+    credentials_mode(&mut console, 2, "linked now");
+    console.esc();
+    wait_detail_loaded(&console, &trudy_id);
+    let now = toggle_state(&mut console, "active");
+    review(&mut console);
+    let screen = send_and_wait_response(&mut console);
+    assert!(screen.contains("✓ 200"), "{screen}");
+    let latest = demo.identity(&trudy_id);
+    let mut expected = stable(&after);
+    expected["state"] = json!(now);
+    assert_eq!(
+        stable(&latest),
+        expected,
+        "metadata keys, values and external id with escapes kept"
+    );
+    assert_no_hostile_bytes(&console.raw_since(start));
+}
+
+#[test]
+fn a_credential_linked_behind_the_consoles_back_is_shown_in_the_review() {
+    let demo = Demo::start();
+    let home = Home::new();
+    let mut console = home.console(&demo, &[]);
+    let ada = curated("ada.lovelace@example.com");
+    let id = id_of(&ada);
+    open_detail(&mut console, "ada.lovelace@example.com", &id);
+    let now = toggle_state(&mut console, "active");
+
+    // Another admin links a GitHub account meanwhile: only credentials change.
+    demo.change_behind_the_back(&id, |identity| {
+        let oidc = &mut identity["credentials"]["oidc"];
+        if let Some(ids) = oidc["identifiers"].as_array_mut() {
+            ids.push(json!("github:linked-by-someone"));
+        }
+        if let Some(providers) = oidc["config"]["providers"].as_array_mut() {
+            providers.push(json!({"provider": "github", "subject": "linked-by-someone",
+                "initial_id_token": "secret-id-token", "initial_access_token": "", "initial_refresh_token": ""}));
+        }
+    });
+    let theirs = demo.identity(&id);
+    review(&mut console);
+    let screen = send_into_conflict(&mut console);
+    assert!(
+        screen.contains("github:linked-by-someone"),
+        "their change is shown:\n{screen}"
+    );
+    assert!(!screen.contains("secret-id-token"), "never a token:\n{screen}");
+    assert_eq!(demo.identity(&id), theirs, "nothing sent over their change");
+
+    console.keys("m");
+    console.wait_until("the merged review", WAIT, |s| s.contains("Merged your change"));
+    let screen = send_and_wait_response(&mut console);
+    assert!(screen.contains("✓ 200"), "{screen}");
+    let after = demo.identity(&id);
+    let mut expected = stable(&theirs);
+    expected["state"] = json!(now);
+    assert_eq!(stable(&after), expected, "their link stays, my state arrives");
+}
+
+#[test]
+fn capital_e_edits_the_traits_in_the_users_editor_and_the_result_is_sent() {
+    let demo = Demo::start();
+    let home = Home::new();
+    // An "editor" that notes the file's mode, renames Ada the first time and
+    // fails the second time.
+    let log = home.path("editor.log");
+    let script = home.path("fake-editor.sh");
+    let body = format!(
+        "#!/bin/sh\nstat -c %a \"$1\" >> '{log}'\nif [ -e '{log}.ran' ]; then exit 3; fi\n\
+         touch '{log}.ran'\nsed -i 's/\"Ada\"/\"Adalia\"/' \"$1\"\n"
+    );
+    if let Err(e) = std::fs::write(&script, body)
+        .and_then(|()| std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o700)))
+    {
+        panic!("writing the editor script: {e}");
+    }
+    let mut console = home.console_with_env(&demo, &[], &[("VISUAL", script.as_str())]);
+    let ada = curated("ada.lovelace@example.com");
+    let id = id_of(&ada);
+    let before = demo.identity(&id);
+    open_detail(&mut console, "ada.lovelace@example.com", &id);
+
+    console.keys("E");
+    let screen = console.wait_until("the traits form after the editor", WAIT, |s| {
+        s.contains("Edit traits") && s.contains("\"first\": \"Adalia\"")
+    });
+    assert!(screen.contains("— valid"), "what came back is checked:\n{screen}");
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap_or_default().trim(),
+        "600",
+        "the editor's file is 0600"
+    );
+    let screen = review(&mut console);
+    assert!(screen.contains("+ /traits/name/first: \"Adalia\""), "{screen}");
+    let screen = send_and_wait_response(&mut console);
+    assert!(screen.contains("✓ 200"), "{screen}");
+    let after = demo.identity(&id);
+    let mut expected = stable(&before);
+    expected["traits"]["name"]["first"] = json!("Adalia");
+    assert_eq!(stable(&after), expected);
+
+    // An editor that fails changes nothing and says so.
+    console.esc();
+    wait_detail_loaded(&console, &id);
+    console.keys("E");
+    let screen = console.wait_for("The editor failed");
+    assert!(!screen.contains("Edit traits"), "no form opened:\n{screen}");
+    assert_eq!(stable(&demo.identity(&id)), stable(&after));
+    // The scratch files are gone.
+    let scratch = home.path("state/idcon/edit");
+    let leftovers: Vec<_> = match std::fs::read_dir(&scratch) {
+        Ok(dir) => dir.filter_map(Result::ok).map(|e| e.path()).collect(),
+        Err(e) => panic!("the editor's scratch folder {scratch}: {e}"),
+    };
+    assert!(leftovers.is_empty(), "scratch files left: {leftovers:?}");
+    let mode = std::fs::metadata(&scratch)
+        .map(|m| m.permissions().mode() & 0o777)
+        .unwrap_or(0);
+    assert_eq!(mode & 0o077, 0, "the scratch folder is private: {mode:o}");
+}
