@@ -74,6 +74,9 @@ fn app(width: u16, height: u16, danger: bool) -> App {
         danger,
         identities_url: "http://127.0.0.1:4455/admin/identities".into(),
         signing: true,
+        attribute_registry_url: "http://127.0.0.1:4455/attribute-registry".into(),
+        attribute_registry: true,
+        issuance_token_pointer: "/metadata_admin/yoti/issuance_token".into(),
     };
     let mut app = App::new(profile, width, height, now);
     app.start();
@@ -330,4 +333,27 @@ fn password_never_shows() {
         }
         assert!(format!("{app:?}").contains("hidden") && !format!("{app:?}").contains("S3cret"));
     }
+}
+
+#[test]
+fn attribute_form_and_review() {
+    snapshot_each_size(
+        "attribute_form",
+        |app| {
+            open_detail(app, 0);
+            key(app, KeyCode::Char('a'));
+            type_text(app, "com.example.membership");
+        },
+        false,
+    );
+    snapshot_each_size(
+        "attribute_review",
+        |app| {
+            open_detail(app, 0);
+            key(app, KeyCode::Char('a'));
+            type_text(app, "com.example.membership");
+            ctrl(app, 's');
+        },
+        false,
+    );
 }

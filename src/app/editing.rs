@@ -40,11 +40,6 @@ fn refuse_read_only(app: &mut App, c: char, identity_id: Option<String>) -> Opti
     }])
 }
 
-fn attribute_form_missing(app: &mut App) -> Vec<Effect> {
-    app.status = Status::Info("The attribute-registry form is not part of this build yet".into());
-    Vec::new()
-}
-
 /// An edit key on the list: fetch the selected identity fresh, then open the
 /// form on it.
 pub(super) fn edit_key_on_list(app: &mut App, c: char, id: Option<String>) -> Vec<Effect> {
@@ -54,11 +49,14 @@ pub(super) fn edit_key_on_list(app: &mut App, c: char, id: Option<String>) -> Ve
     let Some(id) = id else {
         return Vec::new();
     };
-    if c == 'a' {
-        return attribute_form_missing(app);
-    }
     let Some(kind) = kind_for_key(c) else {
-        return Vec::new();
+        // `a`: open the identity, then the attribute form on it.
+        app.detail = Some(DetailState::loading(id.clone()));
+        app.screen = Screen::Detail;
+        app.status = Status::None;
+        app.pending_attribute = true;
+        app.begin(Task::Identity);
+        return vec![Effect::LoadIdentity { id }];
     };
     app.detail = Some(DetailState::loading(id.clone()));
     app.screen = Screen::Detail;
@@ -76,7 +74,7 @@ pub(super) fn edit_key_on_detail(app: &mut App, c: char) -> Vec<Effect> {
         return refused;
     }
     if c == 'a' {
-        return attribute_form_missing(app);
+        return super::attribute::open(app);
     }
     let loaded = app.detail.as_ref().is_some_and(|d| d.identity.is_some());
     if !loaded {

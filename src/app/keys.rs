@@ -106,6 +106,14 @@ const DRAFTS: &[KeyHelp] = &[
     key("Ctrl-C", "quit", false),
 ];
 
+const ATTRIBUTE: &[KeyHelp] = &[
+    key("Tab", "next field (token, name, value)", true),
+    key("Ctrl-S", "review the exact body", true),
+    key("y / n", "in the review: send / back", true),
+    key("Esc", "close", true),
+    key("Ctrl-C", "quit", false),
+];
+
 const TEXT: &[KeyHelp] = &[
     key("j/k PgUp/PgDn", "scroll", true),
     key("Esc", "back", true),
@@ -123,6 +131,7 @@ pub fn bindings(screen: Screen, searching: bool) -> &'static [KeyHelp] {
         (Screen::Response, _) => RESPONSE,
         (Screen::History, _) => HISTORY,
         (Screen::Drafts, _) => DRAFTS,
+        (Screen::Attribute, _) => ATTRIBUTE,
         (Screen::Text, _) => TEXT,
     }
 }

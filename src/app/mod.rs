@@ -5,6 +5,7 @@
 //! Nothing here touches the terminal or the network, so every behaviour of the
 //! console can be tested by feeding messages and looking at state and effects.
 
+pub mod attribute;
 pub mod detail;
 pub mod doc;
 pub mod drafting;
@@ -51,6 +52,12 @@ pub struct ProfileInfo {
     pub identities_url: String,
     /// Whether requests are signed (a key is configured).
     pub signing: bool,
+    /// The attribute registry's base URL; empty when the profile has none.
+    pub attribute_registry_url: String,
+    /// Whether the profile can reach an attribute registry.
+    pub attribute_registry: bool,
+    /// Where identities keep their Yoti issuance token (JSON pointer).
+    pub issuance_token_pointer: String,
 }
 
 /// Everything that can happen to the console.
@@ -92,6 +99,8 @@ pub enum Msg {
     DraftsListed(Result<Vec<crate::drafts::Draft>, String>),
     /// The draft debounce timer fired: save the open form if it changed.
     DraftTick,
+    /// What became of an attribute-registry update.
+    AttributeDone(review::WriteOutcome),
     /// What became of a write (`Effect::Write`).
     WriteDone(review::WriteOutcome),
     /// Animation tick; the runtime sends it only while a request is in flight.
@@ -146,6 +155,8 @@ pub enum Effect {
         identity_id: Option<String>,
         reason: String,
     },
+    /// Send an attribute-registry update (audited, read-only checked).
+    WriteAttribute(Box<attribute::AttributeRequest>),
     /// Read the audit trail's lines about one identity.
     LoadAudit {
         identity_id: String,
@@ -175,6 +186,8 @@ pub enum Screen {
     Drafts,
     /// A read-only text (a draft's diff).
     Text,
+    /// The attribute-registry form and its review (`a`).
+    Attribute,
 }
 
 /// The one-line message under the content.
@@ -211,8 +224,12 @@ pub struct App {
     validators: HashMap<String, Result<json_edit::TraitsValidator, String>>,
     /// The open edit form.
     pub form: Option<forms::Form>,
+    /// The open attribute-registry form.
+    pub attribute: Option<attribute::AttributeForm>,
     /// A form to open as soon as the identity arrives (edit keys on the list).
     pending_form: Option<forms::FormKind>,
+    /// Open the attribute form once the identity is there (`a` on the list).
+    pending_attribute: bool,
     /// Keys typed on the detail view before its identity arrived.
     typeahead: Vec<KeyEvent>,
     /// Open the traits in the user's editor once the identity is there (`E`).
@@ -269,9 +286,11 @@ impl App {
             schema_docs: HashMap::new(),
             validators: HashMap::new(),
             form: None,
+            attribute: None,
             pending_form: None,
             pending_external: false,
             typeahead: Vec::new(),
+            pending_attribute: false,
             review: None,
             response: None,
             history: Vec::new(),
@@ -431,6 +450,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::IdentityLoaded { id, result } => on_identity(app, id, result),
         Msg::ExternalEditDone { identity_id, result } => editing::on_external_edit(app, identity_id, result),
         Msg::WriteDone(outcome) => review::on_outcome(app, outcome),
+        Msg::AttributeDone(outcome) => attribute::on_done(app, outcome),
         Msg::DraftsListed(result) => on_drafts_listed(app, result),
         Msg::AuditLoaded { identity_id, result } => {
             if let Some((id, lines)) = app.audit_lines.as_mut()
@@ -533,6 +553,7 @@ fn on_identity(app: &mut App, id: String, result: Result<Value, String>) -> Vec<
             detail.fill(identity, now);
             let mut effects = match app.pending_form.take() {
                 Some(kind) => editing::open_form(app, kind),
+                None if std::mem::take(&mut app.pending_attribute) => attribute::open(app),
                 None => {
                     app.draft_offer = app.drafts.iter().find(|d| d.identity_id == id).cloned();
                     Vec::new()
@@ -550,6 +571,7 @@ fn on_identity(app: &mut App, id: String, result: Result<Value, String>) -> Vec<
             detail.error = Some(error.clone());
             app.pending_form = None;
             app.pending_external = false;
+            app.pending_attribute = false;
             app.typeahead.clear();
             app.status = Status::Error(format!("Loading the identity failed: {error} — press r to retry"));
             Vec::new()
@@ -562,6 +584,10 @@ fn on_paste(app: &mut App, text: &str) -> Vec<Effect> {
     // triggers a key binding.
     if app.screen == Screen::Form {
         editing::on_form_paste(app, text);
+        return Vec::new();
+    }
+    if app.screen == Screen::Attribute {
+        attribute::on_paste(app, text);
         return Vec::new();
     }
     if let Some(input) = app.search_input.as_mut() {
@@ -590,7 +616,7 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     if app.search_input.is_some() {
         return on_search_key(app, key);
     }
-    let typing = app.screen == Screen::Form;
+    let typing = matches!(app.screen, Screen::Form | Screen::Attribute);
     if key.code == KeyCode::Char('?') && !typing {
         app.show_help = true;
         return Vec::new();
@@ -604,6 +630,7 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         Screen::History => on_history_key(app, key),
         Screen::Drafts => on_drafts_key(app, key),
         Screen::Text => on_text_key(app, key),
+        Screen::Attribute => attribute::on_key(app, key),
     }
 }
 

@@ -455,6 +455,7 @@ pub(super) fn on_response_key(app: &mut App, key: crossterm::event::KeyEvent) ->
             app.screen = match (app.returning_to_history, app.form.is_some(), app.detail.is_some()) {
                 (true, _, _) => Screen::History,
                 (false, true, _) => Screen::Form,
+                _ if app.attribute.is_some() => Screen::Attribute,
                 (false, false, true) => Screen::Detail,
                 _ => Screen::List,
             };
@@ -491,7 +492,11 @@ pub fn response_view(exchange: &crate::api::Exchange, identity_id: Option<String
     ));
     lines.push(StyledLine::field(
         "request",
-        format!("{} {}", exchange.method, for_display(&exchange.url)),
+        format!(
+            "{} {}",
+            exchange.method,
+            for_display(&crate::api::exchange::without_signing_params(&exchange.url))
+        ),
         Tone::Plain,
     ));
     lines.push(StyledLine::field(

@@ -10,6 +10,7 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 
 use crate::api::{Client, IdentityFilter, IdentityQuery};
+use crate::app::attribute::AttributeRequest;
 use crate::app::list::PageCursor;
 use crate::app::review::{WriteOutcome, WriteRequest, response_view};
 use crate::app::{LoadedPage, ProfileInfo};
@@ -58,6 +59,12 @@ pub async fn open_with_key(profile: Profile, key: Option<crate::signing::Signing
             .trim_end_matches('/')
             .to_owned(),
         signing: client.is_signing(),
+        attribute_registry_url: client
+            .attribute_registry_url()
+            .map(|u| crate::sanitize::for_display(u).into_owned())
+            .unwrap_or_default(),
+        attribute_registry: client.attribute_registry_url().is_some(),
+        issuance_token_pointer: profile.issuance_token_pointer.clone(),
     };
     let audit = profile.audit_file.as_ref().map(|path| {
         AuditLog::open(path, profile.audit_syslog)
@@ -296,6 +303,58 @@ impl IdentitySource for ClientSource {
         }
         .boxed()
     }
+
+    fn write_attribute(&self, request: AttributeRequest) -> BoxFuture<'static, WriteOutcome> {
+        let client = self.client.clone();
+        let audit = self.audit.clone();
+        async move {
+            let audit = match audit.as_ref() {
+                Some(Ok(log)) => Some(log),
+                Some(Err(problem)) => {
+                    return WriteOutcome::Failed {
+                        error: format!("not sent: the audit trail cannot be written ({problem})"),
+                        response: None,
+                    };
+                }
+                None => None,
+            };
+            let identity = Some(request.identity_id.as_str());
+            match crate::registry::send_attribute_update(&client, audit, &request.update, identity).await {
+                Ok(result) => WriteOutcome::Answered {
+                    response: registry_view(&result.exchange, &request.identity_id),
+                    identity: None,
+                },
+                Err(err) => match err.exchange() {
+                    Some(exchange) => WriteOutcome::Answered {
+                        response: registry_view(exchange, &request.identity_id),
+                        identity: None,
+                    },
+                    None => WriteOutcome::Failed {
+                        error: line(&err),
+                        response: None,
+                    },
+                },
+            }
+        }
+        .boxed()
+    }
+}
+
+/// The response view of a registry answer, with Yoti's error explained in
+/// plain words at the top.
+fn registry_view(exchange: &crate::api::Exchange, identity_id: &str) -> crate::app::review::ResponseView {
+    let mut view = response_view(exchange, Some(identity_id.to_owned()));
+    let explanation = exchange
+        .body_json()
+        .and_then(|body| crate::registry::explain_yoti_error(exchange.status, &body))
+        .or_else(|| crate::registry::explain_yoti_error(exchange.status, &Value::Null));
+    if let (false, Some(text)) = (view.success, explanation) {
+        use crate::app::doc::{StyledLine, Tone};
+        let shown = crate::sanitize::for_display(&text).into_owned();
+        view.lines
+            .insert(0, StyledLine::field("what this means", shown, Tone::Bad));
+    }
+    view
 }
 
 /// One audit entry as a history line: when, who, what, and the outcome.

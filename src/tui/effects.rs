@@ -9,6 +9,7 @@ use serde_json::Value;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::AbortHandle;
 
+use crate::app::attribute::AttributeRequest;
 use crate::app::list::PageCursor;
 use crate::app::review::{WriteOutcome, WriteRequest};
 use crate::app::{Effect, LoadedPage, Msg, Task};
@@ -27,6 +28,8 @@ pub trait IdentitySource: Send + Sync + 'static {
     fn write(&self, request: WriteRequest) -> BoxFuture<'static, WriteOutcome>;
     /// The audit trail's lines about one identity, worded for the history view.
     fn audit_lines(&self, identity_id: String) -> BoxFuture<'static, Result<Vec<String>, String>>;
+    /// Sends an attribute-registry update (read-only check, audit trail).
+    fn write_attribute(&self, request: AttributeRequest) -> BoxFuture<'static, WriteOutcome>;
     /// Records a write refused before anything was signed.
     fn record_refusal(&self, identity_id: Option<String>, reason: String) -> BoxFuture<'static, ()>;
 }
@@ -114,6 +117,10 @@ impl Runner {
             Effect::Write(request) => {
                 let fut = services.write(*request);
                 self.spawn(Task::Write, Box::pin(async move { Msg::WriteDone(fut.await) }));
+            }
+            Effect::WriteAttribute(request) => {
+                let fut = services.write_attribute(*request);
+                self.spawn(Task::Write, Box::pin(async move { Msg::AttributeDone(fut.await) }));
             }
             Effect::LoadAudit { identity_id } => {
                 let fut = services.audit_lines(identity_id.clone());

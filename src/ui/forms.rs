@@ -326,3 +326,93 @@ fn schema_form(form: &SchemaForm, theme: &Theme, area: Rect, frame: &mut Frame) 
         frame.set_cursor_position(Position { x: area.x + 2, y });
     }
 }
+
+/// The attribute-registry form, or its review once Ctrl-S built the body.
+pub fn draw_attribute(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
+    use crate::app::attribute::{AttributeField, masked_token};
+    let Some(form) = app.attribute.as_ref() else {
+        return;
+    };
+    let parts = Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).split(area);
+    let title = format!(
+        "Attribute registry update — identity {}",
+        for_display(&form.identity_id)
+    );
+    frame.render_widget(Paragraph::new(Span::styled(title, theme.tone(Tone::Heading))), parts[0]);
+    if let Some(review) = form.review.as_ref() {
+        let prompt = if review.sending {
+            Line::from(Span::styled("Sending… (Esc stops waiting)", theme.tone(Tone::Muted)))
+        } else {
+            Line::from(vec![
+                Span::styled("Send this update? ", theme.tone(Tone::Heading)),
+                Span::styled("y", theme.footer_key()),
+                Span::raw(" send  "),
+                Span::styled("n/Esc", theme.footer_key()),
+                Span::raw(" back to the form"),
+            ])
+        };
+        let lines: Vec<Line> = std::iter::once(prompt)
+            .chain(review.lines.iter().map(|l| super::detail::styled(l, theme, 0)))
+            .take(usize::from(parts[1].height))
+            .collect();
+        frame.render_widget(Paragraph::new(lines), parts[1]);
+        frame.set_cursor_position(Position {
+            x: area.x,
+            y: parts[1].y,
+        });
+        return;
+    }
+    let body = Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).split(parts[1]);
+    let field = |label: &str, value: String, focused: bool, note: Option<&str>| {
+        let style = if focused { theme.selected() } else { Style::new() };
+        let mut spans = vec![
+            Span::styled(format!("  {label:<18}"), theme.tone(Tone::Label)),
+            Span::styled(format!(" {value} "), style),
+        ];
+        if let Some(note) = note {
+            spans.push(Span::styled(
+                format!("  {}", for_display(note)),
+                theme.tone(Tone::Muted),
+            ));
+        }
+        Line::from(spans)
+    };
+    let lines = vec![
+        field(
+            "issuance token",
+            masked_token(form.token.text()),
+            form.focus == AttributeField::Token,
+            Some(&form.token_source),
+        ),
+        field(
+            "attribute name",
+            for_display(form.name.text()).into_owned(),
+            form.focus == AttributeField::Name,
+            None,
+        ),
+    ];
+    frame.render_widget(Paragraph::new(lines), body[0]);
+    json_editor(
+        &form.value,
+        "value (JSON; a string needs its quotes)",
+        form.focus == AttributeField::Value,
+        theme,
+        body[1],
+        frame,
+    );
+    if form.focus == AttributeField::Name {
+        let x = body[0].x + 2 + 18 + 1 + u16::try_from(form.name.cursor()).unwrap_or(0);
+        frame.set_cursor_position(Position {
+            x: x.min(body[0].right().saturating_sub(1)),
+            y: body[0].y + 1,
+        });
+    }
+    let bottom = match &form.error {
+        Some(error) => Line::from(Span::styled(format!("✗ {}", for_display(error)), theme.error())),
+        None => Line::from(Span::styled(
+            "Ctrl-S reviews the exact body before anything is sent",
+            theme.tone(Tone::Muted),
+        )),
+    };
+    frame.render_widget(Paragraph::new(bottom), parts[2]);
+}

@@ -55,6 +55,7 @@ pub fn view(app: &App, theme: &Theme, frame: &mut Frame) {
         Screen::History => review::draw_history(app, theme, body, frame),
         Screen::Drafts => drafts::draw_list(app, theme, body, frame),
         Screen::Text => drafts::draw_text(app, theme, body, frame),
+        Screen::Attribute => forms::draw_attribute(app, theme, body, frame),
     }
     status_line(app, theme, take(), frame);
     footer(app, theme, take(), frame);
