@@ -1532,3 +1532,92 @@ fn capital_e_edits_the_traits_in_the_users_editor_and_the_result_is_sent() {
         .unwrap_or(0);
     assert_eq!(mode & 0o077, 0, "the scratch folder is private: {mode:o}");
 }
+
+/// Issue 7: an attribute update from the console reaches the registry signed
+/// (the demo refuses unsigned requests), its answer is shown, an unknown token
+/// is explained in plain words, and the token never shows in full.
+#[test]
+fn an_attribute_update_reaches_the_registry_signed_and_its_answer_is_shown() {
+    let demo = Demo::start();
+    let home = Home::new();
+    let config_dir = home.dir.path().join("config/idcon");
+    let config = format!(
+        "default = \"demo\"\n[profiles.demo]\nbase_url = \"{}\"\nsdk_id = \"{}\"\nkey_file = \"{}\"\nattribute_registry_url = \"{}\"\n",
+        demo.server.base_url(),
+        DEMO_SDK_ID,
+        home.key.display(),
+        demo.server.attribute_registry_url()
+    );
+    if let Err(e) =
+        std::fs::create_dir_all(&config_dir).and_then(|()| std::fs::write(config_dir.join("config.toml"), config))
+    {
+        panic!("writing the config: {e}");
+    }
+    let home_dir = home.path("");
+    let state = home.path("state");
+    let config_home = home.path("config");
+    let env = [
+        ("HOME", home_dir.as_str()),
+        ("XDG_STATE_HOME", state.as_str()),
+        ("XDG_CONFIG_HOME", config_home.as_str()),
+        ("LANG", "C.UTF-8"),
+    ];
+    let mut console = Console::spawn(&[], &env, COLS, ROWS);
+    console.wait_until("the first list frame", WAIT, |s| {
+        s.contains("IDENTIFIER") && s.contains('@')
+    });
+
+    let ada = curated("ada.lovelace@example.com");
+    let id = id_of(&ada);
+    let token = ada["metadata_admin"]["yoti"]["issuance_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(token.len() > 8, "the curated identity carries a token");
+    open_detail(&mut console, "ada.lovelace@example.com", &id);
+    console.keys("a");
+    let form = console.wait_for("issuance token");
+    assert!(form.contains("from /metadata_admin/yoti/issuance_token"), "{form}");
+    assert!(!form.contains(&token), "the token is masked:\n{form}");
+    console.type_text("com.example.membership");
+    console.tab();
+    console.send(RIGHT);
+    console.type_text("gold");
+    console.send(CTRL_S);
+    let review = console.wait_for("Send this update?");
+    assert!(
+        review.contains("\"name\": \"com.example.membership\"") && review.contains("\"value\": \"gold\""),
+        "{review}"
+    );
+    assert!(!review.contains(&token), "the token is masked in the review:\n{review}");
+    console.keys("y");
+    let answer = console.wait_until("the registry's answer", WAIT, |s| s.contains("Response  ✓"));
+    assert!(answer.contains("200"), "{answer}");
+    assert!(
+        !contains(&console.raw_output(), token.as_bytes()),
+        "the token never reaches the terminal"
+    );
+
+    // An unknown token: the registry says 404, explained in plain words.
+    console.esc();
+    console.wait_for("Summary");
+    console.keys("a");
+    console.wait_for("issuance token");
+    console.tab();
+    console.tab();
+    console.send(b"\x15"); // Ctrl-U clears the token field
+    console.type_text("no-such-token-0000");
+    console.tab();
+    console.type_text("com.example.membership");
+    console.tab();
+    console.send(RIGHT);
+    console.type_text("x");
+    console.send(CTRL_S);
+    console.wait_for("Send this update?");
+    console.keys("y");
+    let refused = console.wait_until("the registry's refusal", WAIT, |s| s.contains("Response  ✗"));
+    assert!(
+        refused.contains("404") && refused.contains("what this means"),
+        "{refused}"
+    );
+}
