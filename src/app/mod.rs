@@ -33,6 +33,9 @@ use crate::sanitize::for_display;
 /// How many identities one list request asks for (Kratos's maximum is 500).
 pub const PAGE_SIZE: u32 = 250;
 
+/// An identity's audit trail as worded lines, or why it cannot be read.
+pub type AuditLines = Result<Vec<String>, String>;
+
 /// At most this many keys typed ahead of a loading identity are kept.
 const MAX_TYPEAHEAD: usize = 64;
 
@@ -241,7 +244,7 @@ pub struct App {
     pub history_selected: usize,
     /// The audit trail of the identity `H` was pressed on: its id and lines
     /// (`None` while loading).
-    pub audit_lines: Option<(String, Option<Result<Vec<String>, String>>)>,
+    pub audit_lines: Option<(String, Option<AuditLines>)>,
     /// The response view was opened from the history.
     returning_to_history: bool,
     /// Where Esc on the history goes back to.
@@ -551,13 +554,18 @@ fn on_identity(app: &mut App, id: String, result: Result<Value, String>) -> Vec<
     match result {
         Ok(identity) => {
             detail.fill(identity, now);
+            app.draft_offer = app.drafts.iter().find(|d| d.identity_id == id).cloned();
             let mut effects = match app.pending_form.take() {
-                Some(kind) => editing::open_form(app, kind),
-                None if std::mem::take(&mut app.pending_attribute) => attribute::open(app),
-                None => {
-                    app.draft_offer = app.drafts.iter().find(|d| d.identity_id == id).cloned();
-                    Vec::new()
+                Some(kind) => {
+                    let effects = editing::open_form(app, kind);
+                    if app.draft_offer.is_some() {
+                        app.status =
+                            Status::Info("A draft waits for this identity: Esc, then Enter restores it".into());
+                    }
+                    effects
                 }
+                None if std::mem::take(&mut app.pending_attribute) => attribute::open(app),
+                None => Vec::new(),
             };
             // Keys typed while the identity loaded act now, in order, as if
             // typed after it arrived (scripts and fast typists type ahead).
@@ -860,6 +868,7 @@ fn on_detail_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         }
         KeyCode::Char('y') => copy_id(app),
         KeyCode::Char('H') => open_history(app),
+        KeyCode::Char('D') => open_drafts(app),
         KeyCode::Char(c @ ('e' | 's' | 'm' | 'c' | 'i' | 'a' | 'E')) => editing::edit_key_on_detail(app, c),
         _ => Vec::new(),
     }
@@ -922,10 +931,14 @@ fn track_draft(app: &mut App, form_before: Option<String>) -> Vec<Effect> {
         return Vec::new();
     };
     app.draft_dirty = false;
-    let had_draft = app.last_draft_content.take().is_some() || app.drafts.iter().any(|d| d.identity_id == identity_id);
+    // Only a draft this session saved or restored is dropped with a discarded
+    // form; a draft waiting from an earlier session stays until it is restored,
+    // discarded with `x`, or made obsolete by a successful send.
+    let saved_here = app.last_draft_content.take().is_some();
+    let waiting = app.drafts.iter().any(|d| d.identity_id == identity_id);
     let sent = app.screen == Screen::Response && app.response.as_ref().is_some_and(|r| r.success);
     let discarded = !matches!(app.screen, Screen::Review | Screen::Response);
-    if had_draft && (sent || discarded) {
+    if (sent && (saved_here || waiting)) || (discarded && saved_here) {
         app.drafts.retain(|d| d.identity_id != identity_id);
         return vec![Effect::RemoveDraft { identity_id }];
     }
@@ -981,6 +994,16 @@ fn save_draft_now(app: &mut App) -> Vec<Effect> {
 fn on_draft_offer_key(app: &mut App, key: KeyEvent) -> Option<Vec<Effect>> {
     let draft = app.draft_offer.clone()?;
     match key.code {
+        KeyCode::Enter if app.profile.read_only => {
+            app.status = Status::Error(format!(
+                "Profile “{}” is read-only: the draft cannot be restored into a form here",
+                app.profile.name
+            ));
+            Some(vec![Effect::AuditRefusal {
+                identity_id: Some(draft.identity_id.clone()),
+                reason: "read-only profile: restoring a draft into a form was refused".into(),
+            }])
+        }
         KeyCode::Enter => {
             app.draft_offer = None;
             let kind = drafting::kind_of(&draft)?;
