@@ -775,7 +775,10 @@ async fn tls_to_a_plain_http_port_is_a_tls_failure() {
 #[tokio::test]
 async fn answers_over_the_size_cap_are_refused() {
     let server = start().await;
-    let options = ClientOptions { max_body_bytes: 4096, ..Default::default() };
+    let options = ClientOptions {
+        max_body_bytes: 4096,
+        ..Default::default()
+    };
     let client = Client::with_options(&server.profile(), options).expect("client");
     for id in ["huge", "huge-stream"] {
         let err = client.get_identity(id).await.expect_err("too large");

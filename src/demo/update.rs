@@ -15,10 +15,10 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::errors::ApiError;
-use crate::hashes;
 use super::model::{Credential, Identity, RecoveryAddress, Timestamp, VerifiableAddress};
 use super::schema::Schemas;
 use super::store::Store;
+use crate::hashes;
 
 /// Kratos's text for an imported hash it cannot use.
 pub const UNKNOWN_HASH_REASON: &str =
