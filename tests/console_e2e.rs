@@ -1,0 +1,711 @@
+//! The console as a person uses it: the real `idcon` binary in a pseudo-terminal
+//! against the demo server on a loopback port, keys typed, the screen read back
+//! through a vt100 parser, and every raw byte the binary wrote kept for checks.
+//!
+//! Every wait is bounded (the harness panics with the screen on timeout).
+
+#[path = "support/pty.rs"]
+mod pty;
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use idcon::demo::{DEMO_PRIVATE_KEY_PEM, DEMO_SDK_ID, DemoOptions, RunningDemo};
+use pty::{Console, WAIT};
+use serde_json::Value;
+
+/// A demo server on its own tokio runtime, for the blocking pty tests.
+struct Demo {
+    server: RunningDemo,
+    // Dropped after the server: it runs the server's tasks.
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Demo {
+    fn start(configure: impl FnOnce(&mut DemoOptions)) -> Demo {
+        let runtime = match tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => panic!("tokio runtime: {e}"),
+        };
+        let mut options = DemoOptions::for_tests();
+        configure(&mut options);
+        let server = match runtime.block_on(idcon::demo::start(options)) {
+            Ok(server) => server,
+            Err(e) => panic!("demo server: {e:#}"),
+        };
+        Demo {
+            server,
+            _runtime: runtime,
+        }
+    }
+
+    /// The curated seed plus generated identities: 1,200 in all, several pages.
+    fn paged() -> Demo {
+        Demo::start(|o| o.seed_count = Some(1200))
+    }
+}
+
+/// A user's home for one test: the demo key (0600) and the XDG folders.
+struct Home {
+    dir: tempfile::TempDir,
+    key: PathBuf,
+}
+
+impl Home {
+    fn new() -> Home {
+        let dir = match tempfile::tempdir() {
+            Ok(dir) => dir,
+            Err(e) => panic!("tempdir: {e}"),
+        };
+        let key = dir.path().join("demo-key.pem");
+        if let Err(e) = std::fs::write(&key, DEMO_PRIVATE_KEY_PEM)
+            .and_then(|()| std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)))
+        {
+            panic!("writing the key: {e}");
+        }
+        Home { dir, key }
+    }
+
+    fn path(&self, sub: &str) -> String {
+        self.dir.path().join(sub).display().to_string()
+    }
+
+    /// Opens the console against `demo` in a `cols` x `rows` terminal.
+    fn console(&self, demo: &Demo, cols: u16, rows: u16) -> Console {
+        let base_url = demo.server.base_url();
+        let key = self.key.display().to_string();
+        let home = self.path("");
+        let state = self.path("state");
+        let config = self.path("config");
+        let args = [
+            "--base-url",
+            base_url.as_str(),
+            "--key",
+            key.as_str(),
+            "--sdk-id",
+            DEMO_SDK_ID,
+        ];
+        let env = [
+            ("HOME", home.as_str()),
+            ("XDG_STATE_HOME", state.as_str()),
+            ("XDG_CONFIG_HOME", config.as_str()),
+            ("LANG", "C.UTF-8"),
+        ];
+        Console::spawn(&args, &env, cols, rows)
+    }
+}
+
+/// One curated demo identity (`assets/demo/identities.json`), by its e-mail.
+fn curated(email: &str) -> Value {
+    let all: Vec<Value> = match serde_json::from_str(include_str!("../assets/demo/identities.json")) {
+        Ok(all) => all,
+        Err(e) => panic!("demo identities: {e}"),
+    };
+    match all.into_iter().find(|i| i["traits"]["email"] == email) {
+        Some(identity) => identity,
+        None => panic!("no curated identity with e-mail {email}"),
+    }
+}
+
+fn id_of(identity: &Value) -> String {
+    identity["id"].as_str().unwrap_or_default().to_owned()
+}
+
+/// The number in the header's "N loaded" / "N+ loaded", and whether more pages exist.
+fn loaded(screen: &str) -> Option<(usize, bool)> {
+    let header = screen.lines().next()?;
+    let before = header.trim_end().strip_suffix("loaded")?.trim_end();
+    let count = before.rsplit(' ').next()?;
+    let more = count.ends_with('+');
+    Some((count.trim_end_matches('+').parse().ok()?, more))
+}
+
+fn first_frame(console: &Console) -> String {
+    console.wait_until("the first list frame", WAIT, |s| {
+        s.contains("IDENTIFIER") && loaded(s).is_some_and(|(n, _)| n > 0)
+    })
+}
+
+/// The screen row of the selected (reverse-video) list row, below the titles.
+fn selected_row(console: &Console) -> Option<u16> {
+    console.inverse_rows().into_iter().find(|&r| r >= 2)
+}
+
+/// Moves the selection up one row and waits until the screen shows it.
+fn move_up_and_see_it(console: &mut Console) {
+    let before = selected_row(console);
+    assert!(before.is_some(), "a row is selected:\n{}", console.screen());
+    console.keys("k");
+    console.wait_until("the selection one row up", WAIT, |_| {
+        selected_row(console) == before.map(|r| r - 1)
+    });
+}
+
+fn status_line(console: &Console, rows: u16) -> String {
+    console.row(rows - 2)
+}
+
+/// Quits with `q` and checks that the shell gets its terminal back.
+fn quit_and_check_restored(console: &mut Console) {
+    console.keys("q");
+    assert_eq!(console.wait_exit(WAIT), Some(true), "q exits with status 0");
+    assert_terminal_restored(console);
+}
+
+fn assert_terminal_restored(console: &Console) {
+    assert!(!console.alternate_screen(), "left the alternate screen");
+    assert!(!console.cursor_hidden(), "the cursor is visible again");
+    let raw = console.raw_output();
+    assert!(contains(&raw, b"\x1b[?1049l"), "leave-alternate-screen was written");
+    assert!(contains(&raw, b"\x1b[?2004l"), "bracketed paste was turned off");
+    assert_eq!(console.cooked_mode(), Some(true), "the terminal is back in cooked mode");
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn count(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack.windows(needle.len()).filter(|w| *w == needle).count()
+}
+
+/// True when the header shows a spinner (a request is in flight).
+fn spinning(screen: &str) -> bool {
+    let header = screen.lines().next().unwrap_or_default();
+    let mut words = header.split_whitespace().rev();
+    // "... - 250+ loaded": the word before the count is the spinner.
+    let _loaded = words.next();
+    let _count = words.next();
+    matches!(words.next(), Some("-" | "\\" | "|" | "/"))
+}
+
+/// Waits (bounded) until no request has been in flight for 300 ms.
+fn wait_idle(console: &Console) {
+    let deadline = std::time::Instant::now() + WAIT;
+    let mut quiet_since = std::time::Instant::now();
+    loop {
+        let screen = console.screen();
+        if spinning(&screen) || screen.contains("loading more") {
+            quiet_since = std::time::Instant::now();
+        } else if quiet_since.elapsed() >= Duration::from_millis(300) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "requests kept running:\n{screen}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Types a search and sends it to the server with Enter; returns the screen
+/// once the server's answer is shown.
+fn server_search(console: &mut Console, query: &str) -> String {
+    console.keys("/");
+    console.wait_until("the search prompt", WAIT, |s| s.contains("ask the server"));
+    console.type_text(query);
+    // Typing may have started page loads; let them finish so the server's
+    // answer is not mixed with a page that lands after it (see the report on
+    // pages in flight during a server search).
+    wait_idle(console);
+    console.enter();
+    console.wait_until("the server's answer", WAIT, |s| {
+        s.contains("on the server match") || s.contains("No identity on the server")
+    })
+}
+
+#[test]
+fn list_appears_with_header_selection_and_cursor_at_80x24() {
+    let demo = Demo::paged();
+    let home = Home::new();
+    let mut console = home.console(&demo, 80, 24);
+    let screen = first_frame(&console);
+    assert_eq!(console.cooked_mode(), Some(false), "raw mode while the console runs");
+    let header = console.row(0);
+    assert!(header.contains("idcon"), "{header}");
+    assert!(
+        header.contains(&demo.server.base_url()),
+        "header names the base URL: {header}"
+    );
+    assert_eq!(
+        loaded(&screen),
+        Some((250, true)),
+        "first page of 1,200 loaded: {screen}"
+    );
+    for title in ["IDENTIFIER", "NAME", "STATE", "SCHEMA", "UPDATED", "ID"] {
+        assert!(console.row(1).contains(title), "column {title}: {}", console.row(1));
+    }
+    let footer = console.row(23);
+    for key in ["Enter open", "/ search", "? help", "q quit"] {
+        assert!(footer.contains(key), "footer shows {key:?}: {footer}");
+    }
+    // Rows carry identifiers; the selection is reverse video on the first row,
+    // and the hardware cursor sits on it (screen readers follow it).
+    assert!(console.row(2).contains('@'), "a row with an e-mail: {screen}");
+    assert_eq!(console.inverse_rows().iter().filter(|&&r| r > 0).count(), 1, "{screen}");
+    assert!(!console.inverse_text(2).is_empty(), "first row selected");
+    assert_eq!(console.cursor().0, 2);
+    console.keys("jj");
+    console.wait_until("the selection two rows down", WAIT, |_| {
+        !console.inverse_text(4).is_empty()
+    });
+    assert!(console.inverse_text(2).is_empty());
+    assert_eq!(console.cursor().0, 4, "the hardware cursor follows the selection");
+    console.keys("k");
+    console.wait_until("the selection one row up", WAIT, |_| {
+        !console.inverse_text(3).is_empty()
+    });
+
+    // Nothing moves, so nothing is written: no timer redraws an idle screen.
+    let before = console.raw_len();
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(console.raw_len(), before, "bytes written while idle");
+
+    quit_and_check_restored(&mut console);
+}
+
+#[test]
+fn paging_loads_more_with_a_visible_loading_row_until_the_end() {
+    // Some latency, so the "loading more" row is on screen long enough to see.
+    let demo = Demo::start(|o| {
+        o.seed_count = Some(1200);
+        o.latency = Duration::from_millis(300);
+    });
+    let home = Home::new();
+    let mut console = home.console(&demo, 80, 24);
+    let screen = first_frame(&console);
+    let mut counts = vec![loaded(&screen).map_or(0, |(n, _)| n)];
+    let saw_loading_row = std::cell::Cell::new(false);
+    let saw_spinner = std::cell::Cell::new(false);
+    // 1,200 identities in pages of 250: four more pages; bounded at ten tries.
+    for _ in 0..10 {
+        let (last, more) = loaded(&console.screen()).unwrap_or((0, false));
+        if !more {
+            break;
+        }
+        console.keys("G");
+        let screen = console.wait_until("more identities after G", WAIT, |s| {
+            if s.contains("loading more identities") {
+                saw_loading_row.set(true);
+            }
+            if spinning(s) {
+                saw_spinner.set(true);
+            }
+            loaded(s).is_some_and(|(n, _)| n > last)
+        });
+        counts.push(loaded(&screen).map_or(0, |(n, _)| n));
+    }
+    assert!(saw_spinner.get(), "the header spun while a page was in flight");
+    assert!(saw_loading_row.get(), "a loading row showed while a page was in flight");
+    assert!(counts.windows(2).all(|w| w[0] < w[1]), "the count grows: {counts:?}");
+    assert_eq!(counts.last(), Some(&1200), "everything loaded: {counts:?}");
+    console.wait_until("the final count", WAIT, |s| loaded(s) == Some((1200, false)));
+    // G once more reaches the very last identity, with no loading row under it.
+    console.keys("G");
+    let screen = console.wait_until("the last row selected", WAIT, |_| selected_row(&console) == Some(21));
+    assert!(!screen.contains("loading more"), "{screen}");
+    assert!(!spinning(&screen), "no spinner once nothing is in flight: {screen}");
+    console.keys("g");
+    console.wait_until("the top again", WAIT, |_| !console.inverse_text(2).is_empty());
+    quit_and_check_restored(&mut console);
+}
+
+#[test]
+fn search_finds_an_identity_by_email_and_by_id_at_200x50() {
+    let demo = Demo::paged();
+    let home = Home::new();
+    let mut console = home.console(&demo, 200, 50);
+    first_frame(&console);
+
+    // By e-mail: exact, answered by the server.
+    let ada = curated("ada.lovelace@example.com");
+    let screen = server_search(&mut console, "ada.lovelace@example.com");
+    assert!(screen.contains("1 identity on the server matches"), "{screen}");
+    assert!(screen.contains("ada.lovelace@example.com"), "{screen}");
+    assert!(screen.contains("Ada Lovelace"), "{screen}");
+    assert!(screen.contains(&id_of(&ada)[..8]), "short id shown: {screen}");
+    assert_eq!(loaded(&screen), Some((1, false)), "only the match is listed: {screen}");
+
+    // Esc goes back to the full list.
+    console.esc();
+    console.wait_until("the full list again", WAIT, |s| {
+        loaded(s).is_some_and(|(n, _)| n > 1) && !s.contains("on the server match")
+    });
+
+    // By id: the whole UUID of another identity.
+    let sven = curated("sven.suzuki@users.example.de");
+    let screen = server_search(&mut console, &id_of(&sven));
+    assert!(screen.contains("1 identity on the server matches"), "{screen}");
+    assert!(screen.contains("sven.suzuki@users.example.de"), "{screen}");
+    console.enter();
+    let screen = console.wait_for("Summary");
+    console.wait_for(&id_of(&sven));
+    assert!(screen.contains("Sven Suzuki") || console.screen().contains("Sven Suzuki"));
+    console.esc();
+    console.wait_until("the search result list", WAIT, |s| s.contains("IDENTIFIER"));
+
+    // Something nobody has: said so, and Esc brings the list back.
+    console.esc();
+    console.wait_until("the full list again", WAIT, |s| loaded(s).is_some_and(|(n, _)| n > 1));
+    let screen = server_search(&mut console, "nobody@example.invalid");
+    assert!(screen.contains("No identity on the server matches"), "{screen}");
+    assert!(screen.contains("no match on the server"), "{screen}");
+
+    // y copies the selected id with OSC 52 (not inside tmux here: unwrapped).
+    console.esc();
+    console.wait_until("the full list again", WAIT, |s| loaded(s).is_some_and(|(n, _)| n > 1));
+    let before = console.raw_len();
+    console.keys("y");
+    let screen = console.wait_for("Copied");
+    let copied = screen
+        .lines()
+        .find(|l| l.contains("Copied"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap_or_default()
+        .to_owned();
+    use base64::Engine as _;
+    let expected = format!(
+        "\x1b]52;c;{}\x07",
+        base64::engine::general_purpose::STANDARD.encode(copied.as_bytes())
+    );
+    assert!(
+        contains(&console.raw_since(before), expected.as_bytes()),
+        "OSC 52 with the id {copied}"
+    );
+    quit_and_check_restored(&mut console);
+}
+
+#[test]
+fn detail_sections_scroll_help_and_ctrl_c_at_80x24() {
+    let demo = Demo::paged();
+    let home = Home::new();
+    let mut console = home.console(&demo, 80, 24);
+    first_frame(&console);
+    let ada = curated("ada.lovelace@example.com");
+    server_search(&mut console, "ada.lovelace@example.com");
+    console.enter();
+    let screen = console.wait_for("Summary");
+    assert_eq!(
+        console.inverse_text(2),
+        "Summary",
+        "the current section is reverse video"
+    );
+    let screen = console.wait_until("the summary", WAIT, |s| s.contains("email-password")) + &screen;
+    assert!(screen.contains(&id_of(&ada)), "{screen}");
+    for label in ["schema", "state", "created", "updated", "external id"] {
+        assert!(screen.contains(label), "summary has {label}: {screen}");
+    }
+    let footer = console.row(23);
+    assert!(footer.contains("Tab") && footer.contains("back"), "{footer}");
+
+    // Tab walks the sections; each shows its own content.
+    let sections: [(&str, &[&str]); 5] = [
+        (
+            "Traits",
+            &["\"email\": \"ada.lovelace@example.com\"", "\"first\": \"Ada\""],
+        ),
+        ("Metadata", &["metadata_public", "metadata_admin"]),
+        ("Credentials", &["password", "google", "108000000000000000001"]),
+        (
+            "Addresses",
+            &["verifiable addresses", "recovery addresses", "ada.lovelace@example.com"],
+        ),
+        (
+            "Raw JSON",
+            &["\"id\": \"6762b34f-4e26-4a8e-a032-35a1e58e1b1c\"", "\"credentials\": {"],
+        ),
+    ];
+    for (title, marks) in sections {
+        console.tab();
+        console.wait_until(&format!("section {title}"), WAIT, |_| console.inverse_text(2) == title);
+        let screen = console.wait_until(&format!("the {title} content"), WAIT, |s| s.contains(marks[0]));
+        for mark in marks {
+            assert!(screen.contains(mark), "{title} shows {mark:?}:\n{screen}");
+        }
+    }
+    // Long content scrolls: the raw JSON is taller than the screen.
+    assert_eq!(console.row(3), "{", "raw JSON starts at the top");
+    console.keys("j");
+    console.wait_until("scrolled one line", WAIT, |_| console.row(3) != "{");
+    console.keys("G");
+    console.wait_until("the end of the raw JSON", WAIT, |_| console.row(21) == "}");
+    // Shift-Tab goes back.
+    console.back_tab();
+    console.wait_until("back to Addresses", WAIT, |_| console.inverse_text(2) == "Addresses");
+
+    // Help lists the keys of this screen and any key closes it.
+    console.keys("?");
+    let screen = console.wait_for("Keys");
+    assert!(screen.contains("scroll sideways"), "detail help: {screen}");
+    console.keys("x");
+    console.wait_until("help closed", WAIT, |s| !s.contains("scroll sideways"));
+    assert_eq!(
+        console.inverse_text(2),
+        "Addresses",
+        "closing help changed nothing else"
+    );
+
+    // Never a secret on screen: the detail was fetched without hashes.
+    let raw = console.raw_output();
+    assert!(
+        !contains(&raw, b"hashed_password"),
+        "no password hash reached the terminal"
+    );
+    assert!(!contains(&raw, b"$pbkdf2"), "no password hash reached the terminal");
+
+    // Ctrl-C quits from the detail view and gives the terminal back.
+    console.ctrl_c();
+    assert_eq!(console.wait_exit(WAIT), Some(true), "Ctrl-C exits with status 0");
+    assert_terminal_restored(&console);
+}
+
+#[test]
+fn help_opens_and_closes_and_q_quits_at_200x50() {
+    let demo = Demo::paged();
+    let home = Home::new();
+    let mut console = home.console(&demo, 200, 50);
+    let screen = first_frame(&console);
+    assert!(
+        console.row(1).contains("UPDATED AT"),
+        "the absolute time fits at 200: {screen}"
+    );
+    let row = console.row(2);
+    assert!(row.contains(" UTC "), "absolute time shown: {row}");
+    assert!(console.row(49).contains("q quit"), "footer on the last row");
+
+    console.keys("?");
+    let screen = console.wait_for("Keys");
+    for key in ["move", "top / bottom", "search", "copy id", "quit from anywhere"] {
+        assert!(screen.contains(key), "help lists {key:?}: {screen}");
+    }
+    console.keys("?");
+    console.wait_until("help closed", WAIT, |s| !s.contains("quit from anywhere"));
+    // q while help is open only closes the help.
+    console.keys("?");
+    console.wait_for("quit from anywhere");
+    console.keys("q");
+    console.wait_until("help closed", WAIT, |s| !s.contains("quit from anywhere"));
+    assert_eq!(console.wait_exit(Duration::from_millis(300)), None, "still running");
+    quit_and_check_restored(&mut console);
+}
+
+#[test]
+fn resizing_redraws_and_a_tiny_terminal_is_told_so() {
+    let demo = Demo::paged();
+    let home = Home::new();
+    let mut console = home.console(&demo, 80, 24);
+    first_frame(&console);
+    assert!(!console.row(1).contains("UPDATED AT"));
+    console.resize(200, 50);
+    console.wait_until("the wide layout", WAIT, |_| console.row(1).contains("UPDATED AT"));
+    console.resize(50, 12);
+    let screen = console.wait_for("Terminal too small");
+    assert!(screen.contains("50x12"), "{screen}");
+    console.resize(80, 24);
+    console.wait_until("the list again", WAIT, |s| s.contains("IDENTIFIER"));
+    console.ctrl_c();
+    assert_eq!(console.wait_exit(WAIT), Some(true));
+    assert_terminal_restored(&console);
+}
+
+/// The hostile seed: every identity whose traits carry escape sequences, by
+/// e-mail, with the visible (sanitised) form of its payload.
+const HOSTILE: [(&str, &str); 7] = [
+    ("hostile.osc52@example.com", "Mallory^[]52;c;"),
+    ("hostile.osc0@example.com", "Eve^[]0;root@prod"),
+    ("hostile.csi2j@example.com", "Trudy^[[2J^[[H"),
+    ("hostile.bel@example.com", "Beep^G^G^G"),
+    ("hostile.cr@example.com", "Innocent^MADMIN"),
+    ("hostile.c1csi@example.com", "Cee\\u{9b}31mOne"),
+    ("hostile.mixed@example.com", "^[]8;;https://evil.example/^[\\click"),
+];
+
+/// Checks the bytes written from `offset` on: no escape sequence from the data
+/// reached the terminal raw.
+fn assert_no_hostile_bytes(raw: &[u8]) {
+    let forbidden: [(&[u8], &str); 9] = [
+        (b"\x1b]52", "OSC 52 (clipboard write)"),
+        (b"\x1b]0", "OSC 0 (window title)"),
+        (b"\x1b]8", "OSC 8 (hyperlink)"),
+        (b"\x1b[2J", "CSI 2J (clear screen)"),
+        (b"\x07", "BEL"),
+        (b"\r", "a raw CR"),
+        (b"\xc2\x9b", "U+009B (C1 CSI)"),
+        (b"\xe2\x80\xae", "U+202E (right-to-left override)"),
+        (b"\x1b[5m", "blink from the external id"),
+    ];
+    for (bytes, what) in forbidden {
+        assert!(!contains(raw, bytes), "{what} reached the terminal");
+    }
+    // Payloads glued to the text around them must appear only in visible form.
+    for glued in [
+        &b"Trudy\x1b"[..],
+        b"Clear\x1b",
+        b"key\x1b",
+        b"Mallory\x1b",
+        b"Eve\x1b",
+        b"Innocent\r",
+    ] {
+        assert!(
+            !contains(raw, glued),
+            "{:?} reached the terminal",
+            String::from_utf8_lossy(glued)
+        );
+    }
+}
+
+#[test]
+fn hostile_identities_never_reach_the_terminal_raw_at_200x50() {
+    let demo = Demo::start(|o| o.hostile = true);
+    let home = Home::new();
+    let mut console = home.console(&demo, 200, 50);
+    first_frame(&console);
+    // The console's own first clear is done; from here on, only data is drawn.
+    let start = console.raw_len();
+
+    // In the list: filter the loaded rows to the hostile ones.
+    console.keys("/");
+    console.type_text("hostile.");
+    let screen = console.wait_until("the hostile rows", WAIT, |s| {
+        HOSTILE.iter().all(|(email, _)| s.contains(email))
+    });
+    for (_, visible) in HOSTILE {
+        assert!(
+            screen.contains(visible),
+            "{visible:?} shown as visible escapes:\n{screen}"
+        );
+    }
+    let raw = console.raw_since(start);
+    assert!(contains(&raw, b"Trudy^[[2J^[[H"), "the clear-screen shows as text");
+    assert_no_hostile_bytes(&raw);
+    console.esc();
+
+    // In the detail, every section, of every hostile identity.
+    for (email, visible) in HOSTILE {
+        let screen = server_search(&mut console, email);
+        assert!(screen.contains("1 identity on the server matches"), "{screen}");
+        console.enter();
+        console.wait_until("the hostile detail", WAIT, |s| {
+            s.contains("Summary") && s.contains(visible)
+        });
+        for _ in 0..5 {
+            let before = console.inverse_text(2);
+            console.tab();
+            console.wait_until("the next section", WAIT, |_| console.inverse_text(2) != before);
+        }
+        console.wait_until("the raw JSON", WAIT, |s| s.contains("\"traits\""));
+        console.esc();
+        console.wait_until("the list", WAIT, |s| s.contains("IDENTIFIER"));
+        console.esc();
+        console.wait_until("the full list", WAIT, |s| loaded(s).is_some_and(|(n, _)| n > 1));
+    }
+    let raw = console.raw_since(start);
+    assert_no_hostile_bytes(&raw);
+    assert!(
+        contains(&raw, b"hostile-^[[5mosc52"),
+        "the external id shows its escape"
+    );
+    assert!(
+        contains(&raw, b"Bidi\\u{202e}gnp.exe"),
+        "the bidi override shows as an escape"
+    );
+    assert!(
+        contains(&raw, b"\\u001b]52;c;osc52\\u0007"),
+        "metadata_admin in JSON escapes"
+    );
+    // The console never sets the window title, from data or otherwise.
+    assert_eq!(count(&console.raw_output(), b"\x1b]0;"), 0);
+    quit_and_check_restored(&mut console);
+}
+
+#[test]
+fn hostile_rows_at_80x24_are_cut_but_stay_inert() {
+    let demo = Demo::start(|o| o.hostile = true);
+    let home = Home::new();
+    let mut console = home.console(&demo, 80, 24);
+    first_frame(&console);
+    let start = console.raw_len();
+    console.keys("/");
+    console.type_text("hostile.");
+    console.wait_until("the hostile rows", WAIT, |s| {
+        HOSTILE.iter().all(|(email, _)| s.contains(email))
+    });
+    // Move over every row, so each is drawn selected as well.
+    for _ in 0..HOSTILE.len() {
+        console.send(b"\x1b[B");
+    }
+    assert_no_hostile_bytes(&console.raw_since(start));
+    console.ctrl_c();
+    assert_eq!(console.wait_exit(WAIT), Some(true));
+    assert_terminal_restored(&console);
+}
+
+#[test]
+fn a_server_error_while_listing_shows_in_the_status_line_and_r_retries() {
+    let demo = Demo::paged();
+    let home = Home::new();
+    let mut console = home.console(&demo, 80, 24);
+    first_frame(&console);
+    demo.server.set_fail_every(Some(1));
+    console.keys("G");
+    let screen = console.wait_until("the error", WAIT, |s| s.contains("Loading identities failed"));
+    let status = status_line(&console, 24);
+    assert!(
+        status.contains("Loading identities failed") && status.contains("500"),
+        "status line: {status}\n{screen}"
+    );
+    assert_eq!(loaded(&screen), Some((250, true)), "what was loaded stays: {screen}");
+
+    // Still usable: the cursor moves, help opens and closes.
+    move_up_and_see_it(&mut console);
+    console.keys("?");
+    console.wait_for("quit from anywhere");
+    console.keys("?");
+    console.wait_until("help closed", WAIT, |s| !s.contains("quit from anywhere"));
+
+    // The server recovers; r retries the page that failed, keeping the rest.
+    demo.server.set_fail_every(None);
+    console.keys("r");
+    let screen = console.wait_until("the retried page", WAIT, |s| loaded(s).is_some_and(|(n, _)| n == 500));
+    assert!(!screen.contains("failed"), "the error is gone: {screen}");
+    quit_and_check_restored(&mut console);
+}
+
+#[test]
+fn a_failing_first_page_shows_in_the_status_line_and_r_loads_the_list() {
+    let demo = Demo::start(|o| {
+        o.seed_count = Some(1200);
+        o.fail_every = Some(1);
+    });
+    let home = Home::new();
+    let mut console = home.console(&demo, 80, 24);
+    let screen = console.wait_until("the error", WAIT, |s| s.contains("Loading identities failed"));
+    assert!(status_line(&console, 24).contains("500"), "{screen}");
+    demo.server.set_fail_every(None);
+    console.keys("r");
+    first_frame(&console);
+    quit_and_check_restored(&mut console);
+}
+
+#[test]
+fn a_dropped_connection_while_listing_shows_in_the_status_line_and_r_retries() {
+    let demo = Demo::paged();
+    let home = Home::new();
+    let mut console = home.console(&demo, 80, 24);
+    first_frame(&console);
+    demo.server.drop_next_connections(1);
+    console.keys("G");
+    let screen = console.wait_until("the error", WAIT, |s| s.contains("Loading identities failed"));
+    let status = status_line(&console, 24);
+    assert!(
+        status.contains("connection"),
+        "the status names the connection: {status}\n{screen}"
+    );
+    move_up_and_see_it(&mut console);
+    console.keys("r");
+    let screen = console.wait_until("the retried page", WAIT, |s| loaded(s).is_some_and(|(n, _)| n == 500));
+    assert!(!screen.contains("failed"), "the error is gone: {screen}");
+    quit_and_check_restored(&mut console);
+}
