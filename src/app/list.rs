@@ -33,9 +33,49 @@ pub enum ListSource {
     },
 }
 
+/// The lower-cased search text of every loaded row in one contiguous buffer:
+/// filtering 100,000 rows is then a linear scan of memory instead of 100,000
+/// scattered heap strings (cache misses made that 3x slower).
+#[derive(Debug, Default)]
+pub struct SearchIndex {
+    text: String,
+    /// Where each row's text ends in `text`.
+    ends: Vec<usize>,
+}
+
+impl SearchIndex {
+    fn push(&mut self, row: &IdentityRow) {
+        self.text.push_str(&row.search_text());
+        self.ends.push(self.text.len());
+    }
+
+    fn row_text(&self, index: usize) -> &str {
+        let start = if index == 0 { 0 } else { self.ends[index - 1] };
+        &self.text[start..self.ends[index]]
+    }
+
+    fn matches(&self, index: usize, needle: &str) -> bool {
+        self.row_text(index).contains(needle)
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+}
+
+/// The full list set aside while server search results are shown.
+#[derive(Debug)]
+struct Stash {
+    rows: Vec<IdentityRow>,
+    index: SearchIndex,
+    paging: Paging,
+}
+
 #[derive(Debug)]
 pub struct ListState {
     pub rows: Vec<IdentityRow>,
+    index: SearchIndex,
     /// Indices into `rows` that pass the filter, in order.
     pub visible: Vec<usize>,
     /// Position of the cursor in `visible`.
@@ -46,14 +86,15 @@ pub struct ListState {
     pub filter: String,
     pub paging: Paging,
     pub source: ListSource,
-    /// Rows of the full list kept aside while server search results are shown.
-    stash: Option<(Vec<IdentityRow>, Paging)>,
+    /// The full list kept aside while server search results are shown.
+    stash: Option<Stash>,
 }
 
 impl Default for ListState {
     fn default() -> Self {
         Self {
             rows: Vec::new(),
+            index: SearchIndex::default(),
             visible: Vec::new(),
             selected: 0,
             offset: 0,
@@ -71,21 +112,54 @@ impl ListState {
         self.visible.get(self.selected).and_then(|&i| self.rows.get(i))
     }
 
-    /// Appends a loaded page, keeping the filter applied.
-    pub fn append(&mut self, rows: Vec<IdentityRow>) {
+    /// How many identities of the full list are loaded (also while server
+    /// search results are shown).
+    pub fn loaded_count(&self) -> usize {
+        self.stash.as_ref().map_or(self.rows.len(), |stash| stash.rows.len())
+    }
+
+    /// The paging state of the full list.
+    pub fn full_list_paging(&self) -> &Paging {
+        self.stash.as_ref().map_or(&self.paging, |stash| &stash.paging)
+    }
+
+    /// Appends a loaded page to the full list, keeping the filter applied.
+    /// While server search results are shown, the page goes to the full list
+    /// set aside, not among the results.
+    pub fn append(&mut self, rows: Vec<IdentityRow>, paging: Paging) {
+        if let Some(stash) = self.stash.as_mut() {
+            for row in &rows {
+                stash.index.push(row);
+            }
+            stash.rows.extend(rows);
+            stash.paging = paging;
+            return;
+        }
         let start = self.rows.len();
+        for row in &rows {
+            self.index.push(row);
+        }
         self.rows.extend(rows);
-        let needle = self.filter.clone();
         for index in start..self.rows.len() {
-            if needle.is_empty() || self.rows[index].haystack.contains(needle.as_str()) {
+            if self.filter.is_empty() || self.index.matches(index, &self.filter) {
                 self.visible.push(index);
             }
+        }
+        self.paging = paging;
+    }
+
+    /// Sets the paging state of the full list (a page request started or failed).
+    pub fn set_paging(&mut self, paging: Paging) {
+        match self.stash.as_mut() {
+            Some(stash) => stash.paging = paging,
+            None => self.paging = paging,
         }
     }
 
     /// Forgets every row (before a reload).
     pub fn clear(&mut self) {
         self.rows.clear();
+        self.index.clear();
         self.visible.clear();
         self.selected = 0;
         self.offset = 0;
@@ -99,18 +173,14 @@ impl ListState {
     pub fn set_filter(&mut self, text: &str) {
         let needle = text.to_lowercase();
         let keep_id = self.selected_row().map(|r| r.id.clone());
-        if !needle.is_empty() && needle.starts_with(self.filter.as_str()) && !self.filter.is_empty() {
-            let rows = &self.rows;
-            self.visible.retain(|&i| rows[i].haystack.contains(needle.as_str()));
-        } else if needle.is_empty() {
+        if needle.is_empty() {
             self.visible = (0..self.rows.len()).collect();
+        } else if !self.filter.is_empty() && needle.starts_with(self.filter.as_str()) {
+            let index = &self.index;
+            self.visible.retain(|&i| index.matches(i, &needle));
         } else {
-            self.visible = self
-                .rows
-                .iter()
-                .enumerate()
-                .filter(|(_, row)| row.haystack.contains(needle.as_str()))
-                .map(|(i, _)| i)
+            self.visible = (0..self.rows.len())
+                .filter(|&i| self.index.matches(i, &needle))
                 .collect();
         }
         self.filter = needle;
@@ -161,21 +231,38 @@ impl ListState {
     }
 
     /// True when the cursor is close enough to the end that the next page
-    /// should be fetched now.
+    /// should be fetched now. Not while a filter is typed: a short filtered
+    /// list would otherwise pull in every page of the tenant.
     pub fn wants_next_page(&self) -> bool {
         matches!(self.paging, Paging::More(_))
             && self.source == ListSource::All
+            && self.filter.is_empty()
             && self.visible.len().saturating_sub(self.selected) <= PREFETCH_ROWS
     }
 
-    /// Replaces the rows by server search results, keeping the full list aside.
-    pub fn show_server_results(&mut self, query: String, rows: Vec<IdentityRow>) {
+    /// Shows server search results, keeping the full list aside. The rows
+    /// the filter found locally stay listed under the server's answer, so a
+    /// partial match typed in the prompt can still be opened.
+    pub fn show_server_results(&mut self, query: String, found: Vec<IdentityRow>) {
+        let local: Vec<IdentityRow> = self
+            .visible
+            .iter()
+            .filter_map(|&i| self.rows.get(i))
+            .filter(|row| !self.filter.is_empty() && !found.iter().any(|f| f.id == row.id))
+            .cloned()
+            .collect();
         if self.stash.is_none() {
-            let rows_before = std::mem::take(&mut self.rows);
-            let paging_before = std::mem::replace(&mut self.paging, Paging::Done);
-            self.stash = Some((rows_before, paging_before));
+            self.stash = Some(Stash {
+                rows: std::mem::take(&mut self.rows),
+                index: std::mem::take(&mut self.index),
+                paging: std::mem::replace(&mut self.paging, Paging::Done),
+            });
         }
-        self.rows = rows;
+        self.rows = found.into_iter().chain(local).collect();
+        self.index = SearchIndex::default();
+        for row in &self.rows {
+            self.index.push(row);
+        }
         self.paging = Paging::Done;
         self.source = ListSource::ServerSearch { query };
         self.filter.clear();
@@ -186,11 +273,12 @@ impl ListState {
 
     /// Leaves server search results and shows the full list again.
     pub fn restore_full_list(&mut self) -> bool {
-        let Some((rows, paging)) = self.stash.take() else {
+        let Some(stash) = self.stash.take() else {
             return false;
         };
-        self.rows = rows;
-        self.paging = paging;
+        self.rows = stash.rows;
+        self.index = stash.index;
+        self.paging = stash.paging;
         self.source = ListSource::All;
         self.filter.clear();
         self.visible = (0..self.rows.len()).collect();
@@ -216,7 +304,10 @@ mod tests {
     #[test]
     fn filter_narrows_and_widens_and_keeps_the_cursor() {
         let mut list = ListState::default();
-        list.append((0..10).map(|i| row(i, &format!("user{i}@example.com"))).collect());
+        list.append(
+            (0..10).map(|i| row(i, &format!("user{i}@example.com"))).collect(),
+            Paging::Done,
+        );
         list.move_to(3);
         list.set_filter("user3");
         assert_eq!(list.visible.len(), 1);
@@ -235,14 +326,14 @@ mod tests {
     fn appended_pages_respect_the_filter() {
         let mut list = ListState::default();
         list.set_filter("b");
-        list.append(vec![row(1, "a@x.io"), row(2, "b@x.io")]);
+        list.append(vec![row(1, "a@x.io"), row(2, "b@x.io")], Paging::Done);
         assert_eq!(list.visible.len(), 1);
     }
 
     #[test]
     fn scrolling_follows_the_cursor() {
         let mut list = ListState::default();
-        list.append((0..100).map(|i| row(i, "x@y.z")).collect());
+        list.append((0..100).map(|i| row(i, "x@y.z")).collect(), Paging::Done);
         list.move_by(30);
         list.scroll_into_view(10);
         assert_eq!(list.offset, 21);
@@ -259,12 +350,66 @@ mod tests {
             paging: Paging::More(vec![("page_token".into(), "t".into())]),
             ..Default::default()
         };
-        list.append((0..5).map(|i| row(i, "x@y.z")).collect());
+        list.append(
+            (0..5).map(|i| row(i, "x@y.z")).collect(),
+            Paging::More(vec![("page_token".into(), "t".into())]),
+        );
         list.show_server_results("q".into(), vec![row(9, "q@y.z")]);
         assert_eq!(list.rows.len(), 1);
         assert!(!list.wants_next_page());
         assert!(list.restore_full_list());
         assert_eq!(list.rows.len(), 5);
         assert!(matches!(list.paging, Paging::More(_)));
+    }
+}
+
+#[cfg(test)]
+mod search_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn row(i: usize, email: &str) -> IdentityRow {
+        IdentityRow::from_identity(
+            &json!({"id": format!("00000000-0000-4000-8000-{i:012}"), "state": "active", "traits": {"email": email}}),
+            None,
+        )
+    }
+
+    #[test]
+    fn a_page_arriving_during_server_results_goes_to_the_full_list() {
+        let mut list = ListState::default();
+        list.append(vec![row(0, "a@x.io")], Paging::Loading);
+        list.show_server_results("b@x.io".into(), vec![row(7, "b@x.io")]);
+        list.append(vec![row(1, "c@x.io"), row(2, "d@x.io")], Paging::Done);
+        assert_eq!(list.rows.len(), 1, "results stay the server's answer");
+        assert_eq!(list.loaded_count(), 3);
+        assert!(list.restore_full_list());
+        assert_eq!(list.rows.len(), 3);
+        assert_eq!(list.paging, Paging::Done);
+    }
+
+    #[test]
+    fn local_matches_stay_openable_under_server_results() {
+        let mut list = ListState::default();
+        list.append(
+            vec![row(0, "ana@x.io"), row(1, "anabel@x.io"), row(2, "bo@x.io")],
+            Paging::Done,
+        );
+        list.set_filter("ana");
+        list.show_server_results("ana".into(), Vec::new());
+        let shown: Vec<&str> = list.rows.iter().map(|r| r.identifier.as_str()).collect();
+        assert_eq!(shown, vec!["ana@x.io", "anabel@x.io"]);
+    }
+
+    #[test]
+    fn a_typed_filter_does_not_pull_more_pages() {
+        let mut list = ListState::default();
+        list.append(
+            vec![row(0, "a@x.io")],
+            Paging::More(vec![("page_token".into(), "t".into())]),
+        );
+        assert!(list.wants_next_page());
+        list.set_filter("zzz");
+        assert!(!list.wants_next_page());
     }
 }

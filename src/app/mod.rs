@@ -377,11 +377,11 @@ impl App {
     }
 
     fn next_page(&mut self) -> Vec<Effect> {
-        let cursor = match &self.list.paging {
+        let cursor = match self.list.full_list_paging() {
             Paging::More(cursor) => cursor.clone(),
             _ => return Vec::new(),
         };
-        self.list.paging = Paging::Loading;
+        self.list.set_paging(Paging::Loading);
         self.page_cursor_in_flight = Some(cursor.clone());
         self.begin(Task::Page);
         vec![Effect::LoadPage {
@@ -404,11 +404,11 @@ impl App {
     fn accept_page(&mut self, page: LoadedPage) {
         self.page_cursor_in_flight = None;
         let rows = self.rows_from(&page.items);
-        self.list.append(rows);
-        self.list.paging = match page.next {
+        let paging = match page.next {
             Some(cursor) => Paging::More(cursor),
             None => Paging::Done,
         };
+        self.list.append(rows, paging);
     }
 
     /// Replaces the list row of an identity the server just returned, so the
@@ -516,8 +516,8 @@ fn on_page(app: &mut App, generation: u64, result: Result<LoadedPage, String>) -
         Ok(page) => app.accept_page(page),
         Err(error) => {
             let cursor = app.page_cursor_in_flight.take();
-            app.status = Status::Error(format!("Loading identities failed: {error} — press r to retry"));
-            app.list.paging = Paging::Failed { cursor, error };
+            app.status = Status::Error(format!("Loading identities failed (r retries): {error}"));
+            app.list.set_paging(Paging::Failed { cursor, error });
         }
     }
     Vec::new()
@@ -534,10 +534,16 @@ fn on_search(app: &mut App, generation: u64, query: String, result: Result<Vec<V
             let rows = app.rows_from(&items);
             let shown = for_display(&query).into_owned();
             app.list.show_server_results(query, rows);
+            let local = app.list.rows.len().saturating_sub(count);
+            let also = if local > 0 {
+                format!(", {local} loaded contain it")
+            } else {
+                String::new()
+            };
             app.status = Status::Info(match count {
-                0 => format!("No identity on the server matches “{shown}” — Esc shows the full list"),
-                1 => format!("1 identity on the server matches “{shown}” — Esc shows the full list"),
-                n => format!("{n} identities on the server match “{shown}” — Esc shows the full list"),
+                0 => format!("No identity on the server matches “{shown}”{also} — Esc shows the full list"),
+                1 => format!("1 identity on the server matches “{shown}”{also} — Esc shows the full list"),
+                n => format!("{n} identities on the server match “{shown}”{also} — Esc shows the full list"),
             });
         }
         Err(error) => app.status = Status::Error(format!("Search failed: {error}")),

@@ -205,7 +205,12 @@ fn search_filters_as_you_type_and_enter_asks_the_server() {
             result: Ok(vec![identity(4)]),
         },
     );
-    assert_eq!(app.list.rows.len(), 1);
+    assert_eq!(
+        app.list.rows.len(),
+        11,
+        "the server's answer first, then the loaded rows that matched"
+    );
+    assert_eq!(app.list.rows[0].identifier, "user4@example.com");
     update(&mut app, key(KeyCode::Esc));
     assert_eq!(app.list.rows.len(), 50, "Esc brings the full list back");
     assert_eq!(app.list.visible.len(), 50);

@@ -24,11 +24,12 @@ pub fn draw(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
             let schema = identity.get("schema_id").and_then(|s| s.as_str()).unwrap_or_default();
             let who = primary_identifier(traits, app.schema_hints.get(schema)).unwrap_or_default();
             let name = display_name(traits).map(|n| format!("  {n}")).unwrap_or_default();
+            // The id right after the identifier, so a long name never pushes it off.
             format!(
-                "{}{}  ({})",
+                "{}  ({}){}",
                 for_display(&who),
-                for_display(&name),
-                for_display(&detail.id)
+                for_display(&detail.id),
+                for_display(&name)
             )
         }
         None => format!("identity {}", for_display(&detail.id)),

@@ -1,10 +1,13 @@
 //! The identity list screen.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Position, Rect};
+use std::borrow::Cow;
+
+use ratatui::layout::{Constraint, Flex, Layout, Position, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::theme::Theme;
 use crate::app::App;
@@ -41,6 +44,14 @@ pub fn draw(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
     };
     let body_height = usize::from(table_area.height.saturating_sub(1));
     let (widths, wide) = columns(table_area.width);
+    // The same split the table makes, to cut long cells with an ellipsis.
+    let cols: Vec<u16> = Layout::horizontal(widths.clone())
+        .flex(Flex::Start)
+        .spacing(1)
+        .split(table_area)
+        .iter()
+        .map(|r| r.width)
+        .collect();
 
     let mut titles = vec!["IDENTIFIER", "NAME", "STATE", "SCHEMA", "UPDATED"];
     if wide {
@@ -55,7 +66,7 @@ pub fn draw(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
         .iter()
         .enumerate()
         .map(|(i, &index)| {
-            let row = table_row(&list.rows[index], app, theme, wide);
+            let row = table_row(&list.rows[index], app, theme, wide, &cols);
             if start + i == list.selected {
                 row.style(theme.selected())
             } else {
@@ -101,7 +112,28 @@ pub fn draw(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
     }
 }
 
-fn table_row<'a>(row: &'a IdentityRow, app: &App, theme: &Theme, wide: bool) -> Row<'a> {
+/// `text` cut to `width` columns, ending in `…` when something was cut, so a
+/// truncated address never looks like a complete one.
+pub(super) fn fit(text: &str, width: usize) -> Cow<'_, str> {
+    if UnicodeWidthStr::width(text) <= width {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    Cow::Owned(out)
+}
+
+fn table_row<'a>(row: &'a IdentityRow, app: &App, theme: &Theme, wide: bool, cols: &[u16]) -> Row<'a> {
+    let col = |i: usize| usize::from(cols.get(i).copied().unwrap_or(u16::MAX));
     let state_style = match row.state {
         RowState::Active => theme.tone(Tone::Good),
         RowState::Inactive | RowState::Other => theme.tone(Tone::Bad),
@@ -111,10 +143,10 @@ fn table_row<'a>(row: &'a IdentityRow, app: &App, theme: &Theme, wide: bool) -> 
         None => ("—".to_owned(), "—".to_owned()),
     };
     let mut cells = vec![
-        Cell::from(row.identifier.as_str()),
-        Cell::from(row.name.as_str()),
-        Cell::from(Span::styled(row.state_label.as_str(), state_style)),
-        Cell::from(row.schema_id.as_str()),
+        Cell::from(fit(&row.identifier, col(0))),
+        Cell::from(fit(&row.name, col(1))),
+        Cell::from(Span::styled(fit(&row.state_label, col(2)), state_style)),
+        Cell::from(fit(&row.schema_id, col(3))),
         Cell::from(ago),
     ];
     if wide {
@@ -128,7 +160,7 @@ fn trailing_note(app: &App) -> Option<(String, Style)> {
     let list = &app.list;
     match &list.paging {
         Paging::Loading => Some(("  loading more identities…".to_owned(), theme_muted(app))),
-        Paging::Failed { error, .. } => Some((format!("  ✗ {error} — r retries"), Style::new())),
+        Paging::Failed { .. } => Some(("  ✗ loading stopped — r retries".to_owned(), Style::new())),
         Paging::More(_) => None,
         Paging::Done => {
             if list.visible.is_empty() {

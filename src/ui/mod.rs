@@ -92,8 +92,8 @@ fn header(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
         spans.push(Span::styled(" READ-ONLY ", theme.badge()));
         spans.push(Span::styled(" ", style));
     }
-    let loaded = app.list.rows.len();
-    let more = match app.list.paging {
+    let loaded = app.list.loaded_count();
+    let more = match app.list.full_list_paging() {
         crate::app::list::Paging::Done => "",
         _ => "+",
     };

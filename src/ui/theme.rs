@@ -75,7 +75,10 @@ impl Theme {
                 .fg(Color::Black)
                 .bg(Color::Yellow)
                 .add_modifier(Modifier::BOLD),
-            Style::new().add_modifier(Modifier::BOLD),
+            // Stands out from the reversed header: normal video, underlined.
+            Style::new()
+                .remove_modifier(Modifier::REVERSED)
+                .add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
         )
     }
 
