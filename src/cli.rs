@@ -75,6 +75,14 @@ pub enum Command {
     Get(crate::commands::get::GetArgs),
     /// Change one identity: diff, confirm, lost-update check, signed PUT, audit.
     Update(crate::commands::update::UpdateArgs),
+    /// Plan a bulk change from a file of ids or JSON lines: reads each identity, writes a plan to review.
+    Plan(crate::commands::plan::PlanArgs),
+    /// Send the writes of a plan: re-checks each identity, resumable, audited.
+    Apply(crate::commands::apply::ApplyArgs),
+    /// Print shell completions (bash, zsh, fish) generated from the command line definitions.
+    Completions(crate::commands::completions::CompletionsArgs),
+    /// Print the manual page (roff) of idcon or of one subcommand.
+    Man(crate::commands::completions::ManArgs),
     /// Update an attribute in the Yoti attribute registry.
     Attribute(crate::commands::attribute::AttributeArgs),
 }

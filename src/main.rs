@@ -17,6 +17,10 @@ fn main() -> ExitCode {
         Some(Command::List(args)) => idcon::commands::list::run(&cli.global, &args),
         Some(Command::Get(args)) => idcon::commands::get::run(&cli.global, &args),
         Some(Command::Update(args)) => idcon::commands::update::run(&cli.global, &args),
+        Some(Command::Plan(args)) => idcon::commands::plan::run(&cli.global, &args),
+        Some(Command::Apply(args)) => idcon::commands::apply::run(&cli.global, &args),
+        Some(Command::Completions(args)) => idcon::commands::completions::run_completions(&args),
+        Some(Command::Man(args)) => idcon::commands::completions::run_man(&args),
         Some(Command::Attribute(args)) => idcon::commands::attribute::run(&cli.global, &args),
         None => idcon::commands::console::run(&cli.global),
     };

@@ -1,12 +1,15 @@
 //! Non-interactive subcommands. Each returns an exit code or an error; `main`
 //! prints the error as one line.
 
+pub mod apply;
 pub mod attribute;
 pub mod audit;
+pub mod completions;
 pub mod console;
 pub mod get;
 pub mod info;
 pub mod list;
+pub mod plan;
 pub mod profiles;
 pub mod script;
 pub mod sign;

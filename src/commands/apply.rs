@@ -1,0 +1,973 @@
+//! `idcon apply PLAN`: sends the writes of a plan made by `idcon plan`, each
+//! through the shared pipeline ([`write::send`]: signed PUT, audit intent and
+//! outcome), so that a bulk change is as safe as one made on screen.
+//!
+//! Per identity, in up to `--jobs` at a time and at most `--rps` requests per
+//! second:
+//! 1. read it again and compare with the plan's snapshot (every member, not
+//!    only `updated_at`);
+//! 2. unchanged: send the planned body;
+//! 3. changed, but the server already holds every planned value (a write of
+//!    an earlier run whose answer was lost, or someone else's identical
+//!    change): nothing is sent, it is recorded as `already_applied`;
+//! 4. changed otherwise, or deleted: skipped and reported; make a new plan.
+//!
+//! Each identity's result is appended to `PLAN.results.jsonl` (0600, synced
+//! to disk) as soon as it is known, so running `apply` again continues where
+//! it stopped: identities recorded as sent, already applied or skipped are
+//! left alone; failed ones, and ones whose answer never arrived, go through
+//! the steps above again, and step 3 keeps a write that did reach the server
+//! from being sent twice. The file is locked while `apply` runs, so two runs
+//! of the same plan cannot interleave.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufRead as _, IsTerminal as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use clap::Args;
+use futures::StreamExt as _;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::plan::{self, PlanFile};
+use super::script::{self, EXIT_CONFLICT, EXIT_ERROR, EXIT_REFUSED, Failure};
+use crate::api::models::redact_secrets;
+use crate::api::{ApiError, Client};
+use crate::audit::{self, AuditLog, Refusal, Target};
+use crate::cli::GlobalArgs;
+use crate::config;
+use crate::write::{self, Freshness, PlannedWrite, Resolution, Snapshot, WriteError};
+
+const APPLY_HELP: &str = "\
+Before each write the identity is read again: one that changed since the plan
+is skipped and reported (make a new plan for it); one that already holds the
+planned values is recorded as done without sending. Results go to
+PLAN.results.jsonl as each identity completes; running apply again continues
+where it stopped and never sends a change twice.
+
+Exit codes:
+  0  every identity of the plan is done (sent, now or earlier, or already so)
+  1  some failed, have an unknown outcome or were not started: run apply again
+  2  usage: bad flags or plan file; nothing was sent
+  3  the rest is done, but some identities changed or were deleted since the
+     plan and were skipped
+  5  refused: read-only profile or not confirmed; nothing was sent";
+
+#[derive(Debug, Args)]
+#[command(after_help = APPLY_HELP)]
+pub struct ApplyArgs {
+    /// The plan file written by `idcon plan`.
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+
+    /// How many identities to work on at the same time.
+    #[arg(long, value_name = "N", default_value_t = 4,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+
+    /// At most R requests per second, reads and writes together (e.g. 2.5);
+    /// unlimited when not given.
+    #[arg(long, value_name = "R", value_parser = parse_rps)]
+    pub rps: Option<f64>,
+
+    /// Go on after a server error (5xx) or a network failure instead of
+    /// stopping at the first one.
+    #[arg(long)]
+    pub keep_going: bool,
+
+    /// Send without asking. Required when stdin is not a terminal.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+fn parse_rps(raw: &str) -> Result<f64, String> {
+    match raw.trim().parse::<f64>() {
+        Ok(rps) if rps.is_finite() && rps > 0.0 && rps <= 10_000.0 => Ok(rps),
+        _ => Err(format!(
+            "expected requests per second between 0 and 10000, e.g. 5 or 0.5, got {:?}",
+            script::one_line(raw)
+        )),
+    }
+}
+
+/// What happened to one identity, as recorded in the result file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultKind {
+    /// The PUT succeeded.
+    Sent,
+    /// The server already held every planned value; nothing was sent.
+    AlreadyApplied,
+    /// The identity changed since the plan; nothing was sent.
+    SkippedChanged,
+    /// The identity was deleted since the plan; nothing was sent.
+    SkippedMissing,
+    /// The server refused the write or the read before it, or it could not
+    /// be sent; the next run tries again.
+    Failed,
+    /// The PUT went out but no answer came back: it may or may not have been
+    /// carried out. The next run reads the identity and decides.
+    Unknown,
+}
+
+impl ResultKind {
+    /// Final results are never retried; the others are, after a fresh read.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            ResultKind::Sent | ResultKind::AlreadyApplied | ResultKind::SkippedChanged | ResultKind::SkippedMissing
+        )
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            ResultKind::Sent => "sent",
+            ResultKind::AlreadyApplied => "already applied",
+            ResultKind::SkippedChanged => "skipped, changed since the plan",
+            ResultKind::SkippedMissing => "skipped, deleted since the plan",
+            ResultKind::Failed => "failed",
+            ResultKind::Unknown => "outcome unknown",
+        }
+    }
+}
+
+/// One line of `PLAN.results.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultLine {
+    /// The plan's id: results of another plan are never taken for this one's.
+    pub plan_id: String,
+    pub id: String,
+    /// The input line of the plan entry.
+    pub line: usize,
+    pub result: ResultKind,
+    /// RFC 3339, UTC.
+    pub at: String,
+    /// The `X-Request-ID` of the PUT, as in the audit trail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// The HTTP status of the PUT (or of the read that failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// For a skipped identity: where the server changed it since the plan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub server_changes: Vec<String>,
+}
+
+pub fn run(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
+    let result = script::runtime().and_then(|runtime| runtime.block_on(apply(global, args)));
+    Ok(match result {
+        Ok(code) => code,
+        Err(failure) => script::report(&failure, false),
+    })
+}
+
+/// A plan entry ready to send.
+struct Pending {
+    line: usize,
+    planned: PlannedWrite,
+}
+
+async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Failure> {
+    let plan = plan::load(&args.plan).map_err(Failure::usage)?;
+    let plan_shown = script::one_line(&args.plan.display().to_string());
+    let mut writes = Vec::with_capacity(plan.entries.len());
+    for entry in &plan.entries {
+        let planned = entry.planned().map_err(|why| {
+            Failure::usage(format!(
+                "plan {plan_shown}, identity {} (line {}): {why}; nothing was sent",
+                script::one_line(&entry.id),
+                entry.line
+            ))
+        })?;
+        writes.push(Pending {
+            line: entry.line,
+            planned,
+        });
+    }
+
+    let profile = config::resolve_profile(global).map_err(|err| Failure::error(err.to_string()))?;
+    let client = Client::new(&profile).map_err(|err| Failure::api(&err))?;
+    let here = plan::identities_url(&client);
+    if here != plan.identities_url {
+        return Err(Failure::usage(format!(
+            "plan {plan_shown} was made for {} but profile \"{}\" points at {}; nothing was sent",
+            script::one_line(&plan.identities_url),
+            script::one_line(client.profile_name()),
+            script::one_line(&here)
+        )));
+    }
+
+    let results_path = plan::results_path(&args.plan);
+    let earlier = read_results(&results_path, &plan.plan_id)?;
+    let to_do = pending_count(&writes, &earlier);
+
+    if client.is_read_only() {
+        refuse_read_only(&profile, &client, &plan, to_do).await;
+        return Err(Failure::new(
+            EXIT_REFUSED,
+            format!(
+                "profile \"{}\" is read-only: nothing was signed or sent",
+                script::one_line(client.profile_name())
+            ),
+        ));
+    }
+    if writes.is_empty() {
+        print_line(&format!("plan {plan_shown} holds no writes: nothing to send"))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if to_do == 0 {
+        print_line(&format!(
+            "nothing left to send: every identity of plan {plan_shown} was handled by an earlier run"
+        ))?;
+        return Ok(finish(&plan_shown, &writes, &earlier, 0, None));
+    }
+
+    // A write without a trail is no write: open it before anything is sent.
+    let audit_path = profile.audit_file.clone().ok_or_else(|| {
+        Failure::error(format!(
+            "profile \"{}\" has no audit_file and no state folder can be found ($XDG_STATE_HOME, $HOME): \
+             writes are refused without an audit trail",
+            profile.name
+        ))
+    })?;
+    let audit = AuditLog::open(&audit_path, profile.audit_syslog).map_err(|err| Failure::error(err.to_string()))?;
+    for warning in audit.warnings() {
+        eprintln!("idcon: warning: {}", script::one_line(&warning));
+    }
+    let audit = Arc::new(audit);
+
+    if !args.yes {
+        let done = writes.len() - to_do;
+        let earlier_note = if done > 0 {
+            format!(" ({done} handled by an earlier run)")
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "Plan {plan_shown}: {}{earlier_note}; {to_do} to send to profile \"{}\" at {}.",
+            identities(writes.len(), "identity", "identities"),
+            script::one_line(client.profile_name()),
+            script::one_line(&here)
+        );
+        confirm(&format!("Send {}?", identities(to_do, "change", "changes")))?;
+    }
+
+    // Lock, then read again: another run may have finished meanwhile.
+    let results = ResultsFile::open(&results_path)?;
+    let earlier = read_results(&results_path, &plan.plan_id)?;
+    let pending: Vec<&Pending> = writes
+        .iter()
+        .filter(|w| !earlier.get(&w.planned.identity_id).is_some_and(|r| r.result.is_final()))
+        .collect();
+
+    let runner = Runner {
+        client: &client,
+        audit: &audit,
+        results: &results,
+        plan_id: &plan.plan_id,
+        limiter: args.rps.map(RateLimiter::new),
+        keep_going: args.keep_going,
+        stop: RefCell::new(None),
+        interrupted: Cell::new(false),
+        progress: RefCell::new(Progress::new(pending.len())),
+    };
+    let mut now: HashMap<String, ResultLine> = HashMap::new();
+    let mut sent_now = 0;
+    {
+        let mut signals = Signals::listen();
+        let mut stream = futures::stream::iter(pending)
+            .map(|pending| runner.process(pending))
+            .buffer_unordered(usize::from(args.jobs));
+        loop {
+            tokio::select! {
+                outcome = stream.next() => {
+                    let Some(outcome) = outcome else { break };
+                    let Some(line) = outcome else { continue };
+                    if line.result == ResultKind::Sent {
+                        sent_now += 1;
+                    }
+                    runner.progress.borrow_mut().record(&line);
+                    now.insert(line.id.clone(), line);
+                }
+                name = signals.next() => {
+                    if runner.stopped() && runner.interrupted.get() {
+                        runner.progress.borrow_mut().finish();
+                        eprintln!(
+                            "idcon: {name} again: stopping now; the next `idcon apply` of the plan checks the \
+                             identities that were in flight before sending anything"
+                        );
+                        std::process::exit(130);
+                    }
+                    runner.interrupted.set(true);
+                    runner.stop_because(format!("{name}: no new identity was started"));
+                }
+            }
+        }
+    }
+    runner.progress.borrow_mut().finish();
+    let mut all = earlier;
+    all.extend(now);
+    let stop = runner.stop.borrow_mut().take().map(|reason| Stop {
+        reason,
+        by_signal: runner.interrupted.get(),
+    });
+    Ok(finish(&plan_shown, &writes, &all, sent_now, stop.as_ref()))
+}
+
+/// Why a run ended before every identity was tried.
+struct Stop {
+    reason: String,
+    /// A signal, rather than a failure, stopped it (the stop reason may
+    /// still be the failure that came first).
+    by_signal: bool,
+}
+
+/// How many writes are not settled by `results`.
+fn pending_count(writes: &[Pending], results: &HashMap<String, ResultLine>) -> usize {
+    writes
+        .iter()
+        .filter(|w| !results.get(&w.planned.identity_id).is_some_and(|r| r.result.is_final()))
+        .count()
+}
+
+/// One refusal line for the whole plan: the apply was refused, not each write.
+async fn refuse_read_only(profile: &config::Profile, client: &Client, plan: &PlanFile, to_do: usize) {
+    let Some(path) = &profile.audit_file else { return };
+    let log = match AuditLog::open(path, profile.audit_syslog) {
+        Ok(log) => Arc::new(log),
+        Err(err) => {
+            eprintln!(
+                "idcon: warning: the refusal was not recorded: {}",
+                script::one_line(&err.to_string())
+            );
+            return;
+        }
+    };
+    let refusal = Refusal {
+        target: Target {
+            request_id: audit::new_request_id(),
+            profile: client.profile_name().to_owned(),
+            base_url: client.base_url().to_owned(),
+            method: "PUT".to_owned(),
+            url: plan.identities_url.clone(),
+            identity_id: None,
+        },
+        changes: Vec::new(),
+        reason: format!(
+            "read-only profile: apply of plan {} ({to_do} writes) refused",
+            plan.plan_id
+        ),
+    };
+    let written = tokio::task::spawn_blocking(move || log.refusal(&refusal)).await;
+    match written {
+        Ok(Ok(())) => {}
+        Ok(Err(err)) => eprintln!(
+            "idcon: warning: the refusal was not recorded: {}",
+            script::one_line(&err.to_string())
+        ),
+        Err(err) => eprintln!("idcon: warning: the refusal was not recorded: {err}"),
+    }
+}
+
+/// Counts per result over the whole plan, prints the summary and what to do
+/// next, and gives the exit code.
+fn finish(
+    plan_shown: &str,
+    writes: &[Pending],
+    results: &HashMap<String, ResultLine>,
+    sent_now: usize,
+    stop: Option<&Stop>,
+) -> ExitCode {
+    let mut counts: HashMap<ResultKind, usize> = HashMap::new();
+    let mut not_started = 0;
+    for write in writes {
+        match results.get(&write.planned.identity_id) {
+            Some(line) => *counts.entry(line.result).or_default() += 1,
+            None => not_started += 1,
+        }
+    }
+    let count = |kind| counts.get(&kind).copied().unwrap_or(0);
+    let summary = format!(
+        "plan {plan_shown}: {} identities: {} sent ({sent_now} by this run), {} already applied, \
+         {} skipped as changed since the plan, {} skipped as deleted, {} failed, {} with unknown outcome, \
+         {not_started} not started",
+        writes.len(),
+        count(ResultKind::Sent),
+        count(ResultKind::AlreadyApplied),
+        count(ResultKind::SkippedChanged),
+        count(ResultKind::SkippedMissing),
+        count(ResultKind::Failed),
+        count(ResultKind::Unknown),
+    );
+    if let Err(failure) = print_line(&summary) {
+        return script::report(&failure, false);
+    }
+    let skipped = count(ResultKind::SkippedChanged) + count(ResultKind::SkippedMissing);
+    let unfinished = count(ResultKind::Failed) + count(ResultKind::Unknown) + not_started;
+    if let Some(stop) = stop {
+        let or_keep_going = if stop.by_signal { "" } else { ", or add --keep-going" };
+        eprintln!(
+            "idcon: stopped: {}; identities in flight were finished. Run `idcon apply` on the plan again \
+             to continue (nothing is sent twice){or_keep_going}",
+            script::one_line(&stop.reason)
+        );
+    }
+    if skipped > 0 {
+        eprintln!(
+            "idcon: {} since the plan and not sent; \
+             their results are in the .results.jsonl file next to the plan: plan them again",
+            identities(
+                skipped,
+                "identity changed or was deleted",
+                "identities changed or were deleted"
+            )
+        );
+    }
+    if unfinished > 0 {
+        eprintln!(
+            "idcon: {} not done; run `idcon apply` on the plan again: each is read \
+             first, and one whose write already reached the server is not sent again",
+            identities(unfinished, "identity is", "identities are")
+        );
+        return ExitCode::from(EXIT_ERROR);
+    }
+    if skipped > 0 {
+        return ExitCode::from(EXIT_CONFLICT);
+    }
+    ExitCode::SUCCESS
+}
+
+/// Works on one identity at a time per call; shared by all calls in flight
+/// (they run on one task, so plain cells do).
+struct Runner<'a> {
+    client: &'a Client,
+    audit: &'a Arc<AuditLog>,
+    results: &'a ResultsFile,
+    plan_id: &'a str,
+    limiter: Option<RateLimiter>,
+    keep_going: bool,
+    /// Why the run stops early; set once, by the first failure that stops it.
+    stop: RefCell<Option<String>>,
+    /// A signal asked to stop (a second one stops at once).
+    interrupted: Cell<bool>,
+    progress: RefCell<Progress>,
+}
+
+impl Runner<'_> {
+    fn stopped(&self) -> bool {
+        self.stop.borrow().is_some()
+    }
+
+    fn stop_because(&self, reason: String) {
+        let mut stop = self.stop.borrow_mut();
+        if stop.is_none() {
+            *stop = Some(reason);
+        }
+    }
+
+    /// A server error, a network failure or a refused signature or token
+    /// (the same for every identity) stops the run, unless --keep-going.
+    fn stop_on(&self, err: &ApiError, what: &str) {
+        let serious = err
+            .status()
+            .is_none_or(|status| status >= 500 || status == 401 || status == 403);
+        if serious && !self.keep_going {
+            let why = match err.status() {
+                Some(status) => format!("HTTP {status} on {what}"),
+                None => format!("network failure on {what}"),
+            };
+            self.stop_because(why);
+        }
+    }
+
+    async fn pace(&self) {
+        if let Some(limiter) = &self.limiter {
+            limiter.wait().await;
+        }
+    }
+
+    /// Reads, compares, sends and records one identity; `None` when the run
+    /// stopped before anything was done with it.
+    async fn process(&self, pending: &Pending) -> Option<ResultLine> {
+        let planned = &pending.planned;
+        let id = planned.identity_id.as_str();
+        let line = |result: ResultKind| ResultLine {
+            plan_id: self.plan_id.to_owned(),
+            id: id.to_owned(),
+            line: pending.line,
+            result,
+            at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            request_id: None,
+            status: None,
+            message: None,
+            server_changes: Vec::new(),
+        };
+        if self.stopped() {
+            return None;
+        }
+        self.pace().await;
+        if self.stopped() {
+            return None;
+        }
+
+        let result = match write::fetch(self.client, id).await {
+            Err(err) if err.is_not_found() => ResultLine {
+                status: Some(404),
+                message: Some("the identity no longer exists".to_owned()),
+                ..line(ResultKind::SkippedMissing)
+            },
+            Err(err) => {
+                self.stop_on(&err, "the read before the write");
+                ResultLine {
+                    status: err.status(),
+                    message: Some(format!("reading it failed: {}", script::one_line(&err.to_string()))),
+                    ..line(ResultKind::Failed)
+                }
+            }
+            Ok(latest) => match write::compare(&planned.base, redacted(latest)) {
+                Freshness::Changed { server_changes, latest } => {
+                    // Either our own write of an earlier run (its answer lost)
+                    // or someone else's identical change: nothing to send.
+                    let holds_plan = write::rebase(planned, &latest, Resolution::Merge).is_ok_and(|m| m.is_noop());
+                    if holds_plan {
+                        ResultLine {
+                            message: Some("the server already holds the planned values; nothing was sent".to_owned()),
+                            ..line(ResultKind::AlreadyApplied)
+                        }
+                    } else {
+                        ResultLine {
+                            message: Some("changed on the server since the plan; nothing was sent".to_owned()),
+                            server_changes: server_changes.into_iter().map(|c| c.pointer).collect(),
+                            ..line(ResultKind::SkippedChanged)
+                        }
+                    }
+                }
+                Freshness::Unchanged => {
+                    if self.stopped() {
+                        return None;
+                    }
+                    self.pace().await;
+                    if self.stopped() {
+                        return None;
+                    }
+                    self.send(planned, &line).await
+                }
+            },
+        };
+        if let Err(why) = self.results.append(&result).await {
+            self.stop_because(format!("the result cannot be recorded: {why}"));
+        }
+        Some(result)
+    }
+
+    async fn send(&self, planned: &PlannedWrite, line: &dyn Fn(ResultKind) -> ResultLine) -> ResultLine {
+        match write::send(self.client, Some(self.audit), planned).await {
+            Ok(result) => {
+                if let Some(warning) = &result.audit_warning {
+                    eprintln!("idcon: warning: {}", script::one_line(warning));
+                }
+                ResultLine {
+                    request_id: Some(result.request_id.clone()),
+                    status: Some(result.exchange.status),
+                    ..line(ResultKind::Sent)
+                }
+            }
+            Err(WriteError::Api(err)) => {
+                self.stop_on(&err, "a write");
+                let kind = if outcome_unknown(&err) {
+                    ResultKind::Unknown
+                } else {
+                    ResultKind::Failed
+                };
+                ResultLine {
+                    request_id: err.request_id(),
+                    status: err.status(),
+                    message: Some(script::one_line(&err.to_string())),
+                    ..line(kind)
+                }
+            }
+            Err(err) => {
+                // The audit trail cannot record, or the profile refuses: the
+                // same for every identity, so stop.
+                self.stop_because(err.to_string());
+                ResultLine {
+                    message: Some(script::one_line(&err.to_string())),
+                    ..line(ResultKind::Failed)
+                }
+            }
+        }
+    }
+}
+
+/// True when a PUT may have been carried out although no success came back:
+/// the request went out and the answer was lost, cut or unreadable.
+fn outcome_unknown(err: &ApiError) -> bool {
+    match err {
+        ApiError::ConnectionRefused { .. } | ApiError::Dns { .. } | ApiError::Tls { .. } => false,
+        ApiError::Timeout { phase, .. } => *phase != crate::api::TimeoutPhase::Connect,
+        _ => err.status().is_none_or(|status| (200..300).contains(&status)),
+    }
+}
+
+/// The snapshot with credential secrets redacted, as plans store it.
+fn redacted(snapshot: Snapshot) -> Snapshot {
+    let mut raw: Value = snapshot.raw;
+    redact_secrets(&mut raw);
+    Snapshot {
+        identity: snapshot.identity,
+        raw,
+    }
+}
+
+/// SIGINT (Ctrl-C), SIGTERM and SIGHUP (the SSH session dropped): the run
+/// starts no new identity and finishes those in flight, so each has its
+/// result recorded.
+struct Signals {
+    listeners: Vec<(&'static str, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    fn listen() -> Signals {
+        use tokio::signal::unix::{SignalKind, signal};
+        let kinds = [
+            ("interrupted (Ctrl-C)", SignalKind::interrupt()),
+            ("terminated", SignalKind::terminate()),
+            ("hung up", SignalKind::hangup()),
+        ];
+        let listeners = kinds
+            .into_iter()
+            .filter_map(|(name, kind)| match signal(kind) {
+                Ok(listener) => Some((name, listener)),
+                Err(err) => {
+                    tracing::warn!("cannot listen for the signal \"{name}\": {err}");
+                    None
+                }
+            })
+            .collect();
+        Signals { listeners }
+    }
+
+    /// The name of the next signal; never resolves when none can be heard.
+    async fn next(&mut self) -> &'static str {
+        if self.listeners.is_empty() {
+            return std::future::pending().await;
+        }
+        let waits = self.listeners.iter_mut().map(|(name, listener)| {
+            let name: &'static str = name;
+            Box::pin(async move {
+                match listener.recv().await {
+                    Some(()) => name,
+                    // The listener closed: never again.
+                    None => std::future::pending().await,
+                }
+            })
+        });
+        futures::future::select_all(waits).await.0
+    }
+}
+
+/// Spaces requests evenly at `rps` per second.
+struct RateLimiter {
+    interval: Duration,
+    next: Cell<tokio::time::Instant>,
+}
+
+impl RateLimiter {
+    fn new(rps: f64) -> RateLimiter {
+        RateLimiter {
+            interval: Duration::from_secs_f64(1.0 / rps),
+            next: Cell::new(tokio::time::Instant::now()),
+        }
+    }
+
+    async fn wait(&self) {
+        let slot = self.next.get().max(tokio::time::Instant::now());
+        self.next.set(slot + self.interval);
+        tokio::time::sleep_until(slot).await;
+    }
+}
+
+/// `PLAN.results.jsonl`, open for appending and locked for this run.
+struct ResultsFile {
+    path: PathBuf,
+    file: Arc<Mutex<File>>,
+}
+
+impl ResultsFile {
+    fn open(path: &Path) -> Result<ResultsFile, Failure> {
+        let shown = script::one_line(&path.display().to_string());
+        let file = crate::paths::open_private_append(path)
+            .map_err(|err| Failure::error(format!("cannot open the result file {shown}: {err}")))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(Failure::error(format!(
+                    "another idcon apply is working on this plan ({shown} is locked); nothing was sent"
+                )));
+            }
+            Err(std::fs::TryLockError::Error(err)) => {
+                return Err(Failure::error(format!("cannot lock the result file {shown}: {err}")));
+            }
+        }
+        Ok(ResultsFile {
+            path: path.to_owned(),
+            file: Arc::new(Mutex::new(file)),
+        })
+    }
+
+    /// Appends one line and syncs it to disk (on tokio's blocking pool).
+    async fn append(&self, line: &ResultLine) -> Result<(), String> {
+        let mut bytes = serde_json::to_vec(line).map_err(|err| err.to_string())?;
+        bytes.push(b'\n');
+        let file = Arc::clone(&self.file);
+        let written = tokio::task::spawn_blocking(move || -> io::Result<()> {
+            let mut file = file
+                .lock()
+                .map_err(|_| io::Error::other("an earlier write to it failed midway"))?;
+            file.write_all(&bytes)?;
+            file.sync_data()
+        })
+        .await;
+        let shown = script::one_line(&self.path.display().to_string());
+        match written {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(err)) => Err(format!("{shown}: {err}")),
+            Err(err) => Err(format!("{shown}: the writer stopped: {err}")),
+        }
+    }
+}
+
+/// The last result of each identity of this plan in the result file. A
+/// damaged line (a crash mid-write) is skipped with a warning: its identity
+/// is then simply read and checked again. Lines of another plan are refused.
+fn read_results(path: &Path, plan_id: &str) -> Result<HashMap<String, ResultLine>, Failure> {
+    let shown = script::one_line(&path.display().to_string());
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(HashMap::new()),
+        Err(err) => return Err(Failure::error(format!("cannot read the result file {shown}: {err}"))),
+    };
+    let mut results = HashMap::new();
+    for (index, text) in io::BufReader::new(file).lines().enumerate() {
+        let text = text.map_err(|err| Failure::error(format!("cannot read the result file {shown}: {err}")))?;
+        if text.trim().is_empty() {
+            continue;
+        }
+        let line: ResultLine = match serde_json::from_str(&text) {
+            Ok(line) => line,
+            Err(err) => {
+                eprintln!(
+                    "idcon: warning: {shown} line {}: damaged ({err}); ignored, its identity is checked on the server again",
+                    index + 1
+                );
+                continue;
+            }
+        };
+        if line.plan_id != plan_id {
+            return Err(Failure::usage(format!(
+                "{shown} holds results of another plan ({}, this plan is {plan_id}); move it away to apply this plan; \
+                 nothing was sent",
+                script::one_line(&line.plan_id)
+            )));
+        }
+        results.insert(line.id.clone(), line);
+    }
+    Ok(results)
+}
+
+/// The progress of a run: a bar on stderr when it is a terminal, one line
+/// per identity on stdout when that is not a terminal (logs, pipes), and on
+/// a terminal only the identities that were not simply sent.
+struct Progress {
+    total: usize,
+    done: usize,
+    counts: HashMap<ResultKind, usize>,
+    bar: bool,
+    every_line: bool,
+    last_draw: Option<std::time::Instant>,
+}
+
+/// Redraw the bar at most this often: every byte goes through SSH.
+const REDRAW_EVERY: Duration = Duration::from_millis(100);
+const CLEAR_LINE: &str = "\r\u{1b}[2K";
+
+impl Progress {
+    fn new(total: usize) -> Progress {
+        let mut progress = Progress {
+            total,
+            done: 0,
+            counts: HashMap::new(),
+            bar: io::stderr().is_terminal(),
+            every_line: !io::stdout().is_terminal(),
+            last_draw: None,
+        };
+        progress.draw(true);
+        progress
+    }
+
+    fn record(&mut self, line: &ResultLine) {
+        self.done += 1;
+        *self.counts.entry(line.result).or_default() += 1;
+        let notable = !matches!(line.result, ResultKind::Sent | ResultKind::AlreadyApplied);
+        if self.every_line || notable {
+            let mut text = format!(
+                "[{}/{}] {} {} (line {})",
+                self.done,
+                self.total,
+                line.result.label(),
+                script::one_line(&line.id),
+                line.line
+            );
+            if let Some(status) = line.status {
+                text.push_str(&format!(": HTTP {status}"));
+            }
+            if let Some(message) = &line.message
+                && line.result != ResultKind::Sent
+            {
+                text.push_str(&format!(": {}", script::one_line(message)));
+            }
+            if !line.server_changes.is_empty() {
+                let changed: Vec<String> = line.server_changes.iter().map(|p| script::one_line(p)).collect();
+                text.push_str(&format!(" [{}]", changed.join(", ")));
+            }
+            self.clear();
+            // A closed stdout must not stop the run: the result file has it all.
+            let _ = print_line(&text);
+        }
+        self.draw(self.done == self.total);
+    }
+
+    fn clear(&self) {
+        if self.bar && self.last_draw.is_some() {
+            let mut err = io::stderr().lock();
+            let _ = err.write_all(CLEAR_LINE.as_bytes());
+            let _ = err.flush();
+        }
+    }
+
+    fn draw(&mut self, force: bool) {
+        if !self.bar {
+            return;
+        }
+        let now = std::time::Instant::now();
+        if !force && self.last_draw.is_some_and(|at| now.duration_since(at) < REDRAW_EVERY) {
+            return;
+        }
+        self.last_draw = Some(now);
+        let count = |kind| self.counts.get(&kind).copied().unwrap_or(0);
+        let counters = |done, sent, already, skipped, failed| {
+            format!(
+                " {done}/{}  sent {sent}  already {already}  skipped {skipped}  failed {failed}",
+                self.total
+            )
+        };
+        let text = counters(
+            self.done,
+            count(ResultKind::Sent),
+            count(ResultKind::AlreadyApplied),
+            count(ResultKind::SkippedChanged) + count(ResultKind::SkippedMissing),
+            count(ResultKind::Failed) + count(ResultKind::Unknown),
+        );
+        // The bar keeps its width while the numbers grow.
+        let widest = counters(self.total, self.total, self.total, self.total, self.total);
+        // A terminal that reports no size (0 columns) gets the classic 80.
+        let columns = crossterm::terminal::size()
+            .ok()
+            .filter(|(columns, _)| *columns > 0)
+            .map_or(80, |(columns, _)| usize::from(columns));
+        let width = columns.saturating_sub(widest.chars().count() + 3).min(40);
+        let mut line = String::from(CLEAR_LINE);
+        if width >= 5 {
+            let filled = (self.done * width).checked_div(self.total).unwrap_or(width);
+            line.push('[');
+            line.push_str(&"#".repeat(filled));
+            line.push_str(&"-".repeat(width - filled));
+            line.push(']');
+        }
+        line.push_str(&text);
+        let mut err = io::stderr().lock();
+        let _ = err.write_all(line.as_bytes());
+        let _ = err.flush();
+    }
+
+    /// Takes the bar off the screen before the summary.
+    fn finish(&mut self) {
+        self.clear();
+        self.bar = false;
+    }
+}
+
+/// "1 identity", "2 identities".
+fn identities(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
+fn print_line(text: &str) -> Result<(), Failure> {
+    let mut out = io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(err) if script::is_broken_pipe(&err) => Ok(()),
+        Err(err) => Err(script::stdout_failure(&err)),
+    }
+}
+
+/// Asks on stdin, which must be a terminal; anything but y/yes refuses.
+fn confirm(question: &str) -> Result<(), Failure> {
+    if !io::stdin().is_terminal() {
+        return Err(Failure::new(
+            EXIT_REFUSED,
+            "stdin is not a terminal, so idcon cannot ask: pass --yes to send; nothing was sent",
+        ));
+    }
+    eprint!("{question} [y/N] ");
+    let _ = io::stderr().flush();
+    let mut answer = String::new();
+    io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|err| Failure::error(format!("cannot read the answer: {err}")))?;
+    match answer.trim().to_ascii_lowercase().as_str() {
+        "y" | "yes" => Ok(()),
+        _ => Err(Failure::new(EXIT_REFUSED, "not confirmed; nothing was sent")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rps_must_be_a_positive_number() {
+        assert_eq!(parse_rps("2.5"), Ok(2.5));
+        for bad in ["0", "-1", "NaN", "inf", "fast", "20000"] {
+            assert!(parse_rps(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn result_lines_round_trip_and_only_settled_ones_are_final() {
+        let line = ResultLine {
+            plan_id: "p".into(),
+            id: "i".into(),
+            line: 3,
+            result: ResultKind::AlreadyApplied,
+            at: "2024-01-01T00:00:00.000Z".into(),
+            request_id: None,
+            status: None,
+            message: None,
+            server_changes: vec!["/state".into()],
+        };
+        let text = serde_json::to_string(&line).unwrap_or_default();
+        assert!(text.contains("\"result\":\"already_applied\""), "{text}");
+        assert_eq!(serde_json::from_str::<ResultLine>(&text).ok(), Some(line));
+        assert!(ResultKind::Sent.is_final() && ResultKind::SkippedChanged.is_final());
+        assert!(!ResultKind::Failed.is_final() && !ResultKind::Unknown.is_final());
+    }
+}

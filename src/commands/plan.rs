@@ -1,0 +1,845 @@
+//! `idcon plan --input FILE`: the first half of a bulk change ("deactivate
+//! these 300 accounts"). Each input entry names one identity and what to
+//! change; the identity is read and its body built with [`write::plan`],
+//! exactly as `idcon update` builds it, and everything `idcon apply` needs
+//! later goes into one plan file for review.
+//!
+//! The plan file (JSON, written 0600 and atomically) holds, per identity:
+//! its id, the input line, `updated_at`, the redacted changes, the complete
+//! body to send, and the whole identity as it was read (the `snapshot`, with
+//! any credential secrets redacted). `apply` compares the snapshot with a
+//! fresh read right before sending, so any change since the plan, in any
+//! member, is noticed; and it tells a write that already reached the server
+//! from one that did not. Plans never carry passwords, hashes or any
+//! credentials: no secret reaches the disk.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read as _, Write as _};
+use std::os::unix::fs::OpenOptionsExt as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+use futures::StreamExt as _;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::script::{self, Failure};
+use super::update::StateArg;
+use crate::api::models::redact_secrets;
+use crate::api::{ApiError, Client, IdentityFilter, IdentityQuery, IdentityState};
+use crate::cli::GlobalArgs;
+use crate::config;
+use crate::diff::{self, Change};
+use crate::write::{self, Edit, PlannedWrite, Snapshot};
+
+/// The plan file format this idcon writes and reads.
+pub const PLAN_FORMAT: u32 = 1;
+
+/// Input errors shown before the rest is summarised as "and N more".
+const MAX_SHOWN_INPUT_ERRORS: usize = 20;
+
+const PLAN_HELP: &str = "\
+Input (one entry per line; blank lines and lines starting with # are skipped):
+  {\"id\": \"ID\", \"set\": {\"/metadata_admin/ticket\": \"SUP-42\"}}
+  {\"identifier\": \"ana@example.com\", \"state\": \"inactive\"}
+  ID                      (a plain id: needs --state)
+\"identifier\" is resolved with Kratos's credentials_identifier search and must
+match exactly one identity. \"set\" maps JSON pointers to JSON values, as
+`idcon update --set`. --state applies to every entry without its own \"state\".
+Passwords and credentials cannot be planned (plans are files: no secrets on disk).
+
+The plan file (0600) holds per identity the id, updated_at, the changes, the
+body to send and the identity as read; review it, then run `idcon apply PLAN`.
+Planning only reads, so it also works with a read-only profile.
+
+Exit codes:
+  0  every entry planned (or already as asked)
+  1  some entries could not be planned (the plan holds the others), or an error
+  2  usage: bad flags or input; nothing was read and no plan written";
+
+#[derive(Debug, Args)]
+#[command(after_help = PLAN_HELP)]
+pub struct PlanArgs {
+    /// JSON lines of {"id" or "identifier", "set", "state"}, or one identity
+    /// id per line (with --state); - reads stdin.
+    #[arg(long, value_name = "FILE")]
+    pub input: PathBuf,
+
+    /// New state for every entry that does not give its own "state".
+    #[arg(long, value_enum)]
+    pub state: Option<StateArg>,
+
+    /// Where to write the plan (default: INPUT.plan.json).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// How many identities to read at the same time.
+    #[arg(long, value_name = "N", default_value_t = 4,
+          value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub jobs: u16,
+}
+
+/// A plan as stored on disk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanFile {
+    /// Format version ([`PLAN_FORMAT`]).
+    pub idcon_plan: u32,
+    /// Ties the result file to this plan: results of another plan are never
+    /// taken for this one's.
+    pub plan_id: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    /// The profile the plan was read with (informative: `apply` checks the URL).
+    pub profile: String,
+    /// Where the identities live (`{base}{identities_path}/`): `apply` refuses
+    /// a profile that points elsewhere.
+    pub identities_url: String,
+    /// The input file, as given.
+    pub input: String,
+    /// The writes, in input order.
+    pub entries: Vec<PlanEntry>,
+    /// Entries whose identity already is as asked: nothing to send.
+    #[serde(default)]
+    pub noops: Vec<PlanNote>,
+    /// Entries that could not be planned.
+    #[serde(default)]
+    pub errors: Vec<PlanNote>,
+}
+
+/// One planned write.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanEntry {
+    /// The input line it came from.
+    pub line: usize,
+    pub id: String,
+    /// `updated_at` of the identity as read.
+    pub updated_at: Option<String>,
+    /// What the write changes (secrets redacted; plans hold none anyway).
+    pub changes: Vec<Change>,
+    /// The complete `updateIdentityBody` to send.
+    pub body: Value,
+    /// The identity as read (credential secrets redacted): what `apply`
+    /// compares a fresh read with.
+    pub snapshot: Value,
+}
+
+/// An input entry that is not a write: a no-op or an error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanNote {
+    pub line: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub message: String,
+}
+
+impl PlanEntry {
+    fn from_planned(line: usize, planned: &PlannedWrite) -> Result<PlanEntry, String> {
+        if planned.body.credentials.is_some() {
+            return Err("a plan cannot carry credentials".to_owned());
+        }
+        let mut snapshot = planned.base.raw.clone();
+        redact_secrets(&mut snapshot);
+        let body = serde_json::to_value(&planned.body).map_err(|err| format!("cannot encode the body: {err}"))?;
+        Ok(PlanEntry {
+            line,
+            id: planned.identity_id.clone(),
+            updated_at: planned.base.updated_at().map(str::to_owned),
+            changes: planned.changes.clone(),
+            body,
+            snapshot,
+        })
+    }
+
+    /// The write this entry describes, ready for [`write::send`]. The changes
+    /// are worked out again from the snapshot and the body and must match the
+    /// stored ones, so what was reviewed is what is sent and audited.
+    pub fn planned(&self) -> Result<PlannedWrite, String> {
+        let base = Snapshot::from_raw(self.snapshot.clone())
+            .map_err(|err| format!("its snapshot is not an identity: {err}"))?;
+        if base.id() != self.id {
+            return Err(format!(
+                "its snapshot is identity {}, not {}",
+                script::one_line(base.id()),
+                script::one_line(&self.id)
+            ));
+        }
+        let body: crate::api::UpdateIdentityBody = serde_json::from_value(self.body.clone())
+            .map_err(|err| format!("its body is not an identity update: {err}"))?;
+        if body.credentials.is_some() {
+            return Err("its body carries credentials, which plans never do".to_owned());
+        }
+        // The body that changes nothing, built by the shared pipeline.
+        let unchanged = write::plan(&base, &Edit::default()).map_err(|err| err.to_string())?;
+        let old = serde_json::to_value(&unchanged.body).map_err(|err| err.to_string())?;
+        let new = serde_json::to_value(&body).map_err(|err| err.to_string())?;
+        let changes = diff::redacted(diff::diff(&old, &new));
+        if changes.is_empty() {
+            return Err("its body changes nothing".to_owned());
+        }
+        if changes != self.changes {
+            return Err("its body does not match its changes (was the plan file edited?)".to_owned());
+        }
+        Ok(PlannedWrite {
+            identity_id: self.id.clone(),
+            base,
+            body,
+            changes,
+        })
+    }
+}
+
+/// Reads and checks a plan file. Every problem names the file.
+pub fn load(path: &Path) -> Result<PlanFile, String> {
+    let shown = script::one_line(&path.display().to_string());
+    let text = fs::read_to_string(path).map_err(|err| format!("plan {shown}: cannot read it: {err}"))?;
+    let head: Value = serde_json::from_str(&text)
+        .map_err(|err| format!("plan {shown}:{}:{}: not JSON: {err}", err.line(), err.column()))?;
+    match head.get("idcon_plan").and_then(Value::as_u64) {
+        Some(version) if version == u64::from(PLAN_FORMAT) => {}
+        Some(version) => {
+            return Err(format!(
+                "plan {shown} has format {version}; this idcon reads format {PLAN_FORMAT}"
+            ));
+        }
+        None => return Err(format!("plan {shown} is not an idcon plan (no \"idcon_plan\" member)")),
+    }
+    let plan: PlanFile = serde_json::from_value(head).map_err(|err| format!("plan {shown}: {err}"))?;
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for entry in &plan.entries {
+        if let Some(line) = seen.insert(entry.id.as_str(), entry.line) {
+            return Err(format!(
+                "plan {shown}: identity {} is planned twice (lines {line} and {})",
+                script::one_line(&entry.id),
+                entry.line
+            ));
+        }
+    }
+    Ok(plan)
+}
+
+/// Where `apply` records what it did with each identity of `plan`:
+/// `PLAN.results.jsonl` next to it.
+pub fn results_path(plan: &Path) -> PathBuf {
+    let mut name: OsString = plan.as_os_str().to_owned();
+    name.push(".results.jsonl");
+    PathBuf::from(name)
+}
+
+/// `{base}{identities_path}/`: the URL prefix of every identity of a client.
+pub fn identities_url(client: &Client) -> String {
+    client.identity_url("")
+}
+
+pub fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCode> {
+    let result = script::runtime().and_then(|runtime| runtime.block_on(plan(global, args)));
+    Ok(match result {
+        Ok(code) => code,
+        Err(failure) => script::report(&failure, false),
+    })
+}
+
+/// Which identity an input entry names.
+#[derive(Debug, Clone, PartialEq)]
+enum Selector {
+    Id(String),
+    Identifier(String),
+}
+
+/// One parsed input entry.
+#[derive(Debug, Clone, PartialEq)]
+struct Request {
+    line: usize,
+    selector: Selector,
+    edit: Edit,
+}
+
+/// What reading and planning one entry gave.
+enum Resolved {
+    Planned(Box<PlannedWrite>),
+    Noop(String),
+}
+
+/// Why one entry was not planned: a problem of that entry alone, or one that
+/// stops the whole plan (the server is down, the key is refused).
+enum EntryError {
+    Entry { id: Option<String>, message: String },
+    Fatal(Failure),
+}
+
+async fn plan(global: &GlobalArgs, args: &PlanArgs) -> Result<ExitCode, Failure> {
+    let reading_stdin = args.input == Path::new("-");
+    let output = match (&args.output, reading_stdin) {
+        (Some(path), _) => path.clone(),
+        (None, true) => {
+            return Err(Failure::usage(
+                "--input - reads stdin: name the plan file with --output",
+            ));
+        }
+        (None, false) => {
+            let mut name: OsString = args.input.as_os_str().to_owned();
+            name.push(".plan.json");
+            PathBuf::from(name)
+        }
+    };
+    let output_shown = script::one_line(&output.display().to_string());
+    if let (Ok(input), Ok(plan)) = (fs::canonicalize(&args.input), fs::canonicalize(&output))
+        && input == plan
+    {
+        return Err(Failure::usage(format!(
+            "--output {output_shown} is the input file: the plan would replace it"
+        )));
+    }
+    let results = results_path(&output);
+    if results.exists() {
+        return Err(Failure::usage(format!(
+            "{} exists: the plan at {output_shown} has been applied already; \
+             write the new plan elsewhere with --output (or move both away)",
+            script::one_line(&results.display().to_string())
+        )));
+    }
+
+    let text = read_input(&args.input)?;
+    let default_state = args.state.map(|state| match state {
+        StateArg::Active => IdentityState::Active,
+        StateArg::Inactive => IdentityState::Inactive,
+    });
+    let requests = parse_input(&text, default_state.as_ref()).map_err(|errors| {
+        let input = script::one_line(&args.input.display().to_string());
+        let mut message = format!("{input}: {} bad entries, nothing was read:", errors.len());
+        for error in errors.iter().take(MAX_SHOWN_INPUT_ERRORS) {
+            message.push_str("\n  ");
+            message.push_str(error);
+        }
+        if errors.len() > MAX_SHOWN_INPUT_ERRORS {
+            message.push_str(&format!("\n  and {} more", errors.len() - MAX_SHOWN_INPUT_ERRORS));
+        }
+        // Each error on its own line: `Failure` would join them into one.
+        eprintln!("idcon: {message}");
+        Failure::usage(format!("{input}: no plan written"))
+    })?;
+    if requests.is_empty() {
+        return Err(Failure::usage(format!(
+            "{}: no entries (blank lines and # comments only)",
+            script::one_line(&args.input.display().to_string())
+        )));
+    }
+
+    let profile = config::resolve_profile(global).map_err(|err| Failure::error(err.to_string()))?;
+    let client = Client::new(&profile).map_err(|err| Failure::api(&err))?;
+
+    let mut entries = Vec::new();
+    let mut noops = Vec::new();
+    let mut errors = Vec::new();
+    let mut planned_ids: HashMap<String, usize> = HashMap::new();
+    let mut resolved = futures::stream::iter(requests)
+        .map(|request| {
+            let client = &client;
+            async move {
+                let outcome = resolve(client, &request).await;
+                (request, outcome)
+            }
+        })
+        .buffered(usize::from(args.jobs));
+    let mut planned_writes = Vec::new();
+    while let Some((request, outcome)) = resolved.next().await {
+        let line = request.line;
+        let id = match &outcome {
+            Ok(Resolved::Planned(planned)) => Some(planned.identity_id.clone()),
+            Ok(Resolved::Noop(id)) => Some(id.clone()),
+            Err(_) => None,
+        };
+        if let Some(id) = &id
+            && let Some(first) = planned_ids.get(id)
+        {
+            errors.push(PlanNote {
+                line,
+                id: Some(id.clone()),
+                message: format!(
+                    "identity {} is already in the plan (line {first})",
+                    script::one_line(id)
+                ),
+            });
+            continue;
+        }
+        if let Some(id) = id {
+            planned_ids.insert(id, line);
+        }
+        match outcome {
+            Ok(Resolved::Planned(planned)) => match PlanEntry::from_planned(line, &planned) {
+                Ok(entry) => {
+                    entries.push(entry);
+                    planned_writes.push((line, planned));
+                }
+                Err(message) => errors.push(PlanNote {
+                    line,
+                    id: Some(planned.identity_id.clone()),
+                    message,
+                }),
+            },
+            Ok(Resolved::Noop(id)) => noops.push(PlanNote {
+                line,
+                id: Some(id),
+                message: "already as asked: nothing to send".to_owned(),
+            }),
+            Err(EntryError::Entry { id, message }) => errors.push(PlanNote { line, id, message }),
+            Err(EntryError::Fatal(failure)) => {
+                return Err(Failure {
+                    message: format!("line {line}: {}; no plan written", failure.message),
+                    ..failure
+                });
+            }
+        }
+    }
+    drop(resolved);
+
+    let plan = PlanFile {
+        idcon_plan: PLAN_FORMAT,
+        plan_id: uuid::Uuid::new_v4().to_string(),
+        created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        profile: client.profile_name().to_owned(),
+        identities_url: identities_url(&client),
+        input: args.input.display().to_string(),
+        entries,
+        noops,
+        errors,
+    };
+    let mut bytes =
+        serde_json::to_vec_pretty(&plan).map_err(|err| Failure::error(format!("cannot encode the plan: {err}")))?;
+    bytes.push(b'\n');
+    write_atomically(&output, &bytes)
+        .map_err(|err| Failure::error(format!("cannot write the plan {output_shown}: {err}")))?;
+
+    print_plan(&plan, &planned_writes, &client, &output_shown)?;
+    if plan.errors.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        let count = plan.errors.len();
+        let noun = if count == 1 { "entry" } else { "entries" };
+        Err(Failure::error(format!(
+            "{count} {noun} could not be planned (listed above); the plan holds the others"
+        )))
+    }
+}
+
+fn read_input(path: &Path) -> Result<String, Failure> {
+    if path == Path::new("-") {
+        let mut text = String::new();
+        io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|err| Failure::usage(format!("--input -: cannot read stdin: {err}")))?;
+        return Ok(text);
+    }
+    fs::read_to_string(path).map_err(|err| {
+        Failure::usage(format!(
+            "--input {}: cannot read it: {err}",
+            script::one_line(&path.display().to_string())
+        ))
+    })
+}
+
+/// Every entry of the input, or every problem in it (with its line number).
+fn parse_input(text: &str, default_state: Option<&IdentityState>) -> Result<Vec<Request>, Vec<String>> {
+    let mut requests = Vec::new();
+    let mut errors = Vec::new();
+    for (index, raw) in text.lines().enumerate() {
+        let line = index + 1;
+        match parse_line(line, raw, default_state) {
+            Ok(Some(request)) => requests.push(request),
+            Ok(None) => {}
+            Err(message) => errors.push(format!("line {line}: {message}")),
+        }
+    }
+    if errors.is_empty() { Ok(requests) } else { Err(errors) }
+}
+
+const SECRET_REFUSAL: &str = "passwords and credentials cannot be planned (a plan is a file, and secrets never go \
+                              to disk): use `idcon update ID --password-stdin` or `--add-oidc` for each";
+
+fn parse_line(line: usize, raw: &str, default_state: Option<&IdentityState>) -> Result<Option<Request>, String> {
+    let text = raw.trim();
+    if text.is_empty() || text.starts_with('#') {
+        return Ok(None);
+    }
+    if !text.starts_with('{') {
+        if text.contains(char::is_whitespace) || text.starts_with('[') || text.starts_with('"') {
+            return Err(format!(
+                "expected a JSON object or one identity id, got {:?}",
+                script::one_line(&shorten(text))
+            ));
+        }
+        let Some(state) = default_state else {
+            return Err("a plain identity id needs --state (or write the line as JSON with \"set\")".to_owned());
+        };
+        return Ok(Some(Request {
+            line,
+            selector: Selector::Id(text.to_owned()),
+            edit: Edit {
+                state: Some(state.clone()),
+                ..Edit::default()
+            },
+        }));
+    }
+    let members: Map<String, Value> = match serde_json::from_str(text) {
+        Ok(Value::Object(members)) => members,
+        Ok(_) => return Err("expected a JSON object".to_owned()),
+        Err(err) => return Err(format!("not JSON: {err}")),
+    };
+    for key in members.keys() {
+        let lower = key.to_ascii_lowercase();
+        if lower.contains("password") || lower == "credentials" || lower.contains("hash") {
+            return Err(SECRET_REFUSAL.to_owned());
+        }
+        if !["id", "identifier", "set", "state"].contains(&key.as_str()) {
+            return Err(format!(
+                "unknown member {:?}: an entry holds \"id\" or \"identifier\", and \"set\" and/or \"state\"",
+                script::one_line(key)
+            ));
+        }
+    }
+    let text_member = |name: &str| -> Result<Option<String>, String> {
+        match members.get(name) {
+            None => Ok(None),
+            Some(Value::String(value)) if !value.trim().is_empty() => Ok(Some(value.trim().to_owned())),
+            Some(Value::String(_)) => Err(format!("\"{name}\" is empty")),
+            Some(_) => Err(format!("\"{name}\" must be a string")),
+        }
+    };
+    let selector = match (text_member("id")?, text_member("identifier")?) {
+        (Some(id), None) => Selector::Id(id),
+        (None, Some(identifier)) => Selector::Identifier(identifier),
+        (Some(_), Some(_)) => return Err("give \"id\" or \"identifier\", not both".to_owned()),
+        (None, None) => return Err("name the identity with \"id\" or \"identifier\"".to_owned()),
+    };
+    let mut set = Vec::new();
+    match members.get("set") {
+        None => {}
+        Some(Value::Object(pointers)) => {
+            for (pointer, value) in pointers {
+                diff::parse_pointer(pointer).map_err(|err| format!("\"set\": {err}"))?;
+                let first = diff::parse_pointer(pointer)
+                    .ok()
+                    .and_then(|tokens| tokens.into_iter().next());
+                let Some(first) = first else {
+                    return Err(
+                        "\"set\": the pointer \"\" is the whole identity: name a member, e.g. /traits/email".to_owned(),
+                    );
+                };
+                if first == "credentials" || diff::is_secret_pointer(pointer) {
+                    return Err(SECRET_REFUSAL.to_owned());
+                }
+                set.push((pointer.clone(), value.clone()));
+            }
+        }
+        Some(_) => {
+            return Err(
+                "\"set\" must be an object of JSON pointer: value, e.g. {\"/traits/name/first\": \"Ana\"}".to_owned(),
+            );
+        }
+    }
+    let state = match members.get("state") {
+        None => default_state.cloned(),
+        Some(Value::String(state)) if state == "active" => Some(IdentityState::Active),
+        Some(Value::String(state)) if state == "inactive" => Some(IdentityState::Inactive),
+        Some(other) => {
+            return Err(format!(
+                "\"state\" must be \"active\" or \"inactive\", not {}",
+                script::json_text(other)
+            ));
+        }
+    };
+    let edit = Edit {
+        state,
+        set,
+        ..Edit::default()
+    };
+    if edit.is_empty() {
+        return Err("nothing to change: give \"set\" and/or \"state\" (or --state)".to_owned());
+    }
+    Ok(Some(Request { line, selector, edit }))
+}
+
+fn shorten(text: &str) -> String {
+    const MAX: usize = 60;
+    if text.chars().count() <= MAX {
+        text.to_owned()
+    } else {
+        let mut short: String = text.chars().take(MAX).collect();
+        short.push('…');
+        short
+    }
+}
+
+/// A failure of the service itself (down, refusing our key, erroring) stops
+/// the plan; one that concerns only this entry (no such identity, a bad
+/// identifier) does not.
+fn api_error(id: Option<String>, err: &ApiError) -> EntryError {
+    match err.status() {
+        Some(404) => EntryError::Entry {
+            message: match &id {
+                Some(id) => format!("identity {} not found", script::one_line(id)),
+                None => script::one_line(&err.to_string()),
+            },
+            id,
+        },
+        Some(400) => EntryError::Entry {
+            id,
+            message: script::one_line(&err.to_string()),
+        },
+        _ => EntryError::Fatal(Failure::api(err)),
+    }
+}
+
+async fn resolve(client: &Client, request: &Request) -> Result<Resolved, EntryError> {
+    let id = match &request.selector {
+        Selector::Id(id) => id.clone(),
+        Selector::Identifier(identifier) => find_by_identifier(client, identifier).await?,
+    };
+    let snapshot = write::fetch(client, &id)
+        .await
+        .map_err(|err| api_error(Some(id.clone()), &err))?;
+    let planned = write::plan(&snapshot, &request.edit).map_err(|err| match err {
+        write::WriteError::Api(api) => api_error(Some(id.clone()), &api),
+        other => EntryError::Entry {
+            id: Some(id.clone()),
+            message: script::one_line(&other.to_string()),
+        },
+    })?;
+    if planned.is_noop() {
+        Ok(Resolved::Noop(id))
+    } else {
+        Ok(Resolved::Planned(Box::new(planned)))
+    }
+}
+
+/// The one identity with exactly this identifier.
+async fn find_by_identifier(client: &Client, identifier: &str) -> Result<String, EntryError> {
+    let query = IdentityQuery {
+        page_size: Some(2),
+        filter: IdentityFilter::CredentialsIdentifier(identifier.to_owned()),
+    };
+    let page = client
+        .list_identities(&query)
+        .await
+        .map_err(|err| api_error(None, &err))?;
+    let shown = script::one_line(identifier);
+    let items = &page.value.items;
+    match items.as_slice() {
+        [] => Err(EntryError::Entry {
+            id: None,
+            message: format!("identifier {shown:?} matches no identity"),
+        }),
+        [only] if page.value.next.is_none() => Ok(only.id.clone()),
+        _ => {
+            let ids: Vec<String> = items.iter().map(|i| script::one_line(&i.id)).collect();
+            Err(EntryError::Entry {
+                id: None,
+                message: format!(
+                    "identifier {shown:?} matches more than one identity ({}, ...): name the one meant by its id",
+                    ids.join(", ")
+                ),
+            })
+        }
+    }
+}
+
+/// Writes `bytes` to `path` through a 0600 temporary file in the same folder
+/// and a rename, so a reader never sees half a plan.
+fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "plan".to_owned());
+    let temp = folder.join(format!(".{name}.{}.{}.tmp", std::process::id(), uuid::Uuid::new_v4()));
+    let written = (|| {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()
+    })();
+    if let Err(err) = written {
+        let _ = fs::remove_file(&temp);
+        return Err(err);
+    }
+    if let Err(err) = fs::rename(&temp, path) {
+        let _ = fs::remove_file(&temp);
+        return Err(err);
+    }
+    // Make the rename itself durable.
+    File::open(&folder).and_then(|dir| dir.sync_all())
+}
+
+/// The diffs, the no-ops, the errors (stderr) and the summary.
+fn print_plan(
+    plan: &PlanFile,
+    planned: &[(usize, Box<PlannedWrite>)],
+    client: &Client,
+    output_shown: &str,
+) -> Result<(), Failure> {
+    let colour = script::use_colour();
+    let mut out = String::new();
+    for (line, write) in planned {
+        let head = format!(
+            "PUT {} (line {line}, updated_at {})",
+            script::one_line(&client.identity_url(&write.identity_id)),
+            script::one_line(write.base.updated_at().unwrap_or("unknown"))
+        );
+        if colour {
+            out.push_str(&format!("{BOLD}{head}{RESET}\n"));
+        } else {
+            out.push_str(&head);
+            out.push('\n');
+        }
+        out.push_str(&render_changes(&write.changes, colour));
+    }
+    for noop in &plan.noops {
+        out.push_str(&format!(
+            "unchanged {} (line {}): already as asked, skipped\n",
+            script::one_line(noop.id.as_deref().unwrap_or("?")),
+            noop.line
+        ));
+    }
+    let change_count: usize = plan.entries.iter().map(|e| e.changes.len()).sum();
+    let read = plan.entries.len() + plan.noops.len() + plan.errors.len();
+    out.push_str(&format!(
+        "\nplan {output_shown}: {read} entries, {} identities to change ({change_count} member changes), \
+         {} no-ops skipped, {} errors\n",
+        plan.entries.len(),
+        plan.noops.len(),
+        plan.errors.len()
+    ));
+    if !plan.entries.is_empty() {
+        out.push_str(&format!(
+            "review it, then run: idcon apply {}\n",
+            super::sign::shell_quote(output_shown)
+        ));
+    }
+    let mut stdout = io::stdout().lock();
+    match stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush()) {
+        Ok(()) => {}
+        Err(err) if script::is_broken_pipe(&err) => {}
+        Err(err) => return Err(script::stdout_failure(&err)),
+    }
+    for error in &plan.errors {
+        eprintln!("idcon: line {}: {}", error.line, script::one_line(&error.message));
+    }
+    Ok(())
+}
+
+const RED: &str = "\u{1b}[31m";
+const GREEN: &str = "\u{1b}[32m";
+const BOLD: &str = "\u{1b}[1m";
+const RESET: &str = "\u{1b}[0m";
+
+/// `~ /pointer: old → new`, `+ /pointer: new`, `- /pointer: old`, values as
+/// compact JSON made safe for the terminal (the layout of `idcon update`).
+pub fn render_changes(changes: &[Change], colour: bool) -> String {
+    let paint = |text: String, code: &str| {
+        if colour { format!("{code}{text}{RESET}") } else { text }
+    };
+    let mut out = String::new();
+    for change in changes {
+        let pointer = script::one_line(&change.pointer);
+        let line = match (&change.old, &change.new) {
+            (Some(old), Some(new)) => format!(
+                "  ~ {pointer}: {} → {}",
+                paint(script::json_text(old), RED),
+                paint(script::json_text(new), GREEN)
+            ),
+            (None, Some(new)) => paint(format!("  + {pointer}: {}", script::json_text(new)), GREEN),
+            (Some(old), None) => paint(format!("  - {pointer}: {}", script::json_text(old)), RED),
+            (None, None) => format!("  ? {pointer}"),
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parsed(text: &str, state: Option<IdentityState>) -> Result<Vec<Request>, Vec<String>> {
+        parse_input(text, state.as_ref())
+    }
+
+    #[test]
+    fn json_lines_and_plain_ids_become_edits() {
+        let text = "# ticket SUP-7\n\
+                    {\"id\": \"a1\", \"set\": {\"/metadata_admin/ticket\": \"SUP-7\"}}\n\
+                    \n\
+                    {\"identifier\": \"ana@example.com\", \"state\": \"active\"}\n\
+                    b2\r\n";
+        let requests = parsed(text, Some(IdentityState::Inactive)).unwrap_or_default();
+        assert_eq!(requests.len(), 3);
+        assert_eq!(requests[0].line, 2);
+        assert_eq!(requests[0].selector, Selector::Id("a1".into()));
+        assert_eq!(
+            requests[0].edit.set,
+            vec![("/metadata_admin/ticket".to_owned(), json!("SUP-7"))]
+        );
+        assert_eq!(
+            requests[0].edit.state,
+            Some(IdentityState::Inactive),
+            "--state is the default"
+        );
+        assert_eq!(requests[1].selector, Selector::Identifier("ana@example.com".into()));
+        assert_eq!(
+            requests[1].edit.state,
+            Some(IdentityState::Active),
+            "the line's own state wins"
+        );
+        assert_eq!(requests[2].selector, Selector::Id("b2".into()));
+        assert_eq!(requests[2].line, 5);
+    }
+
+    #[test]
+    fn every_bad_line_is_named_and_secrets_are_refused() {
+        let text = "a1\n\
+                    {\"id\": \"x\", \"password\": \"hunter2\"}\n\
+                    {\"id\": \"x\", \"set\": {\"/credentials/password/config/password\": \"p\"}}\n\
+                    {\"id\": \"x\", \"identifier\": \"y\", \"state\": \"active\"}\n\
+                    {\"id\": \"x\", \"state\": \"deleted\"}\n\
+                    {\"id\": \"x\", \"sets\": {}}\n\
+                    {\"id\": \"x\"}\n\
+                    {\"id\": \"x\", \"set\": {\"traits\": 1}}\n\
+                    {not json\n";
+        let errors = parsed(text, None).err().unwrap_or_default();
+        let expect = [
+            (1, "--state"),
+            (2, "cannot be planned"),
+            (3, "cannot be planned"),
+            (4, "not both"),
+            (5, "\"active\" or \"inactive\""),
+            (6, "unknown member \"sets\""),
+            (7, "nothing to change"),
+            (8, "start with '/'"),
+            (9, "not JSON"),
+        ];
+        assert_eq!(errors.len(), expect.len(), "{errors:#?}");
+        for ((line, fragment), error) in expect.iter().zip(&errors) {
+            assert!(error.starts_with(&format!("line {line}: ")), "{error}");
+            assert!(error.contains(fragment), "{error}");
+            assert!(!error.contains("hunter2"));
+        }
+    }
+
+    #[test]
+    fn the_results_file_sits_next_to_the_plan() {
+        assert_eq!(
+            results_path(Path::new("/tmp/x/deactivate.plan.json")),
+            PathBuf::from("/tmp/x/deactivate.plan.json.results.jsonl")
+        );
+    }
+}
