@@ -20,6 +20,7 @@ pub struct Cli {
 /// Options that pick and override a profile; accepted by every subcommand so
 /// that idcon also runs with no config file at all.
 #[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Profile options (any subcommand)")]
 pub struct GlobalArgs {
     /// Config file (default: $XDG_CONFIG_HOME/idcon/config.toml).
     #[arg(long, global = true, value_name = "FILE")]
