@@ -315,20 +315,19 @@ pub async fn send_signed_attribute_update(
 ) -> Result<AttributeResult, RegistryError> {
     let token = update.issuance_token.as_str();
     let changes = changes(update);
-    let target = Target {
-        request_id: prepared.request_id.clone(),
-        profile: client.profile_name().to_owned(),
-        base_url: client.base_url().to_owned(),
-        method: prepared.method.clone(),
-        url: scrub_text(&prepared.url, token),
-        identity_id: identity_id.map(str::to_owned),
-    };
+    let target = Target::of_client(
+        client,
+        prepared.request_id.clone(),
+        &prepared.method,
+        scrub_text(&prepared.url, token),
+        identity_id.map(str::to_owned),
+    );
     if let Some(log) = audit {
         let intent = Intent {
             target: target.clone(),
             changes: changes.clone(),
         };
-        on_blocking_pool(log, move |log| log.intent(&intent)).await?;
+        audit::on_blocking_pool(log, move |log| log.intent(&intent)).await?;
     }
 
     let started = Instant::now();
@@ -337,27 +336,14 @@ pub async fn send_signed_attribute_update(
         .await
         .map(|response| (masked_exchange(response.exchange, prepared, token), response.value))
         .map_err(|err| mask_error(err, prepared, token));
-    let measured_ms = millis(started.elapsed());
+    let measured = started.elapsed();
 
     let mut audit_warning = None;
     if let Some(log) = audit {
-        let outcome = match &result {
-            Ok((exchange, _)) => Outcome {
-                target,
-                status: Some(exchange.status),
-                elapsed_ms: millis(exchange.elapsed),
-                server_request_id: exchange.server_request_id(),
-                error: None,
-            },
-            Err(err) => Outcome {
-                target,
-                status: err.status(),
-                elapsed_ms: err.exchange().map_or(measured_ms, |e| millis(e.elapsed)),
-                server_request_id: err.exchange().and_then(Exchange::server_request_id),
-                error: Some(error_summary(err, token)),
-            },
-        };
-        if let Err(err) = on_blocking_pool(log, move |log| log.outcome(&outcome)).await {
+        let mut outcome = Outcome::of(target, result.as_ref().map(|(exchange, _)| exchange), measured);
+        // Yoti may echo the token in its error: masked, as everywhere else.
+        outcome.error = outcome.error.map(|error| scrub_text(&error, token));
+        if let Err(err) = audit::on_blocking_pool(log, move |log| log.outcome(&outcome)).await {
             tracing::warn!("the attribute update's outcome was not recorded: {err}");
             audit_warning = Some(format!("the outcome was not recorded in the audit trail: {err}"));
         }
@@ -394,18 +380,15 @@ pub async fn record_refusal(
     url: Option<&str>,
 ) -> Result<(), AuditError> {
     let refusal = Refusal {
-        target: Target {
-            request_id: audit::new_request_id(),
-            profile: client.profile_name().to_owned(),
-            base_url: client.base_url().to_owned(),
-            method: "PUT".to_owned(),
-            url: url.map_or_else(|| ATTRIBUTE_UPDATE_ENDPOINT.to_owned(), str::to_owned),
-            identity_id: identity_id.map(str::to_owned),
-        },
+        target: Target::refused_put(
+            client,
+            url.map_or_else(|| ATTRIBUTE_UPDATE_ENDPOINT.to_owned(), str::to_owned),
+            identity_id.map(str::to_owned),
+        ),
         changes: changes(update),
         reason: scrub_text(reason, &update.issuance_token),
     };
-    on_blocking_pool(audit, move |log| log.refusal(&refusal)).await
+    audit::on_blocking_pool(audit, move |log| log.refusal(&refusal)).await
 }
 
 /// What Yoti's answer to a failed request means, in plain words, or `None`
@@ -647,47 +630,6 @@ fn scrub_value(value: Value, token: &str) -> Value {
         Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, scrub_value(v, token))).collect()),
         other => other,
     }
-}
-
-/// The failure in one line for the audit trail: Yoti's code and message when
-/// it gave them, else the error itself; the token masked.
-fn error_summary(err: &ApiError, token: &str) -> String {
-    let summary = match err.server_error() {
-        Some(server) => {
-            let parts: Vec<&str> = [server.reason.as_deref(), server.message.as_deref()]
-                .into_iter()
-                .flatten()
-                .filter(|s| !s.trim().is_empty())
-                .collect();
-            if parts.is_empty() {
-                err.to_string()
-            } else {
-                parts.join(": ")
-            }
-        }
-        None => err.to_string(),
-    };
-    scrub_text(&summary, token)
-}
-
-/// Runs an audit write (an fsync) on tokio's blocking pool.
-async fn on_blocking_pool<F>(audit: &Arc<AuditLog>, write: F) -> Result<(), AuditError>
-where
-    F: FnOnce(&AuditLog) -> Result<(), AuditError> + Send + 'static,
-{
-    let log = Arc::clone(audit);
-    let path = log.path().to_owned();
-    match tokio::task::spawn_blocking(move || write(&log)).await {
-        Ok(result) => result,
-        Err(join) => Err(AuditError::Write {
-            path,
-            source: std::io::Error::other(format!("the audit writer stopped: {join}")),
-        }),
-    }
-}
-
-fn millis(duration: std::time::Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@
 //!    `outcome`.
 //!
 //! No terminal code lives here. Audit lines are written on tokio's blocking
-//! pool ([`tokio::task::spawn_blocking`]), because each one is fsync'ed.
+//! pool ([`audit::on_blocking_pool`]), because each one is fsync'ed.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -723,45 +723,29 @@ pub async fn send_signed(
     planned: &PlannedWrite,
     prepared: &PreparedRequest,
 ) -> Result<WriteResult, WriteError> {
-    let target = Target {
-        request_id: prepared.request_id.clone(),
-        profile: client.profile_name().to_owned(),
-        base_url: client.base_url().to_owned(),
-        method: prepared.method.clone(),
-        url: prepared.url.clone(),
-        identity_id: Some(planned.identity_id.clone()),
-    };
+    let target = Target::of_client(
+        client,
+        prepared.request_id.clone(),
+        &prepared.method,
+        prepared.url.clone(),
+        Some(planned.identity_id.clone()),
+    );
     if let Some(log) = audit {
         let intent = Intent {
             target: target.clone(),
             changes: planned.changes.clone(),
         };
-        on_blocking_pool(log, move |log| log.intent(&intent)).await?;
+        audit::on_blocking_pool(log, move |log| log.intent(&intent)).await?;
     }
 
     let started = Instant::now();
     let result = client.send_identity_write(prepared).await;
-    let measured_ms = millis(started.elapsed());
+    let measured = started.elapsed();
 
     let mut audit_warning = None;
     if let Some(log) = audit {
-        let outcome = match &result {
-            Ok(response) => Outcome {
-                target,
-                status: Some(response.exchange.status),
-                elapsed_ms: millis(response.exchange.elapsed),
-                server_request_id: response.exchange.server_request_id(),
-                error: None,
-            },
-            Err(err) => Outcome {
-                target,
-                status: err.status(),
-                elapsed_ms: err.exchange().map_or(measured_ms, |e| millis(e.elapsed)),
-                server_request_id: err.exchange().and_then(Exchange::server_request_id),
-                error: Some(error_summary(err)),
-            },
-        };
-        if let Err(err) = on_blocking_pool(log, move |log| log.outcome(&outcome)).await {
+        let outcome = Outcome::of(target, result.as_ref().map(|response| &response.exchange), measured);
+        if let Err(err) = audit::on_blocking_pool(log, move |log| log.outcome(&outcome)).await {
             tracing::warn!("the write's outcome was not recorded: {err}");
             audit_warning = Some(format!("the outcome was not recorded in the audit trail: {err}"));
         }
@@ -787,58 +771,15 @@ pub async fn record_refusal(
     reason: &str,
 ) -> Result<(), AuditError> {
     let refusal = Refusal {
-        target: Target {
-            request_id: audit::new_request_id(),
-            profile: client.profile_name().to_owned(),
-            base_url: client.base_url().to_owned(),
-            method: "PUT".to_owned(),
-            url: client.identity_url(&planned.identity_id),
-            identity_id: Some(planned.identity_id.clone()),
-        },
+        target: Target::refused_put(
+            client,
+            client.identity_url(&planned.identity_id),
+            Some(planned.identity_id.clone()),
+        ),
         changes: planned.changes.clone(),
         reason: reason.to_owned(),
     };
-    on_blocking_pool(audit, move |log| log.refusal(&refusal)).await
-}
-
-/// Runs an audit write (an fsync) on tokio's blocking pool.
-async fn on_blocking_pool<F>(audit: &Arc<AuditLog>, write: F) -> Result<(), AuditError>
-where
-    F: FnOnce(&AuditLog) -> Result<(), AuditError> + Send + 'static,
-{
-    let log = Arc::clone(audit);
-    let path = log.path().to_owned();
-    match tokio::task::spawn_blocking(move || write(&log)).await {
-        Ok(result) => result,
-        Err(join) => Err(AuditError::Write {
-            path,
-            source: std::io::Error::other(format!("the audit writer stopped: {join}")),
-        }),
-    }
-}
-
-fn millis(duration: std::time::Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
-}
-
-/// The failure in one line for the audit trail: the server's reason and
-/// message when it gave them, else the error itself.
-fn error_summary(err: &ApiError) -> String {
-    match err.server_error() {
-        Some(server) => {
-            let parts: Vec<&str> = [server.reason.as_deref(), server.message.as_deref()]
-                .into_iter()
-                .flatten()
-                .filter(|s| !s.trim().is_empty())
-                .collect();
-            if parts.is_empty() {
-                err.to_string()
-            } else {
-                parts.join(": ")
-            }
-        }
-        None => err.to_string(),
-    }
+    audit::on_blocking_pool(audit, move |log| log.refusal(&refusal)).await
 }
 
 #[cfg(test)]

@@ -21,12 +21,14 @@ use std::fs::{self, File};
 use std::io::{self, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::api::{ApiError, Client, Exchange};
 use crate::diff::{self, Change};
 
 pub use read::{AuditRead, CorruptLine, Filter, parse_duration, read_entries, read_log};
@@ -124,6 +126,100 @@ pub struct Refusal {
 /// A fresh id for a request, for callers that do not have one yet.
 pub fn new_request_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+impl Target {
+    /// Request `request_id` of `client`: every line names the profile and
+    /// base URL it went through.
+    pub fn of_client(
+        client: &Client,
+        request_id: String,
+        method: &str,
+        url: String,
+        identity_id: Option<String>,
+    ) -> Target {
+        Target {
+            request_id,
+            profile: client.profile_name().to_owned(),
+            base_url: client.base_url().to_owned(),
+            method: method.to_owned(),
+            url,
+            identity_id,
+        }
+    }
+
+    /// A `PUT` of `client` refused before it was signed: it never got a
+    /// request id, so it gets a fresh one.
+    pub fn refused_put(client: &Client, url: String, identity_id: Option<String>) -> Target {
+        Target::of_client(client, new_request_id(), "PUT", url, identity_id)
+    }
+}
+
+impl Outcome {
+    /// What came back for `target`: the answer's status and timing, or the
+    /// failure in one line ([`error_summary`]). `measured` is the time the
+    /// caller saw, for a failure that has no exchange to time.
+    pub fn of(target: Target, result: Result<&Exchange, &ApiError>, measured: Duration) -> Outcome {
+        match result {
+            Ok(exchange) => Outcome {
+                target,
+                status: Some(exchange.status),
+                elapsed_ms: millis(exchange.elapsed),
+                server_request_id: exchange.server_request_id(),
+                error: None,
+            },
+            Err(err) => Outcome {
+                target,
+                status: err.status(),
+                elapsed_ms: millis(err.exchange().map_or(measured, |e| e.elapsed)),
+                server_request_id: err.exchange().and_then(Exchange::server_request_id),
+                error: Some(error_summary(err)),
+            },
+        }
+    }
+}
+
+/// A failure in one line for the audit trail: the server's reason and
+/// message when it gave them, else the error itself.
+pub fn error_summary(err: &ApiError) -> String {
+    match err.server_error() {
+        Some(server) => {
+            let parts: Vec<&str> = [server.reason.as_deref(), server.message.as_deref()]
+                .into_iter()
+                .flatten()
+                .filter(|s| !s.trim().is_empty())
+                .collect();
+            if parts.is_empty() {
+                err.to_string()
+            } else {
+                parts.join(": ")
+            }
+        }
+        None => err.to_string(),
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Runs an audit write on tokio's blocking pool: each line is fsync'ed, and
+/// the task that drives the terminal must never wait on the disk. A writer
+/// that stopped (it panicked, the runtime is shutting down) is a write error
+/// naming the trail.
+pub async fn on_blocking_pool<F>(audit: &Arc<AuditLog>, write: F) -> Result<(), AuditError>
+where
+    F: FnOnce(&AuditLog) -> Result<(), AuditError> + Send + 'static,
+{
+    let log = Arc::clone(audit);
+    let path = log.path().to_owned();
+    match tokio::task::spawn_blocking(move || write(&log)).await {
+        Ok(result) => result,
+        Err(join) => Err(AuditError::Write {
+            path,
+            source: io::Error::other(format!("the audit writer stopped: {join}")),
+        }),
+    }
 }
 
 /// One line of the audit trail as read back (and as written). Members idcon

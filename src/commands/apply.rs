@@ -161,11 +161,7 @@ pub struct ResultLine {
 }
 
 pub fn run(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
-    let result = script::runtime().and_then(|runtime| runtime.block_on(apply(global, args)));
-    Ok(match result {
-        Ok(code) => code,
-        Err(failure) => script::report(&failure, false),
-    })
+    Ok(script::run(false, apply(global, args)))
 }
 
 /// A plan entry ready to send.
@@ -230,18 +226,7 @@ async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Failur
     }
 
     // A write without a trail is no write: open it before anything is sent.
-    let audit_path = profile.audit_file.clone().ok_or_else(|| {
-        Failure::error(format!(
-            "profile \"{}\" has no audit_file and no state folder can be found ($XDG_STATE_HOME, $HOME): \
-             writes are refused without an audit trail",
-            profile.name
-        ))
-    })?;
-    let audit = AuditLog::open(&audit_path, profile.audit_syslog).map_err(|err| Failure::error(err.to_string()))?;
-    for warning in audit.warnings() {
-        eprintln!("idcon: warning: {}", script::one_line(&warning));
-    }
-    let audit = Arc::new(audit);
+    let audit = script::open_audit(&profile)?;
 
     if !args.yes {
         let done = writes.len() - to_do;
@@ -256,7 +241,7 @@ async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Failur
             script::one_line(client.profile_name()),
             script::one_line(&here)
         );
-        confirm(&format!("Send {}?", identities(to_do, "change", "changes")))?;
+        script::confirm(&format!("Send {}?", identities(to_do, "change", "changes")))?;
     }
 
     // Lock, then read again: another run may have finished meanwhile.
@@ -343,36 +328,20 @@ async fn refuse_read_only(profile: &config::Profile, client: &Client, plan: &Pla
     let log = match AuditLog::open(path, profile.audit_syslog) {
         Ok(log) => Arc::new(log),
         Err(err) => {
-            eprintln!(
-                "idcon: warning: the refusal was not recorded: {}",
-                script::one_line(&err.to_string())
-            );
+            script::warn_refusal_not_recorded(&err);
             return;
         }
     };
     let refusal = Refusal {
-        target: Target {
-            request_id: audit::new_request_id(),
-            profile: client.profile_name().to_owned(),
-            base_url: client.base_url().to_owned(),
-            method: "PUT".to_owned(),
-            url: plan.identities_url.clone(),
-            identity_id: None,
-        },
+        target: Target::refused_put(client, plan.identities_url.clone(), None),
         changes: Vec::new(),
         reason: format!(
             "read-only profile: apply of plan {} ({to_do} writes) refused",
             plan.plan_id
         ),
     };
-    let written = tokio::task::spawn_blocking(move || log.refusal(&refusal)).await;
-    match written {
-        Ok(Ok(())) => {}
-        Ok(Err(err)) => eprintln!(
-            "idcon: warning: the refusal was not recorded: {}",
-            script::one_line(&err.to_string())
-        ),
-        Err(err) => eprintln!("idcon: warning: the refusal was not recorded: {err}"),
+    if let Err(err) = audit::on_blocking_pool(&log, move |log| log.refusal(&refusal)).await {
+        script::warn_refusal_not_recorded(&err);
     }
 }
 
@@ -910,33 +879,7 @@ fn identities(count: usize, one: &str, many: &str) -> String {
 }
 
 fn print_line(text: &str) -> Result<(), Failure> {
-    let mut out = io::stdout().lock();
-    match writeln!(out, "{text}").and_then(|()| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(err) if script::is_broken_pipe(&err) => Ok(()),
-        Err(err) => Err(script::stdout_failure(&err)),
-    }
-}
-
-/// Asks on stdin, which must be a terminal; anything but y/yes refuses.
-fn confirm(question: &str) -> Result<(), Failure> {
-    if !io::stdin().is_terminal() {
-        return Err(Failure::new(
-            EXIT_REFUSED,
-            "stdin is not a terminal, so idcon cannot ask: pass --yes to send; nothing was sent",
-        ));
-    }
-    eprint!("{question} [y/N] ");
-    let _ = io::stderr().flush();
-    let mut answer = String::new();
-    io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|err| Failure::error(format!("cannot read the answer: {err}")))?;
-    match answer.trim().to_ascii_lowercase().as_str() {
-        "y" | "yes" => Ok(()),
-        _ => Err(Failure::new(EXIT_REFUSED, "not confirmed; nothing was sent")),
-    }
+    script::print_stdout(&format!("{text}\n"))
 }
 
 #[cfg(test)]

@@ -12,18 +12,15 @@
 //! Exit codes and error output follow the other scriptable commands
 //! ([`super::script`]).
 
-use std::io::{self, BufRead as _, IsTerminal as _, Read as _, Write as _};
+use std::io::{self, IsTerminal as _, Read as _};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
-use super::script::{self, EXIT_REFUSED, Failure};
-use super::update::{RequestFormat, UpdateOutput};
+use super::script::{self, DryRunRequest, EXIT_REFUSED, Failure, RequestFormat, WriteOutput, confirm, print_stdout};
 use crate::api::client::ATTRIBUTE_UPDATE_ENDPOINT;
 use crate::api::{AttributeUpdate, Client, PreparedRequest};
-use crate::audit::AuditLog;
 use crate::cli::GlobalArgs;
 use crate::config;
 use crate::diff::REDACTED;
@@ -86,8 +83,8 @@ pub struct AttributeUpdateArgs {
     pub format: RequestFormat,
 
     /// Output format (errors too).
-    #[arg(long, value_enum, default_value_t = UpdateOutput::Text)]
-    pub output: UpdateOutput,
+    #[arg(long, value_enum, default_value_t = WriteOutput::Text)]
+    pub output: WriteOutput,
 }
 
 /// `--value`: any JSON document. A bare word is the usual slip: say how to
@@ -103,14 +100,10 @@ fn parse_value(raw: &str) -> Result<Value, String> {
 
 pub fn run(global: &GlobalArgs, args: &AttributeArgs) -> anyhow::Result<ExitCode> {
     match &args.command {
-        AttributeCommand::Update(update) => {
-            let json_output = update.output == UpdateOutput::Json;
-            let result = script::runtime().and_then(|runtime| runtime.block_on(update_attribute(global, update)));
-            Ok(match result {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(failure) => script::report(&failure, json_output),
-            })
-        }
+        AttributeCommand::Update(update) => Ok(script::run(
+            update.output == WriteOutput::Json,
+            update_attribute(global, update),
+        )),
     }
 }
 
@@ -122,7 +115,7 @@ enum TokenSource {
 }
 
 async fn update_attribute(global: &GlobalArgs, args: &AttributeUpdateArgs) -> Result<(), Failure> {
-    let json_output = args.output == UpdateOutput::Json;
+    let json_output = args.output == WriteOutput::Json;
     let mut profile = config::resolve_profile(global).map_err(|err| Failure::error(err.to_string()))?;
     if let Some(raw) = &args.attribute_registry_url {
         profile.attribute_registry_url = Some(parse_registry_url(raw)?);
@@ -157,18 +150,7 @@ async fn update_attribute(global: &GlobalArgs, args: &AttributeUpdateArgs) -> Re
     let audit = if args.dry_run {
         None
     } else {
-        let path = profile.audit_file.clone().ok_or_else(|| {
-            Failure::error(format!(
-                "profile \"{}\" has no audit_file and no state folder can be found ($XDG_STATE_HOME, $HOME): \
-                 writes are refused without an audit trail",
-                script::one_line(&profile.name)
-            ))
-        })?;
-        let log = AuditLog::open(&path, profile.audit_syslog).map_err(|err| Failure::error(err.to_string()))?;
-        for warning in log.warnings() {
-            eprintln!("idcon: warning: {}", script::one_line(&warning));
-        }
-        Some(Arc::new(log))
+        Some(script::open_audit(&profile)?)
     };
 
     let (token, source) = match typed_token {
@@ -208,10 +190,7 @@ async fn update_attribute(global: &GlobalArgs, args: &AttributeUpdateArgs) -> Re
             )
             .await;
             if let Err(audit_err) = recorded {
-                eprintln!(
-                    "idcon: warning: the refusal was not recorded: {}",
-                    script::one_line(&audit_err.to_string())
-                );
+                script::warn_refusal_not_recorded(&audit_err);
             }
         }
         return Err(failure(&err, Some(&update.issuance_token)));
@@ -391,92 +370,27 @@ fn print_dry_run(
             "idcon: the issuance token is shown masked and the signature {REDACTED}: the printed request is not the signed one"
         );
     }
-    let request = json!({
-        "method": prepared.method,
-        "url": prepared.url,
-        "headers": headers.iter().map(|(n, v)| (n.clone(), Value::String(v.clone()))).collect::<serde_json::Map<_, _>>(),
-        "body": body,
-        "message": message,
-    });
-    if json_output {
-        let mut doc = json!({
-            "identity_id": identity_id,
-            "dry_run": true,
-            "request": request,
-        });
-        if format == RequestFormat::Curl {
-            doc["curl"] = json!(curl(prepared, &headers, &body));
-        }
-        return print_stdout(&format!("{}\n", script::json_text(&doc)));
-    }
-    let text = match format {
-        RequestFormat::Json => script::json_text(&request),
-        RequestFormat::Curl => curl(prepared, &headers, &body),
-        RequestFormat::Http => {
-            let mut text = format!("{} {}\n", prepared.method, script::one_line(&prepared.url));
-            for (name, value) in &headers {
-                text.push_str(&format!("{name}: {}\n", script::one_line(value)));
-            }
-            text.push('\n');
-            text.push_str(&script::one_line(&body));
-            if let Some(message) = &message {
-                text.push_str(&format!("\n\nsigned message: {}", script::one_line(message)));
-            }
-            text
-        }
+    let request = DryRunRequest {
+        prepared,
+        headers,
+        body,
+        message,
+        // The masked token already makes it differ from the signed request
+        // (the note above says so): no second warning.
+        warn_if_escaped: false,
     };
-    print_stdout(&format!("dry run, nothing was sent:\n{text}\n"))
-}
-
-fn curl(prepared: &PreparedRequest, headers: &[(String, String)], body: &str) -> String {
-    use super::sign::shell_quote;
-    let mut command = format!("curl -sS -X {} {}", prepared.method, shell_quote(&prepared.url));
-    for (name, value) in headers {
-        command.push_str(" \\\n  -H ");
-        command.push_str(&shell_quote(&format!("{name}: {value}")));
-    }
-    if !body.is_empty() {
-        command.push_str(" \\\n  --data-binary ");
-        command.push_str(&shell_quote(body));
-    }
-    crate::sanitize::for_display_multiline(&command)
-}
-
-fn print_stdout(text: &str) -> Result<(), Failure> {
-    let mut out = io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(err) if script::is_broken_pipe(&err) => Ok(()),
-        Err(err) => Err(script::stdout_failure(&err)),
-    }
-}
-
-/// Asks on stdin, which must be a terminal; anything but y/yes refuses.
-fn confirm(question: &str) -> Result<(), Failure> {
-    if !io::stdin().is_terminal() {
-        return Err(Failure::new(
-            EXIT_REFUSED,
-            "stdin is not a terminal, so idcon cannot ask: pass --yes to send; nothing was sent",
-        ));
-    }
-    eprint!("{question} [y/N] ");
-    let _ = io::stderr().flush();
-    let mut answer = String::new();
-    io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|err| Failure::error(format!("cannot read the answer: {err}")))?;
-    match answer.trim().to_ascii_lowercase().as_str() {
-        "y" | "yes" => Ok(()),
-        _ => Err(Failure::new(EXIT_REFUSED, "not confirmed; nothing was sent")),
-    }
+    let doc = json!({
+        "identity_id": identity_id,
+        "dry_run": true,
+    });
+    script::print_dry_run(&request, format, json_output, doc)
 }
 
 /// The token from stdin: typed without echo on a terminal, else the first
 /// line of stdin, trimmed.
 fn read_token() -> Result<String, Failure> {
     let token = if io::stdin().is_terminal() {
-        read_token_from_terminal()?
+        script::read_secret_from_terminal("Issuance token: ")?
     } else {
         let mut text = String::new();
         io::stdin()
@@ -489,38 +403,6 @@ fn read_token() -> Result<String, Failure> {
         return Err(Failure::usage("--issuance-token-stdin: the token is empty"));
     }
     Ok(token)
-}
-
-fn read_token_from_terminal() -> Result<String, Failure> {
-    use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
-    eprint!("Issuance token: ");
-    let _ = io::stderr().flush();
-    crossterm::terminal::enable_raw_mode()
-        .map_err(|err| Failure::error(format!("cannot switch off echo on the terminal: {err}")))?;
-    let mut token = String::new();
-    let outcome = loop {
-        match event::read() {
-            Ok(Event::Key(key)) if key.kind != KeyEventKind::Release => match key.code {
-                KeyCode::Enter => break Ok(()),
-                KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                    break Err(Failure::new(EXIT_REFUSED, "cancelled; nothing was sent"));
-                }
-                KeyCode::Char(c) => token.push(c),
-                KeyCode::Backspace => {
-                    token.pop();
-                }
-                KeyCode::Esc => break Err(Failure::new(EXIT_REFUSED, "cancelled; nothing was sent")),
-                _ => {}
-            },
-            // A pasted token arrives as one event when bracketed paste is on.
-            Ok(Event::Paste(text)) => token.push_str(&text),
-            Ok(_) => {}
-            Err(err) => break Err(Failure::error(format!("cannot read the terminal: {err}"))),
-        }
-    };
-    let _ = crossterm::terminal::disable_raw_mode();
-    eprintln!();
-    outcome.map(|()| token)
 }
 
 #[cfg(test)]

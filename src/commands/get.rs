@@ -2,7 +2,6 @@
 //! same laid out for reading (`table`). idcon never asks for credentials'
 //! secrets, and any a server sends anyway are redacted.
 
-use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
@@ -37,12 +36,7 @@ pub enum GetOutput {
 }
 
 pub fn run(global: &GlobalArgs, args: &GetArgs) -> anyhow::Result<ExitCode> {
-    let json_errors = args.output == GetOutput::Json;
-    let result = script::runtime().and_then(|runtime| runtime.block_on(get(global, args)));
-    Ok(match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => script::report(&failure, json_errors),
-    })
+    Ok(script::run(args.output == GetOutput::Json, get(global, args)))
 }
 
 async fn get(global: &GlobalArgs, args: &GetArgs) -> Result<(), Failure> {
@@ -59,12 +53,7 @@ async fn get(global: &GlobalArgs, args: &GetArgs) -> Result<(), Failure> {
         }
         GetOutput::Table => table(&snapshot),
     };
-    let mut out = io::stdout().lock();
-    match writeln!(out, "{text}").and_then(|()| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(err) if script::is_broken_pipe(&err) => Ok(()),
-        Err(err) => Err(script::stdout_failure(&err)),
-    }
+    script::print_stdout(&format!("{text}\n"))
 }
 
 /// Label and value lines; JSON members indented below their label. Every

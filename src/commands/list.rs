@@ -95,11 +95,7 @@ pub enum ListOutput {
 
 pub fn run(global: &GlobalArgs, args: &ListArgs) -> anyhow::Result<ExitCode> {
     let json_errors = matches!(args.output, ListOutput::Json | ListOutput::Jsonl);
-    let result = script::runtime().and_then(|runtime| runtime.block_on(list(global, args)));
-    Ok(match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => script::report(&failure, json_errors),
-    })
+    Ok(script::run(json_errors, list(global, args)))
 }
 
 fn query(args: &ListArgs) -> IdentityQuery {

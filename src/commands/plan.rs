@@ -234,11 +234,7 @@ pub fn identities_url(client: &Client) -> String {
 }
 
 pub fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCode> {
-    let result = script::runtime().and_then(|runtime| runtime.block_on(plan(global, args)));
-    Ok(match result {
-        Ok(code) => code,
-        Err(failure) => script::report(&failure, false),
-    })
+    Ok(script::run(false, plan(global, args)))
 }
 
 /// Which identity an input entry names.
@@ -693,13 +689,8 @@ fn print_plan(
             script::one_line(&client.identity_url(&write.identity_id)),
             script::one_line(write.base.updated_at().unwrap_or("unknown"))
         );
-        if colour {
-            out.push_str(&format!("{BOLD}{head}{RESET}\n"));
-        } else {
-            out.push_str(&head);
-            out.push('\n');
-        }
-        out.push_str(&render_changes(&write.changes, colour));
+        out.push_str(&script::render_heading(&head, colour));
+        out.push_str(&script::render_changes(&write.changes, colour));
     }
     for noop in &plan.noops {
         out.push_str(&format!(
@@ -723,46 +714,11 @@ fn print_plan(
             super::sign::shell_quote(output_shown)
         ));
     }
-    let mut stdout = io::stdout().lock();
-    match stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush()) {
-        Ok(()) => {}
-        Err(err) if script::is_broken_pipe(&err) => {}
-        Err(err) => return Err(script::stdout_failure(&err)),
-    }
+    script::print_stdout(&out)?;
     for error in &plan.errors {
         eprintln!("idcon: line {}: {}", error.line, script::one_line(&error.message));
     }
     Ok(())
-}
-
-const RED: &str = "\u{1b}[31m";
-const GREEN: &str = "\u{1b}[32m";
-const BOLD: &str = "\u{1b}[1m";
-const RESET: &str = "\u{1b}[0m";
-
-/// `~ /pointer: old → new`, `+ /pointer: new`, `- /pointer: old`, values as
-/// compact JSON made safe for the terminal (the layout of `idcon update`).
-pub fn render_changes(changes: &[Change], colour: bool) -> String {
-    let paint = |text: String, code: &str| {
-        if colour { format!("{code}{text}{RESET}") } else { text }
-    };
-    let mut out = String::new();
-    for change in changes {
-        let pointer = script::one_line(&change.pointer);
-        let line = match (&change.old, &change.new) {
-            (Some(old), Some(new)) => format!(
-                "  ~ {pointer}: {} → {}",
-                paint(script::json_text(old), RED),
-                paint(script::json_text(new), GREEN)
-            ),
-            (None, Some(new)) => paint(format!("  + {pointer}: {}", script::json_text(new)), GREEN),
-            (Some(old), None) => paint(format!("  - {pointer}: {}", script::json_text(old)), RED),
-            (None, None) => format!("  ? {pointer}"),
-        };
-        out.push_str(&line);
-        out.push('\n');
-    }
-    out
 }
 
 #[cfg(test)]

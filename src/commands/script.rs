@@ -1,13 +1,21 @@
-//! What the scriptable commands (`list`, `get`, `update`) share: their exit
-//! codes, how a failure is reported (one plain line, or JSON), JSON that is
-//! safe to print on a terminal, and the runtime they run on.
+//! What the scriptable commands (`list`, `get`, `update`, `attribute
+//! update`, `plan`, `apply`) share: their exit codes, how a failure is
+//! reported (one plain line, or JSON), JSON that is safe to print on a
+//! terminal, the runtime they run on, and the steps of a write seen from a
+//! script: the audit trail opened first, the changes shown, the question
+//! asked, the signed request printed by `--dry-run`.
 
-use std::io::{self, IsTerminal as _, Write};
-use std::process::ExitCode;
+use std::io::{self, BufRead as _, IsTerminal as _, Write};
+use std::process::{ExitCode, Termination};
+use std::sync::Arc;
 
+use clap::ValueEnum;
 use serde_json::{Value, json};
 
-use crate::api::{ApiError, GenericError};
+use crate::api::{ApiError, GenericError, PreparedRequest};
+use crate::audit::AuditLog;
+use crate::config::Profile;
+use crate::diff::Change;
 use crate::write::WriteError;
 
 /// Success.
@@ -200,6 +208,16 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .map_err(|err| Failure::error(format!("cannot start the async runtime: {err}")))
 }
 
+/// Runs a command's work on a [`runtime`] and gives its exit code: success
+/// (work that gives `()`), the code the work chose, or that of its failure,
+/// reported first on stderr (one JSON line with `json_errors`).
+pub fn run<T: Termination>(json_errors: bool, work: impl Future<Output = Result<T, Failure>>) -> ExitCode {
+    match runtime().and_then(|runtime| runtime.block_on(work)) {
+        Ok(done) => done.report(),
+        Err(failure) => report(&failure, json_errors),
+    }
+}
+
 /// True when writing failed because the reader went away (`| head`): the
 /// command then stops quietly.
 pub fn is_broken_pipe(err: &io::Error) -> bool {
@@ -209,6 +227,242 @@ pub fn is_broken_pipe(err: &io::Error) -> bool {
 /// A write to stdout that failed for another reason than a closed pipe.
 pub fn stdout_failure(err: &io::Error) -> Failure {
     Failure::error(format!("cannot write to stdout: {err}"))
+}
+
+/// Writes `text` to stdout; a reader that went away (`| head`) is not a
+/// failure.
+pub fn print_stdout(text: &str) -> Result<(), Failure> {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(err) if is_broken_pipe(&err) => Ok(()),
+        Err(err) => Err(stdout_failure(&err)),
+    }
+}
+
+/// Asks on stdin, which must be a terminal; anything but y/yes refuses.
+pub fn confirm(question: &str) -> Result<(), Failure> {
+    if !io::stdin().is_terminal() {
+        return Err(Failure::new(
+            EXIT_REFUSED,
+            "stdin is not a terminal, so idcon cannot ask: pass --yes to send; nothing was sent",
+        ));
+    }
+    eprint!("{question} [y/N] ");
+    let _ = io::stderr().flush();
+    let mut answer = String::new();
+    io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|err| Failure::error(format!("cannot read the answer: {err}")))?;
+    match answer.trim().to_ascii_lowercase().as_str() {
+        "y" | "yes" => Ok(()),
+        _ => Err(Failure::new(EXIT_REFUSED, "not confirmed; nothing was sent")),
+    }
+}
+
+/// A secret typed on the terminal after `prompt`, without echo. Ctrl-C and
+/// Esc cancel (nothing was sent).
+pub fn read_secret_from_terminal(prompt: &str) -> Result<String, Failure> {
+    use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+    eprint!("{prompt}");
+    let _ = io::stderr().flush();
+    crossterm::terminal::enable_raw_mode()
+        .map_err(|err| Failure::error(format!("cannot switch off echo on the terminal: {err}")))?;
+    let mut secret = String::new();
+    let outcome = loop {
+        match event::read() {
+            Ok(Event::Key(key)) if key.kind != KeyEventKind::Release => match key.code {
+                KeyCode::Enter => break Ok(()),
+                KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                    break Err(Failure::new(EXIT_REFUSED, "cancelled; nothing was sent"));
+                }
+                KeyCode::Char(c) => secret.push(c),
+                KeyCode::Backspace => {
+                    secret.pop();
+                }
+                KeyCode::Esc => break Err(Failure::new(EXIT_REFUSED, "cancelled; nothing was sent")),
+                _ => {}
+            },
+            // Pasted text arrives as one event when bracketed paste is on.
+            Ok(Event::Paste(text)) => secret.push_str(&text),
+            Ok(_) => {}
+            Err(err) => break Err(Failure::error(format!("cannot read the terminal: {err}"))),
+        }
+    };
+    let _ = crossterm::terminal::disable_raw_mode();
+    eprintln!();
+    outcome.map(|()| secret)
+}
+
+/// Opens the profile's audit trail and shows its warnings. A write without a
+/// trail is no write: callers open it before anything is read or sent.
+pub fn open_audit(profile: &Profile) -> Result<Arc<AuditLog>, Failure> {
+    let path = profile.audit_file.clone().ok_or_else(|| {
+        Failure::error(format!(
+            "profile \"{}\" has no audit_file and no state folder can be found ($XDG_STATE_HOME, $HOME): \
+             writes are refused without an audit trail",
+            one_line(&profile.name)
+        ))
+    })?;
+    let log = AuditLog::open(&path, profile.audit_syslog).map_err(|err| Failure::error(err.to_string()))?;
+    for warning in log.warnings() {
+        eprintln!("idcon: warning: {}", one_line(&warning));
+    }
+    Ok(Arc::new(log))
+}
+
+/// A refusal the audit trail could not record: only a warning, since nothing
+/// is sent either way.
+pub fn warn_refusal_not_recorded(err: &impl std::fmt::Display) {
+    eprintln!(
+        "idcon: warning: the refusal was not recorded: {}",
+        one_line(&err.to_string())
+    );
+}
+
+const RED: &str = "\u{1b}[31m";
+const GREEN: &str = "\u{1b}[32m";
+const BOLD: &str = "\u{1b}[1m";
+const RESET: &str = "\u{1b}[0m";
+
+/// The head line of a change under review (where it goes), bold in colour.
+pub fn render_heading(head: &str, colour: bool) -> String {
+    if colour {
+        format!("{BOLD}{head}{RESET}\n")
+    } else {
+        format!("{head}\n")
+    }
+}
+
+/// `~ /pointer: old → new`, `+ /pointer: new`, `- /pointer: old`; values as
+/// compact JSON made safe for the terminal.
+pub fn render_changes(changes: &[Change], colour: bool) -> String {
+    let paint = |text: String, code: &str| {
+        if colour { format!("{code}{text}{RESET}") } else { text }
+    };
+    let mut out = String::new();
+    for change in changes {
+        let pointer = one_line(&change.pointer);
+        let line = match (&change.old, &change.new) {
+            (Some(old), Some(new)) => format!(
+                "  ~ {pointer}: {} → {}",
+                paint(json_text(old), RED),
+                paint(json_text(new), GREEN)
+            ),
+            (None, Some(new)) => paint(format!("  + {pointer}: {}", json_text(new)), GREEN),
+            (Some(old), None) => paint(format!("  - {pointer}: {}", json_text(old)), RED),
+            (None, None) => format!("  ? {pointer}"),
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// How `--dry-run` prints the signed request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RequestFormat {
+    /// Method, URL, headers, body and the signed message.
+    Http,
+    /// One JSON object.
+    Json,
+    /// A curl command for a POSIX shell.
+    Curl,
+}
+
+/// What a write command prints on stdout (its errors follow).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WriteOutput {
+    Text,
+    Json,
+}
+
+/// A signed request as `--dry-run` shows it: the caller has already hidden
+/// its secrets (in the body, the signed message and the headers).
+pub struct DryRunRequest<'a> {
+    pub prepared: &'a PreparedRequest,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    pub message: Option<String>,
+    /// Say on stderr when the curl command holds terminal controls, shown
+    /// escaped (off when the caller has already said the printed request is
+    /// not the signed one).
+    pub warn_if_escaped: bool,
+}
+
+impl DryRunRequest<'_> {
+    fn to_json(&self) -> Value {
+        json!({
+            "method": self.prepared.method,
+            "url": self.prepared.url,
+            "headers": self.headers.iter().map(|(n, v)| (n.clone(), Value::String(v.clone()))).collect::<serde_json::Map<_, _>>(),
+            "body": self.body,
+            "message": self.message,
+        })
+    }
+
+    fn to_http(&self) -> String {
+        let mut text = format!("{} {}\n", self.prepared.method, one_line(&self.prepared.url));
+        for (name, value) in &self.headers {
+            text.push_str(&format!("{name}: {}\n", one_line(value)));
+        }
+        text.push('\n');
+        text.push_str(&one_line(&self.body));
+        if let Some(message) = &self.message {
+            text.push_str(&format!("\n\nsigned message: {}", one_line(message)));
+        }
+        text
+    }
+
+    /// A curl command for a POSIX shell, safe to show on a terminal.
+    fn to_curl(&self) -> String {
+        use super::sign::shell_quote;
+        let mut command = format!(
+            "curl -sS -X {} {}",
+            self.prepared.method,
+            shell_quote(&self.prepared.url)
+        );
+        for (name, value) in &self.headers {
+            command.push_str(" \\\n  -H ");
+            command.push_str(&shell_quote(&format!("{name}: {value}")));
+        }
+        if !self.body.is_empty() {
+            command.push_str(" \\\n  --data-binary ");
+            command.push_str(&shell_quote(&self.body));
+        }
+        let safe = crate::sanitize::for_display_multiline(&command);
+        if self.warn_if_escaped && safe != command {
+            eprintln!(
+                "idcon: the request holds terminal control characters, shown escaped: the printed body is not the signed one"
+            );
+        }
+        safe
+    }
+}
+
+/// Prints a dry run on stdout: with `json_output`, `doc` (the command's own
+/// members) with the request (and the curl command) added; else the request
+/// in `format`.
+pub fn print_dry_run(
+    request: &DryRunRequest<'_>,
+    format: RequestFormat,
+    json_output: bool,
+    mut doc: Value,
+) -> Result<(), Failure> {
+    if json_output {
+        doc["request"] = request.to_json();
+        if format == RequestFormat::Curl {
+            doc["curl"] = json!(request.to_curl());
+        }
+        return print_stdout(&format!("{}\n", json_text(&doc)));
+    }
+    let text = match format {
+        RequestFormat::Json => json_text(&request.to_json()),
+        RequestFormat::Curl => request.to_curl(),
+        RequestFormat::Http => request.to_http(),
+    };
+    print_stdout(&format!("dry run, nothing was sent:\n{text}\n"))
 }
 
 #[cfg(test)]
@@ -221,6 +475,36 @@ mod tests {
         let text = json_text(&value);
         assert!(!text.chars().any(crate::sanitize::is_unsafe), "{text}");
         assert_eq!(serde_json::from_str::<Value>(&text).ok(), Some(value));
+    }
+
+    #[test]
+    fn the_diff_shows_each_kind_of_change_and_no_controls() {
+        let changes = vec![
+            Change {
+                pointer: "/state".into(),
+                old: Some(json!("active")),
+                new: Some(json!("inactive")),
+            },
+            Change {
+                pointer: "/metadata_admin/ticket".into(),
+                old: None,
+                new: Some(json!("SUP-\u{9b}42")),
+            },
+            Change {
+                pointer: "/external_id".into(),
+                old: Some(json!("x")),
+                new: None,
+            },
+        ];
+        let plain = render_changes(&changes, false);
+        assert_eq!(
+            plain,
+            "  ~ /state: \"active\" → \"inactive\"\n  + /metadata_admin/ticket: \"SUP-\\u009b42\"\n  - /external_id: \"x\"\n"
+        );
+        let coloured = render_changes(&changes, true);
+        assert!(coloured.contains(RED) && coloured.contains(GREEN));
+        assert_eq!(render_heading("PUT x", false), "PUT x\n");
+        assert_eq!(render_heading("PUT x", true), format!("{BOLD}PUT x{RESET}\n"));
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! hashes are never printed: the diff and the dry-run body show
 //! `<redacted>`.
 
-use std::io::{self, BufRead as _, IsTerminal as _, Read as _, Write as _};
+use std::io::{self, IsTerminal as _, Read as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -17,7 +17,9 @@ use std::sync::Arc;
 use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 
-use super::script::{self, EXIT_CONFLICT, EXIT_REFUSED, Failure};
+use super::script::{
+    self, DryRunRequest, EXIT_CONFLICT, Failure, RequestFormat, WriteOutput, confirm, print_stdout, render_changes,
+};
 use crate::api::models::{REDACTED, parse_time};
 use crate::api::{Client, CredentialsImport, IdentityState, OidcProviderImport, PreparedRequest};
 use crate::audit::AuditLog;
@@ -92,30 +94,14 @@ pub struct UpdateArgs {
     pub expect_updated_at: Option<String>,
 
     /// Output format (errors too).
-    #[arg(long, value_enum, default_value_t = UpdateOutput::Text)]
-    pub output: UpdateOutput,
+    #[arg(long, value_enum, default_value_t = WriteOutput::Text)]
+    pub output: WriteOutput,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StateArg {
     Active,
     Inactive,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum RequestFormat {
-    /// Method, URL, headers, body and the signed message.
-    Http,
-    /// One JSON object.
-    Json,
-    /// A curl command for a POSIX shell.
-    Curl,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum UpdateOutput {
-    Text,
-    Json,
 }
 
 /// `POINTER=JSON`, split at the first `=`.
@@ -147,16 +133,11 @@ fn parse_oidc(raw: &str) -> Result<(String, String), String> {
 }
 
 pub fn run(global: &GlobalArgs, args: &UpdateArgs) -> anyhow::Result<ExitCode> {
-    let json_output = args.output == UpdateOutput::Json;
-    let result = script::runtime().and_then(|runtime| runtime.block_on(update(global, args)));
-    Ok(match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => script::report(&failure, json_output),
-    })
+    Ok(script::run(args.output == WriteOutput::Json, update(global, args)))
 }
 
 async fn update(global: &GlobalArgs, args: &UpdateArgs) -> Result<(), Failure> {
-    let json_output = args.output == UpdateOutput::Json;
+    let json_output = args.output == WriteOutput::Json;
     let edit = read_edit(args)?;
     if edit.is_empty() {
         return Err(Failure::usage(
@@ -180,18 +161,7 @@ async fn update(global: &GlobalArgs, args: &UpdateArgs) -> Result<(), Failure> {
     let audit = if args.dry_run {
         None
     } else {
-        let path = profile.audit_file.clone().ok_or_else(|| {
-            Failure::error(format!(
-                "profile \"{}\" has no audit_file and no state folder can be found ($XDG_STATE_HOME, $HOME): \
-                 writes are refused without an audit trail",
-                profile.name
-            ))
-        })?;
-        let log = AuditLog::open(&path, profile.audit_syslog).map_err(|err| Failure::error(err.to_string()))?;
-        for warning in log.warnings() {
-            eprintln!("idcon: warning: {}", script::one_line(&warning));
-        }
-        Some(Arc::new(log))
+        Some(script::open_audit(&profile)?)
     };
 
     let snapshot = write::fetch(&client, &args.id)
@@ -316,10 +286,7 @@ async fn refuse(audit: Option<&Arc<AuditLog>>, client: &Client, planned: &Planne
     if let Some(log) = audit
         && let Err(err) = write::record_refusal(log, client, planned, reason).await
     {
-        eprintln!(
-            "idcon: warning: the refusal was not recorded: {}",
-            script::one_line(&err.to_string())
-        );
+        script::warn_refusal_not_recorded(&err);
     }
 }
 
@@ -332,36 +299,6 @@ fn report_nothing_to_do(planned: &PlannedWrite, json_output: bool) -> Result<(),
             "nothing to change: identity {} already has these values; nothing was sent\n",
             script::one_line(&planned.identity_id)
         ))
-    }
-}
-
-fn print_stdout(text: &str) -> Result<(), Failure> {
-    let mut out = io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(err) if script::is_broken_pipe(&err) => Ok(()),
-        Err(err) => Err(script::stdout_failure(&err)),
-    }
-}
-
-/// Asks on stdin, which must be a terminal; anything but y/yes refuses.
-fn confirm(question: &str) -> Result<(), Failure> {
-    if !io::stdin().is_terminal() {
-        return Err(Failure::new(
-            EXIT_REFUSED,
-            "stdin is not a terminal, so idcon cannot ask: pass --yes to send; nothing was sent",
-        ));
-    }
-    eprint!("{question} [y/N] ");
-    let _ = io::stderr().flush();
-    let mut answer = String::new();
-    io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|err| Failure::error(format!("cannot read the answer: {err}")))?;
-    match answer.trim().to_ascii_lowercase().as_str() {
-        "y" | "yes" => Ok(()),
-        _ => Err(Failure::new(EXIT_REFUSED, "not confirmed; nothing was sent")),
     }
 }
 
@@ -470,7 +407,7 @@ fn read_json(flag: &str, path: &Path) -> Result<Value, Failure> {
 /// without its final line break.
 fn read_password() -> Result<String, Failure> {
     let password = if io::stdin().is_terminal() {
-        read_password_from_terminal()?
+        script::read_secret_from_terminal("New password: ")?
     } else {
         let mut text = String::new();
         io::stdin()
@@ -485,80 +422,15 @@ fn read_password() -> Result<String, Failure> {
     Ok(password)
 }
 
-fn read_password_from_terminal() -> Result<String, Failure> {
-    use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
-    eprint!("New password: ");
-    let _ = io::stderr().flush();
-    crossterm::terminal::enable_raw_mode()
-        .map_err(|err| Failure::error(format!("cannot switch off echo on the terminal: {err}")))?;
-    let mut password = String::new();
-    let outcome = loop {
-        match event::read() {
-            Ok(Event::Key(key)) if key.kind != KeyEventKind::Release => match key.code {
-                KeyCode::Enter => break Ok(()),
-                KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                    break Err(Failure::new(EXIT_REFUSED, "cancelled; nothing was sent"));
-                }
-                KeyCode::Char(c) => password.push(c),
-                KeyCode::Backspace => {
-                    password.pop();
-                }
-                KeyCode::Esc => break Err(Failure::new(EXIT_REFUSED, "cancelled; nothing was sent")),
-                _ => {}
-            },
-            Ok(_) => {}
-            Err(err) => break Err(Failure::error(format!("cannot read the terminal: {err}"))),
-        }
-    };
-    let _ = crossterm::terminal::disable_raw_mode();
-    eprintln!();
-    outcome.map(|()| password)
-}
-
-const RED: &str = "\u{1b}[31m";
-const GREEN: &str = "\u{1b}[32m";
-const BOLD: &str = "\u{1b}[1m";
-const RESET: &str = "\u{1b}[0m";
-
 /// The review: where it goes, then one line per changed member.
 fn render_diff(changes: &[Change], url: &str, profile: &str, colour: bool) -> String {
-    let mut out = String::new();
     let head = format!(
         "PUT {} (profile \"{}\")",
         script::one_line(url),
         script::one_line(profile)
     );
-    if colour {
-        out.push_str(&format!("{BOLD}{head}{RESET}\n"));
-    } else {
-        out.push_str(&format!("{head}\n"));
-    }
+    let mut out = script::render_heading(&head, colour);
     out.push_str(&render_changes(changes, colour));
-    out
-}
-
-/// `~ /pointer: old → new`, `+ /pointer: new`, `- /pointer: old`; values as
-/// compact JSON made safe for the terminal.
-fn render_changes(changes: &[Change], colour: bool) -> String {
-    let paint = |text: String, code: &str| {
-        if colour { format!("{code}{text}{RESET}") } else { text }
-    };
-    let mut out = String::new();
-    for change in changes {
-        let pointer = script::one_line(&change.pointer);
-        let line = match (&change.old, &change.new) {
-            (Some(old), Some(new)) => format!(
-                "  ~ {pointer}: {} → {}",
-                paint(script::json_text(old), RED),
-                paint(script::json_text(new), GREEN)
-            ),
-            (None, Some(new)) => paint(format!("  + {pointer}: {}", script::json_text(new)), GREEN),
-            (Some(old), None) => paint(format!("  - {pointer}: {}", script::json_text(old)), RED),
-            (None, None) => format!("  ? {pointer}"),
-        };
-        out.push_str(&line);
-        out.push('\n');
-    }
     out
 }
 
@@ -606,62 +478,19 @@ fn print_dry_run(
             "idcon: the body holds a password or hash, shown as {REDACTED}: the printed request does not match its signature"
         );
     }
-    let request = json!({
-        "method": prepared.method,
-        "url": prepared.url,
-        "headers": headers.iter().map(|(n, v)| (n.clone(), Value::String(v.clone()))).collect::<serde_json::Map<_, _>>(),
-        "body": body,
-        "message": message,
-    });
-    if json_output {
-        let mut doc = json!({
-            "identity_id": planned.identity_id,
-            "dry_run": true,
-            "changes": planned.changes,
-            "request": request,
-        });
-        if format == RequestFormat::Curl {
-            doc["curl"] = json!(curl(prepared, &headers, &body));
-        }
-        return print_stdout(&format!("{}\n", script::json_text(&doc)));
-    }
-    let text = match format {
-        RequestFormat::Json => script::json_text(&request),
-        RequestFormat::Curl => curl(prepared, &headers, &body),
-        RequestFormat::Http => {
-            let mut text = format!("{} {}\n", prepared.method, script::one_line(&prepared.url));
-            for (name, value) in &headers {
-                text.push_str(&format!("{name}: {}\n", script::one_line(value)));
-            }
-            text.push('\n');
-            text.push_str(&script::one_line(&body));
-            if let Some(message) = &message {
-                text.push_str(&format!("\n\nsigned message: {}", script::one_line(message)));
-            }
-            text
-        }
+    let request = DryRunRequest {
+        prepared,
+        headers,
+        body,
+        message,
+        warn_if_escaped: true,
     };
-    print_stdout(&format!("dry run, nothing was sent:\n{text}\n"))
-}
-
-fn curl(prepared: &PreparedRequest, headers: &[(String, String)], body: &str) -> String {
-    use super::sign::shell_quote;
-    let mut command = format!("curl -sS -X {} {}", prepared.method, shell_quote(&prepared.url));
-    for (name, value) in headers {
-        command.push_str(" \\\n  -H ");
-        command.push_str(&shell_quote(&format!("{name}: {value}")));
-    }
-    if !body.is_empty() {
-        command.push_str(" \\\n  --data-binary ");
-        command.push_str(&shell_quote(body));
-    }
-    let safe = crate::sanitize::for_display_multiline(&command);
-    if safe != command {
-        eprintln!(
-            "idcon: the request holds terminal control characters, shown escaped: the printed body is not the signed one"
-        );
-    }
-    safe
+    let doc = json!({
+        "identity_id": planned.identity_id,
+        "dry_run": true,
+        "changes": planned.changes,
+    });
+    script::print_dry_run(&request, format, json_output, doc)
 }
 
 #[cfg(test)]
@@ -691,33 +520,5 @@ mod tests {
         );
         assert!(parse_oidc("google:").is_err());
         assert!(parse_oidc("google").is_err());
-    }
-
-    #[test]
-    fn the_diff_shows_each_kind_of_change_and_no_controls() {
-        let changes = vec![
-            Change {
-                pointer: "/state".into(),
-                old: Some(json!("active")),
-                new: Some(json!("inactive")),
-            },
-            Change {
-                pointer: "/metadata_admin/ticket".into(),
-                old: None,
-                new: Some(json!("SUP-\u{9b}42")),
-            },
-            Change {
-                pointer: "/external_id".into(),
-                old: Some(json!("x")),
-                new: None,
-            },
-        ];
-        let plain = render_changes(&changes, false);
-        assert_eq!(
-            plain,
-            "  ~ /state: \"active\" → \"inactive\"\n  + /metadata_admin/ticket: \"SUP-\\u009b42\"\n  - /external_id: \"x\"\n"
-        );
-        let coloured = render_changes(&changes, true);
-        assert!(coloured.contains(RED) && coloured.contains(GREEN));
     }
 }
