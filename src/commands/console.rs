@@ -259,18 +259,12 @@ impl IdentitySource for ClientSource {
             let Some(Ok(log)) = audit else {
                 return;
             };
+            let url = identity_id
+                .as_deref()
+                .map(|id| client.identity_url(id))
+                .unwrap_or_default();
             let refusal = crate::audit::Refusal {
-                target: crate::audit::Target {
-                    request_id: crate::audit::new_request_id(),
-                    profile: client.profile_name().to_owned(),
-                    base_url: client.base_url().to_owned(),
-                    method: "PUT".to_owned(),
-                    url: identity_id
-                        .as_deref()
-                        .map(|id| client.identity_url(id))
-                        .unwrap_or_default(),
-                    identity_id,
-                },
+                target: crate::audit::Target::refused_put(&client, url, identity_id),
                 changes: Vec::new(),
                 reason,
             };
