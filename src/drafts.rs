@@ -11,9 +11,9 @@
 //! Profile names and identity ids come from config files and servers, so they
 //! are escaped into file names that cannot leave the folder (`..`, `/`, NUL).
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -129,7 +129,7 @@ impl DraftStore {
         refuse_shared(&folder)?;
         let mut bytes = serde_json::to_vec_pretty(draft).map_err(|e| io_error(&path)(io::Error::other(e)))?;
         bytes.push(b'\n');
-        write_atomically(&folder, &path, &bytes)
+        crate::paths::write_private_atomically(&path, &bytes).map_err(io_error(&path))
     }
 
     /// The draft of this identity, if there is one. A damaged file is an
@@ -361,42 +361,6 @@ fn read_draft(path: &Path) -> Result<Option<Draft>, DraftError> {
     serde_json::from_slice(&bytes)
         .map(Some)
         .map_err(|err| corrupt(format!("not a draft: {err}")))
-}
-
-/// Writes `bytes` to `path` so that readers see the old or the new content,
-/// never a part: temp file (0600, same folder) → fsync → rename → fsync folder.
-fn write_atomically(folder: &Path, path: &Path, bytes: &[u8]) -> Result<(), DraftError> {
-    let final_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("draft");
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let temp = folder.join(format!(".{final_name}.{}.{nanos}.tmp", std::process::id()));
-    let io_error = |path: &Path| {
-        let path = path.to_owned();
-        move |source| DraftError::Io { path, source }
-    };
-    let written = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()
-    })();
-    if let Err(err) = written {
-        let _ = fs::remove_file(&temp);
-        return Err(io_error(&temp)(err));
-    }
-    if let Err(err) = fs::rename(&temp, path) {
-        let _ = fs::remove_file(&temp);
-        return Err(io_error(path)(err));
-    }
-    // Make the rename itself durable.
-    File::open(folder)
-        .and_then(|dir| dir.sync_all())
-        .map_err(io_error(folder))
 }
 
 #[cfg(test)]

@@ -60,6 +60,40 @@ pub fn open_private_append(path: &Path) -> io::Result<fs::File> {
     Ok(file)
 }
 
+/// Writes `bytes` to `path` so that readers see the old or the new content,
+/// never a part: a 0600 temporary file in the same folder, fsync, rename, then
+/// fsync of the folder so the rename itself survives a crash.
+pub fn write_private_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write as _;
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".to_owned());
+    let temp = folder.join(format!(".{name}.{}.{}.tmp", std::process::id(), uuid::Uuid::new_v4()));
+    let written = (|| {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()
+    })();
+    if let Err(err) = written {
+        let _ = fs::remove_file(&temp);
+        return Err(err);
+    }
+    if let Err(err) = fs::rename(&temp, path) {
+        let _ = fs::remove_file(&temp);
+        return Err(err);
+    }
+    fs::File::open(&folder).and_then(|dir| dir.sync_all())
+}
+
 /// Sends tracing output to the log file. Failure to open the log is not fatal:
 /// the console runs without a log rather than writing to the terminal.
 pub fn init_file_logging() -> Option<PathBuf> {

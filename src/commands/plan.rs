@@ -15,9 +15,8 @@
 
 use std::collections::HashMap;
 use std::ffi::OsString;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read as _, Write as _};
-use std::os::unix::fs::OpenOptionsExt as _;
+use std::fs;
+use std::io::{self, Read as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -405,7 +404,7 @@ async fn plan(global: &GlobalArgs, args: &PlanArgs) -> Result<ExitCode, Failure>
     let mut bytes =
         serde_json::to_vec_pretty(&plan).map_err(|err| Failure::error(format!("cannot encode the plan: {err}")))?;
     bytes.push(b'\n');
-    write_atomically(&output, &bytes)
+    crate::paths::write_private_atomically(&output, &bytes)
         .map_err(|err| Failure::error(format!("cannot write the plan {output_shown}: {err}")))?;
 
     print_plan(&plan, &planned_writes, &client, &output_shown)?;
@@ -639,39 +638,6 @@ async fn find_by_identifier(client: &Client, identifier: &str) -> Result<String,
             })
         }
     }
-}
-
-/// Writes `bytes` to `path` through a 0600 temporary file in the same folder
-/// and a rename, so a reader never sees half a plan.
-fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let folder = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "plan".to_owned());
-    let temp = folder.join(format!(".{name}.{}.{}.tmp", std::process::id(), uuid::Uuid::new_v4()));
-    let written = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()
-    })();
-    if let Err(err) = written {
-        let _ = fs::remove_file(&temp);
-        return Err(err);
-    }
-    if let Err(err) = fs::rename(&temp, path) {
-        let _ = fs::remove_file(&temp);
-        return Err(err);
-    }
-    // Make the rename itself durable.
-    File::open(&folder).and_then(|dir| dir.sync_all())
 }
 
 /// The diffs, the no-ops, the errors (stderr) and the summary.
