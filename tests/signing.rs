@@ -410,6 +410,9 @@ fn encrypted_non_rsa_corrupt_and_non_key_files_are_refused() {
             "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n".to_owned(),
             |p| matches!(p, KeyProblem::CorruptPem(_)),
         ),
+        ("rsa_1024.pem", read("keys/rsa_1024_too_small.pem"), |p| {
+            matches!(p, KeyProblem::TooSmall { bits: 1024 })
+        }),
         ("empty.pem", String::new(), |p| *p == KeyProblem::NoPem),
         ("text.pem", "hello\n".to_owned(), |p| *p == KeyProblem::NoPem),
         (

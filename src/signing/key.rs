@@ -12,6 +12,9 @@ use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, PrivateKeyInfoRef, SubjectPu
 use rsa::{Pkcs1v15Sign, PrivateKey, PublicKey};
 use sha2::{Digest, Sha256};
 
+/// The smallest RSA key idcon signs with (NIST has deprecated smaller ones).
+pub const MIN_KEY_BITS: u32 = 2048;
+
 /// A key file larger than this is not a key (and might be `/dev/zero`-like).
 const MAX_KEY_FILE_BYTES: u64 = 1024 * 1024;
 
@@ -62,6 +65,8 @@ impl KeyError {
 pub enum KeyProblem {
     #[error("no such file")]
     Missing,
+    #[error("the RSA key has only {bits} bits; at least {MIN_KEY_BITS} are needed to sign safely")]
+    TooSmall { bits: u32 },
     #[error("cannot read it: {0}")]
     Unreadable(String),
     #[error("not a regular file")]
@@ -107,9 +112,14 @@ impl SigningKey {
 
     /// Same parsing from a string; `source` names it in errors (e.g. "embedded demo key").
     pub fn from_pem_str(pem: &str, source: &str) -> Result<Self, KeyError> {
-        parse_private(pem)
-            .map(|private| Self { private })
-            .map_err(|problem| KeyError::new(source, problem))
+        let private = parse_private(pem).map_err(|problem| KeyError::new(source, problem))?;
+        // Below this a SHA-256 PKCS#1 v1.5 signature either does not fit or is
+        // trivially forgeable; refuse at load so signing itself cannot fail.
+        let bits = u32::try_from(rsa::traits::PublicKeyParts::size(&private) * 8).unwrap_or(u32::MAX);
+        if bits < MIN_KEY_BITS {
+            return Err(KeyError::new(source, KeyProblem::TooSmall { bits }));
+        }
+        Ok(Self { private })
     }
 
     /// The public half, for verifying what this key signed.
@@ -124,8 +134,8 @@ impl SigningKey {
         use base64::Engine as _;
         let hashed = Sha256::digest(message);
         // Blinded with the OS random source. The only failures left are a key too
-        // small for a SHA-256 signature (impossible: the rsa crate refuses keys under
-        // 1024 bits at load) and the OS failing to give random bytes, which leaves
+        // small for a SHA-256 signature (impossible: `from_pem_str` refuses keys
+        // under MIN_KEY_BITS) and the OS failing to give random bytes, which leaves
         // nothing sensible to do.
         let signature = self
             .private
