@@ -221,7 +221,14 @@ impl IdentitySource for ClientSource {
                         response: None,
                     };
                 }
-                None => None,
+                None => {
+                    return WriteOutcome::Failed {
+                        error: "not sent: every write is audited, and no audit_file could be found \
+                                (set audit_file in the profile, or HOME / XDG_STATE_HOME)"
+                            .into(),
+                        response: None,
+                    };
+                }
             };
             match write::send(&client, audit, &request).await {
                 Ok(result) => {
@@ -310,7 +317,14 @@ impl IdentitySource for ClientSource {
                         response: None,
                     };
                 }
-                None => None,
+                None => {
+                    return WriteOutcome::Failed {
+                        error: "not sent: every write is audited, and no audit_file could be found \
+                                (set audit_file in the profile, or HOME / XDG_STATE_HOME)"
+                            .into(),
+                        response: None,
+                    };
+                }
             };
             let identity = Some(request.identity_id.as_str());
             match crate::registry::send_attribute_update(&client, audit, &request.update, identity).await {

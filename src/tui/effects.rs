@@ -41,6 +41,8 @@ pub struct Runner {
     services: Services,
     tx: UnboundedSender<Msg>,
     running: HashMap<Task, Vec<AbortHandle>>,
+    /// Writes in flight, awaited rather than aborted.
+    writes: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Runner {
@@ -49,6 +51,7 @@ impl Runner {
             services,
             tx,
             running: HashMap::new(),
+            writes: Vec::new(),
         }
     }
 
@@ -59,9 +62,31 @@ impl Runner {
             // The receiver is gone only when the console is closing.
             let _ = tx.send(msg);
         });
+        if task == Task::Write {
+            // Writes are never aborted: a PUT already on the wire must reach
+            // its audit `outcome` line. Esc only stops the screen waiting.
+            self.writes.retain(|h| !h.is_finished());
+            self.writes.push(handle);
+            return;
+        }
         let handles = self.running.entry(task).or_default();
         handles.retain(|h| !h.is_finished());
         handles.push(handle.abort_handle());
+    }
+
+    /// True while a write (PUT) is still running.
+    pub fn writes_in_flight(&self) -> bool {
+        self.writes.iter().any(|h| !h.is_finished())
+    }
+
+    /// Waits (at most `limit`) for the writes still running, so that quitting
+    /// never leaves an audit `intent` without its `outcome`.
+    pub async fn finish_writes(&mut self, limit: std::time::Duration) {
+        let writes = std::mem::take(&mut self.writes);
+        let all = futures::future::join_all(writes);
+        if tokio::time::timeout(limit, all).await.is_err() {
+            tracing::warn!("a write was still running when the console closed");
+        }
     }
 
     /// Starts one effect. `Quit` and `Copy` are the terminal's business and

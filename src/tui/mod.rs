@@ -138,8 +138,17 @@ pub async fn run(profile: ProfileInfo, services: Services) -> anyhow::Result<()>
         dirty = true;
     }
     runner.cancel_all();
+    if runner.writes_in_flight() {
+        app.status = crate::app::Status::Info("Waiting for the write in flight to finish…".into());
+        // The terminal may be gone (SIGHUP): waiting matters more than drawing.
+        let _ = terminal.draw(|frame| view(&app, &theme, frame));
+        runner.finish_writes(WRITE_GRACE).await;
+    }
     Ok(())
 }
+
+/// How long quitting waits for a PUT already sent (its answer and audit line).
+const WRITE_GRACE: Duration = Duration::from_secs(60);
 
 /// Clears the screen and makes the next frame draw every cell. Unlike
 /// ratatui's `Terminal::clear`, it does not ask the terminal where its cursor
