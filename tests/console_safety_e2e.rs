@@ -292,7 +292,11 @@ fn assert_line_is_complete(line: &Value, base_url: &str, identity_id: &str, even
         chrono::DateTime::parse_from_rfc3339(time).is_ok() && time.ends_with('Z'),
         "time is RFC 3339 UTC: {line}"
     );
-    assert_eq!(text(line, "user"), USER, "the OS user: {line}");
+    // The account of the process's uid ($USER can be set by anyone); $USER only
+    // when the uid has no account entry.
+    let uid = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").expect("/proc/self"));
+    let account = idcon::audit::account_name(uid).unwrap_or_else(|| USER.to_owned());
+    assert_eq!(text(line, "user"), account, "the OS user: {line}");
     assert_eq!(text(line, "ssh_client"), SSH_CLIENT_SEEN, "the SSH client: {line}");
     assert!(text(line, "tty").starts_with("/dev/"), "the terminal: {line}");
     assert!(!text(line, "host").is_empty(), "the host: {line}");

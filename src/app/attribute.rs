@@ -34,6 +34,15 @@ pub struct AttributeForm {
     pub error: Option<String>,
     /// The review of the update, once Ctrl-S built it.
     pub review: Option<AttributeReview>,
+    /// Asking whether to drop what was typed (Esc on a changed form).
+    pub confirm_discard: bool,
+}
+
+impl AttributeForm {
+    /// True when closing would lose something the user typed.
+    pub fn modified(&self) -> bool {
+        !self.name.text().is_empty() || self.value.modified() || self.token_source == "typed"
+    }
 }
 
 #[derive(Debug)]
@@ -90,6 +99,7 @@ pub(super) fn open(app: &mut App) -> Vec<Effect> {
         focus,
         error: None,
         review: None,
+        confirm_discard: false,
     });
     app.screen = Screen::Attribute;
     app.status = Status::None;
@@ -187,7 +197,17 @@ pub(super) fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         return Vec::new();
     }
     form.error = None;
+    if form.confirm_discard {
+        if key.code == KeyCode::Char('y') {
+            app.attribute = None;
+            app.screen = Screen::Detail;
+        } else {
+            form.confirm_discard = false;
+        }
+        return Vec::new();
+    }
     match key.code {
+        KeyCode::Esc if form.modified() => form.confirm_discard = true,
         KeyCode::Esc => {
             app.attribute = None;
             app.screen = Screen::Detail;

@@ -67,6 +67,7 @@ const DETAIL: &[KeyHelp] = &[
 
 const FORM: &[KeyHelp] = &[
     key("Ctrl-S", "review the change (nothing is sent yet)", true),
+    key("F1", "help", true),
     key("Tab", "next field / editor", true),
     key("Esc", "close the form (asks before dropping changes)", true),
     key("type", "edit; JSON is checked as you type", false),
@@ -108,6 +109,7 @@ const DRAFTS: &[KeyHelp] = &[
 
 const ATTRIBUTE: &[KeyHelp] = &[
     key("Tab", "next field (token, name, value)", true),
+    key("F1", "help", false),
     key("Ctrl-S", "review the exact body", true),
     key("y / n", "in the review: send / back", true),
     key("Esc", "close", true),

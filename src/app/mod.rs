@@ -631,7 +631,8 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         return on_search_key(app, key);
     }
     let typing = matches!(app.screen, Screen::Form | Screen::Attribute);
-    if key.code == KeyCode::Char('?') && !typing {
+    // `?` types into text fields, so F1 opens the help everywhere.
+    if key.code == KeyCode::F(1) || (key.code == KeyCode::Char('?') && !typing) {
         app.show_help = true;
         return Vec::new();
     }

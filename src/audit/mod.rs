@@ -33,7 +33,7 @@ use crate::diff::{self, Change};
 
 pub use read::{AuditRead, CorruptLine, Filter, parse_duration, read_entries, read_log};
 pub use syslog::{DEV_LOG, Severity, Syslog};
-pub use who::{Who, ssh_client, user_name};
+pub use who::{Who, account_name, ssh_client, user_name};
 
 /// The file name of the audit trail inside idcon's state folder.
 pub const FILE_NAME: &str = "audit.jsonl";

@@ -28,7 +28,10 @@ impl Who {
         let var = |name: &str| std::env::var(name).ok();
         let uid = current_uid();
         Who {
-            user: user_name(var("USER").as_deref(), var("LOGNAME").as_deref(), uid),
+            // The account the uid belongs to: $USER can be set by anyone.
+            user: uid
+                .and_then(account_name)
+                .unwrap_or_else(|| user_name(var("USER").as_deref(), var("LOGNAME").as_deref(), uid)),
             uid,
             ssh_client: ssh_client(var("SSH_CONNECTION").as_deref(), var("SSH_CLIENT").as_deref()),
             tty: current_tty(),
@@ -37,7 +40,19 @@ impl Who {
     }
 }
 
-/// `$USER`, else `$LOGNAME`, else the uid, so that a line always names someone.
+/// The login name of `uid` from `/etc/passwd`, when the host has it there.
+pub fn account_name(uid: u32) -> Option<String> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let entry_uid = fields.nth(1)?.parse::<u32>().ok()?;
+        (entry_uid == uid && !name.is_empty()).then(|| name.to_owned())
+    })
+}
+
+/// `$USER`, else `$LOGNAME`, else the uid, so that a line always names someone
+/// (used when the uid has no account entry, e.g. in a container).
 pub fn user_name(user: Option<&str>, logname: Option<&str>, uid: Option<u32>) -> String {
     [user, logname]
         .into_iter()

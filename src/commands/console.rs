@@ -376,6 +376,7 @@ fn audit_line(entry: &crate::audit::Entry) -> String {
         ("outcome", Some(status)) => status.to_string(),
         ("outcome", None) => entry.error.clone().unwrap_or_else(|| "no answer".to_owned()),
         ("refusal", _) => format!("refused: {}", entry.reason.clone().unwrap_or_default()),
+        ("intent", _) => "sending".to_owned(),
         (event, _) => event.to_owned(),
     };
     let changed: Vec<&str> = entry.changes.iter().map(|c| c.pointer.as_str()).collect();

@@ -61,7 +61,10 @@ pub fn draw_text(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
         .take(usize::from(parts[1].height))
         .map(|l| styled(l, theme, 0))
         .collect();
-    frame.render_widget(Paragraph::new(shown), parts[1]);
+    frame.render_widget(
+        Paragraph::new(shown).wrap(ratatui::widgets::Wrap { trim: false }),
+        parts[1],
+    );
 }
 
 /// The one-line offer shown above the detail sections when a draft waits.

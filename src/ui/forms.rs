@@ -355,7 +355,10 @@ pub fn draw_attribute(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
             .chain(review.lines.iter().map(|l| super::detail::styled(l, theme, 0)))
             .take(usize::from(parts[1].height))
             .collect();
-        frame.render_widget(Paragraph::new(lines), parts[1]);
+        frame.render_widget(
+            Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }),
+            parts[1],
+        );
         frame.set_cursor_position(Position {
             x: area.x,
             y: parts[1].y,
@@ -408,6 +411,13 @@ pub fn draw_attribute(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
         });
     }
     let bottom = match &form.error {
+        _ if form.confirm_discard => Line::from(vec![
+            Span::styled("Discard what you typed? ", theme.error()),
+            Span::styled("y", theme.footer_key()),
+            Span::raw(" discard  "),
+            Span::styled("any other key", theme.footer_key()),
+            Span::raw(" keep editing"),
+        ]),
         Some(error) => Line::from(Span::styled(format!("✗ {}", for_display(error)), theme.error())),
         None => Line::from(Span::styled(
             "Ctrl-S reviews the exact body before anything is sent",

@@ -4,7 +4,11 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
+
+/// Long lines (a URL, a changed value) wrap rather than being cut: what is
+/// approved must be visible in full.
+const WRAP: Wrap = Wrap { trim: false };
 
 use super::detail::styled;
 use super::theme::Theme;
@@ -79,7 +83,7 @@ pub fn draw_review(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
     .split(area);
     frame.render_widget(Paragraph::new(prompt), parts[0]);
     frame.render_widget(
-        Paragraph::new(lines_window(&extra, 0, usize::from(parts[1].height), theme)),
+        Paragraph::new(lines_window(&extra, 0, usize::from(parts[1].height), theme)).wrap(WRAP),
         parts[1],
     );
     let body = parts[2];
@@ -89,7 +93,8 @@ pub fn draw_review(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
             review.scroll,
             usize::from(body.height),
             theme,
-        )),
+        ))
+        .wrap(WRAP),
         body,
     );
     frame.set_cursor_position(Position { x: area.x, y: area.y });
@@ -120,7 +125,8 @@ pub fn draw_response(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
             response.scroll,
             usize::from(parts[1].height),
             theme,
-        )),
+        ))
+        .wrap(WRAP),
         parts[1],
     );
     frame.set_cursor_position(Position { x: area.x, y: area.y });
