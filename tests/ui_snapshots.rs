@@ -4,12 +4,43 @@
 
 use chrono::{TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use idcon::app::{App, LoadedPage, Msg, ProfileInfo, update};
+use idcon::api::Exchange;
+use idcon::app::doc::{StyledLine, Tone};
+use idcon::app::forms::FormBody;
+use idcon::app::review::{ResponseView, WriteOutcome, response_view};
+use idcon::app::{App, Effect, LoadedPage, Msg, ProfileInfo, Screen, update};
+use idcon::diff::diff;
+use idcon::drafts::Draft;
+use idcon::registry::explain_yoti_error;
 use idcon::ui::{theme::Theme, view};
+use idcon::write::Snapshot;
 use ratatui::{Terminal, backend::TestBackend};
 use serde_json::{Value, json};
+use std::time::Duration;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (200, 50)];
+
+/// The id of the first list row, which `open_detail` opens.
+const FIRST_ID: &str = "10000000-5b1e-4c2d-9a8f-000000000000";
+
+/// Strings that must never reach any screen: the issuance token (whole, or
+/// more than its last four characters), the password typed in
+/// `password_never_shows` and the parameters of argon2 and bcrypt hashes (the
+/// bare prefixes may be named in help text).
+fn assert_no_secrets(screen: &str) {
+    let token_head = &ISSUANCE_TOKEN[..ISSUANCE_TOKEN.len() - 4];
+    for secret in [
+        token_head,
+        "S3cret",
+        "$argon2id$v=",
+        "$argon2i$v=",
+        "$2a$1",
+        "$2b$1",
+        "$2y$1",
+    ] {
+        assert!(!screen.contains(secret), "{secret} on screen:\n{screen}");
+    }
+}
 
 fn identity(i: usize) -> Value {
     let first = ["Ana", "Björn", "Chloé", "Dmitri", "Eun-ji", "Farah", "Giulia", "Hiro"][i % 8];
@@ -33,7 +64,7 @@ fn identity(i: usize) -> Value {
             "name": {"first": first, "last": last}
         },
         "metadata_public": {"plan": "pro"},
-        "metadata_admin": {"ticket": format!("SUP-{i}"), "yoti": {"issuance_token": "tok"}},
+        "metadata_admin": {"ticket": format!("SUP-{i}"), "yoti": {"sdk_id": "demo-app"}},
         "credentials": {
             "password": {"type": "password", "identifiers": [format!("{}@example.com", first.to_lowercase())], "version": 0,
                           "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-02-01T00:00:00Z"},
@@ -50,6 +81,17 @@ fn identity(i: usize) -> Value {
         "organization_id": null,
         "external_id": format!("crm-{i}")
     })
+}
+
+/// The issuance token of `identity_with_token`; no screen may show it whole
+/// (detail, metadata form and review show `metadata_admin` as it is, so only
+/// the attribute cases use an identity that carries it).
+const ISSUANCE_TOKEN: &str = "it-7Qm2xV9kLp4Rz8Wd3Nf6";
+
+fn identity_with_token(i: usize) -> Value {
+    let mut with_token = identity(i);
+    with_token["metadata_admin"]["yoti"]["issuance_token"] = json!(ISSUANCE_TOKEN);
+    with_token
 }
 
 fn hostile() -> Value {
@@ -127,6 +169,7 @@ fn snapshot_each_size(name: &str, prepare: impl Fn(&mut App), danger: bool) {
         prepare(&mut app);
         let screen = render(&app);
         assert!(!screen.contains('\u{1b}'), "escape reached the screen");
+        assert_no_secrets(&screen);
         insta::assert_snapshot!(format!("{name}_{width}x{height}"), screen);
     }
 }
@@ -198,18 +241,24 @@ fn help_overlay() {
 }
 
 fn open_detail(app: &mut App, sections_forward: usize) {
+    open_detail_with(app, identity(0));
+    for _ in 0..sections_forward {
+        key(app, KeyCode::Tab);
+    }
+}
+
+/// Opens the first row's detail with `identity` as the server's answer.
+fn open_detail_with(app: &mut App, identity: Value) {
     key(app, KeyCode::Enter);
     let id = app.detail.as_ref().map(|d| d.id.clone()).unwrap_or_default();
+    assert_eq!(id, FIRST_ID);
     update(
         app,
         Msg::IdentityLoaded {
             id,
-            result: Ok(identity(0)),
+            result: Ok(identity),
         },
     );
-    for _ in 0..sections_forward {
-        key(app, KeyCode::Tab);
-    }
 }
 
 #[test]
@@ -340,7 +389,7 @@ fn attribute_form_and_review() {
     snapshot_each_size(
         "attribute_form",
         |app| {
-            open_detail(app, 0);
+            open_detail_with(app, identity_with_token(0));
             key(app, KeyCode::Char('a'));
             type_text(app, "com.example.membership");
         },
@@ -349,10 +398,347 @@ fn attribute_form_and_review() {
     snapshot_each_size(
         "attribute_review",
         |app| {
-            open_detail(app, 0);
+            open_detail_with(app, identity_with_token(0));
             key(app, KeyCode::Char('a'));
             type_text(app, "com.example.membership");
             ctrl(app, 's');
+        },
+        false,
+    );
+}
+
+// ---- After a write: answers, the lost-update review, history ------------
+
+/// One answered request, with fixed ids, times and headers.
+fn exchange(url: &str, status: u16, reason: &str, body: &Value) -> Exchange {
+    let started_at = Utc
+        .with_ymd_and_hms(2026, 11, 24, 11, 59, 58)
+        .single()
+        .unwrap_or_default();
+    Exchange {
+        request_id: "6f1c2a9e-3b7d-4e15-8c40-2d9b7a1e5f03".into(),
+        method: "PUT".into(),
+        url: format!("{url}?nonce=0b8e4f2a-1c3d-4e5f-8a9b-0c1d2e3f4a5b&timestamp=1795953598000"),
+        request_headers: vec![("content-type".into(), "application/json".into())],
+        request_body: None,
+        status,
+        reason: reason.into(),
+        headers: vec![
+            ("content-type".into(), "application/json; charset=utf-8".into()),
+            ("date".into(), "Tue, 24 Nov 2026 11:59:58 GMT".into()),
+            ("x-request-id".into(), "srv-5d0e7c1b".into()),
+        ],
+        body: serde_json::to_vec(body).unwrap_or_default(),
+        started_at,
+        elapsed: Duration::from_millis(87),
+    }
+}
+
+fn identity_url() -> String {
+    format!("http://127.0.0.1:4455/admin/identities/{FIRST_ID}")
+}
+
+/// The identity as a successful PUT returns it: without credentials (Kratos
+/// leaves out their configuration).
+fn returned_identity(state: &str) -> Value {
+    let mut returned = identity(0);
+    returned["state"] = json!(state);
+    returned["updated_at"] = json!("2026-11-24T11:59:58Z");
+    if let Some(object) = returned.as_object_mut() {
+        object.remove("credentials");
+    }
+    returned
+}
+
+/// `s`, space, Ctrl-S, `y`: a state change waiting for the server.
+fn send_state_change(app: &mut App) {
+    open_detail(app, 0);
+    key(app, KeyCode::Char('s'));
+    key(app, KeyCode::Char(' '));
+    ctrl(app, 's');
+    let effects = update(app, Msg::Key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE)));
+    assert!(
+        effects.iter().any(|e| matches!(e, Effect::Write(_))),
+        "y did not send: {effects:?}"
+    );
+}
+
+fn state_change_saved(app: &mut App) {
+    send_state_change(app);
+    let body = returned_identity("inactive");
+    let response = response_view(&exchange(&identity_url(), 200, "OK", &body), Some(FIRST_ID.into()));
+    update(
+        app,
+        Msg::WriteDone(WriteOutcome::Answered {
+            response,
+            identity: Some(body),
+        }),
+    );
+}
+
+/// The traits form with the email replaced by "x" (valid for the test's
+/// schema, which has no format), reviewed and sent; Kratos refuses it.
+fn email_change_refused(app: &mut App) {
+    open_detail(app, 0);
+    key(app, KeyCode::Char('e'));
+    key(app, KeyCode::Down);
+    key(app, KeyCode::End);
+    for _ in 0.."ana.silva0@example.com\",".len() {
+        key(app, KeyCode::Backspace);
+    }
+    type_text(app, "x\",");
+    ctrl(app, 's');
+    key(app, KeyCode::Char('y'));
+    let body = json!({"error": {
+        "code": 400,
+        "status": "Bad Request",
+        "reason": "I[#/traits/email] S[#/properties/traits/properties/email/format] \"x\" is not valid \"email\"",
+        "message": "The request was malformed or contained invalid parameters"
+    }});
+    let response = response_view(
+        &exchange(&identity_url(), 400, "Bad Request", &body),
+        Some(FIRST_ID.into()),
+    );
+    update(
+        app,
+        Msg::WriteDone(WriteOutcome::Answered {
+            response,
+            identity: None,
+        }),
+    );
+}
+
+#[test]
+fn response_after_a_write() {
+    snapshot_each_size(
+        "response_saved",
+        |app| {
+            state_change_saved(app);
+            assert_eq!(app.screen, Screen::Response);
+        },
+        false,
+    );
+    snapshot_each_size(
+        "response_refused",
+        |app| {
+            email_change_refused(app);
+            assert_eq!(app.screen, Screen::Response);
+        },
+        false,
+    );
+}
+
+#[test]
+fn lost_update_review() {
+    snapshot_each_size(
+        "review_conflict",
+        |app| {
+            send_state_change(app);
+            let old = identity(0);
+            let mut new = identity(0);
+            new["traits"]["name"]["last"] = json!("Silva-Costa");
+            new["metadata_public"]["plan"] = json!("enterprise");
+            new["updated_at"] = json!("2026-11-24T11:57:12Z");
+            let latest = match Snapshot::from_raw(new.clone()) {
+                Ok(snapshot) => Box::new(snapshot),
+                Err(e) => panic!("snapshot of the newer identity: {e}"),
+            };
+            let server_changes = diff(&old, &new);
+            update(app, Msg::WriteDone(WriteOutcome::Changed { latest, server_changes }));
+            assert_eq!(app.screen, Screen::Review);
+        },
+        false,
+    );
+}
+
+#[test]
+fn history_with_audit_trail() {
+    snapshot_each_size(
+        "history",
+        |app| {
+            // A refused traits edit, discarded, then a state change that went through.
+            email_change_refused(app);
+            key(app, KeyCode::Esc); // response → form
+            key(app, KeyCode::Esc); // the form asks before discarding
+            key(app, KeyCode::Char('y'));
+            assert_eq!(app.screen, Screen::Detail);
+            key(app, KeyCode::Char('s'));
+            key(app, KeyCode::Char(' '));
+            ctrl(app, 's');
+            key(app, KeyCode::Char('y'));
+            let body = returned_identity("inactive");
+            let response = response_view(&exchange(&identity_url(), 200, "OK", &body), Some(FIRST_ID.into()));
+            update(
+                app,
+                Msg::WriteDone(WriteOutcome::Answered {
+                    response,
+                    identity: Some(body),
+                }),
+            );
+            key(app, KeyCode::Esc); // response → detail
+            key(app, KeyCode::Char('H'));
+            assert_eq!(app.screen, Screen::History);
+            let who = "maria from 203.0.113.7:52144";
+            let line = |time: &str, event: &str, result: &str, changed: &str| {
+                format!("{time}  {who:<24} {event:<8} {result:<10} {changed}")
+            };
+            let lines = vec![
+                line("2026-11-24T11:58:40.512Z", "intent", "intent", "/traits/email"),
+                line("2026-11-24T11:58:40.601Z", "outcome", "400", "/traits/email"),
+                line("2026-11-24T11:59:58.020Z", "intent", "intent", "/state"),
+                line("2026-11-24T11:59:58.107Z", "outcome", "200", "/state"),
+            ];
+            update(
+                app,
+                Msg::AuditLoaded {
+                    identity_id: FIRST_ID.into(),
+                    result: Ok(lines),
+                },
+            );
+        },
+        false,
+    );
+}
+
+// ---- Drafts ---------------------------------------------------------------
+
+fn drafts() -> Vec<Draft> {
+    let mut traits = Draft::new(
+        "demo",
+        FIRST_ID,
+        "traits",
+        json!({"text": "{\n  \"email\": \"ana.silva@example.org\"\n}"}),
+        Some("2026-11-01T10:00:00Z".into()),
+    );
+    traits.saved_at = "2026-11-23T17:42:09.315Z".into();
+    let mut state = Draft::new(
+        "demo",
+        "1000f76e-5b1e-4c2d-9a8f-00000000000e",
+        "state",
+        json!({"active": false}),
+        Some("2026-11-15T10:00:00Z".into()),
+    );
+    state.saved_at = "2026-11-24T08:05:51.004Z".into();
+    vec![traits, state]
+}
+
+#[test]
+fn drafts_list_and_offer() {
+    snapshot_each_size(
+        "drafts_list",
+        |app| {
+            update(app, Msg::DraftsListed(Ok(drafts())));
+            key(app, KeyCode::Char('D'));
+            assert_eq!(app.screen, Screen::Drafts);
+        },
+        false,
+    );
+    snapshot_each_size(
+        "detail_draft_offer",
+        |app| {
+            update(app, Msg::DraftsListed(Ok(drafts())));
+            open_detail(app, 0);
+            assert!(app.draft_offer.is_some(), "no draft offered");
+        },
+        false,
+    );
+}
+
+// ---- Schema form and hash import -------------------------------------------
+
+#[test]
+fn schema_form_with_a_choice() {
+    snapshot_each_size(
+        "form_schema",
+        |app| {
+            let phone = json!({
+                "$schema": "http://json-schema.org/draft-07/schema#",
+                "type": "object",
+                "properties": {"traits": {
+                    "type": "object",
+                    "properties": {
+                        "phone": {"type": "string", "pattern": "^\\+[0-9]{6,15}$"},
+                        "name": {"type": "object"}
+                    },
+                    "required": ["phone"],
+                    "additionalProperties": false
+                }}
+            });
+            update(app, Msg::SchemasLoaded(Ok(vec![("phone".into(), phone)])));
+            open_detail(app, 0);
+            key(app, KeyCode::Char('i'));
+            key(app, KeyCode::Down);
+            // The selection shows only as a style, which the text snapshot lacks.
+            let selected = match app.form.as_ref().map(|f| &f.body) {
+                Some(FormBody::Schema(schema)) => schema.choices.get(schema.selected).cloned(),
+                _ => None,
+            };
+            assert_eq!(selected.as_deref(), Some("phone"));
+        },
+        false,
+    );
+}
+
+#[test]
+fn credentials_hash_import_refused() {
+    snapshot_each_size(
+        "form_hash_invalid",
+        |app| {
+            open_detail(app, 0);
+            key(app, KeyCode::Char('c'));
+            key(app, KeyCode::BackTab);
+            key(app, KeyCode::Right);
+            key(app, KeyCode::Tab);
+            type_text(app, "not-a-hash");
+            ctrl(app, 's');
+            assert_eq!(app.screen, Screen::Form);
+        },
+        false,
+    );
+}
+
+// ---- Attribute registry answer ---------------------------------------------
+
+/// The registry's refusal as the console shows it: Yoti's code explained in
+/// plain words above the response (as `commands::console` builds it).
+fn registry_refusal() -> ResponseView {
+    let body = json!({"code": "NOT_FOUND", "message": "issuance token not found"});
+    let exchange = exchange(
+        "http://127.0.0.1:4455/attribute-registry/attribute/update",
+        404,
+        "Not Found",
+        &body,
+    );
+    let mut view = response_view(&exchange, Some(FIRST_ID.into()));
+    if let Some(words) = explain_yoti_error(404, &body) {
+        view.lines
+            .insert(0, StyledLine::field("what this means", words, Tone::Bad));
+    }
+    view
+}
+
+#[test]
+fn attribute_response() {
+    snapshot_each_size(
+        "attribute_response_refused",
+        |app| {
+            open_detail_with(app, identity_with_token(0));
+            key(app, KeyCode::Char('a'));
+            type_text(app, "com.example.membership");
+            ctrl(app, 's');
+            let effects = update(app, Msg::Key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE)));
+            assert!(
+                effects.iter().any(|e| matches!(e, Effect::WriteAttribute(_))),
+                "y did not send: {effects:?}"
+            );
+            update(
+                app,
+                Msg::AttributeDone(WriteOutcome::Answered {
+                    response: registry_refusal(),
+                    identity: None,
+                }),
+            );
+            assert_eq!(app.screen, Screen::Response);
         },
         false,
     );

@@ -140,7 +140,7 @@ fn build_sections(identity: &Value, now: DateTime<Utc>) -> Vec<Section> {
             let lines = match kind {
                 SectionKind::Summary => summary(identity, now),
                 SectionKind::Traits => json_lines(identity.get("traits").unwrap_or(&Value::Null)),
-                SectionKind::Metadata => metadata(identity),
+                SectionKind::Metadata => metadata(&without_secrets(identity)),
                 SectionKind::Credentials => credentials(identity, now),
                 SectionKind::Addresses => addresses(identity, now),
                 SectionKind::Raw => json_lines(&without_secrets(identity)),
@@ -302,7 +302,28 @@ fn without_secrets(identity: &Value) -> Value {
             }
         }
     }
+    mask_issuance_tokens(&mut shown);
     shown
+}
+
+/// A Yoti issuance token lets whoever holds it change the person's
+/// attributes: views show only its last four characters (the attribute form
+/// still prefills the real one).
+fn mask_issuance_tokens(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                match child {
+                    Value::String(token) if key == "issuance_token" => {
+                        *token = crate::registry::mask_token(token);
+                    }
+                    other => mask_issuance_tokens(other),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(mask_issuance_tokens),
+        _ => {}
+    }
 }
 
 #[cfg(test)]

@@ -76,11 +76,11 @@ const FORM: &[KeyHelp] = &[
 ];
 
 const REVIEW: &[KeyHelp] = &[
-    key("y", "send the signed PUT", true),
-    key("n/Esc", "back to the form, nothing lost", true),
-    key("m", "merge onto the server's newer version (after a conflict)", true),
-    key("o", "overwrite the server's newer version (after a conflict)", true),
+    key("y", "send", true),
+    key("n/Esc", "back to the form", true),
+    key("m/o", "after a conflict: merge / overwrite", true),
     key("j/k PgUp/PgDn", "scroll", false),
+    key("F1", "help", false),
     key("Ctrl-C", "quit", false),
 ];
 

@@ -887,6 +887,7 @@ mod tests;
 /// `H`: the requests of this run.
 fn open_history(app: &mut App) -> Vec<Effect> {
     app.history_selected = app.history.len().saturating_sub(1);
+    app.status = Status::None;
     app.previous_screen = app.screen;
     app.screen = Screen::History;
     // On an identity, its audit trail shows beside this run's requests.
@@ -1049,6 +1050,7 @@ fn on_draft_offer_key(app: &mut App, key: KeyEvent) -> Option<Vec<Effect>> {
 }
 
 fn open_drafts(app: &mut App) -> Vec<Effect> {
+    app.status = Status::None;
     app.drafts_selected = app.drafts_selected.min(app.drafts.len().saturating_sub(1));
     app.previous_screen = app.screen;
     app.screen = Screen::Drafts;

@@ -154,12 +154,19 @@ fn input_line<'a>(
         Span::styled(format!("  {label:<22}"), theme.tone(Tone::Label)),
         Span::styled(format!(" {value} "), style),
     ];
-    if let Some((bad, message)) = &form.field_error
-        && *bad == field
-    {
-        spans.push(Span::styled(format!("  ✗ {message}"), theme.error()));
+    if matches!(&form.field_error, Some((bad, _)) if *bad == field) {
+        spans.push(Span::styled("  ✗", theme.error()));
     }
     Line::from(spans)
+}
+
+/// The error of the field marked ✗, on a line of its own so it is never cut.
+fn field_error_line<'a>(form: &'a CredentialsForm, theme: &Theme) -> Option<Line<'a>> {
+    let (_, message) = form.field_error.as_ref()?;
+    Some(Line::from(Span::styled(
+        format!("  ✗ {}", for_display(message)),
+        theme.error(),
+    )))
 }
 
 fn credentials_form(form: &CredentialsForm, theme: &Theme, area: Rect, frame: &mut Frame) {
@@ -273,11 +280,14 @@ fn credentials_form(form: &CredentialsForm, theme: &Theme, area: Rect, frame: &m
         }
     }
     lines.push(Line::from(""));
+    if let Some(error) = field_error_line(form, theme) {
+        lines.push(error);
+    }
     lines.push(Line::from(Span::styled(
         "  Tab moves between fields",
         theme.tone(Tone::Muted),
     )));
-    frame.render_widget(Paragraph::new(lines), area);
+    frame.render_widget(Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }), area);
     if let Some((line, column)) = cursor_line {
         let x = area.x + 2 + 22 + 1 + u16::try_from(column).unwrap_or(0);
         let y = area.y + u16::try_from(line).unwrap_or(0);
