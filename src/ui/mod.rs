@@ -88,6 +88,11 @@ fn header(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
         Span::styled(" idcon ", style),
         Span::styled(format!("│ {} │ {} ", app.profile.name, app.profile.base_url), style),
     ];
+    if !app.profile.signing {
+        // No key: requests go out unsigned (a server behind its own auth).
+        spans.push(Span::styled(" UNSIGNED ", theme.badge()));
+        spans.push(Span::styled(" ", style));
+    }
     if app.profile.read_only {
         spans.push(Span::styled(" READ-ONLY ", theme.badge()));
         spans.push(Span::styled(" ", style));
