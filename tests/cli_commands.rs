@@ -25,7 +25,11 @@ struct Env {
 
 impl Env {
     async fn start() -> Env {
-        let demo = match demo::start(DemoOptions::for_tests()).await {
+        Env::start_with(DemoOptions::for_tests()).await
+    }
+
+    async fn start_with(options: DemoOptions) -> Env {
+        let demo = match demo::start(options).await {
             Ok(demo) => demo,
             Err(err) => panic!("demo server: {err:#}"),
         };
@@ -281,6 +285,217 @@ async fn list_filters_by_state_and_schema_while_paging_and_stops_at_the_limit() 
     assert_exit(&out, 2);
 }
 
+/// The ids of a `--output jsonl` listing, in the order printed.
+fn listed_ids(out: &Output) -> Vec<String> {
+    stdout(out)
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<Value>(line).expect("each line is one identity")["id"]
+                .as_str()
+                .expect("id")
+                .to_owned()
+        })
+        .collect()
+}
+
+/// `--ids` beyond Kratos's limit of 500 (the demo server answers 400 like
+/// Kratos) is asked for in requests of at most 500 ids; each identity comes
+/// once, whichever request it falls in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_than_500_ids_are_asked_for_in_several_requests() {
+    let env = Env::start().await;
+    let existing = env.all_ids().await;
+    // 700 ids nobody has, spread over the whole id range so that the real
+    // ones fall into both requests.
+    let mut ids: Vec<String> = (0..700u64)
+        .map(|n| format!("{:08x}-0000-4000-8000-000000000000", n * 6_000_000))
+        .collect();
+    ids.extend(existing.iter().cloned());
+    ids.push(existing[0].clone());
+    let joined = ids.join(",");
+    let out = env
+        .idcon(
+            &["list", "--ids", &joined, "--page-size", "100", "--output", "jsonl"],
+            b"",
+        )
+        .await;
+    assert_exit(&out, 0);
+    let mut expected = existing.clone();
+    expected.sort();
+    assert_eq!(listed_ids(&out), expected, "every wanted identity, once");
+
+    // --limit still counts across the requests.
+    let out = env
+        .idcon(&["list", "--ids", &joined, "--limit", "3", "--output", "jsonl"], b"")
+        .await;
+    assert_exit(&out, 0);
+    assert_eq!(listed_ids(&out), expected[..3]);
+
+    // A server error on such a request stays a short line: the URL with its
+    // hundreds of ids is cut.
+    ids.push("not-a-uuid".to_owned());
+    let joined = ids.join(",");
+    let out = env.idcon(&["list", "--ids", &joined, "--output", "jsonl"], b"").await;
+    assert_exit(&out, 1);
+    let text = stderr(&out);
+    assert!(text.contains("not-a-uuid") && text.contains('…'), "{text}");
+    for line in text.lines() {
+        assert!(
+            line.chars().count() < 1000,
+            "a {}-character line: {line}",
+            line.chars().count()
+        );
+    }
+}
+
+/// A bad value of a global flag is a usage error (exit 2) like any other.
+#[test]
+fn a_bad_base_url_flag_is_a_usage_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for args in [
+        vec!["--base-url", "ftp://kratos.example", "list"],
+        vec!["--base-url", "kratos.example", "list", "--output", "json"],
+        vec![
+            "--base-url",
+            "ftp://kratos.example",
+            "update",
+            "00000000-0000-4000-8000-000000000001",
+            "--state",
+            "inactive",
+            "--yes",
+        ],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_idcon"))
+            .args(&args)
+            .env("XDG_CONFIG_HOME", dir.path().join("config"))
+            .env("XDG_STATE_HOME", dir.path().join("state"))
+            .env_remove("IDCON_PROFILE")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run idcon");
+        assert_exit(&out, 2);
+        assert!(stderr(&out).contains("--base-url"), "{args:?}: {}", stderr(&out));
+    }
+}
+
+/// Parses RFC 4180 CSV (quoted cells may hold commas, quotes and line breaks).
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut cell = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                cell.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => cell.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut cell)),
+            (false, '\r') if chars.peek() == Some(&'\n') => {
+                chars.next();
+                row.push(std::mem::take(&mut cell));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => cell.push(c),
+        }
+    }
+    rows
+}
+
+/// CSV of identities holding terminal escapes: exact through a pipe (it is
+/// data), and on a terminal every control shown escaped in every column.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_csv_keeps_data_exact_in_a_pipe_and_escapes_controls_on_a_terminal() {
+    let env = Env::start_with(DemoOptions {
+        hostile: true,
+        seed_count: Some(0),
+        ..DemoOptions::for_tests()
+    })
+    .await;
+    let ids = env.all_ids().await;
+    assert_eq!(ids.len(), 7, "only the hostile identities");
+
+    // Through a pipe: the cells are the server's values, byte for byte.
+    let out = env.idcon(&["list", "--output", "csv"], b"").await;
+    assert_exit(&out, 0);
+    let rows = parse_csv(&stdout(&out));
+    assert_eq!(rows.len(), ids.len() + 1, "{rows:?}");
+    let header = &rows[0];
+    let column = |name: &str| header.iter().position(|h| h == name).expect("column");
+    let mut controls_seen = 0;
+    for (row, id) in rows[1..].iter().zip(&ids) {
+        let stored = env
+            .client()
+            .get_identity(id)
+            .await
+            .expect("GET")
+            .exchange
+            .body_json()
+            .expect("a JSON identity");
+        assert_eq!(&row[column("id")], id);
+        assert_eq!(
+            row[column("external_id")],
+            stored["external_id"].as_str().expect("external_id")
+        );
+        assert!(row[column("external_id")].contains('\u{1b}'), "kept raw: {row:?}");
+        for member in ["traits", "metadata_public", "metadata_admin"] {
+            let cell: Value = serde_json::from_str(&row[column(member)]).expect("a JSON cell");
+            assert_eq!(cell, stored[member], "{member} of {id}");
+        }
+        controls_seen += row.iter().filter(|cell| cell.contains('\u{1b}')).count();
+    }
+    assert!(controls_seen >= 7);
+
+    // On a terminal: no ESC, BEL, CR of the data or C1 control reaches it.
+    let base_url = env.demo.base_url();
+    let key = env.key.to_str().expect("utf-8 path").to_owned();
+    let home = env.dir.path().to_str().expect("utf-8 path").to_owned();
+    let argv = [
+        "--base-url",
+        &base_url,
+        "--key",
+        &key,
+        "--sdk-id",
+        demo::DEMO_SDK_ID,
+        "list",
+        "--output",
+        "csv",
+    ];
+    let vars = [("HOME", home.as_str())];
+    let mut console = pty::Console::spawn(&argv, &vars, 200, 50);
+    assert_eq!(console.wait_exit(pty::WAIT), Some(true), "{}", console.screen());
+    // Bounded: the reader thread drains what the program wrote.
+    let deadline = std::time::Instant::now() + pty::WAIT;
+    let raw = loop {
+        let raw = console.raw_output();
+        let rows = raw.windows(2).filter(|w| w == b"\r\n").count();
+        if rows > ids.len() || std::time::Instant::now() >= deadline {
+            break raw;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    };
+    let text = String::from_utf8(raw.clone()).expect("UTF-8 on the terminal");
+    // The pty turns each "\n" into "\r\n": the row ends are "\r\r\n".
+    let without_row_ends = text.replace("\r\r\n", "").replace("\r\n", "");
+    assert!(!without_row_ends.contains('\r'), "a raw CR: {text:?}");
+    assert!(
+        !text
+            .chars()
+            .any(|c| c == '\u{1b}' || c == '\u{7}' || ('\u{80}'..='\u{9f}').contains(&c)),
+        "a control reached the terminal: {text:?}"
+    );
+    for id in &ids {
+        assert!(text.contains(id.as_str()), "{id} listed: {text:?}");
+    }
+    assert!(text.contains("hostile-^[[5mosc52"), "the escape is shown: {text:?}");
+    // In a JSON cell as JSON's own escape, the same value.
+    assert!(text.contains("Cee\\u009b31mOne"), "the C1 CSI is shown: {text:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_prints_the_identity_and_not_found_is_exit_4_in_both_error_formats() {
     let env = Env::start().await;
@@ -352,7 +567,12 @@ async fn a_dry_run_prints_diff_and_signed_request_and_sends_nothing() {
         )
         .await;
     assert_exit(&out, 0);
-    assert!(stdout(&out).contains("curl -sS -X PUT 'http://"), "{}", stdout(&out));
+    // --globoff: curl must not expand [..] or {..} in the signed URL.
+    assert!(
+        stdout(&out).contains("curl -sS --globoff -X PUT 'http://"),
+        "{}",
+        stdout(&out)
+    );
 
     let out = env
         .idcon(
@@ -532,6 +752,61 @@ async fn exit_codes_for_conflict_not_found_refused_and_usage() {
         assert!(!stderr(&out).trim().is_empty());
     }
     assert_eq!(env.stored(&id).await, after);
+}
+
+/// Input that only fails once the identity is read (a hash Kratos would not
+/// import, an OIDC link the identity has already) is refused with exit 2,
+/// and the refusal is on the audit trail with its reason but not the hash.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_after_the_identity_was_read_are_on_the_audit_trail() {
+    let env = Env::start().await;
+    let id = env.find(is_email_schema).await;
+    let before = env.stored(&id).await;
+    let bad_hash = "$2a$04$invalid";
+    let out = env
+        .idcon(&["update", &id, "--password-hash", bad_hash, "--yes"], b"")
+        .await;
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("cannot be imported"), "{}", stderr(&out));
+    assert_eq!(env.stored(&id).await, before, "nothing sent");
+    let audit = env.audit_lines();
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(audit[0]["event"], "refusal");
+    assert_eq!(audit[0]["identity_id"], id.as_str());
+    assert!(
+        audit[0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("password hash cannot be imported")),
+        "{}",
+        audit[0]
+    );
+    let trail = std::fs::read_to_string(env.audit_path()).expect("audit file");
+    assert!(!trail.contains(bad_hash) && !trail.contains("$2a$04$"), "{trail}");
+
+    let linked_id = env
+        .find(|s| s["credentials"]["oidc"]["identifiers"][0].is_string())
+        .await;
+    let linked = env.stored(&linked_id).await;
+    let link = linked["credentials"]["oidc"]["identifiers"][0]
+        .as_str()
+        .expect("an OIDC identifier")
+        .to_owned();
+    let out = env
+        .idcon(&["update", &linked_id, "--add-oidc", &link, "--yes"], b"")
+        .await;
+    assert_exit(&out, 2);
+    assert_eq!(env.stored(&linked_id).await, linked, "nothing sent");
+    let audit = env.audit_lines();
+    assert_eq!(audit.len(), 2, "{audit:?}");
+    assert_eq!(audit[1]["event"], "refusal");
+    assert_eq!(audit[1]["identity_id"], linked_id.as_str());
+    assert!(
+        audit[1]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("exists already")),
+        "{}",
+        audit[1]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

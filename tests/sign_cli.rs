@@ -373,8 +373,8 @@ fn curl_output_quotes_every_byte_back_exactly() {
         let (args, stdin) = curl_args_and_stdin(&command);
         let text: Vec<String> = args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect();
         assert_eq!(
-            &text[..4],
-            ["-sS", "-X", "PUT", json["url"].as_str().expect("url")],
+            &text[..5],
+            ["-sS", "--globoff", "-X", "PUT", json["url"].as_str().expect("url")],
             "{label}"
         );
         let headers: Vec<String> = json["headers"]
@@ -406,6 +406,26 @@ fn curl_output_quotes_every_byte_back_exactly() {
     }
 }
 
+/// Without `--globoff` curl reads `[1-2]` and `{x,y}` in a URL as globs and
+/// sends four requests, none of them the signed one.
+#[test]
+fn curl_output_turns_off_url_globbing() {
+    let fx = fixture();
+    let (command, json) = curl_command(&fx, "/a[1-2]{x,y}", None, &[]);
+    let url = json["url"].as_str().expect("url");
+    assert!(url.contains("/a[1-2]{x,y}?"), "{url}");
+    let (args, _) = curl_args_and_stdin(&command);
+    let text: Vec<String> = args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+    let url_at = text
+        .iter()
+        .position(|a| a == url)
+        .expect("the signed URL is one argument");
+    assert!(
+        text[..url_at].iter().any(|a| a == "--globoff" || a == "-g"),
+        "no --globoff before the URL: {text:?}"
+    );
+}
+
 /// The printed curl command, run for real against a loopback server, sends a
 /// request whose signature verifies.
 #[test]
@@ -431,7 +451,8 @@ fn curl_command_sends_a_request_that_verifies() {
         "--method",
         "PUT",
         "--endpoint",
-        "/attribute/it's",
+        // Glob characters curl would expand without --globoff.
+        "/attribute/it's[1-2]{a,b}",
         "--param",
         "q=a b&c",
         "--body-file",
@@ -517,6 +538,10 @@ fn assert_one_line_error(output: &Output, mentions: &str) {
     assert!(stderr.contains(mentions), "{stderr:?} does not mention {mentions:?}");
 }
 
+/// Exit codes as the README's table gives them for every command.
+const EXIT_ERROR: i32 = 1;
+const EXIT_USAGE: i32 = 2;
+
 #[test]
 fn bad_input_gives_one_clear_line_and_a_failure_exit() {
     let fx = fixture();
@@ -532,48 +557,67 @@ fn bad_input_gives_one_clear_line_and_a_failure_exit() {
             .to_vec()
     };
     let get = |key: &str| [ok(key), vec!["--method".into(), "GET".into()]].concat();
-    let cases: Vec<(Vec<String>, &str)> = vec![
+    let with = |extra: &[&str]| [get(&fx.pkcs1), extra.iter().map(|s| (*s).to_owned()).collect()].concat();
+    let owned = |args: &[&str]| args.iter().map(|s| (*s).to_owned()).collect::<Vec<String>>();
+    // (arguments, what the line must mention, exit code): a bad flag or input
+    // value is a usage error; a key or config problem is an error.
+    let cases: Vec<(Vec<String>, &str, i32)> = vec![
         (
-            vec!["sign", "--base-url", BASE, "--method", "GET", "--endpoint", "/x"]
-                .into_iter()
-                .map(str::to_owned)
-                .collect(),
+            owned(&["sign", "--base-url", BASE, "--method", "GET", "--endpoint", "/x"]),
             "--key",
+            EXIT_ERROR,
         ),
         (
-            vec!["sign", "--key", &fx.pkcs1, "--method", "GET", "--endpoint", "/x"]
-                .into_iter()
-                .map(str::to_owned)
-                .collect(),
+            owned(&["sign", "--key", &fx.pkcs1, "--method", "GET", "--endpoint", "/x"]),
             "--base-url",
+            EXIT_ERROR,
+        ),
+        (with(&["--param", "novalue"]), "novalue", EXIT_USAGE),
+        (with(&["--header", "NoColon"]), "NoColon", EXIT_USAGE),
+        (with(&["--header", "Bad Name: v"]), "Bad Name", EXIT_USAGE),
+        (
+            with(&["--header", "X-Yoti-Auth-Digest: forged"]),
+            "X-Yoti-Auth-Digest",
+            EXIT_USAGE,
+        ),
+        (with(&["--body-file", &missing_body]), &missing_body, EXIT_USAGE),
+        (with(&["--timestamp", "17e11"]), "17e11", EXIT_USAGE),
+        (with(&["--timestamp", "-5"]), "-5", EXIT_USAGE),
+        (
+            with(&["--timestamp", "99999999999999999999999"]),
+            "too large",
+            EXIT_USAGE,
+        ),
+        (with(&["--nonce", ""]), "--nonce", EXIT_USAGE),
+        (
+            [ok(&fx.pkcs1), owned(&["--method", "HEAD"])].concat(),
+            "HEAD",
+            EXIT_USAGE,
         ),
         (
-            [get(&fx.pkcs1), vec!["--param".into(), "novalue".into()]].concat(),
-            "novalue",
+            owned(&[
+                "sign",
+                "--key",
+                &fx.pkcs1,
+                "--base-url",
+                BASE,
+                "--method",
+                "GET",
+                "--endpoint",
+                "/a\u{1}b",
+            ]),
+            "--endpoint",
+            EXIT_USAGE,
+        ),
+        (get(&open_key), &open_key, EXIT_ERROR),
+        (get(&ec_key), &ec_key, EXIT_ERROR),
+        (
+            get(&fx.dir.join("absent.pem").display().to_string()),
+            "absent.pem",
+            EXIT_ERROR,
         ),
         (
-            [get(&fx.pkcs1), vec!["--header".into(), "NoColon".into()]].concat(),
-            "NoColon",
-        ),
-        (
-            [get(&fx.pkcs1), vec!["--header".into(), "Bad Name: v".into()]].concat(),
-            "Bad Name",
-        ),
-        (
-            [get(&fx.pkcs1), vec!["--body-file".into(), missing_body.clone()]].concat(),
-            &missing_body,
-        ),
-        (
-            [get(&fx.pkcs1), vec!["--timestamp".into(), "17e11".into()]].concat(),
-            "17e11",
-        ),
-        ([get(&fx.pkcs1), vec!["--timestamp".into(), "-5".into()]].concat(), "-5"),
-        ([ok(&fx.pkcs1), vec!["--method".into(), "HEAD".into()]].concat(), "HEAD"),
-        (get(&open_key), &open_key),
-        (get(&ec_key), &ec_key),
-        (get(&fx.dir.join("absent.pem").display().to_string()), "absent.pem"),
-        (
-            [
+            owned(&[
                 "sign",
                 "--key",
                 &fx.pkcs1,
@@ -583,15 +627,50 @@ fn bad_input_gives_one_clear_line_and_a_failure_exit() {
                 "GET",
                 "--endpoint",
                 "/x",
-            ]
-            .map(str::to_owned)
-            .to_vec(),
+            ]),
             "api.yoti.com",
+            EXIT_USAGE,
+        ),
+        (
+            owned(&[
+                "sign",
+                "--key",
+                &fx.pkcs1,
+                "--base-url",
+                "ftp://api.yoti.com",
+                "--method",
+                "GET",
+                "--endpoint",
+                "/x",
+            ]),
+            "ftp://api.yoti.com",
+            EXIT_USAGE,
+        ),
+        // Without --key the profile is resolved, and it refuses the flag.
+        (
+            owned(&[
+                "sign",
+                "--base-url",
+                "api.yoti.com",
+                "--method",
+                "GET",
+                "--endpoint",
+                "/x",
+            ]),
+            "api.yoti.com",
+            EXIT_USAGE,
         ),
     ];
-    for (args, mentions) in cases {
+    for (args, mentions, code) in cases {
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        assert_one_line_error(&run(&refs, b""), mentions);
+        let output = run(&refs, b"");
+        assert_one_line_error(&output, mentions);
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "exit code of {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     // The override makes the group-readable key usable.
     let args = [get(&open_key), vec!["--insecure-key-permissions".into()]].concat();

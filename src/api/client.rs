@@ -836,8 +836,10 @@ fn parse_json<T: DeserializeOwned>(exchange: &Exchange, what: &str) -> Result<T,
 }
 
 /// The query of the next page from the `Link` header, completed with the
-/// request's own parameters that the link leaves out (a filter must not be
-/// lost between pages).
+/// request's own parameters whose names the link leaves out entirely (a
+/// filter must not be lost between pages). Such a name keeps every value it
+/// was sent with, in order: a gateway that strips the query must not shrink
+/// `ids=a&ids=b` to `ids=a`.
 fn next_cursor(
     exchange: &Exchange,
     request_url: &str,
@@ -856,11 +858,12 @@ fn next_cursor(
         detail,
         exchange: Box::new(exchange.clone()),
     })?;
-    for (name, value) in sent {
-        if name != "page_token" && !cursor.iter().any(|(n, _)| n == name) {
-            cursor.push((name.clone(), value.clone()));
-        }
-    }
+    let named_by_link: HashSet<String> = cursor.iter().map(|(name, _)| name.clone()).collect();
+    cursor.extend(
+        sent.iter()
+            .filter(|(name, _)| name != "page_token" && !named_by_link.contains(name))
+            .cloned(),
+    );
     Ok(Some(cursor))
 }
 

@@ -5,6 +5,10 @@
 //! one identity per line, `jsonl` one identity per line, `csv` one row per
 //! identity, `table` rows sized to the terminal). Identities are printed as
 //! the server sent them; a `credentials` member never shows a secret.
+//!
+//! Nothing reaches a terminal as a control code: JSON escapes controls
+//! always; csv and table cells show them escaped when stdout is a terminal,
+//! while csv into a file or pipe stays exact (it is data).
 
 use std::io::{self, BufWriter, IsTerminal as _, Write};
 use std::process::ExitCode;
@@ -22,6 +26,10 @@ use crate::sanitize::for_display;
 /// Kratos's default page size.
 const DEFAULT_PAGE_SIZE: u32 = 250;
 
+/// Kratos refuses an `ids` filter with more ids than this (400); longer
+/// `--ids` lists are sent in several requests.
+const MAX_IDS_PER_REQUEST: usize = 500;
+
 /// Table width when stdout is no terminal and `COLUMNS` is not set.
 const FALLBACK_TABLE_WIDTH: usize = 120;
 
@@ -38,7 +46,9 @@ pub struct ListArgs {
     #[arg(long, value_name = "PREFIX", conflicts_with = "ids")]
     pub similar: Option<String>,
 
-    /// Only these identity ids (comma-separated, or the flag repeated).
+    /// Only these identity ids (comma-separated, or the flag repeated). More
+    /// than 500 (Kratos's limit) are asked for in several requests; each
+    /// identity is printed once, in id order within each request of 500.
     #[arg(long, value_name = "ID,...", value_delimiter = ',')]
     pub ids: Vec<String>,
 
@@ -61,7 +71,11 @@ pub struct ListArgs {
           value_parser = clap::value_parser!(u32).range(1..=500))]
     pub page_size: u32,
 
-    /// Output format; json, jsonl and csv are streamed page by page.
+    /// Output format; json, jsonl and csv are streamed page by page. On a
+    /// terminal every control or invisible character in a csv cell is shown
+    /// escaped (ESC as ^[, U+009B as \u{9b}); into a file or pipe csv cells
+    /// are the server's values, exact. JSON is always exact (controls as \u
+    /// escapes).
     #[arg(long, value_enum, default_value_t = ListOutput::Table)]
     pub output: ListOutput,
 }
@@ -89,7 +103,8 @@ pub enum ListOutput {
     Json,
     /// One JSON identity per line.
     Jsonl,
-    /// RFC 4180 CSV with a header row; JSON members as compact JSON.
+    /// RFC 4180 CSV with a header row; JSON members as compact JSON. Exact
+    /// into a file or pipe; controls shown escaped on a terminal.
     Csv,
 }
 
@@ -98,29 +113,37 @@ pub fn run(global: &GlobalArgs, args: &ListArgs) -> anyhow::Result<ExitCode> {
     Ok(script::run(json_errors, list(global, args)))
 }
 
-fn query(args: &ListArgs) -> IdentityQuery {
-    let filter = if let Some(identifier) = &args.search {
-        IdentityFilter::CredentialsIdentifier(identifier.clone())
-    } else if let Some(prefix) = &args.similar {
-        IdentityFilter::SimilarIdentifier(prefix.clone())
-    } else if !args.ids.is_empty() {
-        IdentityFilter::Ids(args.ids.iter().map(|id| id.trim().to_owned()).collect())
-    } else {
-        IdentityFilter::All
-    };
-    IdentityQuery {
+/// The queries to run one after the other: one, except for `--ids` beyond
+/// Kratos's limit, which is split into requests of at most 500 ids. The ids
+/// are sorted and each kept once, so that an identity is printed once and
+/// the requests come in the id order Kratos answers in.
+fn queries(args: &ListArgs) -> Vec<IdentityQuery> {
+    let query = |filter| IdentityQuery {
         page_size: Some(args.page_size),
         filter,
+    };
+    if let Some(identifier) = &args.search {
+        return vec![query(IdentityFilter::CredentialsIdentifier(identifier.clone()))];
     }
+    if let Some(prefix) = &args.similar {
+        return vec![query(IdentityFilter::SimilarIdentifier(prefix.clone()))];
+    }
+    if args.ids.is_empty() {
+        return vec![query(IdentityFilter::All)];
+    }
+    let ids: std::collections::BTreeSet<String> = args.ids.iter().map(|id| id.trim().to_owned()).collect();
+    let ids: Vec<String> = ids.into_iter().collect();
+    ids.chunks(MAX_IDS_PER_REQUEST)
+        .map(|chunk| query(IdentityFilter::Ids(chunk.to_vec())))
+        .collect()
 }
 
 async fn list(global: &GlobalArgs, args: &ListArgs) -> Result<(), Failure> {
     if args.ids.iter().any(|id| id.trim().is_empty()) {
         return Err(Failure::usage("--ids holds an empty id"));
     }
-    let profile = config::resolve_profile(global).map_err(|err| Failure::error(err.to_string()))?;
+    let profile = config::resolve_profile(global).map_err(|err| Failure::config(&err))?;
     let client = Client::new(&profile).map_err(|err| Failure::api(&err))?;
-    let mut pager = client.pager(query(args));
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
     let mut out = BufWriter::new(stdout.lock());
@@ -130,31 +153,34 @@ async fn list(global: &GlobalArgs, args: &ListArgs) -> Result<(), Failure> {
 
     let outcome: Result<(), Failure> = async {
         write_or_stop(printer.begin(&mut out))?;
-        'pages: while let Some(page) = pager.next_page().await.map_err(|err| Failure::api(&err))? {
-            let raw_items = raw_items(&page.exchange.body_json(), page.value.items.len());
-            for (index, identity) in page.value.items.iter().enumerate() {
+        'queries: for query in queries(args) {
+            let mut pager = client.pager(query);
+            while let Some(page) = pager.next_page().await.map_err(|err| Failure::api(&err))? {
+                let raw_items = raw_items(&page.exchange.body_json(), page.value.items.len());
+                for (index, identity) in page.value.items.iter().enumerate() {
+                    if args.limit.is_some_and(|limit| printed >= limit) {
+                        break 'queries;
+                    }
+                    let state_ok = wanted_state
+                        .as_ref()
+                        .is_none_or(|state| identity.state.get() == Some(state));
+                    let schema_ok = args.schema.as_ref().is_none_or(|s| *s == identity.schema_id);
+                    if !(state_ok && schema_ok) {
+                        continue;
+                    }
+                    let mut raw = raw_items
+                        .as_ref()
+                        .and_then(|items| items.get(index).cloned())
+                        .unwrap_or_else(|| serde_json::to_value(identity).unwrap_or(Value::Null));
+                    redact_secrets(&mut raw);
+                    write_or_stop(printer.item(&mut out, identity, &raw))?;
+                    printed += 1;
+                }
+                // The page is out before the next one is asked for.
+                write_or_stop(out.flush())?;
                 if args.limit.is_some_and(|limit| printed >= limit) {
-                    break 'pages;
+                    break 'queries;
                 }
-                let state_ok = wanted_state
-                    .as_ref()
-                    .is_none_or(|state| identity.state.get() == Some(state));
-                let schema_ok = args.schema.as_ref().is_none_or(|s| *s == identity.schema_id);
-                if !(state_ok && schema_ok) {
-                    continue;
-                }
-                let mut raw = raw_items
-                    .as_ref()
-                    .and_then(|items| items.get(index).cloned())
-                    .unwrap_or_else(|| serde_json::to_value(identity).unwrap_or(Value::Null));
-                redact_secrets(&mut raw);
-                write_or_stop(printer.item(&mut out, identity, &raw))?;
-                printed += 1;
-            }
-            // The page is out before the next one is asked for.
-            write_or_stop(out.flush())?;
-            if args.limit.is_some_and(|limit| printed >= limit) {
-                break;
             }
         }
         Ok(())
@@ -233,15 +259,7 @@ impl Printer {
                 out.write_all(script::json_text(raw).as_bytes())
             }
             ListOutput::Jsonl => writeln!(out, "{}", script::json_text(raw)),
-            ListOutput::Csv => {
-                let mut cells = csv_cells(identity, raw);
-                if self.terminal {
-                    for cell in &mut cells {
-                        *cell = for_display(cell).into_owned();
-                    }
-                }
-                write_csv_row(out, &cells)
-            }
+            ListOutput::Csv => write_csv_row(out, &csv_cells(identity, raw, self.terminal)),
             ListOutput::Table => match &self.table {
                 Some(layout) => writeln!(out, "{}", layout.row(identity)),
                 None => Ok(()),
@@ -273,7 +291,9 @@ const CSV_COLUMNS: [&str; 10] = [
 
 /// One row: plain members as text, JSON members as compact JSON, the
 /// credential identifiers separated by spaces. Absent and null are empty.
-fn csv_cells(identity: &Identity, raw: &Value) -> Vec<String> {
+/// For a terminal every unsafe character of every cell is made visible
+/// ([`for_display`]); otherwise the cells are the data, exact.
+fn csv_cells(identity: &Identity, raw: &Value, terminal: bool) -> Vec<String> {
     let text = |key: &str| match raw.get(key) {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
@@ -283,7 +303,7 @@ fn csv_cells(identity: &Identity, raw: &Value) -> Vec<String> {
         None => String::new(),
         Some(value) => script::json_text(value),
     };
-    vec![
+    let cells = vec![
         identity.id.clone(),
         identity.schema_id.clone(),
         text("state"),
@@ -294,7 +314,11 @@ fn csv_cells(identity: &Identity, raw: &Value) -> Vec<String> {
         json("traits"),
         json("metadata_public"),
         json("metadata_admin"),
-    ]
+    ];
+    if !terminal {
+        return cells;
+    }
+    cells.iter().map(|cell| for_display(cell).into_owned()).collect()
 }
 
 /// RFC 4180: a cell with a comma, quote or line break is quoted, quotes doubled.
@@ -442,6 +466,35 @@ mod tests {
             String::from_utf8_lossy(&out),
             "a,\"b,c\",\"say \"\"hi\"\"\",\"x\ny\"\r\n"
         );
+    }
+
+    #[test]
+    fn csv_cells_are_exact_for_data_and_inert_for_a_terminal() {
+        let raw = serde_json::json!({
+            "id": "id-\u{1b}[2J",
+            "schema_id": "schema\u{9b}31m",
+            "state": "active\u{7}",
+            "external_id": "ext\u{1b}]52;c;aGk=\u{7}",
+            "traits": {"email": "a@b.c\u{202e}"},
+            "credentials": {"password": {"identifiers": ["who\r@example.com"]}}
+        });
+        let identity: Identity = match serde_json::from_value(raw.clone()) {
+            Ok(identity) => identity,
+            Err(err) => panic!("{err}"),
+        };
+        let data = csv_cells(&identity, &raw, false);
+        assert_eq!(data[0], "id-\u{1b}[2J");
+        assert_eq!(data[1], "schema\u{9b}31m");
+        assert_eq!(data[2], "active\u{7}");
+        assert_eq!(data[3], "ext\u{1b}]52;c;aGk=\u{7}");
+        assert_eq!(data[6], "who\r@example.com");
+        let shown = csv_cells(&identity, &raw, true);
+        for cell in &shown {
+            assert!(!cell.chars().any(crate::sanitize::is_unsafe), "{cell:?}");
+        }
+        assert_eq!(shown[1], "schema\\u{9b}31m");
+        assert_eq!(shown[3], "ext^[]52;c;aGk=^G");
+        assert_eq!(shown[6], "who^M@example.com");
     }
 
     #[test]

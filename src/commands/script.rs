@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::api::{ApiError, GenericError, PreparedRequest};
 use crate::audit::AuditLog;
-use crate::config::Profile;
+use crate::config::{ConfigError, Profile};
 use crate::diff::Change;
 use crate::write::WriteError;
 
@@ -82,13 +82,20 @@ impl Failure {
     }
 
     /// An error of the client: 404 is "not found", everything else an error.
+    /// A very long request URL (hundreds of `ids`) is cut short in the
+    /// message, which stays one readable line.
     pub fn api(err: &ApiError) -> Failure {
         let code = if err.is_not_found() { EXIT_NOT_FOUND } else { EXIT_ERROR };
+        let mut message = err.to_string();
+        if let Some(request) = err.request() {
+            let url = crate::sanitize::for_display(&request.display_url()).into_owned();
+            message = message.replace(&url, &shorten(&url, MAX_URL_CHARS_IN_ERRORS));
+        }
         Failure {
             status: err.status(),
             request_id: err.request_id(),
             server: err.server_error().cloned().map(Box::new),
-            ..Failure::new(code, err.to_string())
+            ..Failure::new(code, message)
         }
     }
 
@@ -99,6 +106,15 @@ impl Failure {
             WriteError::ReadOnly { .. } => Failure::new(EXIT_REFUSED, err.to_string()),
             WriteError::Conflict { .. } => Failure::new(EXIT_CONFLICT, err.to_string()),
             WriteError::Audit(_) => Failure::error(err.to_string()),
+        }
+    }
+
+    /// No profile could be made: a bad flag value (`--base-url ftp://x`) is
+    /// a usage error, anything else (the config file) an error.
+    pub fn config(err: &ConfigError) -> Failure {
+        match err {
+            ConfigError::BadFlag { .. } => Failure::usage(err.to_string()),
+            _ => Failure::error(err.to_string()),
         }
     }
 
@@ -134,6 +150,17 @@ impl Failure {
             error["server"] = serde_json::to_value(server).unwrap_or(Value::Null);
         }
         json!({ "error": error })
+    }
+}
+
+/// How much of a request URL an error line shows.
+pub const MAX_URL_CHARS_IN_ERRORS: usize = 300;
+
+/// `text` cut to its first `max` characters followed by `…` when longer.
+pub fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
     }
 }
 
@@ -417,9 +444,9 @@ impl DryRunRequest<'_> {
 
     /// A curl command for a POSIX shell, safe to show on a terminal.
     fn to_curl(&self) -> String {
-        use super::sign::shell_quote;
+        use super::sign::{CURL_PREFIX, shell_quote};
         let mut command = format!(
-            "curl -sS -X {} {}",
+            "{CURL_PREFIX} -X {} {}",
             self.prepared.method,
             shell_quote(&self.prepared.url)
         );
@@ -505,6 +532,13 @@ mod tests {
         assert!(coloured.contains(RED) && coloured.contains(GREEN));
         assert_eq!(render_heading("PUT x", false), "PUT x\n");
         assert_eq!(render_heading("PUT x", true), format!("{BOLD}PUT x{RESET}\n"));
+    }
+
+    #[test]
+    fn long_text_is_shortened_with_an_ellipsis() {
+        assert_eq!(shorten("abcdef", 3), "abc…");
+        assert_eq!(shorten("abc", 3), "abc");
+        assert_eq!(shorten("ééé", 2), "éé…");
     }
 
     #[test]

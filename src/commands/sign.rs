@@ -7,7 +7,8 @@
 //!   `{"base64": "..."}` when it is not (so a non-text body is never mangled and
 //!   never mistaken for text).
 //! - `curl`: a command for a POSIX shell (sh, bash, zsh) that sends the exact
-//!   bytes that were signed. Every argument is single-quoted. A short printable
+//!   bytes that were signed. Every argument is single-quoted, and `--globoff`
+//!   keeps curl from expanding `[..]` and `{..}` in the URL. A short printable
 //!   UTF-8 body is inline (`--data-binary '...'`); a body that is large (over 64
 //!   KiB, near the kernel's per-argument limit), starts with `@` (which curl would
 //!   read as a file name) or holds control characters other than newline and tab
@@ -17,16 +18,20 @@
 //! The key, base URL and SDK id come from `--key`, `--base-url` and `--sdk-id`;
 //! when `--key` or `--base-url` is missing, from the selected profile. Profile
 //! headers and bearer tokens are not added: pass them with `--header`.
+//!
+//! Exit codes as for every command: 2 for a bad flag or input value (nothing
+//! is signed), 1 for any other failure (the key, the config file).
 
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context as _, anyhow, bail};
+use anyhow::{Context as _, bail};
 use base64::Engine as _;
 use clap::{Args, ValueEnum};
 use serde_json::{Map, Value, json};
 
+use super::script;
 use crate::cli::GlobalArgs;
 use crate::signing::{self, SigningKey};
 
@@ -95,10 +100,37 @@ struct SignedOutput {
     message: String,
 }
 
+/// A bad flag or input value (exit 2, as for every command); any other
+/// error (the key, the config) exits 1.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct UsageError(String);
+
+fn usage(message: String) -> anyhow::Error {
+    anyhow::Error::new(UsageError(message))
+}
+
+/// True for errors the user fixes by changing a flag's value.
+fn is_usage(err: &anyhow::Error) -> bool {
+    err.is::<UsageError>()
+        || matches!(
+            err.downcast_ref::<crate::config::ConfigError>(),
+            Some(crate::config::ConfigError::BadFlag { .. })
+        )
+}
+
 pub fn run(global: &GlobalArgs, args: &SignArgs) -> anyhow::Result<ExitCode> {
-    let output = build(global, args, &mut std::io::stdin().lock(), &mut |warning| {
+    let built = build(global, args, &mut std::io::stdin().lock(), &mut |warning| {
         eprintln!("idcon: warning: {warning}");
-    })?;
+    });
+    let output = match built {
+        Ok(output) => output,
+        Err(err) if is_usage(&err) => {
+            eprintln!("idcon: {}", script::one_line(&super::one_line(&err)));
+            return Ok(ExitCode::from(script::EXIT_USAGE));
+        }
+        Err(err) => return Err(err),
+    };
     let text = match args.format {
         Format::Json => render_json(&output),
         Format::Curl => render_curl(&output),
@@ -133,7 +165,7 @@ fn build(
         None => signing::now_millis(),
     };
     let nonce = match &args.nonce {
-        Some(nonce) if nonce.is_empty() => bail!("--nonce is empty; omit it for a fresh one"),
+        Some(nonce) if nonce.is_empty() => return Err(usage("--nonce is empty; omit it for a fresh one".to_owned())),
         Some(nonce) => nonce.clone(),
         None => signing::fresh_nonce(),
     };
@@ -151,7 +183,7 @@ fn build(
     let mut headers = vec![(signing::DIGEST_HEADER.to_owned(), signed.digest.clone())];
     if let Some(sdk_id) = &target.sdk_id {
         if sdk_id.chars().any(char::is_control) {
-            bail!("--sdk-id holds control characters");
+            return Err(usage("--sdk-id holds control characters".to_owned()));
         }
         headers.push((signing::AUTH_ID_HEADER.to_owned(), sdk_id.clone()));
     }
@@ -236,21 +268,28 @@ fn parse_method(raw: &str) -> anyhow::Result<String> {
     if METHODS.contains(&upper.as_str()) {
         Ok(upper)
     } else {
-        bail!("--method {raw:?}: the Yoti scheme signs only {}", METHODS.join(", "))
+        Err(usage(format!(
+            "--method {raw:?}: the Yoti scheme signs only {}",
+            METHODS.join(", ")
+        )))
     }
 }
 
 fn parse_endpoint(raw: &str) -> anyhow::Result<&str> {
     if raw.chars().any(char::is_control) {
-        bail!("--endpoint {raw:?}: holds control characters, which no URL can carry");
+        return Err(usage(format!(
+            "--endpoint {raw:?}: holds control characters, which no URL can carry"
+        )));
     }
     Ok(raw)
 }
 
 fn parse_param(raw: &str) -> anyhow::Result<(String, String)> {
-    let (name, value) = raw
-        .split_once('=')
-        .ok_or_else(|| anyhow!("--param {raw:?}: expected NAME=VALUE (the value may be empty: NAME=)"))?;
+    let (name, value) = raw.split_once('=').ok_or_else(|| {
+        usage(format!(
+            "--param {raw:?}: expected NAME=VALUE (the value may be empty: NAME=)"
+        ))
+    })?;
     Ok((name.to_owned(), value.to_owned()))
 }
 
@@ -258,56 +297,66 @@ fn parse_param(raw: &str) -> anyhow::Result<(String, String)> {
 fn parse_header(raw: &str) -> anyhow::Result<(String, String)> {
     let (name, value) = raw
         .split_once(':')
-        .ok_or_else(|| anyhow!("--header {raw:?}: expected 'Name: value'"))?;
+        .ok_or_else(|| usage(format!("--header {raw:?}: expected 'Name: value'")))?;
     let name = name.trim();
     let is_token_char = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
     if name.is_empty() || !name.chars().all(is_token_char) {
-        bail!("--header {raw:?}: {name:?} is not a valid header name");
+        return Err(usage(format!("--header {raw:?}: {name:?} is not a valid header name")));
     }
     let value = value.trim_matches([' ', '\t']);
     if value.chars().any(|c| c.is_control() && c != '\t') {
-        bail!("--header {raw:?}: the value holds control characters (line breaks?)");
+        return Err(usage(format!(
+            "--header {raw:?}: the value holds control characters (line breaks?)"
+        )));
     }
     if name.eq_ignore_ascii_case(signing::DIGEST_HEADER) {
-        bail!("--header {raw:?}: {} is computed by idcon", signing::DIGEST_HEADER);
+        return Err(usage(format!(
+            "--header {raw:?}: {} is computed by idcon",
+            signing::DIGEST_HEADER
+        )));
     }
     if name.eq_ignore_ascii_case(signing::AUTH_ID_HEADER) {
-        bail!("--header {raw:?}: pass the SDK id with --sdk-id");
+        return Err(usage(format!("--header {raw:?}: pass the SDK id with --sdk-id")));
     }
     Ok((name.to_owned(), value.to_owned()))
 }
 
 fn parse_timestamp(raw: &str) -> anyhow::Result<u64> {
     if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
-        bail!("--timestamp {raw:?}: expected Unix time in milliseconds, digits only (e.g. 1700000000000)");
+        return Err(usage(format!(
+            "--timestamp {raw:?}: expected Unix time in milliseconds, digits only (e.g. 1700000000000)"
+        )));
     }
     raw.parse::<u64>()
-        .map_err(|_| anyhow!("--timestamp {raw:?}: too large for Unix time in milliseconds"))
+        .map_err(|_| usage(format!("--timestamp {raw:?}: too large for Unix time in milliseconds")))
 }
 
 fn check_base_url(raw: &str) -> anyhow::Result<()> {
     // The URL parser silently drops tabs and newlines; the raw text is what is sent.
     if raw.chars().any(char::is_control) {
-        bail!("--base-url {raw:?}: holds control characters");
+        return Err(usage(format!("--base-url {raw:?}: holds control characters")));
     }
     match url::Url::parse(raw) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Ok(()),
-        Ok(_) => bail!("--base-url {raw:?}: expected an http:// or https:// URL"),
-        Err(err) => bail!("--base-url {raw:?}: not a URL ({err})"),
+        Ok(_) => Err(usage(format!(
+            "--base-url {raw:?}: expected an http:// or https:// URL"
+        ))),
+        Err(err) => Err(usage(format!("--base-url {raw:?}: not a URL ({err})"))),
     }
 }
 
+/// A body that cannot be read is a bad `--body-file` value (exit 2), as a
+/// file flag of `idcon update` is.
 fn read_body(path: &Path, stdin: &mut dyn std::io::Read) -> anyhow::Result<Vec<u8>> {
     let mut body = Vec::new();
     if path == Path::new("-") {
         stdin
             .read_to_end(&mut body)
-            .context("cannot read the body from stdin")?;
+            .map_err(|err| usage(format!("--body-file -: cannot read the body from stdin: {err}")))?;
     } else {
-        let mut file =
-            std::fs::File::open(path).with_context(|| format!("cannot read body file {}", path.display()))?;
-        file.read_to_end(&mut body)
-            .with_context(|| format!("cannot read body file {}", path.display()))?;
+        std::fs::File::open(path)
+            .and_then(|mut file| file.read_to_end(&mut body))
+            .map_err(|err| usage(format!("--body-file: cannot read body file {}: {err}", path.display())))?;
     }
     Ok(body)
 }
@@ -397,8 +446,13 @@ pub fn shell_quote(word: &str) -> String {
     format!("'{}'", word.replace('\'', r"'\''"))
 }
 
+/// The start of every curl command idcon prints. `--globoff` because curl
+/// would otherwise expand `[1-2]` and `{a,b}` in the URL into several
+/// requests, none of them the one that was signed.
+pub const CURL_PREFIX: &str = "curl -sS --globoff";
+
 fn render_curl(output: &SignedOutput) -> String {
-    let mut command = format!("curl -sS -X {} {}", output.method, shell_quote(&output.url));
+    let mut command = format!("{CURL_PREFIX} -X {} {}", output.method, shell_quote(&output.url));
     for (name, value) in &output.headers {
         command.push_str(" \\\n  -H ");
         command.push_str(&shell_quote(&format!("{name}: {value}")));

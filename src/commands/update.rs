@@ -22,7 +22,7 @@ use super::script::{
 };
 use crate::api::models::{REDACTED, parse_time};
 use crate::api::{Client, CredentialsImport, IdentityState, OidcProviderImport, PreparedRequest};
-use crate::audit::AuditLog;
+use crate::audit::{self, AuditLog, Refusal, Target};
 use crate::cli::GlobalArgs;
 use crate::config;
 use crate::diff::{self, Change};
@@ -155,7 +155,7 @@ async fn update(global: &GlobalArgs, args: &UpdateArgs) -> Result<(), Failure> {
         None => None,
     };
 
-    let profile = config::resolve_profile(global).map_err(|err| Failure::error(err.to_string()))?;
+    let profile = config::resolve_profile(global).map_err(|err| Failure::config(&err))?;
     let client = Client::new(&profile).map_err(|err| Failure::api(&err))?;
     // A write without a trail is no write: open it before anything is read.
     let audit = if args.dry_run {
@@ -167,7 +167,20 @@ async fn update(global: &GlobalArgs, args: &UpdateArgs) -> Result<(), Failure> {
     let snapshot = write::fetch(&client, &args.id)
         .await
         .map_err(|err| Failure::api(&err))?;
-    let mut planned = write::plan(&snapshot, &edit).map_err(|err| Failure::write(&err))?;
+    let mut planned = match write::plan(&snapshot, &edit) {
+        Ok(planned) => planned,
+        Err(err) => {
+            // Refused after the identity was read (a hash Kratos would not
+            // import, an OIDC link that exists already, ...): on the trail too.
+            let mut reason = err.to_string();
+            // The messages never quote a hash; should one ever, it stays off the trail.
+            if let Some(hash) = args.password_hash.as_deref().map(str::trim).filter(|h| !h.is_empty()) {
+                reason = reason.replace(hash, REDACTED);
+            }
+            refuse_unplanned(audit.as_ref(), &client, snapshot.id(), &reason).await;
+            return Err(Failure::write(&err));
+        }
+    };
     if planned.is_noop() {
         return report_nothing_to_do(&planned, json_output);
     }
@@ -286,6 +299,23 @@ async fn refuse(audit: Option<&Arc<AuditLog>>, client: &Client, planned: &Planne
     if let Some(log) = audit
         && let Err(err) = write::record_refusal(log, client, planned, reason).await
     {
+        script::warn_refusal_not_recorded(&err);
+    }
+}
+
+/// Records a refusal of an edit that could not even be planned: no body, so
+/// no changes, only the reason (whose messages never hold a password or
+/// hash). A failure to record it is only a warning.
+async fn refuse_unplanned(audit: Option<&Arc<AuditLog>>, client: &Client, identity_id: &str, reason: &str) {
+    let Some(log) = audit else {
+        return;
+    };
+    let refusal = Refusal {
+        target: Target::refused_put(client, client.identity_url(identity_id), Some(identity_id.to_owned())),
+        changes: Vec::new(),
+        reason: reason.to_owned(),
+    };
+    if let Err(err) = audit::on_blocking_pool(log, move |log| log.refusal(&refusal)).await {
         script::warn_refusal_not_recorded(&err);
     }
 }
