@@ -188,7 +188,7 @@ async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Failur
         });
     }
 
-    let profile = config::resolve_profile(global).map_err(|err| Failure::error(err.to_string()))?;
+    let profile = config::resolve_profile(global).map_err(|err| Failure::config(&err))?;
     let client = Client::new(&profile).map_err(|err| Failure::api(&err))?;
     let here = plan::identities_url(&client);
     if here != plan.identities_url {

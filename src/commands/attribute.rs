@@ -116,7 +116,7 @@ enum TokenSource {
 
 async fn update_attribute(global: &GlobalArgs, args: &AttributeUpdateArgs) -> Result<(), Failure> {
     let json_output = args.output == WriteOutput::Json;
-    let mut profile = config::resolve_profile(global).map_err(|err| Failure::error(err.to_string()))?;
+    let mut profile = config::resolve_profile(global).map_err(|err| Failure::config(&err))?;
     if let Some(raw) = &args.attribute_registry_url {
         profile.attribute_registry_url = Some(parse_registry_url(raw)?);
     }

@@ -40,7 +40,7 @@ pub fn run(global: &GlobalArgs, args: &GetArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn get(global: &GlobalArgs, args: &GetArgs) -> Result<(), Failure> {
-    let profile = config::resolve_profile(global).map_err(|err| Failure::error(err.to_string()))?;
+    let profile = config::resolve_profile(global).map_err(|err| Failure::config(&err))?;
     let client = Client::new(&profile).map_err(|err| Failure::api(&err))?;
     let snapshot = write::fetch(&client, &args.id)
         .await

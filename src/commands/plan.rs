@@ -322,7 +322,7 @@ async fn plan(global: &GlobalArgs, args: &PlanArgs) -> Result<ExitCode, Failure>
         )));
     }
 
-    let profile = config::resolve_profile(global).map_err(|err| Failure::error(err.to_string()))?;
+    let profile = config::resolve_profile(global).map_err(|err| Failure::config(&err))?;
     let client = Client::new(&profile).map_err(|err| Failure::api(&err))?;
 
     let mut entries = Vec::new();
