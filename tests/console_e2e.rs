@@ -7,114 +7,13 @@
 #[path = "support/pty.rs"]
 mod pty;
 
-use std::os::unix::fs::PermissionsExt as _;
-use std::path::PathBuf;
+#[path = "support/console_env.rs"]
+mod console_env;
+
 use std::time::Duration;
 
-use idcon::demo::{DEMO_PRIVATE_KEY_PEM, DEMO_SDK_ID, DemoOptions, RunningDemo};
+use console_env::{Demo, Home, contains, curated, id_of};
 use pty::{Console, WAIT};
-use serde_json::Value;
-
-/// A demo server on its own tokio runtime, for the blocking pty tests.
-struct Demo {
-    server: RunningDemo,
-    // Dropped after the server: it runs the server's tasks.
-    _runtime: tokio::runtime::Runtime,
-}
-
-impl Demo {
-    fn start(configure: impl FnOnce(&mut DemoOptions)) -> Demo {
-        let runtime = match tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-        {
-            Ok(rt) => rt,
-            Err(e) => panic!("tokio runtime: {e}"),
-        };
-        let mut options = DemoOptions::for_tests();
-        configure(&mut options);
-        let server = match runtime.block_on(idcon::demo::start(options)) {
-            Ok(server) => server,
-            Err(e) => panic!("demo server: {e:#}"),
-        };
-        Demo {
-            server,
-            _runtime: runtime,
-        }
-    }
-
-    /// The curated seed plus generated identities: 1,200 in all, several pages.
-    fn paged() -> Demo {
-        Demo::start(|o| o.seed_count = Some(1200))
-    }
-}
-
-/// A user's home for one test: the demo key (0600) and the XDG folders.
-struct Home {
-    dir: tempfile::TempDir,
-    key: PathBuf,
-}
-
-impl Home {
-    fn new() -> Home {
-        let dir = match tempfile::tempdir() {
-            Ok(dir) => dir,
-            Err(e) => panic!("tempdir: {e}"),
-        };
-        let key = dir.path().join("demo-key.pem");
-        if let Err(e) = std::fs::write(&key, DEMO_PRIVATE_KEY_PEM)
-            .and_then(|()| std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)))
-        {
-            panic!("writing the key: {e}");
-        }
-        Home { dir, key }
-    }
-
-    fn path(&self, sub: &str) -> String {
-        self.dir.path().join(sub).display().to_string()
-    }
-
-    /// Opens the console against `demo` in a `cols` x `rows` terminal.
-    fn console(&self, demo: &Demo, cols: u16, rows: u16) -> Console {
-        let base_url = demo.server.base_url();
-        let key = self.key.display().to_string();
-        let home = self.path("");
-        let state = self.path("state");
-        let config = self.path("config");
-        let args = [
-            "--base-url",
-            base_url.as_str(),
-            "--key",
-            key.as_str(),
-            "--sdk-id",
-            DEMO_SDK_ID,
-        ];
-        let env = [
-            ("HOME", home.as_str()),
-            ("XDG_STATE_HOME", state.as_str()),
-            ("XDG_CONFIG_HOME", config.as_str()),
-            ("LANG", "C.UTF-8"),
-        ];
-        Console::spawn(&args, &env, cols, rows)
-    }
-}
-
-/// One curated demo identity (`assets/demo/identities.json`), by its e-mail.
-fn curated(email: &str) -> Value {
-    let all: Vec<Value> = match serde_json::from_str(include_str!("../assets/demo/identities.json")) {
-        Ok(all) => all,
-        Err(e) => panic!("demo identities: {e}"),
-    };
-    match all.into_iter().find(|i| i["traits"]["email"] == email) {
-        Some(identity) => identity,
-        None => panic!("no curated identity with e-mail {email}"),
-    }
-}
-
-fn id_of(identity: &Value) -> String {
-    identity["id"].as_str().unwrap_or_default().to_owned()
-}
 
 /// The number in the header's "N loaded" / "N+ loaded", and whether more pages exist.
 fn loaded(screen: &str) -> Option<(usize, bool)> {
@@ -164,10 +63,6 @@ fn assert_terminal_restored(console: &Console) {
     assert!(contains(&raw, b"\x1b[?1049l"), "leave-alternate-screen was written");
     assert!(contains(&raw, b"\x1b[?2004l"), "bracketed paste was turned off");
     assert_eq!(console.cooked_mode(), Some(true), "the terminal is back in cooked mode");
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 fn count(haystack: &[u8], needle: &[u8]) -> usize {
@@ -220,7 +115,7 @@ fn server_search(console: &mut Console, query: &str) -> String {
 fn list_appears_with_header_selection_and_cursor_at_80x24() {
     let demo = Demo::paged();
     let home = Home::new();
-    let mut console = home.console(&demo, 80, 24);
+    let mut console = home.spawn_console(&demo, &[], &[], 80, 24);
     let screen = first_frame(&console);
     assert_eq!(console.cooked_mode(), Some(false), "raw mode while the console runs");
     let header = console.row(0);
@@ -269,12 +164,12 @@ fn list_appears_with_header_selection_and_cursor_at_80x24() {
 #[test]
 fn paging_loads_more_with_a_visible_loading_row_until_the_end() {
     // Some latency, so the "loading more" row is on screen long enough to see.
-    let demo = Demo::start(|o| {
+    let demo = Demo::start_with(|o| {
         o.seed_count = Some(1200);
         o.latency = Duration::from_millis(300);
     });
     let home = Home::new();
-    let mut console = home.console(&demo, 80, 24);
+    let mut console = home.spawn_console(&demo, &[], &[], 80, 24);
     let screen = first_frame(&console);
     let mut counts = vec![loaded(&screen).map_or(0, |(n, _)| n)];
     let saw_loading_row = std::cell::Cell::new(false);
@@ -316,7 +211,7 @@ fn paging_loads_more_with_a_visible_loading_row_until_the_end() {
 fn search_finds_an_identity_by_email_and_by_id_at_200x50() {
     let demo = Demo::paged();
     let home = Home::new();
-    let mut console = home.console(&demo, 200, 50);
+    let mut console = home.spawn_console(&demo, &[], &[], 200, 50);
     first_frame(&console);
 
     // By e-mail: exact, answered by the server.
@@ -389,7 +284,7 @@ fn search_finds_an_identity_by_email_and_by_id_at_200x50() {
 fn detail_sections_scroll_help_and_ctrl_c_at_80x24() {
     let demo = Demo::paged();
     let home = Home::new();
-    let mut console = home.console(&demo, 80, 24);
+    let mut console = home.spawn_console(&demo, &[], &[], 80, 24);
     first_frame(&console);
     let ada = curated("ada.lovelace@example.com");
     server_search(&mut console, "ada.lovelace@example.com");
@@ -473,7 +368,7 @@ fn detail_sections_scroll_help_and_ctrl_c_at_80x24() {
 fn help_opens_and_closes_and_q_quits_at_200x50() {
     let demo = Demo::paged();
     let home = Home::new();
-    let mut console = home.console(&demo, 200, 50);
+    let mut console = home.spawn_console(&demo, &[], &[], 200, 50);
     let screen = first_frame(&console);
     assert!(
         console.row(1).contains("UPDATED AT"),
@@ -503,7 +398,7 @@ fn help_opens_and_closes_and_q_quits_at_200x50() {
 fn resizing_redraws_and_a_tiny_terminal_is_told_so() {
     let demo = Demo::paged();
     let home = Home::new();
-    let mut console = home.console(&demo, 80, 24);
+    let mut console = home.spawn_console(&demo, &[], &[], 80, 24);
     first_frame(&console);
     assert!(!console.row(1).contains("UPDATED AT"));
     console.resize(200, 50);
@@ -566,9 +461,9 @@ fn assert_no_hostile_bytes(raw: &[u8]) {
 
 #[test]
 fn hostile_identities_never_reach_the_terminal_raw_at_200x50() {
-    let demo = Demo::start(|o| o.hostile = true);
+    let demo = Demo::start_with(|o| o.hostile = true);
     let home = Home::new();
-    let mut console = home.console(&demo, 200, 50);
+    let mut console = home.spawn_console(&demo, &[], &[], 200, 50);
     first_frame(&console);
     // The console's own first clear is done; from here on, only data is drawn.
     let start = console.raw_len();
@@ -630,9 +525,9 @@ fn hostile_identities_never_reach_the_terminal_raw_at_200x50() {
 
 #[test]
 fn hostile_rows_at_80x24_are_cut_but_stay_inert() {
-    let demo = Demo::start(|o| o.hostile = true);
+    let demo = Demo::start_with(|o| o.hostile = true);
     let home = Home::new();
-    let mut console = home.console(&demo, 80, 24);
+    let mut console = home.spawn_console(&demo, &[], &[], 80, 24);
     first_frame(&console);
     let start = console.raw_len();
     console.keys("/");
@@ -654,7 +549,7 @@ fn hostile_rows_at_80x24_are_cut_but_stay_inert() {
 fn a_server_error_while_listing_shows_in_the_status_line_and_r_retries() {
     let demo = Demo::paged();
     let home = Home::new();
-    let mut console = home.console(&demo, 80, 24);
+    let mut console = home.spawn_console(&demo, &[], &[], 80, 24);
     first_frame(&console);
     demo.server.set_fail_every(Some(1));
     console.keys("G");
@@ -683,12 +578,12 @@ fn a_server_error_while_listing_shows_in_the_status_line_and_r_retries() {
 
 #[test]
 fn a_failing_first_page_shows_in_the_status_line_and_r_loads_the_list() {
-    let demo = Demo::start(|o| {
+    let demo = Demo::start_with(|o| {
         o.seed_count = Some(1200);
         o.fail_every = Some(1);
     });
     let home = Home::new();
-    let mut console = home.console(&demo, 80, 24);
+    let mut console = home.spawn_console(&demo, &[], &[], 80, 24);
     let screen = console.wait_until("the error", WAIT, |s| s.contains("Loading identities failed"));
     assert!(status_line(&console, 24).contains("500"), "{screen}");
     demo.server.set_fail_every(None);
@@ -701,7 +596,7 @@ fn a_failing_first_page_shows_in_the_status_line_and_r_loads_the_list() {
 fn a_dropped_connection_while_listing_shows_in_the_status_line_and_r_retries() {
     let demo = Demo::paged();
     let home = Home::new();
-    let mut console = home.console(&demo, 80, 24);
+    let mut console = home.spawn_console(&demo, &[], &[], 80, 24);
     first_frame(&console);
     demo.server.drop_next_connections(1);
     console.keys("G");

@@ -8,190 +8,18 @@
 #[path = "support/pty.rs"]
 mod pty;
 
-use std::os::unix::fs::PermissionsExt as _;
-use std::path::PathBuf;
+#[path = "support/console_env.rs"]
+mod console_env;
 
-use idcon::demo::{DEMO_PRIVATE_KEY_PEM, DEMO_SDK_ID, DemoOptions, RunningDemo};
+use std::os::unix::fs::PermissionsExt as _;
+
+use console_env::{
+    COLS, CTRL_S, DELETE, DOWN, Demo, END, Home, LEFT, RIGHT, ROWS, contains, curated, first_identity, id_of,
+    open_detail, review, send_and_wait_response, wait_detail_loaded,
+};
+use idcon::demo::DEMO_SDK_ID;
 use pty::{Console, WAIT};
 use serde_json::{Value, json};
-
-const COLS: u16 = 100;
-const ROWS: u16 = 30;
-
-const CTRL_S: &[u8] = b"\x13";
-const DOWN: &[u8] = b"\x1b[B";
-const LEFT: &[u8] = b"\x1b[D";
-const RIGHT: &[u8] = b"\x1b[C";
-const END: &[u8] = b"\x1b[F";
-const DELETE: &[u8] = b"\x1b[3~";
-
-/// A demo server on its own tokio runtime, for the blocking pty tests.
-struct Demo {
-    server: RunningDemo,
-    // Dropped after the server: it runs the server's tasks.
-    runtime: tokio::runtime::Runtime,
-}
-
-impl Demo {
-    fn start() -> Demo {
-        Demo::start_with(|_| {})
-    }
-
-    fn start_with(configure: impl FnOnce(&mut DemoOptions)) -> Demo {
-        let runtime = match tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-        {
-            Ok(rt) => rt,
-            Err(e) => panic!("tokio runtime: {e}"),
-        };
-        let mut options = DemoOptions::for_tests();
-        configure(&mut options);
-        let server = match runtime.block_on(idcon::demo::start(options)) {
-            Ok(server) => server,
-            Err(e) => panic!("demo server: {e:#}"),
-        };
-        Demo { server, runtime }
-    }
-
-    /// The identity as the server stores it (credential configs included).
-    fn identity(&self, id: &str) -> Value {
-        match self.runtime.block_on(self.server.identity(id)) {
-            Some(identity) => identity,
-            None => panic!("the demo server has no identity {id}"),
-        }
-    }
-
-    /// Changes the identity on the server, as another admin would.
-    fn change_behind_the_back(&self, id: &str, change: impl FnOnce(&mut Value)) {
-        if let Err(e) = self.runtime.block_on(self.server.mutate_identity(id, change)) {
-            panic!("mutate_identity: {e:#}");
-        }
-    }
-}
-
-/// A user's home for one test: the demo key (0600) and the XDG folders.
-struct Home {
-    dir: tempfile::TempDir,
-    key: PathBuf,
-}
-
-impl Home {
-    fn new() -> Home {
-        let dir = match tempfile::tempdir() {
-            Ok(dir) => dir,
-            Err(e) => panic!("tempdir: {e}"),
-        };
-        let key = dir.path().join("demo-key.pem");
-        if let Err(e) = std::fs::write(&key, DEMO_PRIVATE_KEY_PEM)
-            .and_then(|()| std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)))
-        {
-            panic!("writing the key: {e}");
-        }
-        Home { dir, key }
-    }
-
-    fn path(&self, sub: &str) -> String {
-        self.dir.path().join(sub).display().to_string()
-    }
-
-    /// Opens the console against `demo` with `extra` flags.
-    fn console(&self, demo: &Demo, extra: &[&str]) -> Console {
-        self.console_with_env(demo, extra, &[])
-    }
-
-    /// Like [`Home::console`], with `more_env` added to the environment.
-    fn console_with_env(&self, demo: &Demo, extra: &[&str], more_env: &[(&str, &str)]) -> Console {
-        let base_url = demo.server.base_url();
-        let key = self.key.display().to_string();
-        let home = self.path("");
-        let state = self.path("state");
-        let config = self.path("config");
-        let mut args = vec![
-            "--base-url",
-            base_url.as_str(),
-            "--key",
-            key.as_str(),
-            "--sdk-id",
-            DEMO_SDK_ID,
-        ];
-        args.extend_from_slice(extra);
-        let mut env = vec![
-            ("HOME", home.as_str()),
-            ("XDG_STATE_HOME", state.as_str()),
-            ("XDG_CONFIG_HOME", config.as_str()),
-            ("LANG", "C.UTF-8"),
-        ];
-        env.extend_from_slice(more_env);
-        let console = Console::spawn(&args, &env, COLS, ROWS);
-        console.wait_until("the first list frame", WAIT, |s| {
-            s.contains("IDENTIFIER") && s.contains(" loaded") && s.contains('@')
-        });
-        console
-    }
-}
-
-/// One curated demo identity (`assets/demo/identities.json`), by its e-mail.
-fn curated(email: &str) -> Value {
-    let all: Vec<Value> = match serde_json::from_str(include_str!("../assets/demo/identities.json")) {
-        Ok(all) => all,
-        Err(e) => panic!("demo identities: {e}"),
-    };
-    match all.into_iter().find(|i| i["traits"]["email"] == email) {
-        Some(identity) => identity,
-        None => panic!("no curated identity with e-mail {email}"),
-    }
-}
-
-fn id_of(identity: &Value) -> String {
-    identity["id"].as_str().unwrap_or_default().to_owned()
-}
-
-/// The identity with the smallest id: the first row of the list.
-fn first_identity() -> Value {
-    let all: Vec<Value> = match serde_json::from_str(include_str!("../assets/demo/identities.json")) {
-        Ok(all) => all,
-        Err(e) => panic!("demo identities: {e}"),
-    };
-    match all.into_iter().min_by(|a, b| id_of(a).cmp(&id_of(b))) {
-        Some(identity) => identity,
-        None => panic!("no demo identities"),
-    }
-}
-
-/// Searches the server for `email` and opens its detail view (loaded).
-fn open_detail(console: &mut Console, email: &str, id: &str) {
-    console.keys("/");
-    console.wait_until("the search prompt", WAIT, |s| s.contains("ask the server"));
-    console.type_text(email);
-    console.enter();
-    console.wait_until("the search result", WAIT, |s| {
-        s.contains("1 identity on the server matches")
-    });
-    console.enter();
-    wait_detail_loaded(console, id);
-}
-
-fn wait_detail_loaded(console: &Console, id: &str) -> String {
-    console.wait_until("the loaded detail", WAIT, |s| {
-        s.contains("Summary") && s.contains(id) && !s.contains("loading…")
-    })
-}
-
-/// Ctrl-S in a form: waits for the review.
-fn review(console: &mut Console) -> String {
-    console.send(CTRL_S);
-    console.wait_for("Send this change?")
-}
-
-/// `y` in the review: waits for the response view and returns it.
-fn send_and_wait_response(console: &mut Console) -> String {
-    console.keys("y");
-    console.wait_until("the response", WAIT, |s| {
-        s.contains("Response  ✓") || s.contains("Response  ✗")
-    })
-}
 
 /// The identity without what every write moves.
 fn stable(identity: &Value) -> Value {
@@ -201,10 +29,6 @@ fn stable(identity: &Value) -> Value {
         map.remove("state_changed_at");
     }
     identity
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// The identity with every credential's timestamps taken out too.
@@ -271,7 +95,7 @@ fn history(console: &mut Console) -> String {
 fn enter_s_space_ctrl_s_y_changes_the_first_identitys_state_signed_with_200() {
     let demo = Demo::start();
     let home = Home::new();
-    let mut console = home.console(&demo, &[]);
+    let mut console = home.console(&demo, &[], &[]);
     let first = first_identity();
     let id = id_of(&first);
     let before = demo.identity(&id);
@@ -325,7 +149,7 @@ fn enter_s_space_ctrl_s_y_changes_the_first_identitys_state_signed_with_200() {
 fn a_trait_edit_reaches_the_server_and_nothing_else_changes() {
     let demo = Demo::start();
     let home = Home::new();
-    let mut console = home.console(&demo, &[]);
+    let mut console = home.console(&demo, &[], &[]);
     let ada = curated("ada.lovelace@example.com");
     let id = id_of(&ada);
     let before = demo.identity(&id);
@@ -379,7 +203,7 @@ fn a_trait_edit_reaches_the_server_and_nothing_else_changes() {
 fn a_metadata_edit_sets_public_and_nulls_admin_and_nothing_else_changes() {
     let demo = Demo::start();
     let home = Home::new();
-    let mut console = home.console(&demo, &[]);
+    let mut console = home.console(&demo, &[], &[]);
     let ada = curated("ada.lovelace@example.com");
     let id = id_of(&ada);
     let before = demo.identity(&id);
@@ -437,7 +261,7 @@ fn a_plaintext_password_import_replaces_the_password_and_never_shows_it() {
     const PASSWORD: &str = "Tr0ub4dor&3-staple";
     let demo = Demo::start();
     let home = Home::new();
-    let mut console = home.console(&demo, &[]);
+    let mut console = home.console(&demo, &[], &[]);
     let ada = curated("ada.lovelace@example.com");
     let id = id_of(&ada);
     let before = demo.identity(&id);
@@ -536,7 +360,7 @@ fn hashed_password_imports_argon2id_and_bcrypt_arrive_as_made() {
     };
     let demo = Demo::start();
     let home = Home::new();
-    let mut console = home.console(&demo, &[]);
+    let mut console = home.console(&demo, &[], &[]);
     let ada = curated("ada.lovelace@example.com");
     let id = id_of(&ada);
     let before = demo.identity(&id);
@@ -583,7 +407,7 @@ fn hash_here_sends_an_argon2id_hash_of_the_typed_password_never_the_plaintext() 
     const PASSWORD: &str = "only-this-host-knows";
     let demo = Demo::start();
     let home = Home::new();
-    let mut console = home.console(&demo, &[]);
+    let mut console = home.console(&demo, &[], &[]);
     let ada = curated("ada.lovelace@example.com");
     let id = id_of(&ada);
     let before = demo.identity(&id);
@@ -617,7 +441,7 @@ fn hash_here_sends_an_argon2id_hash_of_the_typed_password_never_the_plaintext() 
 fn an_invalid_hash_is_refused_at_the_field_and_nothing_is_sent() {
     let demo = Demo::start();
     let home = Home::new();
-    let mut console = home.console(&demo, &[]);
+    let mut console = home.console(&demo, &[], &[]);
     let ada = curated("ada.lovelace@example.com");
     let id = id_of(&ada);
     let before = demo.identity(&id);
@@ -662,7 +486,7 @@ fn an_invalid_hash_is_refused_at_the_field_and_nothing_is_sent() {
 fn an_oidc_provider_is_appended_and_nothing_else_changes() {
     let demo = Demo::start();
     let home = Home::new();
-    let mut console = home.console(&demo, &[]);
+    let mut console = home.console(&demo, &[], &[]);
     let ada = curated("ada.lovelace@example.com");
     let id = id_of(&ada);
     let before = demo.identity(&id);
@@ -731,7 +555,7 @@ fn toggle_state(console: &mut Console, was: &str) -> &'static str {
 fn a_put_answered_500_keeps_the_form_and_a_retry_succeeds() {
     let demo = Demo::start();
     let home = Home::new();
-    let mut console = home.console(&demo, &[]);
+    let mut console = home.console(&demo, &[], &[]);
     let ada = curated("ada.lovelace@example.com");
     let id = id_of(&ada);
     let before = demo.identity(&id);
@@ -778,7 +602,7 @@ fn a_put_answered_500_keeps_the_form_and_a_retry_succeeds() {
 fn a_dropped_connection_keeps_the_form_and_a_retry_succeeds() {
     let demo = Demo::start();
     let home = Home::new();
-    let mut console = home.console(&demo, &[]);
+    let mut console = home.console(&demo, &[], &[]);
     let ada = curated("ada.lovelace@example.com");
     let id = id_of(&ada);
     let before = demo.identity(&id);
@@ -808,7 +632,7 @@ fn a_dropped_connection_keeps_the_form_and_a_retry_succeeds() {
 fn a_read_only_profile_explains_every_edit_key_and_sends_nothing() {
     let demo = Demo::start();
     let home = Home::new();
-    let mut console = home.console(&demo, &["--read-only"]);
+    let mut console = home.console(&demo, &["--read-only"], &[]);
     let ada = curated("ada.lovelace@example.com");
     let id = id_of(&ada);
     let before = demo.identity(&id);
@@ -861,7 +685,7 @@ fn send_into_conflict(console: &mut Console) -> String {
 fn a_change_behind_the_consoles_back_is_shown_never_overwritten_and_merged() {
     let demo = Demo::start();
     let home = Home::new();
-    let mut console = home.console(&demo, &[]);
+    let mut console = home.console(&demo, &[], &[]);
     let ada = curated("ada.lovelace@example.com");
     let id = id_of(&ada);
     open_detail(&mut console, "ada.lovelace@example.com", &id);
@@ -915,7 +739,7 @@ fn a_change_behind_the_consoles_back_is_shown_never_overwritten_and_merged() {
 fn the_same_field_changed_on_the_server_cannot_merge_and_overwrite_is_explicit() {
     let demo = Demo::start();
     let home = Home::new();
-    let mut console = home.console(&demo, &[]);
+    let mut console = home.console(&demo, &[], &[]);
     let ada = curated("ada.lovelace@example.com");
     let id = id_of(&ada);
     open_detail(&mut console, "ada.lovelace@example.com", &id);
@@ -1205,7 +1029,7 @@ fn a_put_the_server_refuses_shows_why_and_the_fixed_edit_is_sent() {
     const NEW: &str = "ada.king@example.com";
     let demo = Demo::start();
     let home = Home::new();
-    let mut console = home.console(&demo, &[]);
+    let mut console = home.console(&demo, &[], &[]);
     let ada = curated("ada.lovelace@example.com");
     let id = id_of(&ada);
     let before = demo.identity(&id);
@@ -1266,7 +1090,7 @@ fn a_put_the_server_refuses_shows_why_and_the_fixed_edit_is_sent() {
 fn the_schema_form_revalidates_the_traits_and_sends_only_a_fitting_schema() {
     let demo = Demo::start();
     let home = Home::new();
-    let mut console = home.console(&demo, &[]);
+    let mut console = home.console(&demo, &[], &[]);
     // Ada's traits (e-mail and name) do not fit phone-password.
     let ada = curated("ada.lovelace@example.com");
     let ada_id = id_of(&ada);
@@ -1361,7 +1185,7 @@ fn assert_no_hostile_bytes(raw: &[u8]) {
 fn hostile_identities_stay_inert_in_every_form_and_round_trip_exactly() {
     let demo = Demo::start_with(|o| o.hostile = true);
     let home = Home::new();
-    let mut console = home.console(&demo, &[]);
+    let mut console = home.console(&demo, &[], &[]);
     let start = console.raw_len();
 
     // A trait edit next to escape sequences: they reach the server unchanged.
@@ -1434,7 +1258,7 @@ fn hostile_identities_stay_inert_in_every_form_and_round_trip_exactly() {
 fn a_credential_linked_behind_the_consoles_back_is_shown_in_the_review() {
     let demo = Demo::start();
     let home = Home::new();
-    let mut console = home.console(&demo, &[]);
+    let mut console = home.console(&demo, &[], &[]);
     let ada = curated("ada.lovelace@example.com");
     let id = id_of(&ada);
     open_detail(&mut console, "ada.lovelace@example.com", &id);
@@ -1477,8 +1301,8 @@ fn capital_e_edits_the_traits_in_the_users_editor_and_the_result_is_sent() {
     let home = Home::new();
     // An "editor" that notes the file's mode, renames Ada the first time and
     // fails the second time.
-    let log = home.path("editor.log");
-    let script = home.path("fake-editor.sh");
+    let log = home.path("editor.log").display().to_string();
+    let script = home.path("fake-editor.sh").display().to_string();
     let body = format!(
         "#!/bin/sh\nstat -c %a \"$1\" >> '{log}'\nif [ -e '{log}.ran' ]; then exit 3; fi\n\
          touch '{log}.ran'\nsed -i 's/\"Ada\"/\"Adalia\"/' \"$1\"\n"
@@ -1488,7 +1312,7 @@ fn capital_e_edits_the_traits_in_the_users_editor_and_the_result_is_sent() {
     {
         panic!("writing the editor script: {e}");
     }
-    let mut console = home.console_with_env(&demo, &[], &[("VISUAL", script.as_str())]);
+    let mut console = home.console(&demo, &[], &[("VISUAL", script.as_str())]);
     let ada = curated("ada.lovelace@example.com");
     let id = id_of(&ada);
     let before = demo.identity(&id);
@@ -1521,7 +1345,7 @@ fn capital_e_edits_the_traits_in_the_users_editor_and_the_result_is_sent() {
     assert!(!screen.contains("Edit traits"), "no form opened:\n{screen}");
     assert_eq!(stable(&demo.identity(&id)), stable(&after));
     // The scratch files are gone.
-    let scratch = home.path("state/idcon/edit");
+    let scratch = home.path("state/idcon/edit").display().to_string();
     let leftovers: Vec<_> = match std::fs::read_dir(&scratch) {
         Ok(dir) => dir.filter_map(Result::ok).map(|e| e.path()).collect(),
         Err(e) => panic!("the editor's scratch folder {scratch}: {e}"),
@@ -1553,16 +1377,7 @@ fn an_attribute_update_reaches_the_registry_signed_and_its_answer_is_shown() {
     {
         panic!("writing the config: {e}");
     }
-    let home_dir = home.path("");
-    let state = home.path("state");
-    let config_home = home.path("config");
-    let env = [
-        ("HOME", home_dir.as_str()),
-        ("XDG_STATE_HOME", state.as_str()),
-        ("XDG_CONFIG_HOME", config_home.as_str()),
-        ("LANG", "C.UTF-8"),
-    ];
-    let mut console = Console::spawn(&[], &env, COLS, ROWS);
+    let mut console = home.spawn(&[], &[], COLS, ROWS);
     console.wait_until("the first list frame", WAIT, |s| {
         s.contains("IDENTIFIER") && s.contains('@')
     });

@@ -16,217 +16,31 @@
 #[path = "support/pty.rs"]
 mod pty;
 
+#[path = "support/console_env.rs"]
+mod console_env;
+
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use idcon::demo::{DEMO_PRIVATE_KEY_PEM, DEMO_SDK_ID, DemoOptions, RunningDemo};
+use console_env::{
+    DOWN, Demo, END, Home, LEFT, ROWS, contains, curated, first_identity, id_of, open_detail, review,
+    send_and_wait_response, wait_detail_loaded,
+};
 use pty::{Console, WAIT};
 use serde_json::{Value, json};
-
-const COLS: u16 = 100;
-const ROWS: u16 = 30;
-
-const CTRL_S: &[u8] = b"\x13";
-const DOWN: &[u8] = b"\x1b[B";
-const LEFT: &[u8] = b"\x1b[D";
-const END: &[u8] = b"\x1b[F";
 
 /// Who the audit trail must name: set in the console's environment.
 const USER: &str = "support-ana";
 const SSH_CONNECTION: &str = "203.0.113.7 52144 10.0.0.5 22";
 const SSH_CLIENT_SEEN: &str = "203.0.113.7:52144";
 
-/// A demo server on its own tokio runtime, for the blocking pty tests.
-struct Demo {
-    server: RunningDemo,
-    // Dropped after the server: it runs the server's tasks.
-    runtime: tokio::runtime::Runtime,
-}
-
-impl Demo {
-    fn start() -> Demo {
-        let runtime = match tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-        {
-            Ok(rt) => rt,
-            Err(e) => panic!("tokio runtime: {e}"),
-        };
-        let server = match runtime.block_on(idcon::demo::start(DemoOptions::for_tests())) {
-            Ok(server) => server,
-            Err(e) => panic!("demo server: {e:#}"),
-        };
-        Demo { server, runtime }
-    }
-
-    /// The identity as the server stores it.
-    fn identity(&self, id: &str) -> Value {
-        match self.runtime.block_on(self.server.identity(id)) {
-            Some(identity) => identity,
-            None => panic!("the demo server has no identity {id}"),
-        }
-    }
-
-    /// Changes the identity on the server, as another admin would.
-    fn change_behind_the_back(&self, id: &str, change: impl FnOnce(&mut Value)) {
-        if let Err(e) = self.runtime.block_on(self.server.mutate_identity(id, change)) {
-            panic!("mutate_identity: {e:#}");
-        }
-    }
-}
-
-/// A user's home for one test: the demo key (0600) and the XDG folders. Two
-/// consoles started from the same `Home` share their state folder, as two
-/// sessions of one user on a bastion do.
-struct Home {
-    dir: tempfile::TempDir,
-    key: PathBuf,
-}
-
-impl Home {
-    fn new() -> Home {
-        let dir = match tempfile::tempdir() {
-            Ok(dir) => dir,
-            Err(e) => panic!("tempdir: {e}"),
-        };
-        let key = dir.path().join("demo-key.pem");
-        if let Err(e) = std::fs::write(&key, DEMO_PRIVATE_KEY_PEM)
-            .and_then(|()| std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)))
-        {
-            panic!("writing the key: {e}");
-        }
-        Home { dir, key }
-    }
-
-    fn path(&self, sub: &str) -> PathBuf {
-        self.dir.path().join(sub)
-    }
-
-    /// `$XDG_STATE_HOME/idcon`.
-    fn state(&self) -> PathBuf {
-        self.path("state").join("idcon")
-    }
-
-    fn audit_file(&self) -> PathBuf {
-        self.state().join("audit.jsonl")
-    }
-
-    fn log_file(&self) -> PathBuf {
-        self.state().join("idcon.log")
-    }
-
-    fn drafts(&self) -> PathBuf {
-        self.state().join("drafts")
-    }
-
-    /// The draft file of `id`, whatever the profile folder is called.
-    fn draft_file(&self, id: &str) -> Option<PathBuf> {
-        let folders = std::fs::read_dir(self.drafts()).ok()?;
-        folders
-            .filter_map(Result::ok)
-            .map(|entry| entry.path().join(format!("{id}.json")))
-            .find(|path| path.is_file())
-    }
-
-    /// Opens the console against `demo` with `extra` flags and `env` added,
-    /// and waits for the first list frame.
-    fn console(&self, demo: &Demo, extra: &[&str], env: &[(&str, &str)]) -> Console {
-        let console = self.console_unchecked(demo, extra, env);
-        console.wait_until("the first list frame", WAIT, |s| {
-            s.contains("IDENTIFIER") && s.contains(" loaded") && s.contains('@')
-        });
-        console
-    }
-
-    fn console_unchecked(&self, demo: &Demo, extra: &[&str], env: &[(&str, &str)]) -> Console {
-        let base_url = demo.server.base_url();
-        let key = self.key.display().to_string();
-        let home = self.path("").display().to_string();
-        let state = self.path("state").display().to_string();
-        let config = self.path("config").display().to_string();
-        let mut args = vec![
-            "--base-url",
-            base_url.as_str(),
-            "--key",
-            key.as_str(),
-            "--sdk-id",
-            DEMO_SDK_ID,
-        ];
-        args.extend_from_slice(extra);
-        let mut all_env = vec![
-            ("HOME", home.as_str()),
-            ("XDG_STATE_HOME", state.as_str()),
-            ("XDG_CONFIG_HOME", config.as_str()),
-            ("LANG", "C.UTF-8"),
-            ("USER", USER),
-            ("SSH_CONNECTION", SSH_CONNECTION),
-        ];
-        all_env.extend_from_slice(env);
-        Console::spawn(&args, &all_env, COLS, ROWS)
-    }
-}
-
-/// One curated demo identity (`assets/demo/identities.json`), by its e-mail.
-fn curated(email: &str) -> Value {
-    let all: Vec<Value> = match serde_json::from_str(include_str!("../assets/demo/identities.json")) {
-        Ok(all) => all,
-        Err(e) => panic!("demo identities: {e}"),
-    };
-    match all.into_iter().find(|i| i["traits"]["email"] == email) {
-        Some(identity) => identity,
-        None => panic!("no curated identity with e-mail {email}"),
-    }
-}
-
-fn id_of(identity: &Value) -> String {
-    identity["id"].as_str().unwrap_or_default().to_owned()
-}
-
-/// The identity with the smallest id: the first row of the list.
-fn first_identity() -> Value {
-    let all: Vec<Value> = match serde_json::from_str(include_str!("../assets/demo/identities.json")) {
-        Ok(all) => all,
-        Err(e) => panic!("demo identities: {e}"),
-    };
-    match all.into_iter().min_by(|a, b| id_of(a).cmp(&id_of(b))) {
-        Some(identity) => identity,
-        None => panic!("no demo identities"),
-    }
-}
-
-/// Searches the server for `email` and opens its detail view (loaded).
-fn open_detail(console: &mut Console, email: &str, id: &str) -> String {
-    console.keys("/");
-    console.wait_until("the search prompt", WAIT, |s| s.contains("ask the server"));
-    console.type_text(email);
-    console.enter();
-    console.wait_until("the search result", WAIT, |s| {
-        s.contains("1 identity on the server matches")
-    });
-    console.enter();
-    wait_detail_loaded(console, id)
-}
-
-fn wait_detail_loaded(console: &Console, id: &str) -> String {
-    console.wait_until("the loaded detail", WAIT, |s| {
-        s.contains("Summary") && s.contains(id) && !s.contains("loading…")
-    })
-}
-
-/// Ctrl-S in a form: waits for the review.
-fn review(console: &mut Console) -> String {
-    console.send(CTRL_S);
-    console.wait_for("Send this change?")
-}
-
-/// `y` in the review: waits for the response view and returns it.
-fn send_and_wait_response(console: &mut Console) -> String {
-    console.keys("y");
-    console.wait_until("the response", WAIT, |s| {
-        s.contains("Response  ✓") || s.contains("Response  ✗")
-    })
+/// Opens the console as [`USER`] over SSH from [`SSH_CLIENT_SEEN`], with
+/// `extra` flags and `env` added, and waits for the first list frame.
+fn open_console(home: &Home, demo: &Demo, extra: &[&str], env: &[(&str, &str)]) -> Console {
+    let mut all_env = vec![("USER", USER), ("SSH_CONNECTION", SSH_CONNECTION)];
+    all_env.extend_from_slice(env);
+    home.console(demo, extra, &all_env)
 }
 
 /// Ctrl-C, and the console must be gone soon after.
@@ -342,10 +156,6 @@ fn changes(line: &Value) -> Vec<(String, Option<Value>, Option<Value>)> {
         .unwrap_or_default()
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
 /// Every file under `dir` (recursively) whose bytes hold `needle`.
 fn files_holding(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
     let mut found = Vec::new();
@@ -380,7 +190,7 @@ fn the_audit_trail_holds_exactly_each_write_its_outcome_and_the_refusal_and_no_s
     let home = Home::new();
     let base_url = demo.server.base_url();
     // The most talkative log level: even then no password may reach the log.
-    let mut console = home.console(&demo, &[], &[("IDCON_LOG", "trace")]);
+    let mut console = open_console(&home, &demo, &[], &[("IDCON_LOG", "trace")]);
     let first = first_identity();
     let first_id = id_of(&first);
     let was = demo.identity(&first_id)["state"]
@@ -503,7 +313,7 @@ fn the_audit_trail_holds_exactly_each_write_its_outcome_and_the_refusal_and_no_s
 
     // 4. A read-only profile: every edit key is refused before anything opens,
     // and each refusal is one `refusal` line.
-    let mut console = home.console(&demo, &["--read-only"], &[]);
+    let mut console = open_console(&home, &demo, &["--read-only"], &[]);
     assert!(console.row(0).contains("READ-ONLY"), "{}", console.row(0));
     let before = demo.identity(&ada_id);
     open_detail(&mut console, "ada.lovelace@example.com", &ada_id);
@@ -595,7 +405,7 @@ fn a_trait_edit_survives_sighup_and_restores_byte_for_byte_and_a_send_removes_th
     let id = id_of(&ada);
     let traits = demo.identity(&id)["traits"].clone();
 
-    let mut console = home.console(&demo, &[], &[]);
+    let mut console = open_console(&home, &demo, &[], &[]);
     open_detail(&mut console, "ada.lovelace@example.com", &id);
     console.keys("e");
     console.wait_until("the traits editor", WAIT, |s| {
@@ -634,7 +444,7 @@ fn a_trait_edit_survives_sighup_and_restores_byte_for_byte_and_a_send_removes_th
     assert_eq!(mode_of(&path), 0o600, "still private after the last save");
 
     // The next start: the status says a draft waits.
-    let mut console = home.console(&demo, &[], &[]);
+    let mut console = open_console(&home, &demo, &[], &[]);
     console.wait_until("the drafts-waiting status", WAIT, |_| {
         console.row(ROWS - 2).contains("1 draft is waiting")
     });
@@ -682,7 +492,7 @@ fn a_trait_edit_survives_sighup_and_restores_byte_for_byte_and_a_send_removes_th
     quit(&mut console);
 
     // And the next start has nothing waiting.
-    let mut console = home.console(&demo, &[], &[]);
+    let mut console = open_console(&home, &demo, &[], &[]);
     std::thread::sleep(Duration::from_millis(300));
     assert!(!console.screen().contains("draft"), "{}", console.screen());
     quit(&mut console);
@@ -698,7 +508,7 @@ fn a_waiting_draft_shows_its_diff_with_v_and_x_discards_it() {
     let traits = demo.identity(&id)["traits"].clone();
 
     // A draft left by a session that quit mid-edit (Ctrl-C saves it too).
-    let mut console = home.console(&demo, &[], &[]);
+    let mut console = open_console(&home, &demo, &[], &[]);
     open_detail(&mut console, "ada.lovelace@example.com", &id);
     console.keys("e");
     console.wait_until("the traits editor", WAIT, |s| s.contains("\"first\": \"Ada\""));
@@ -718,7 +528,7 @@ fn a_waiting_draft_shows_its_diff_with_v_and_x_discards_it() {
         identity["metadata_public"] = json!({"note": "changed by another admin"});
     });
 
-    let mut console = home.console(&demo, &[], &[]);
+    let mut console = open_console(&home, &demo, &[], &[]);
     console.wait_until("the drafts-waiting status", WAIT, |_| {
         console.row(ROWS - 2).contains("1 draft is waiting")
     });
@@ -776,7 +586,7 @@ fn a_waiting_draft_shows_its_diff_with_v_and_x_discards_it() {
     assert!(screen.contains("  none"), "{screen}");
     quit(&mut console);
 
-    let mut console = home.console(&demo, &[], &[]);
+    let mut console = open_console(&home, &demo, &[], &[]);
     std::thread::sleep(Duration::from_millis(300));
     assert!(!console.screen().contains("draft"), "{}", console.screen());
     quit(&mut console);
