@@ -5,13 +5,11 @@
 use chrono::{TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use idcon::api::Exchange;
-use idcon::app::doc::{StyledLine, Tone};
 use idcon::app::forms::FormBody;
 use idcon::app::review::{ResponseView, WriteOutcome, response_view};
 use idcon::app::{App, Effect, LoadedPage, Msg, ProfileInfo, Screen, update};
 use idcon::diff::diff;
 use idcon::drafts::Draft;
-use idcon::registry::explain_yoti_error;
 use idcon::ui::{theme::Theme, view};
 use idcon::write::Snapshot;
 use ratatui::{Terminal, backend::TestBackend};
@@ -700,7 +698,7 @@ fn credentials_hash_import_refused() {
 // ---- Attribute registry answer ---------------------------------------------
 
 /// The registry's refusal as the console shows it: Yoti's code explained in
-/// plain words above the response (as `commands::console` builds it).
+/// plain words above the response (the view the console shows).
 fn registry_refusal() -> ResponseView {
     let body = json!({"code": "NOT_FOUND", "message": "issuance token not found"});
     let exchange = exchange(
@@ -709,12 +707,7 @@ fn registry_refusal() -> ResponseView {
         "Not Found",
         &body,
     );
-    let mut view = response_view(&exchange, Some(FIRST_ID.into()));
-    if let Some(words) = explain_yoti_error(404, &body) {
-        view.lines
-            .insert(0, StyledLine::field("what this means", words, Tone::Bad));
-    }
-    view
+    idcon::app::review::registry_response_view(&exchange, FIRST_ID)
 }
 
 #[test]

@@ -558,3 +558,19 @@ pub fn response_view(exchange: &crate::api::Exchange, identity_id: Option<String
         identity_id,
     }
 }
+
+/// The response view of a registry answer, with Yoti's error explained in
+/// plain words at the top.
+pub fn registry_response_view(exchange: &crate::api::Exchange, identity_id: &str) -> ResponseView {
+    let mut view = response_view(exchange, Some(identity_id.to_owned()));
+    let explanation = exchange
+        .body_json()
+        .and_then(|body| crate::registry::explain_yoti_error(exchange.status, &body))
+        .or_else(|| crate::registry::explain_yoti_error(exchange.status, &Value::Null));
+    if let (false, Some(text)) = (view.success, explanation) {
+        let shown = crate::sanitize::for_display(&text).into_owned();
+        view.lines
+            .insert(0, StyledLine::field("what this means", shown, Tone::Bad));
+    }
+    view
+}

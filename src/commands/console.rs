@@ -329,12 +329,12 @@ impl IdentitySource for ClientSource {
             let identity = Some(request.identity_id.as_str());
             match crate::registry::send_attribute_update(&client, audit, &request.update, identity).await {
                 Ok(result) => WriteOutcome::Answered {
-                    response: registry_view(&result.exchange, &request.identity_id),
+                    response: crate::app::review::registry_response_view(&result.exchange, &request.identity_id),
                     identity: None,
                 },
                 Err(err) => match err.exchange() {
                     Some(exchange) => WriteOutcome::Answered {
-                        response: registry_view(exchange, &request.identity_id),
+                        response: crate::app::review::registry_response_view(exchange, &request.identity_id),
                         identity: None,
                     },
                     None => WriteOutcome::Failed {
@@ -346,23 +346,6 @@ impl IdentitySource for ClientSource {
         }
         .boxed()
     }
-}
-
-/// The response view of a registry answer, with Yoti's error explained in
-/// plain words at the top.
-fn registry_view(exchange: &crate::api::Exchange, identity_id: &str) -> crate::app::review::ResponseView {
-    let mut view = response_view(exchange, Some(identity_id.to_owned()));
-    let explanation = exchange
-        .body_json()
-        .and_then(|body| crate::registry::explain_yoti_error(exchange.status, &body))
-        .or_else(|| crate::registry::explain_yoti_error(exchange.status, &Value::Null));
-    if let (false, Some(text)) = (view.success, explanation) {
-        use crate::app::doc::{StyledLine, Tone};
-        let shown = crate::sanitize::for_display(&text).into_owned();
-        view.lines
-            .insert(0, StyledLine::field("what this means", shown, Tone::Bad));
-    }
-    view
 }
 
 /// One audit entry as a history line: when, who, what, and the outcome.
