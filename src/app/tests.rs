@@ -49,6 +49,21 @@ fn started_app() -> (App, Vec<Effect>) {
     (app, effects)
 }
 
+/// A started app whose schemas arrived and whose first (and last) page holds
+/// the identities `range`.
+fn app_with_rows(range: std::ops::Range<usize>) -> App {
+    let (mut app, _) = started_app();
+    update(&mut app, Msg::SchemasLoaded(Ok(Vec::new())));
+    update(
+        &mut app,
+        Msg::PageLoaded {
+            generation: 1,
+            result: Ok(page(range, None)),
+        },
+    );
+    app
+}
+
 #[test]
 fn start_asks_for_schemas_and_the_first_page() {
     let (_, effects) = started_app();
@@ -175,15 +190,7 @@ fn answers_to_an_old_list_are_ignored_after_reload() {
 
 #[test]
 fn search_filters_as_you_type_and_enter_asks_the_server() {
-    let (mut app, _) = started_app();
-    update(&mut app, Msg::SchemasLoaded(Ok(Vec::new())));
-    update(
-        &mut app,
-        Msg::PageLoaded {
-            generation: 1,
-            result: Ok(page(0..50, None)),
-        },
-    );
+    let mut app = app_with_rows(0..50);
     update(&mut app, ch('/'));
     for c in "user4".chars() {
         update(&mut app, ch(c));
@@ -218,15 +225,7 @@ fn search_filters_as_you_type_and_enter_asks_the_server() {
 
 #[test]
 fn paste_goes_into_search_but_never_acts_as_keys() {
-    let (mut app, _) = started_app();
-    update(&mut app, Msg::SchemasLoaded(Ok(Vec::new())));
-    update(
-        &mut app,
-        Msg::PageLoaded {
-            generation: 1,
-            result: Ok(page(0..5, None)),
-        },
-    );
+    let mut app = app_with_rows(0..5);
     let effects = update(&mut app, Msg::Paste("q\r".into()));
     assert!(
         effects.is_empty() && !app.quit,
@@ -239,15 +238,7 @@ fn paste_goes_into_search_but_never_acts_as_keys() {
 
 #[test]
 fn enter_opens_detail_and_esc_goes_back() {
-    let (mut app, _) = started_app();
-    update(&mut app, Msg::SchemasLoaded(Ok(Vec::new())));
-    update(
-        &mut app,
-        Msg::PageLoaded {
-            generation: 1,
-            result: Ok(page(0..5, None)),
-        },
-    );
+    let mut app = app_with_rows(0..5);
     update(&mut app, ch('j'));
     let effects = update(&mut app, key(KeyCode::Enter));
     let id = "00000000-0000-4000-8000-000000000001".to_owned();
@@ -289,15 +280,7 @@ fn read_only_profile_explains_on_edit_keys() {
 
 #[test]
 fn keys_typed_while_the_identity_loads_act_when_it_arrives() {
-    let (mut app, _) = started_app();
-    update(&mut app, Msg::SchemasLoaded(Ok(Vec::new())));
-    update(
-        &mut app,
-        Msg::PageLoaded {
-            generation: 1,
-            result: Ok(page(0..5, None)),
-        },
-    );
+    let mut app = app_with_rows(0..5);
     update(&mut app, key(KeyCode::Enter));
     update(&mut app, ch('s'));
     update(&mut app, ch(' '));
