@@ -134,7 +134,7 @@ fn diff_into(pointer: String, old: &Value, new: &Value, out: &mut Vec<Change>) {
                 diff_into(child_pointer(&pointer, &index.to_string()), old_item, new_item, out);
             }
         }
-        _ if old != new => out.push(Change {
+        _ if !crate::meaning::same_value(old, new) => out.push(Change {
             pointer,
             old: Some(old.clone()),
             new: Some(new.clone()),
@@ -247,10 +247,10 @@ pub fn apply(base: &Value, changes: &[Change]) -> Result<Value, DiffError> {
     for change in changes {
         let tokens = parse_pointer(&change.pointer)?;
         let current = lookup(base, &tokens);
-        if current == change.new.as_ref() {
+        if same_option(current, change.new.as_ref()) {
             continue;
         }
-        if current != change.old.as_ref() || !set(&mut merged, &tokens, change.new.clone()) {
+        if !same_option(current, change.old.as_ref()) || !set(&mut merged, &tokens, change.new.clone()) {
             conflicting.push(change.pointer.clone());
         }
     }
@@ -339,6 +339,15 @@ fn overlaps(a: &str, b: &str) -> bool {
     longer == shorter || shorter.is_empty() || longer.strip_prefix(shorter).is_some_and(|rest| rest.starts_with('/'))
 }
 
+/// Both absent, or both present and the same by meaning (numbers by value).
+fn same_option(a: Option<&Value>, b: Option<&Value>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => crate::meaning::same_value(a, b),
+        _ => false,
+    }
+}
+
 /// Pointers that both sides changed: the same member, or one inside the other
 /// (my `/traits/name/first` against their `/traits/name`). Both sides making
 /// the very same change to the same member is not a conflict. The list holds
@@ -352,7 +361,7 @@ pub fn conflicts(mine: &[Change], theirs: &[Change]) -> Vec<String> {
     };
     for m in mine {
         for t in theirs {
-            let same_change = m.pointer == t.pointer && m.new == t.new;
+            let same_change = m.pointer == t.pointer && same_option(m.new.as_ref(), t.new.as_ref());
             if !same_change && overlaps(&m.pointer, &t.pointer) {
                 note(&m.pointer);
                 note(&t.pointer);

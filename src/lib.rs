@@ -22,6 +22,7 @@ pub mod demo;
 pub mod diff;
 pub mod drafts;
 pub mod hashes;
+pub mod meaning;
 pub mod paths;
 pub mod registry;
 pub mod sanitize;

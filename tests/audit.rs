@@ -78,6 +78,7 @@ fn a_request_leaves_intent_then_outcome_with_one_request_id() {
         elapsed_ms: 37,
         server_request_id: Some("srv-9".to_owned()),
         error: None,
+        ..Default::default()
     })
     .expect("outcome");
 
@@ -128,6 +129,7 @@ fn a_failed_request_records_the_error_and_a_refusal_its_reason() {
         elapsed_ms: 30_000,
         server_request_id: None,
         error: Some("timed out after 30s".to_owned()),
+        ..Default::default()
     })
     .expect("outcome");
     log.refusal(&Refusal {
@@ -295,6 +297,7 @@ fn write_sample_trail(path: &Path) {
         elapsed_ms: 12,
         server_request_id: None,
         error: None,
+        ..Default::default()
     })
     .expect("outcome");
     bob.refusal(&Refusal {

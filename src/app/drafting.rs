@@ -117,7 +117,7 @@ pub fn diff_lines(draft: &Draft, current: &Value) -> Vec<StyledLine> {
         StyledLine::field("saved", for_display(&draft.saved_at).into_owned(), Tone::Plain),
     ];
     let server_updated = current.get("updated_at").and_then(Value::as_str);
-    if draft.base_updated_at.as_deref() != server_updated {
+    if !crate::meaning::same_instant(draft.base_updated_at.as_deref(), server_updated) {
         lines.push(StyledLine::toned(
             Tone::Bad,
             "The identity changed on the server after this draft was started.",

@@ -474,6 +474,33 @@ pub(super) fn on_response_key(app: &mut App, key: crossterm::event::KeyEvent) ->
 
 /// Builds the response view from an HTTP exchange: for an error the
 /// envelope's reason, message and details stand first, in plain words.
+/// Puts what the server did not keep (or normalised) of a successful write
+/// right under the status, where it is read first: a `200` that dropped a
+/// member must not look like a clean success.
+pub fn note_verification(view: &mut ResponseView, verification: &crate::write::Verification) {
+    let messages = verification.messages();
+    if messages.is_empty() {
+        return;
+    }
+    let at = view.lines.len().min(4);
+    let mut notes = vec![StyledLine::default()];
+    let heading = if verification.all_kept() {
+        "Sent and kept, with known normalisations"
+    } else {
+        "Sent, but not everything was kept"
+    };
+    notes.push(StyledLine::toned(Tone::Heading, heading));
+    for (index, message) in messages.into_iter().enumerate() {
+        let tone = if index < verification.not_kept.len() {
+            Tone::Bad
+        } else {
+            Tone::Muted
+        };
+        notes.push(StyledLine::toned(tone, message));
+    }
+    view.lines.splice(at..at, notes);
+}
+
 pub fn response_view(exchange: &crate::api::Exchange, identity_id: Option<String>) -> ResponseView {
     let success = exchange.is_success();
     let mut lines = Vec::new();

@@ -112,6 +112,10 @@ pub struct Outcome {
     /// The error in one line: the envelope's reason and message, or the
     /// transport failure.
     pub error: Option<String>,
+    /// Pointers that were sent but that the server's answer does not hold.
+    pub not_kept: Vec<String>,
+    /// Pointers the server rewrote in a way it is known to (E.164 phones).
+    pub normalised: Vec<String>,
 }
 
 /// A write stopped before anything was signed or sent.
@@ -167,6 +171,8 @@ impl Outcome {
                 elapsed_ms: millis(exchange.elapsed),
                 server_request_id: exchange.server_request_id(),
                 error: None,
+                not_kept: Vec::new(),
+                normalised: Vec::new(),
             },
             Err(err) => Outcome {
                 target,
@@ -174,6 +180,8 @@ impl Outcome {
                 elapsed_ms: millis(err.exchange().map_or(measured, |e| e.elapsed)),
                 server_request_id: err.exchange().and_then(Exchange::server_request_id),
                 error: Some(error_summary(err)),
+                not_kept: Vec::new(),
+                normalised: Vec::new(),
             },
         }
     }
@@ -264,6 +272,12 @@ pub struct Entry {
     pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Outcome: members sent that the server did not keep.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_kept: Vec<String>,
+    /// Outcome: members the server rewrote in a known way.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub normalised: Vec<String>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
@@ -290,6 +304,8 @@ impl Entry {
             server_request_id: None,
             error: None,
             reason: None,
+            not_kept: Vec::new(),
+            normalised: Vec::new(),
             extra: Map::new(),
         }
     }
@@ -455,6 +471,8 @@ impl AuditLog {
         entry.elapsed_ms = Some(outcome.elapsed_ms);
         entry.server_request_id = outcome.server_request_id.clone();
         entry.error = outcome.error.clone();
+        entry.not_kept = outcome.not_kept.clone();
+        entry.normalised = outcome.normalised.clone();
         let failed = outcome.status.is_none_or(|s| s >= 400) || outcome.error.is_some();
         self.append(&entry, if failed { Severity::Warning } else { Severity::Notice })
     }

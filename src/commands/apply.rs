@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::plan::{self, PlanFile};
-use super::script::{self, EXIT_CONFLICT, EXIT_ERROR, EXIT_REFUSED, Failure};
+use super::script::{self, EXIT_CONFLICT, EXIT_ERROR, EXIT_NOT_KEPT, EXIT_REFUSED, Failure};
 use crate::api::models::redact_secrets;
 use crate::api::{ApiError, Client};
 use crate::audit::{self, AuditLog, Refusal, Target};
@@ -56,7 +56,9 @@ Exit codes:
   2  usage: bad flags or plan file; nothing was sent
   3  the rest is done, but some identities changed or were deleted since the
      plan and were skipped
-  5  refused: read-only profile or not confirmed; nothing was sent";
+  5  refused: read-only profile or not confirmed; nothing was sent
+  6  everything was sent, but for some identities the server's answer does
+     not hold every planned member (not_kept in the results file)";
 
 #[derive(Debug, Args)]
 #[command(after_help = APPLY_HELP)]
@@ -158,6 +160,9 @@ pub struct ResultLine {
     /// For a skipped identity: where the server changed it since the plan.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub server_changes: Vec<String>,
+    /// For a sent identity: members the server's answer does not hold.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_kept: Vec<String>,
 }
 
 pub fn run(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
@@ -399,6 +404,18 @@ fn finish(
             )
         );
     }
+    let not_kept = writes
+        .iter()
+        .filter_map(|write| results.get(&write.planned.identity_id))
+        .filter(|line| !line.not_kept.is_empty())
+        .count();
+    if not_kept > 0 {
+        eprintln!(
+            "idcon: {} sent, but the server did not keep every planned member \
+             (not_kept in the .results.jsonl file next to the plan; an older Kratos or a gateway drops fields it does not know)",
+            identities(not_kept, "identity was", "identities were")
+        );
+    }
     if unfinished > 0 {
         eprintln!(
             "idcon: {} not done; run `idcon apply` on the plan again: each is read \
@@ -409,6 +426,9 @@ fn finish(
     }
     if skipped > 0 {
         return ExitCode::from(EXIT_CONFLICT);
+    }
+    if not_kept > 0 {
+        return ExitCode::from(EXIT_NOT_KEPT);
     }
     ExitCode::SUCCESS
 }
@@ -477,6 +497,7 @@ impl Runner<'_> {
             status: None,
             message: None,
             server_changes: Vec::new(),
+            not_kept: Vec::new(),
         };
         if self.stopped() {
             return None;
@@ -542,9 +563,12 @@ impl Runner<'_> {
                 if let Some(warning) = &result.audit_warning {
                     eprintln!("idcon: warning: {}", script::one_line(warning));
                 }
+                let findings = result.verification.messages();
                 ResultLine {
                     request_id: Some(result.request_id.clone()),
                     status: Some(result.exchange.status),
+                    message: (!findings.is_empty()).then(|| script::one_line(&findings.join("; "))),
+                    not_kept: result.verification.not_kept.clone(),
                     ..line(ResultKind::Sent)
                 }
             }
@@ -784,7 +808,8 @@ impl Progress {
     fn record(&mut self, line: &ResultLine) {
         self.done += 1;
         *self.counts.entry(line.result).or_default() += 1;
-        let notable = !matches!(line.result, ResultKind::Sent | ResultKind::AlreadyApplied);
+        let notable =
+            !matches!(line.result, ResultKind::Sent | ResultKind::AlreadyApplied) || !line.not_kept.is_empty();
         if self.every_line || notable {
             let mut text = format!(
                 "[{}/{}] {} {} (line {})",
@@ -798,7 +823,7 @@ impl Progress {
                 text.push_str(&format!(": HTTP {status}"));
             }
             if let Some(message) = &line.message
-                && line.result != ResultKind::Sent
+                && (line.result != ResultKind::Sent || !line.not_kept.is_empty())
             {
                 text.push_str(&format!(": {}", script::one_line(message)));
             }
@@ -906,6 +931,7 @@ mod tests {
             status: None,
             message: None,
             server_changes: vec!["/state".into()],
+            not_kept: Vec::new(),
         };
         let text = serde_json::to_string(&line).unwrap_or_default();
         assert!(text.contains("\"result\":\"already_applied\""), "{text}");

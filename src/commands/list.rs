@@ -17,6 +17,7 @@ use clap::{Args, ValueEnum};
 use serde_json::Value;
 
 use super::script::{self, Failure};
+use crate::api::batches::ids_batches;
 use crate::api::models::{parse_time, redact_secrets};
 use crate::api::{Client, Identity, IdentityFilter, IdentityQuery, IdentityState};
 use crate::cli::GlobalArgs;
@@ -28,7 +29,6 @@ const DEFAULT_PAGE_SIZE: u32 = 250;
 
 /// Kratos refuses an `ids` filter with more ids than this (400); longer
 /// `--ids` lists are sent in several requests.
-const MAX_IDS_PER_REQUEST: usize = 500;
 
 /// Table width when stdout is no terminal and `COLUMNS` is not set.
 const FALLBACK_TABLE_WIDTH: usize = 120;
@@ -46,9 +46,10 @@ pub struct ListArgs {
     #[arg(long, value_name = "PREFIX", conflicts_with = "ids")]
     pub similar: Option<String>,
 
-    /// Only these identity ids (comma-separated, or the flag repeated). More
-    /// than 500 (Kratos's limit) are asked for in several requests; each
-    /// identity is printed once, in id order within each request of 500.
+    /// Only these identity ids (comma-separated, or the flag repeated). They
+    /// are asked for in as many requests as it takes to keep each within 500
+    /// ids (Kratos's limit) and 8 KiB of URL (a gateway's); each identity is
+    /// printed once, in id order within each request.
     #[arg(long, value_name = "ID,...", value_delimiter = ',')]
     pub ids: Vec<String>,
 
@@ -113,11 +114,13 @@ pub fn run(global: &GlobalArgs, args: &ListArgs) -> anyhow::Result<ExitCode> {
     Ok(script::run(json_errors, list(global, args)))
 }
 
-/// The queries to run one after the other: one, except for `--ids` beyond
-/// Kratos's limit, which is split into requests of at most 500 ids. The ids
-/// are sorted and each kept once, so that an identity is printed once and
-/// the requests come in the id order Kratos answers in.
-fn queries(args: &ListArgs) -> Vec<IdentityQuery> {
+/// The queries to run one after the other: one, except for `--ids`, which is
+/// split into requests that a gateway accepts ([`ids_batches`]: at most 500
+/// ids, Kratos's limit, and a request line of at most 8 KiB, nginx's). The
+/// ids are sorted and each kept once, so that an identity is printed once
+/// and the requests come in the id order Kratos answers in. `url_len` is the
+/// length of the identities URL before its query.
+fn queries(args: &ListArgs, url_len: usize) -> Vec<IdentityQuery> {
     let query = |filter| IdentityQuery {
         page_size: Some(args.page_size),
         filter,
@@ -133,8 +136,9 @@ fn queries(args: &ListArgs) -> Vec<IdentityQuery> {
     }
     let ids: std::collections::BTreeSet<String> = args.ids.iter().map(|id| id.trim().to_owned()).collect();
     let ids: Vec<String> = ids.into_iter().collect();
-    ids.chunks(MAX_IDS_PER_REQUEST)
-        .map(|chunk| query(IdentityFilter::Ids(chunk.to_vec())))
+    ids_batches(&ids, url_len)
+        .into_iter()
+        .map(|batch| query(IdentityFilter::Ids(batch)))
         .collect()
 }
 
@@ -153,7 +157,7 @@ async fn list(global: &GlobalArgs, args: &ListArgs) -> Result<(), Failure> {
 
     let outcome: Result<(), Failure> = async {
         write_or_stop(printer.begin(&mut out))?;
-        'queries: for query in queries(args) {
+        'queries: for query in queries(args, client.identity_url("").len()) {
             let mut pager = client.pager(query);
             while let Some(page) = pager.next_page().await.map_err(|err| Failure::api(&err))? {
                 let raw_items = raw_items(&page.exchange.body_json(), page.value.items.len());

@@ -30,6 +30,9 @@ pub const EXIT_CONFLICT: u8 = 3;
 pub const EXIT_NOT_FOUND: u8 = 4;
 /// Refused: read-only profile or not confirmed; nothing was sent.
 pub const EXIT_REFUSED: u8 = 5;
+/// Sent and answered with success, but the server did not keep every member
+/// that was sent (an older Kratos or a gateway dropped a field it does not know).
+pub const EXIT_NOT_KEPT: u8 = 6;
 
 /// The exit codes, for each command's `--help`.
 pub const EXIT_CODES_HELP: &str = "\
@@ -39,7 +42,9 @@ Exit codes:
   2  usage: bad flags or input values; nothing was sent
   3  conflict: the identity changed since it was read; nothing was sent
   4  not found
-  5  refused: read-only profile or not confirmed; nothing was sent";
+  5  refused: read-only profile or not confirmed; nothing was sent
+  6  not kept: the write succeeded, but the server's answer does not hold
+     every member sent (e.g. external_id on Kratos v1.x); see the audit outcome";
 
 /// A command's failure: the exit code and what to tell the user.
 #[derive(Debug, Clone, PartialEq)]
@@ -129,6 +134,7 @@ impl Failure {
             EXIT_CONFLICT => "conflict",
             EXIT_NOT_FOUND => "not_found",
             EXIT_REFUSED => "refused",
+            EXIT_NOT_KEPT => "not_kept",
             _ => "error",
         }
     }

@@ -18,9 +18,10 @@ use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 
 use super::script::{
-    self, DryRunRequest, EXIT_CONFLICT, Failure, RequestFormat, WriteOutput, confirm, print_stdout, render_changes,
+    self, DryRunRequest, EXIT_CONFLICT, EXIT_NOT_KEPT, Failure, RequestFormat, WriteOutput, confirm, print_stdout,
+    render_changes,
 };
-use crate::api::models::{REDACTED, parse_time};
+use crate::api::models::REDACTED;
 use crate::api::{Client, CredentialsImport, IdentityState, OidcProviderImport, PreparedRequest};
 use crate::audit::{self, AuditLog, Refusal, Target};
 use crate::cli::GlobalArgs;
@@ -146,7 +147,7 @@ async fn update(global: &GlobalArgs, args: &UpdateArgs) -> Result<(), Failure> {
         ));
     }
     let expected = match &args.expect_updated_at {
-        Some(raw) => Some(parse_time(raw.trim()).ok_or_else(|| {
+        Some(raw) => Some(crate::meaning::parse_instant(raw.trim()).ok_or_else(|| {
             Failure::usage(format!(
                 "--expect-updated-at {:?} is not an RFC 3339 time such as 2024-05-06T07:08:09Z",
                 script::one_line(raw)
@@ -186,7 +187,9 @@ async fn update(global: &GlobalArgs, args: &UpdateArgs) -> Result<(), Failure> {
     }
 
     if let Some(expected) = expected {
-        let current = snapshot.updated_at().and_then(parse_time);
+        // As instants at microsecond precision: a PUT answer's nanoseconds
+        // and a later GET's microseconds name the same moment.
+        let current = snapshot.updated_at().and_then(crate::meaning::parse_instant);
         if current != Some(expected) {
             let now = snapshot.updated_at().unwrap_or("(none)");
             let message = format!(
@@ -269,6 +272,7 @@ async fn update(global: &GlobalArgs, args: &UpdateArgs) -> Result<(), Failure> {
         eprintln!("idcon: warning: {}", script::one_line(warning));
     }
     let exchange = &result.exchange;
+    let findings = result.verification.messages();
     if json_output {
         let mut identity = result.identity.raw.clone();
         crate::api::models::redact_secrets(&mut identity);
@@ -278,9 +282,11 @@ async fn update(global: &GlobalArgs, args: &UpdateArgs) -> Result<(), Failure> {
             "request_id": result.request_id,
             "elapsed_ms": u64::try_from(exchange.elapsed.as_millis()).unwrap_or(u64::MAX),
             "changes": result.changes,
+            "not_kept": result.verification.not_kept,
+            "normalised": result.verification.normalised,
             "identity": identity,
         });
-        print_stdout(&format!("{}\n", script::json_text(&doc)))
+        print_stdout(&format!("{}\n", script::json_text(&doc)))?;
     } else {
         print_stdout(&format!(
             "updated {}: HTTP {} {} in {} ms (request id {})\n",
@@ -289,8 +295,23 @@ async fn update(global: &GlobalArgs, args: &UpdateArgs) -> Result<(), Failure> {
             exchange.reason,
             exchange.elapsed.as_millis(),
             result.request_id
-        ))
+        ))?;
     }
+    for finding in &findings {
+        eprintln!("idcon: {}", script::one_line(finding));
+    }
+    if !result.verification.all_kept() {
+        return Err(Failure::new(
+            EXIT_NOT_KEPT,
+            format!(
+                "the server answered {} but did not keep {}: an older Kratos or a gateway drops fields it does not know; \
+                 the audit outcome records it",
+                exchange.status,
+                result.verification.not_kept.join(", ")
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Records a refusal; a failure to record it is only a warning (nothing is

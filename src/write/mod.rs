@@ -35,6 +35,10 @@ use crate::api::{
 use crate::audit::{self, AuditError, AuditLog, Intent, Outcome, Refusal, Target};
 use crate::diff::{self, Change};
 
+mod verify;
+
+pub use verify::{Normalised, Verification, verify};
+
 /// Top-level members of `updateIdentityBody` a person may change.
 const EDITABLE_MEMBERS: &[&str] = &[
     "schema_id",
@@ -564,13 +568,20 @@ pub enum Freshness {
 /// Compares the identity a write was planned on with a newer read of it:
 /// the whole JSON, not only `updated_at` (a server may not move it, or a
 /// clock may stand still).
+///
+/// Both are compared by meaning ([`crate::meaning::canonical`]): Kratos
+/// answers a PUT with nanosecond timestamps and new addresses last, and a
+/// later GET with microseconds and addresses by id; neither is a change.
 pub fn compare(base: &Snapshot, latest: Snapshot) -> Freshness {
     if base.raw == latest.raw {
         return Freshness::Unchanged;
     }
-    let server_changes = diff::redacted(diff::diff(&base.raw, &latest.raw));
+    let before = crate::meaning::canonical(&base.raw);
+    let after = crate::meaning::canonical(&latest.raw);
+    let server_changes = diff::redacted(diff::diff(&before, &after));
     if server_changes.is_empty() {
-        // Only the order of members differs.
+        // Only the spelling differs: member order, timestamp precision,
+        // address order, number notation.
         return Freshness::Unchanged;
     }
     Freshness::Changed {
@@ -660,6 +671,9 @@ pub struct WriteResult {
     pub identity: Snapshot,
     /// What was changed (redacted).
     pub changes: Vec<Change>,
+    /// What of the body the server's answer holds: a `200` may still have
+    /// dropped a member (Kratos v1.x and `external_id`).
+    pub verification: Verification,
     /// The write went through but its outcome line could not be recorded.
     pub audit_warning: Option<String>,
 }
@@ -742,9 +756,19 @@ pub async fn send_signed(
     let result = client.send_identity_write(prepared).await;
     let measured = started.elapsed();
 
+    let verification = match &result {
+        Ok(response) => {
+            let answer = Snapshot::from_response(response).raw;
+            let sent = serde_json::to_value(&planned.body).unwrap_or(Value::Null);
+            verify(&planned.changes, &sent, &answer)
+        }
+        Err(_) => Verification::default(),
+    };
     let mut audit_warning = None;
     if let Some(log) = audit {
-        let outcome = Outcome::of(target, result.as_ref().map(|response| &response.exchange), measured);
+        let mut outcome = Outcome::of(target, result.as_ref().map(|response| &response.exchange), measured);
+        outcome.not_kept = verification.not_kept.clone();
+        outcome.normalised = verification.normalised.iter().map(|n| n.pointer.clone()).collect();
         if let Err(err) = audit::on_blocking_pool(log, move |log| log.outcome(&outcome)).await {
             tracing::warn!("the write's outcome was not recorded: {err}");
             audit_warning = Some(format!("the outcome was not recorded in the audit trail: {err}"));
@@ -757,6 +781,7 @@ pub async fn send_signed(
         identity: Snapshot::from_response(&response),
         exchange: response.exchange,
         changes: planned.changes.clone(),
+        verification,
         audit_warning,
     })
 }
