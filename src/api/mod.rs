@@ -6,7 +6,9 @@
 //! - [`exchange`]: a request and its answer, kept whole for the response view.
 //! - [`error`]: failures worded for the person who has to act on them.
 //! - [`link`]: the RFC 8288 `Link` header used for paging.
+//! - [`batches`]: `ids` filters split into requests gateways accept.
 
+pub mod batches;
 pub mod client;
 pub mod error;
 pub mod exchange;

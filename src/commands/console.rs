@@ -235,8 +235,10 @@ impl IdentitySource for ClientSource {
                     if let Some(warning) = &result.audit_warning {
                         tracing::warn!("{warning}");
                     }
+                    let mut response = response_view(&result.exchange, Some(id));
+                    crate::app::review::note_verification(&mut response, &result.verification);
                     WriteOutcome::Answered {
-                        response: response_view(&result.exchange, Some(id)),
+                        response,
                         identity: Some(result.identity.raw),
                     }
                 }

@@ -131,15 +131,20 @@ fn state_form(form: &StateForm, theme: &Theme, area: Rect, frame: &mut Frame) {
         option("active", form.active),
         option("inactive", !form.active),
         Line::from(""),
-        Line::from(Span::styled(
-            "An inactive identity cannot sign in; its sessions stay until they expire.",
-            theme.tone(Tone::Muted),
-        )),
+        Line::from(Span::styled(STATE_SESSIONS_NOTE, theme.tone(Tone::Muted))),
     ];
-    frame.render_widget(Paragraph::new(lines), area);
+    frame.render_widget(Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }), area);
     let y = area.y + if form.active { 3 } else { 4 };
     frame.set_cursor_position(Position { x: area.x + 2, y });
 }
+
+/// What a state change does to sessions, as Kratos decides it: a session is
+/// active only while its identity is (`session/session.go`,
+/// `Session.IsActive`), so deactivating blocks every session at once and
+/// reactivating revives those that have not expired. Sessions are not
+/// deleted either way.
+pub const STATE_SESSIONS_NOTE: &str = "Inactive: cannot sign in, and all sessions are blocked at once. \
+Reactivating revives sessions that have not expired yet.";
 
 fn input_line<'a>(
     label: &'a str,
