@@ -215,6 +215,16 @@ fn review_lines(app: &App, request: &WriteRequest, url: &str) -> Vec<StyledLine>
         StyledLine::toned(Tone::Heading, "What changes (server now → will be sent)"),
     ];
     lines.extend(change_lines(changes));
+    let warnings = request.warnings();
+    if !warnings.is_empty() {
+        lines.push(StyledLine::default());
+        lines.push(StyledLine::toned(Tone::Heading, "Before you send"));
+        lines.extend(
+            warnings
+                .iter()
+                .map(|warning| StyledLine::toned(Tone::Bad, for_display(warning).into_owned())),
+        );
+    }
     lines.push(StyledLine::default());
     lines.push(StyledLine::toned(Tone::Heading, "Body to send"));
     lines.extend(super::doc::json_lines(&new));

@@ -27,9 +27,6 @@ use crate::sanitize::for_display;
 /// Kratos's default page size.
 const DEFAULT_PAGE_SIZE: u32 = 250;
 
-/// Kratos refuses an `ids` filter with more ids than this (400); longer
-/// `--ids` lists are sent in several requests.
-
 /// Table width when stdout is no terminal and `COLUMNS` is not set.
 const FALLBACK_TABLE_WIDTH: usize = 120;
 

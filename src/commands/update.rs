@@ -208,6 +208,9 @@ async fn update(global: &GlobalArgs, args: &UpdateArgs) -> Result<(), Failure> {
     if !json_output {
         print_stdout(&render_diff(&planned.changes, &url, client.profile_name(), colour))?;
     }
+    for warning in planned.warnings() {
+        eprintln!("idcon: warning: {}", script::one_line(&warning));
+    }
 
     if client.is_read_only() {
         let err = match &audit {

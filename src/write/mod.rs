@@ -177,6 +177,20 @@ impl PlannedWrite {
         self.changes.is_empty()
     }
 
+    /// What the reviewer should know before sending, though it is no reason
+    /// to refuse: an imported hash whose costs newer Kratos refuses
+    /// (`hash/hash_limits.go`), or one idcon finds odd but Kratos verifies.
+    /// Never holds the hash itself.
+    pub fn warnings(&self) -> Vec<String> {
+        self.body
+            .credentials
+            .as_ref()
+            .and_then(|credentials| credentials.password.as_ref())
+            .and_then(|password| password.config.hashed_password.as_deref())
+            .map(crate::hashes::import_warnings)
+            .unwrap_or_default()
+    }
+
     /// The body to send, with credential secrets replaced by `<redacted>`,
     /// for display.
     pub fn display_body(&self) -> Value {
@@ -928,6 +942,32 @@ mod tests {
         assert!(shown.contains("/credentials") && !shown.contains("hunter2"), "{shown}");
         assert!(!planned.display_body().to_string().contains("hunter2"));
         assert!(!format!("{planned:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn hash_imports_are_judged_as_kratos_does() {
+        // bcrypt cost 16: newer Kratos refuses it, so the reviewer is warned,
+        // but it is sent (older ones import it).
+        let costly = "$2a$16$7d4nNn0gP0kXxVd8wXEqKeD9GyHn3H1Fz8w2zQyq0pFHc9bGZ6V2e";
+        let planned = planned(&Edit {
+            credentials: Some(CredentialsImport::hashed_password(costly.to_owned())),
+            ..Edit::default()
+        });
+        let warnings = planned.warnings();
+        assert!(!warnings.is_empty(), "a cost above hash_limits.go is warned about");
+        assert!(warnings.iter().all(|w| !w.contains(costly)), "{warnings:?}");
+        // PBKDF2 with sha224 means SHA3-224 to Kratos: refused with that reason.
+        let sha3 = "$pbkdf2-sha224$i=1000,l=28$c2FsdHNhbHQ$YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXoxMg";
+        match plan(
+            &sample(),
+            &Edit {
+                credentials: Some(CredentialsImport::hashed_password(sha3.to_owned())),
+                ..Edit::default()
+            },
+        ) {
+            Err(WriteError::InvalidEdit(message)) => assert!(message.contains("SHA3"), "{message}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
