@@ -34,6 +34,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,
 
+    /// Kratos's public URL, where identity schemas are read (unsigned, no
+    /// credentials) instead of following the admin port's redirect.
+    #[arg(long, global = true, value_name = "URL")]
+    pub public_url: Option<String>,
+
     /// Path of the identities API under the base URL (Kratos: /admin/identities,
     /// Connhex IAM: /iam/identities).
     #[arg(long, global = true, value_name = "PATH")]

@@ -10,6 +10,10 @@
 //! key_file = "~/.config/idcon/staging.pem"
 //! sdk_id = "0123-abcd"
 //!
+//! [profiles.kratos]
+//! base_url = "https://kratos-admin.example.com"
+//! public_url = "https://kratos.example.com"   # where /schemas is answered
+//!
 //! [profiles.connhex]
 //! base_url = "https://connhex.example.com"
 //! identities_path = "/iam/identities"
@@ -64,6 +68,10 @@ pub struct Profile {
     pub base_url: Url,
     pub identities_path: String,
     pub schemas_path: String,
+    /// Kratos's *public* URL. Its admin port answers `/schemas` with a 307 to
+    /// the public port; with this set, schemas are read there directly,
+    /// unsigned and without credentials (the public port needs none).
+    pub public_url: Option<Url>,
     pub sdk_id: Option<String>,
     pub key_file: Option<PathBuf>,
     pub attribute_registry_url: Option<Url>,
@@ -95,6 +103,7 @@ impl fmt::Debug for Profile {
             .field("base_url", &self.base_url.as_str())
             .field("identities_path", &self.identities_path)
             .field("schemas_path", &self.schemas_path)
+            .field("public_url", &self.public_url.as_ref().map(Url::as_str))
             .field("sdk_id", &self.sdk_id)
             .field("key_file", &self.key_file)
             .field(
@@ -126,6 +135,7 @@ impl Profile {
             base_url,
             identities_path: DEFAULT_IDENTITIES_PATH.to_owned(),
             schemas_path: DEFAULT_SCHEMAS_PATH.to_owned(),
+            public_url: None,
             sdk_id: None,
             key_file: None,
             attribute_registry_url: None,
@@ -193,6 +203,7 @@ pub struct ProfileEntry {
     pub base_url: Option<Url>,
     pub identities_path: Option<String>,
     pub schemas_path: Option<String>,
+    pub public_url: Option<Url>,
     pub sdk_id: Option<String>,
     pub key_file: Option<PathBuf>,
     pub attribute_registry_url: Option<Url>,
@@ -306,6 +317,7 @@ pub fn parse_config(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> 
             base_url: raw.base_url.map(|u| u.0),
             identities_path: raw.identities_path.map(|p| p.0),
             schemas_path: raw.schemas_path.map(|p| p.0),
+            public_url: raw.public_url.map(|u| u.0),
             sdk_id: raw.sdk_id.map(|s| s.0),
             key_file: raw.key_file.map(|p| resolve_file(&p.0, base_dir)),
             attribute_registry_url: raw.attribute_registry_url.map(|u| u.0),
@@ -444,6 +456,18 @@ fn build_profile(
                 })
         })
         .transpose()?;
+    let flag_public_url = global
+        .public_url
+        .as_deref()
+        .map(|raw| {
+            HttpUrl::try_from(raw.to_owned())
+                .map(|u| u.0)
+                .map_err(|message| ConfigError::BadFlag {
+                    flag: "--public-url",
+                    message,
+                })
+        })
+        .transpose()?;
     let flag_identities_path = global
         .identities_path
         .as_deref()
@@ -493,6 +517,7 @@ fn build_profile(
             .schemas_path
             .clone()
             .unwrap_or_else(|| DEFAULT_SCHEMAS_PATH.to_owned()),
+        public_url: flag_public_url.or_else(|| settings.public_url.clone()),
         sdk_id: flag_sdk_id.or_else(|| settings.sdk_id.clone()),
         key_file: global
             .key
@@ -597,6 +622,7 @@ struct RawProfile {
     base_url: Option<HttpUrl>,
     identities_path: Option<ApiPath>,
     schemas_path: Option<ApiPath>,
+    public_url: Option<HttpUrl>,
     sdk_id: Option<SdkId>,
     key_file: Option<FilePath>,
     attribute_registry_url: Option<HttpUrl>,

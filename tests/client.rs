@@ -1,8 +1,9 @@
 //! The API client against a real HTTP server on a loopback port, started by
 //! each test: paging by `Link` header (with foreign hosts in the links), every
 //! error shape, timeouts, refused connections, TLS failure, size cap, request
-//! signatures checked with the public key, and unknown fields surviving
-//! GET -> body -> PUT.
+//! signatures checked with the public key, unknown fields surviving
+//! GET -> body -> PUT, and schema reads that follow Kratos's admin -> public
+//! redirect without taking credentials along.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -68,6 +69,10 @@ struct Server {
     identities: Vec<Value>,
     /// The identity returned by GET /identities/rich, and what PUT stores.
     rich: Mutex<Value>,
+    /// Redirects this server answers before any route: path, status and
+    /// location (`{query}` in it is replaced by the request's raw query, as
+    /// Kratos's `RedirectToPublicRoute` copies it).
+    redirects: Mutex<Vec<(String, u16, String)>>,
 }
 
 struct TestServer {
@@ -99,6 +104,20 @@ impl TestServer {
 
     fn client(&self) -> Client {
         Client::new(&self.profile()).expect("client")
+    }
+
+    /// `http://addr/gw`: this server's origin and API mount.
+    fn mount(&self) -> String {
+        format!("http://{}{API_MOUNT}", self.addr)
+    }
+
+    /// Answers `path` (any method) with `status` and `location`.
+    fn redirect(&self, path: &str, status: u16, location: &str) {
+        self.state
+            .redirects
+            .lock()
+            .expect("lock")
+            .push((path.to_owned(), status, location.to_owned()));
     }
 }
 
@@ -167,6 +186,7 @@ async fn start() -> TestServer {
         seen: Mutex::new(Vec::new()),
         identities: (1..=5).map(identity).collect(),
         rich: Mutex::new(rich_identity()),
+        redirects: Mutex::new(Vec::new()),
     });
     let app = Router::new().fallback(handle).with_state(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -234,6 +254,14 @@ async fn handle(State(state): State<Arc<Server>>, request: Request) -> Response 
     };
     state.seen.lock().expect("lock").push(seen.clone());
 
+    let redirect = state
+        .state_redirect(&path)
+        .map(|(status, location)| (status, location.replace("{query}", &seen.raw_query)));
+    if let Some((status, location)) = redirect {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::TEMPORARY_REDIRECT);
+        return (status, [("location", location)]).into_response();
+    }
+
     let identities_path = format!("{API_MOUNT}/admin/identities");
     match (method.as_str(), path.as_str()) {
         ("GET", p) if p == identities_path => list_page(&state, &seen),
@@ -257,6 +285,17 @@ async fn handle(State(state): State<Arc<Server>>, request: Request) -> Response 
                 "The requested resource could not be found",
             ),
         ),
+    }
+}
+
+impl Server {
+    fn state_redirect(&self, path: &str) -> Option<(u16, String)> {
+        self.redirects
+            .lock()
+            .expect("lock")
+            .iter()
+            .find(|(p, _, _)| p == path)
+            .map(|(_, status, location)| (*status, location.clone()))
     }
 }
 
@@ -1011,4 +1050,293 @@ async fn a_bad_ca_file_is_named() {
         Client::new(&profile).is_ok(),
         "a PEM certificate is accepted as an extra root"
     );
+}
+
+// ---------------------------------------------------------------------------
+// Schemas where Kratos keeps them: the admin port answers `/schemas` with a
+// 307 to the public port (`schema/handler.go` `RegisterAdminRoutes`).
+
+/// The profile with every credential idcon can send: key, sdk id, bearer
+/// token and a static header.
+fn credentialed_profile(admin: &TestServer) -> Profile {
+    let mut profile = admin.profile();
+    profile.headers = vec![("X-Tenant".into(), "tenant-secret-value".into())];
+    // Cargo sets this variable for every test process.
+    profile.bearer_token_env = Some("CARGO_PKG_NAME".into());
+    profile
+}
+
+/// A request that carries nothing of the profile: no signature, no Yoti
+/// headers, no bearer token, no static header, no signing parameters.
+fn assert_plain(request: &Seen, what: &str) {
+    for header in [
+        "x-yoti-auth-digest",
+        "x-yoti-auth-id",
+        "x-yoti-sdk",
+        "x-yoti-sdk-version",
+        "authorization",
+        "x-tenant",
+    ] {
+        assert_eq!(request.header(header), None, "{what}: {header} must not be sent");
+    }
+    assert_eq!(request.param("nonce"), None, "{what}: no signing nonce");
+    assert_eq!(request.param("timestamp"), None, "{what}: no signing timestamp");
+    assert_eq!(request.header("accept").as_deref(), Some("application/json"), "{what}");
+    assert!(request.header("x-request-id").is_some(), "{what}: a request id");
+}
+
+/// Like Kratos: `/gw/schemas[/…]` on `admin` answers 307 to the same path
+/// and query on `public`.
+fn kratos_redirects(admin: &TestServer, public: &TestServer, paths: &[&str]) {
+    for path in paths {
+        let rest = path.trim_start_matches(API_MOUNT);
+        admin.redirect(path, 307, &format!("{}{rest}?{{query}}", public.mount()));
+    }
+}
+
+#[tokio::test]
+async fn schemas_follow_the_307_to_the_public_port_without_credentials() {
+    let admin = start().await;
+    let public = start().await;
+    kratos_redirects(&admin, &public, &["/gw/schemas", "/gw/schemas/customer"]);
+    let client = Client::new(&credentialed_profile(&admin)).expect("client");
+
+    let schemas = client.list_schemas().await.expect("schemas through the redirect");
+    let ids: Vec<&str> = schemas.value.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["default", "customer"],
+        "both pages, the second from the public port"
+    );
+    let schema = client
+        .get_schema("customer")
+        .await
+        .expect("one schema through the redirect");
+    assert_eq!(schema.value["type"], "object");
+
+    let to_admin = admin.seen();
+    assert_eq!(
+        to_admin.iter().map(|s| s.path.as_str()).collect::<Vec<_>>(),
+        ["/gw/schemas", "/gw/schemas/customer"],
+        "the admin port is asked once per read; the next page goes where the first came from"
+    );
+    assert!(to_admin.iter().all(|s| s.signature_ok == Some(true)));
+    let to_public = public.seen();
+    assert_eq!(
+        to_public.iter().map(|s| s.path.as_str()).collect::<Vec<_>>(),
+        ["/gw/schemas", "/gw/schemas", "/gw/schemas/customer"]
+    );
+    for (index, request) in to_public.iter().enumerate() {
+        assert_plain(request, &format!("public request {index}"));
+    }
+    assert_eq!(to_public[1].param("page_token").as_deref(), Some("s2"));
+    assert_eq!(schema.exchange.url, format!("{}/schemas/customer", public.mount()));
+}
+
+#[tokio::test]
+async fn a_hop_back_to_the_profile_origin_is_signed_again_and_three_hops_are_followed() {
+    let admin = start().await;
+    let public = start().await;
+    // admin -> public -> admin (another path) -> public: three hops.
+    admin.redirect("/gw/schemas/a", 302, &format!("{}/schemas/b", public.mount()));
+    public.redirect(
+        "/gw/schemas/b",
+        308,
+        &format!("{}/schemas/c?nonce=old&timestamp=1&v=2", admin.mount()),
+    );
+    admin.redirect("/gw/schemas/c", 303, &format!("{}/schemas/d", public.mount()));
+    let client = Client::new(&credentialed_profile(&admin)).expect("client");
+    let schema = client.get_schema("a").await.expect("three hops are followed");
+    assert_eq!(schema.value["type"], "object");
+
+    let to_admin = admin.seen();
+    assert_eq!(to_admin.len(), 2);
+    assert_eq!(to_admin[1].path, "/gw/schemas/c");
+    assert_eq!(to_admin[1].signature_ok, Some(true), "re-signed for its new path");
+    assert_eq!(
+        to_admin[1].param("v").as_deref(),
+        Some("2"),
+        "the location's own query is kept"
+    );
+    assert_ne!(to_admin[1].param("nonce").as_deref(), Some("old"), "a fresh nonce");
+    let token = std::env::var("CARGO_PKG_NAME").expect("set by cargo");
+    assert_eq!(to_admin[1].header("authorization"), Some(format!("Bearer {token}")));
+    let to_public = public.seen();
+    assert_eq!(
+        to_public.iter().map(|s| s.path.as_str()).collect::<Vec<_>>(),
+        ["/gw/schemas/b", "/gw/schemas/d"]
+    );
+    for request in &to_public {
+        assert_plain(request, &request.path);
+    }
+}
+
+#[tokio::test]
+async fn more_than_three_hops_are_refused_with_a_clear_error() {
+    let admin = start().await;
+    let public = start().await;
+    admin.redirect("/gw/schemas/loop", 307, &format!("{}/schemas/loop", public.mount()));
+    public.redirect("/gw/schemas/loop", 307, &format!("{}/schemas/loop", admin.mount()));
+    let client = admin.client();
+    let err = client.get_schema("loop").await.expect_err("a redirect loop");
+    assert!(matches!(err, ApiError::TooManyRedirects { limit: 3, .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("more than 3"), "{message}");
+    assert!(message.contains("/schemas/loop"), "names where it pointed: {message}");
+    assert_eq!(
+        admin.seen().len() + public.seen().len(),
+        4,
+        "the first request and three hops"
+    );
+}
+
+#[tokio::test]
+async fn only_http_and_https_redirects_are_followed() {
+    let admin = start().await;
+    for (n, location) in [
+        "ftp://files.example/schemas/x",
+        "file:///etc/passwd",
+        "javascript:alert(1)",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let path = format!("/gw/schemas/bad{n}");
+        admin.redirect(&path, 307, location);
+        let err = admin
+            .client()
+            .get_schema(&format!("bad{n}"))
+            .await
+            .expect_err("not followed");
+        assert!(matches!(err, ApiError::RedirectRefused { status: 307, .. }), "{err:?}");
+        assert!(err.to_string().contains("only http and https"), "{err}");
+    }
+    admin.redirect("/gw/schemas/nowhere", 307, "");
+    let err = admin.client().get_schema("nowhere").await.expect_err("empty location");
+    assert!(matches!(err, ApiError::RedirectRefused { .. }), "{err:?}");
+    assert!(err.to_string().contains("Location"), "{err}");
+    assert_eq!(admin.seen().len(), 4, "nothing else was fetched");
+}
+
+#[tokio::test]
+async fn identity_reads_and_writes_never_follow_redirects() {
+    let admin = start().await;
+    let public = start().await;
+    let id = identity(2)["id"].as_str().unwrap_or_default().to_owned();
+    let target = format!("{}/admin/identities/{id}", public.mount());
+    admin.redirect(&format!("/gw/admin/identities/{id}"), 307, &target);
+    admin.redirect(
+        "/gw/admin/identities/rich",
+        308,
+        &format!("{}/admin/identities/rich", public.mount()),
+    );
+    admin.redirect(
+        "/gw/admin/identities",
+        307,
+        &format!("{}/admin/identities", public.mount()),
+    );
+    let client = Client::new(&credentialed_profile(&admin)).expect("client");
+
+    let err = client.get_identity(&id).await.expect_err("GET not followed");
+    assert!(matches!(err, ApiError::Redirect { status: 307, .. }), "{err:?}");
+    let err = client
+        .list_identities(&IdentityQuery::default())
+        .await
+        .expect_err("list not followed");
+    assert!(matches!(err, ApiError::Redirect { status: 307, .. }), "{err:?}");
+    let body = UpdateIdentityBody::from_identity(&serde_json::from_value(rich_identity()).expect("identity"));
+    let err = client
+        .update_identity("rich", &body)
+        .await
+        .expect_err("PUT not followed");
+    assert!(matches!(err, ApiError::Redirect { status: 308, .. }), "{err:?}");
+    assert!(public.seen().is_empty(), "nothing reached the other origin");
+}
+
+#[tokio::test]
+async fn public_url_is_read_directly_unsigned() {
+    let admin = start().await;
+    let public = start().await;
+    let mut profile = credentialed_profile(&admin);
+    profile.public_url = Some(Url::parse(&format!("{}/", public.mount())).expect("public URL"));
+    let client = Client::new(&profile).expect("client");
+    let schemas = client.list_schemas().await.expect("schemas from the public URL");
+    assert_eq!(schemas.value.len(), 2);
+    client
+        .get_schema("customer")
+        .await
+        .expect("one schema from the public URL");
+    assert!(admin.seen().is_empty(), "the admin port is not asked");
+    let to_public = public.seen();
+    assert_eq!(
+        to_public.iter().map(|s| s.path.as_str()).collect::<Vec<_>>(),
+        ["/gw/schemas", "/gw/schemas", "/gw/schemas/customer"]
+    );
+    for request in &to_public {
+        assert_plain(request, &request.path);
+    }
+}
+
+#[tokio::test]
+async fn a_schema_url_is_fetched_with_credentials_only_on_the_profile_origin() {
+    let admin = start().await;
+    let public = start().await;
+    let client = Client::new(&credentialed_profile(&admin)).expect("client");
+
+    let elsewhere = client
+        .get_schema_at(&format!("{}/schemas/ZGVmYXVsdA#frag", public.mount()))
+        .await
+        .expect("schema_url on the public port");
+    assert_eq!(elsewhere.value["type"], "object");
+    let to_public = public.seen();
+    assert_eq!(to_public.len(), 1);
+    assert_eq!(to_public[0].path, "/gw/schemas/ZGVmYXVsdA");
+    assert_plain(&to_public[0], "schema_url elsewhere");
+
+    client
+        .get_schema_at(&format!(
+            "{}/schemas/Y3VzdG9tZXI?include_credential=password",
+            admin.mount()
+        ))
+        .await
+        .expect("schema_url on the profile's origin");
+    let to_admin = admin.seen();
+    assert_eq!(to_admin.len(), 1);
+    assert_eq!(
+        to_admin[0].signature_ok,
+        Some(true),
+        "signed for its path under the base URL"
+    );
+    assert_eq!(to_admin[0].param("include_credential"), None, "never asks for secrets");
+
+    // A redirect from the schema_url back to the profile is signed; onwards is not.
+    public.redirect(
+        "/gw/schemas/bounce",
+        307,
+        &format!("{}/schemas/customer", admin.mount()),
+    );
+    client
+        .get_schema_at(&format!("{}/schemas/bounce", public.mount()))
+        .await
+        .expect("bounced");
+    assert_eq!(admin.seen().len(), 2);
+    assert_eq!(admin.seen()[1].signature_ok, Some(true));
+    assert_plain(&public.seen()[1], "bounce");
+
+    for (url, detail) in [
+        ("ftp://files.example/schema.json", "only http and https"),
+        ("file:///etc/passwd", "only http and https"),
+        ("not a url", "not a valid URL"),
+        ("http://user:hunter2@kratos.example/schemas/x", "user name or password"),
+    ] {
+        let err = client.get_schema_at(url).await.expect_err(url);
+        assert!(matches!(err, ApiError::UrlRefused { .. }), "{url}: {err:?}");
+        let message = err.to_string();
+        assert!(
+            message.contains(detail) && message.contains("schema_url"),
+            "{url}: {message}"
+        );
+        assert!(!message.contains("hunter2"), "{message}");
+    }
+    assert_eq!(public.seen().len(), 2, "refused URLs are not fetched");
 }

@@ -135,6 +135,18 @@ fn each_bad_config_names_the_file_line_and_problem() {
             26,
             "the JSON pointer is empty",
         ),
+        (
+            "[profiles.a]\nbase_url = \"http://x\"\npublic_url = \"ftp://kratos.example\"\n",
+            3,
+            14,
+            "http or https",
+        ),
+        (
+            "[profiles.a]\nbase_url = \"http://x\"\npublic_url = \"https://kratos.example/?x=1\"\n",
+            3,
+            14,
+            "query",
+        ),
     ];
     for (index, (text, line, column, fragment)) in cases.iter().enumerate() {
         let path = write(dir.path(), &format!("bad{index}.toml"), text);
@@ -420,6 +432,7 @@ headers = { "X-Api-Key" = "static-header-secret-42" }
 
 [profiles.kratos]
 base_url = "http://127.0.0.1:4434"
+public_url = "http://127.0.0.1:4433"
 key_file = "/home/support/.config/idcon/kratos.pem"
 sdk_id = "sdk-kratos-1"
 read_only = true
@@ -447,6 +460,7 @@ danger_accept_invalid_certs = true
             "connhex",
             "kratos",
             "https://connhex.example.com",
+            "http://127.0.0.1:4433",
             "/iam/identities",
             "CONNHEX_TOKEN",
             "/home/support/.config/idcon/kratos.pem",
@@ -465,6 +479,7 @@ danger_accept_invalid_certs = true
     let kratos = profiles.iter().find(|p| p["name"] == "kratos").expect("kratos listed");
     assert_eq!(kratos["read_only"], true);
     assert_eq!(kratos["danger_accept_invalid_certs"], true);
+    assert_eq!(kratos["public_url"], "http://127.0.0.1:4433/");
     let connhex = profiles
         .iter()
         .find(|p| p["name"] == "connhex")
@@ -495,4 +510,45 @@ fn a_bad_config_ends_the_binary_with_one_line_and_no_panic() {
         !stderr.contains("panicked") && !stderr.contains("backtrace"),
         "{stderr}"
     );
+}
+
+#[test]
+fn public_url_comes_from_the_profile_or_the_flag_and_is_checked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(
+        dir.path(),
+        "c.toml",
+        "[profiles.k]\nbase_url = \"http://127.0.0.1:4434\"\npublic_url = \"http://127.0.0.1:4433/\"\n",
+    );
+    let profile = resolve_profile_from(&args_with_config(&path), None).expect("profile");
+    assert_eq!(
+        profile.public_url.as_ref().map(|u| u.as_str()),
+        Some("http://127.0.0.1:4433/")
+    );
+    let global = GlobalArgs {
+        public_url: Some("https://auth.example.com/.ory/kratos/public".into()),
+        ..args_with_config(&path)
+    };
+    let profile = resolve_profile_from(&global, None).expect("flag wins");
+    assert_eq!(
+        profile.public_url.as_ref().map(|u| u.as_str()),
+        Some("https://auth.example.com/.ory/kratos/public")
+    );
+    let global = GlobalArgs {
+        public_url: Some("file:///etc/passwd".into()),
+        ..args_with_config(&path)
+    };
+    let err = resolve_profile_from(&global, None).expect_err("not http");
+    let message = err.to_string();
+    assert!(
+        message.contains("--public-url") && message.contains("http or https"),
+        "{message}"
+    );
+    let without = write(
+        dir.path(),
+        "d.toml",
+        "[profiles.k]\nbase_url = \"http://127.0.0.1:4434\"\n",
+    );
+    let profile = resolve_profile_from(&args_with_config(&without), None).expect("profile");
+    assert_eq!(profile.public_url, None, "no public URL unless one is given");
 }

@@ -12,6 +12,15 @@
 //!   never follows redirects (a signed request or bearer token must not go
 //!   where the profile does not point), and never asks for credentials
 //!   (`include_credential`), so no secret is ever fetched.
+//!
+//! Identity schemas are the one exception to "never follows redirects":
+//! Kratos's admin port answers `GET /schemas[/{id}]` with a 307 to its
+//! public port (`schema/handler.go` `RegisterAdminRoutes`), and identities'
+//! `schema_url` point there too. Schema reads follow at most
+//! [`MAX_SCHEMA_REDIRECTS`] http(s) hops by hand (reqwest itself follows
+//! none); a hop to another origin than the profile's is a plain GET without
+//! signature, bearer token or profile headers, a hop back to the profile's
+//! origin is signed again for its own path.
 
 use std::collections::HashSet;
 use std::error::Error as StdError;
@@ -44,6 +53,15 @@ pub const REQUEST_ID_HEADER: &str = "X-Request-ID";
 
 /// Most pages `list_schemas` follows before it gives up.
 const MAX_SCHEMA_PAGES: usize = 100;
+
+/// Most redirects a schema read follows (Kratos needs one: admin -> public).
+pub const MAX_SCHEMA_REDIRECTS: usize = 3;
+
+/// The redirect statuses a schema read follows (always with a GET).
+const FOLLOWED_REDIRECTS: [u16; 5] = [301, 302, 303, 307, 308];
+
+/// Where Kratos's public port serves the identity schemas.
+const PUBLIC_SCHEMAS_PATH: &str = "/schemas";
 
 /// Characters percent-encoded in a path segment (an identity or schema id):
 /// everything but `A-Za-z0-9-._~`.
@@ -192,6 +210,10 @@ struct Inner {
     profile_name: String,
     /// The base URL without a trailing `/`.
     base: String,
+    /// The base URL parsed: its origin decides where credentials may go.
+    base_url: Url,
+    /// Kratos's public URL (without a trailing `/`), when the profile has one.
+    public: Option<Url>,
     host: String,
     identities_path: String,
     schemas_path: String,
@@ -282,6 +304,8 @@ impl Client {
                 http,
                 profile_name: profile.name.clone(),
                 base: trim_base(&profile.base_url),
+                base_url: profile.base_url.clone(),
+                public: profile.public_url.clone(),
                 host,
                 identities_path: profile.identities_path.trim_end_matches('/').to_owned(),
                 schemas_path: profile.schemas_path.trim_end_matches('/').to_owned(),
@@ -407,22 +431,30 @@ impl Client {
 
     // ----- schemas ----------------------------------------------------------
 
-    /// Every identity schema (`GET {schemas_path}`, following next links).
-    /// The exchange is the last page's.
+    /// Every identity schema, following next links. Read from the profile's
+    /// `public_url` when it has one, else from `GET {schemas_path}` on the
+    /// admin API, following Kratos's redirect to the public port (see the
+    /// module documentation). Next pages are asked for where the previous
+    /// page finally came from. The exchange is the last page's.
     pub async fn list_schemas(&self) -> Result<Response<Vec<IdentitySchema>>, ApiError> {
-        let endpoint = self.inner.schemas_path.clone();
+        let mut url = self.schemas_url("")?;
         let mut params: Vec<(String, String)> = Vec::new();
-        let mut seen: HashSet<Vec<(String, String)>> = HashSet::new();
+        let mut seen: HashSet<(String, Vec<(String, String)>)> = HashSet::new();
         let mut schemas = Vec::new();
         loop {
-            let prepared = self.prepare(&self.inner.base, "GET", &endpoint, &params, None)?;
-            let exchange = success(self.execute(&prepared).await?)?;
+            let followed = self.get_following(url, params).await?;
+            let exchange = success(followed.exchange)?;
             let page: Vec<IdentitySchema> = parse_json(&exchange, "a list of identity schemas")?;
             let page_was_empty = page.is_empty();
             schemas.extend(page);
-            seen.insert(params.clone());
-            match next_cursor(&exchange, &prepared.url, &params)? {
-                Some(next) if !page_was_empty && !seen.contains(&next) && seen.len() < MAX_SCHEMA_PAGES => {
+            seen.insert((followed.url.to_string(), followed.params.clone()));
+            match next_cursor(&exchange, &exchange.url, &followed.params)? {
+                Some(next)
+                    if !page_was_empty
+                        && !seen.contains(&(followed.url.to_string(), next.clone()))
+                        && seen.len() < MAX_SCHEMA_PAGES =>
+                {
+                    url = followed.url;
                     params = next;
                 }
                 _ => {
@@ -435,16 +467,168 @@ impl Client {
         }
     }
 
-    /// One identity JSON Schema, raw (`GET {schemas_path}/{id}`).
+    /// One identity JSON Schema, raw: `GET {schemas_path}/{id}` (or from the
+    /// profile's `public_url`), redirects followed as for [`Client::list_schemas`].
     pub async fn get_schema(&self, id: &str) -> Result<Response<Value>, ApiError> {
-        let endpoint = format!("{}/{}", self.inner.schemas_path, checked_segment(id, "schema id")?);
-        let prepared = self.prepare(&self.inner.base, "GET", &endpoint, &[], None)?;
-        let exchange = success(self.execute(&prepared).await?)?;
+        let url = self.schemas_url(&format!("/{}", checked_segment(id, "schema id")?))?;
+        self.read_schema(url, Vec::new()).await
+    }
+
+    /// One identity JSON Schema from a URL that came as data (an identity's
+    /// `schema_url`). Only http(s); credentials go with it only when it
+    /// points at the profile's own origin; redirects as for
+    /// [`Client::list_schemas`].
+    pub async fn get_schema_at(&self, schema_url: &str) -> Result<Response<Value>, ApiError> {
+        let refuse = |url: &str, detail: String| ApiError::UrlRefused {
+            what: "the schema_url",
+            url: url.to_owned(),
+            detail,
+        };
+        let mut url = Url::parse(schema_url.trim())
+            .map_err(|err| refuse(schema_url, format!("it is not a valid URL ({err})")))?;
+        if !url.username().is_empty() || url.password().is_some() {
+            // Never repeat what looks like a password.
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            return Err(refuse(url.as_str(), "it holds a user name or password".to_owned()));
+        }
+        if let Some(problem) = unfollowable(&url) {
+            return Err(refuse(url.as_str(), problem));
+        }
+        url.set_fragment(None);
+        let params = link::carried_query(&url);
+        url.set_query(None);
+        self.read_schema(url, params).await
+    }
+
+    async fn read_schema(&self, url: Url, params: Vec<(String, String)>) -> Result<Response<Value>, ApiError> {
+        let followed = self.get_following(url, params).await?;
+        let exchange = success(followed.exchange)?;
         let schema = parse_json(&exchange, "a JSON Schema")?;
         Ok(Response {
             value: schema,
             exchange,
         })
+    }
+
+    /// Where a schema read starts: the public URL when the profile has one,
+    /// else the admin API's schemas path; `suffix` is `""` or `/{id}`.
+    fn schemas_url(&self, suffix: &str) -> Result<Url, ApiError> {
+        let text = match &self.inner.public {
+            Some(public) => format!("{}{PUBLIC_SCHEMAS_PATH}{suffix}", trim_base(public)),
+            None => format!("{}{}{suffix}", self.inner.base, self.inner.schemas_path),
+        };
+        Url::parse(&text).map_err(|err| {
+            ApiError::InvalidInput(format!(
+                "invalid schemas URL {}: {err}",
+                crate::sanitize::for_display(&text)
+            ))
+        })
+    }
+
+    /// Whether a request to `url` may carry the profile's credentials
+    /// (signature, bearer token, static headers): only on the profile's own
+    /// origin, and never under its `public_url` (which needs none).
+    fn credentials_for(&self, url: &Url) -> bool {
+        url.origin() == self.inner.base_url.origin() && !self.under_public(url)
+    }
+
+    fn under_public(&self, url: &Url) -> bool {
+        let Some(public) = &self.inner.public else {
+            return false;
+        };
+        let prefix = public.path().trim_end_matches('/');
+        url.origin() == public.origin()
+            && (prefix.is_empty()
+                || url.path() == prefix
+                || url
+                    .path()
+                    .strip_prefix(prefix)
+                    .is_some_and(|rest| rest.starts_with('/')))
+    }
+
+    /// A `GET` of `url` (without query) + `params`: signed with the profile's
+    /// credentials when [`Client::credentials_for`] allows, else plain.
+    fn prepare_get_at(&self, url: &Url, params: &[(String, String)]) -> Result<PreparedRequest, ApiError> {
+        if !self.credentials_for(url) {
+            return prepare_plain_get(url, params);
+        }
+        // Sign the path relative to the base URL, as every request is signed;
+        // a path outside the base URL's own path is signed whole.
+        let base_path = self.inner.base_url.path().trim_end_matches('/');
+        let relative = url
+            .path()
+            .strip_prefix(base_path)
+            .filter(|rest| !base_path.is_empty() && (rest.is_empty() || rest.starts_with('/')));
+        match relative {
+            Some(endpoint) => self.prepare(&self.inner.base, "GET", endpoint, params, None),
+            None => self.prepare(&url.origin().ascii_serialization(), "GET", url.path(), params, None),
+        }
+    }
+
+    /// `GET url?params`, following at most [`MAX_SCHEMA_REDIRECTS`]
+    /// redirects to http(s) URLs, each hop prepared by
+    /// [`Client::prepare_get_at`] (credentials only on the profile's origin).
+    /// Only for schema reads: nothing else is ever followed.
+    async fn get_following(&self, start: Url, params: Vec<(String, String)>) -> Result<Followed, ApiError> {
+        let mut url = start;
+        let mut params = params;
+        let mut hops = 0;
+        loop {
+            let prepared = self.prepare_get_at(&url, &params)?;
+            let exchange = self.send(&prepared).await?;
+            if !FOLLOWED_REDIRECTS.contains(&exchange.status) {
+                let exchange = refuse_redirect(exchange)?;
+                return Ok(Followed { exchange, url, params });
+            }
+            let request = exchange.request_info();
+            let status = exchange.status;
+            let location = exchange.header("location").map(str::trim).filter(|l| !l.is_empty());
+            let Some(location) = location.map(str::to_owned) else {
+                return Err(ApiError::RedirectRefused {
+                    request,
+                    status,
+                    location: "(nowhere)".to_owned(),
+                    detail: "the answer has no (or an empty) Location header".to_owned(),
+                });
+            };
+            let refused = |detail: String| ApiError::RedirectRefused {
+                request: request.clone(),
+                status,
+                location: location.clone(),
+                detail,
+            };
+            let mut next = Url::parse(&prepared.url)
+                .and_then(|sent| sent.join(&location))
+                .map_err(|err| refused(format!("it is not a valid URL ({err})")))?;
+            if let Some(problem) = unfollowable(&next) {
+                return Err(refused(problem));
+            }
+            if !next.username().is_empty() || next.password().is_some() {
+                return Err(refused("it holds a user name or password".to_owned()));
+            }
+            if hops == MAX_SCHEMA_REDIRECTS {
+                return Err(ApiError::TooManyRedirects {
+                    request,
+                    limit: MAX_SCHEMA_REDIRECTS,
+                    location,
+                });
+            }
+            hops += 1;
+            tracing::debug!(
+                from = %request.display_url(),
+                to = %crate::sanitize::for_display(next.as_str()),
+                status,
+                "following a schema redirect"
+            );
+            // The server may have copied the signed request's query into the
+            // location: its nonce and timestamp are not carried (a hop back to
+            // the profile is signed afresh, a hop elsewhere is not signed).
+            params = link::carried_query(&next);
+            next.set_query(None);
+            next.set_fragment(None);
+            url = next;
+        }
     }
 
     // ----- attribute registry -----------------------------------------------
@@ -567,8 +751,14 @@ impl Client {
     }
 
     /// Sends a prepared request and reads the whole answer (up to the size
-    /// cap), whatever its status.
+    /// cap), whatever its status; a redirect is an error (never followed).
     pub async fn execute(&self, prepared: &PreparedRequest) -> Result<Exchange, ApiError> {
+        refuse_redirect(self.send(prepared).await?)
+    }
+
+    /// Sends a prepared request and reads the whole answer (up to the size
+    /// cap), whatever its status, redirects included.
+    async fn send(&self, prepared: &PreparedRequest) -> Result<Exchange, ApiError> {
         let inner = &self.inner;
         let info = prepared.info();
         let method = reqwest::Method::from_bytes(prepared.method.as_bytes())
@@ -630,14 +820,6 @@ impl Client {
             started_at,
             elapsed,
         };
-        if status.is_redirection() {
-            let location = exchange.header("location").unwrap_or("(no Location header)").to_owned();
-            return Err(ApiError::Redirect {
-                request: info,
-                status: status.as_u16(),
-                location,
-            });
-        }
         Ok(exchange)
     }
 
@@ -662,7 +844,16 @@ impl Client {
     fn classify(&self, err: &reqwest::Error, info: &RequestInfo) -> ApiError {
         let inner = &self.inner;
         let request = info.clone();
-        let host = inner.host.clone();
+        // The host this request went to (a schema read may go elsewhere).
+        let host = Url::parse(&info.url)
+            .ok()
+            .and_then(|url| {
+                url.host_str().map(|h| match url.port() {
+                    Some(port) => format!("{h}:{port}"),
+                    None => h.to_owned(),
+                })
+            })
+            .unwrap_or_else(|| inner.host.clone());
         if err.is_timeout() {
             let (phase, limit) = if err.is_connect() {
                 (TimeoutPhase::Connect, inner.connect_timeout)
@@ -693,7 +884,7 @@ impl Client {
             ]) {
                 return ApiError::Dns {
                     request,
-                    host: inner.host.split(':').next().unwrap_or_default().to_owned(),
+                    host: host.split(':').next().unwrap_or_default().to_owned(),
                     detail,
                 };
             }
@@ -813,6 +1004,69 @@ fn sign(
         message,
         digest,
     }
+}
+
+/// A schema read after its redirects: the last answer, and the URL (without
+/// query) and query it was asked with (next pages are asked for there).
+struct Followed {
+    exchange: Exchange,
+    url: Url,
+    params: Vec<(String, String)>,
+}
+
+/// The exchange, unless it is a redirect (which is not followed).
+fn refuse_redirect(exchange: Exchange) -> Result<Exchange, ApiError> {
+    if !(300..400).contains(&exchange.status) {
+        return Ok(exchange);
+    }
+    Err(ApiError::Redirect {
+        request: exchange.request_info(),
+        status: exchange.status,
+        location: exchange.header("location").unwrap_or("(no Location header)").to_owned(),
+    })
+}
+
+/// Why a URL is not fetched: `None` for an http(s) URL with a host.
+fn unfollowable(url: &Url) -> Option<String> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return Some(format!(
+            "only http and https are followed, not {}:",
+            crate::sanitize::for_display(url.scheme())
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Some("it has no host".to_owned());
+    }
+    None
+}
+
+/// A `GET` that carries nothing of the profile: no signature, bearer token,
+/// static headers or `X-Yoti-*`; only `Accept` and a fresh `X-Request-ID`.
+/// For schema reads from another origin (Kratos's public port).
+fn prepare_plain_get(url: &Url, params: &[(String, String)]) -> Result<PreparedRequest, ApiError> {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let mut full = url.clone();
+    if params.is_empty() {
+        full.set_query(None);
+    } else {
+        full.set_query(Some(&signing::encode_query(params)));
+    }
+    let mut headers = Headers::default();
+    headers.set(
+        reqwest::header::ACCEPT,
+        HeaderValue::from_static("application/json"),
+        false,
+    );
+    headers.set_named(REQUEST_ID_HEADER, header_value(&request_id)?);
+    Ok(PreparedRequest {
+        request_id,
+        method: "GET".to_owned(),
+        url: full.to_string(),
+        body: None,
+        signed_message: None,
+        headers: headers.list,
+        secret_headers: headers.secret,
+    })
 }
 
 /// The exchange when its status is a success, else the HTTP error.

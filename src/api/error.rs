@@ -121,6 +121,36 @@ pub enum ApiError {
         status: u16,
         location: String,
     },
+    /// A schema request was redirected more often than idcon follows.
+    #[error(
+        "the server redirected more than {limit} times (the last hop pointed at {location}); stopped following: {request}",
+        location = clip(location, QUOTED_BODY_CHARS)
+    )]
+    TooManyRedirects {
+        request: RequestInfo,
+        limit: usize,
+        location: String,
+    },
+    /// A redirect idcon will not follow (not http/https, not a URL, no
+    /// Location).
+    #[error(
+        "the server redirected (HTTP {status}) to {location}, which idcon does not follow: {detail}: {request}",
+        location = clip(location, QUOTED_BODY_CHARS)
+    )]
+    RedirectRefused {
+        request: RequestInfo,
+        status: u16,
+        location: String,
+        detail: String,
+    },
+    /// A URL that came as data (an identity's `schema_url`) and is not safe
+    /// or not possible to fetch.
+    #[error("refused to fetch {what} {url}: {detail}", url = clip(url, QUOTED_BODY_CHARS))]
+    UrlRefused {
+        what: &'static str,
+        url: String,
+        detail: String,
+    },
     #[error("HTTP {} but the answer is not what was expected: {detail} [{request}]", exchange.status, request = exchange.request_info())]
     InvalidResponse { detail: String, exchange: Box<Exchange> },
     #[error("the server keeps sending the same next-page link ({detail}); stopped paging: {request}")]
@@ -158,6 +188,8 @@ impl ApiError {
             | ApiError::Connection { request, .. }
             | ApiError::BodyTooLarge { request, .. }
             | ApiError::Redirect { request, .. }
+            | ApiError::TooManyRedirects { request, .. }
+            | ApiError::RedirectRefused { request, .. }
             | ApiError::PagingLoop { request, .. } => Some(request.clone()),
             _ => None,
         }

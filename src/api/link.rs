@@ -64,11 +64,17 @@ pub fn cursor_from_target(target: &str, request_url: &Url) -> Result<PageCursor,
     let resolved = request_url
         .join(target.trim())
         .map_err(|err| format!("the server's next-page link {target:?} is not a valid URL: {err}"))?;
-    Ok(resolved
-        .query_pairs()
+    Ok(carried_query(&resolved))
+}
+
+/// The query of `url`, decoded, without the per-request parameters (signing
+/// values, the secrets switch). Used for next links and for redirect targets,
+/// whose query a server may have copied from the signed request.
+pub fn carried_query(url: &Url) -> Vec<(String, String)> {
+    url.query_pairs()
         .filter(|(name, _)| !NOT_CARRIED.contains(&name.as_ref()))
         .map(|(name, value)| (name.into_owned(), value.into_owned()))
-        .collect())
+        .collect()
 }
 
 fn parse_into(text: &str, links: &mut Vec<Link>) {
@@ -230,6 +236,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(cursor, vec![("page_token".to_owned(), "t u".to_owned())]);
+    }
+
+    #[test]
+    fn a_redirect_target_loses_the_copied_signing_values() {
+        let url = Url::parse("http://public:4433/schemas?page=2&nonce=n&timestamp=1&include_credential=oidc").unwrap();
+        assert_eq!(carried_query(&url), vec![("page".to_owned(), "2".to_owned())]);
     }
 
     #[test]

@@ -102,6 +102,7 @@ fn entry_json(p: &ProfileEntry, is_default: bool, is_selected: bool) -> Value {
         "default": is_default,
         "selected": is_selected,
         "base_url": p.base_url.as_ref().map(|u| u.as_str()),
+        "public_url": p.public_url.as_ref().map(|u| u.as_str()),
         "identities_path": p.identities_path.as_deref().unwrap_or(config::DEFAULT_IDENTITIES_PATH),
         "schemas_path": p.schemas_path.as_deref().unwrap_or(config::DEFAULT_SCHEMAS_PATH),
         "read_only": p.read_only,
@@ -124,6 +125,7 @@ fn to_table(config: Option<&ConfigFile>, selected: Option<&str>) -> String {
         "",
         "NAME",
         "BASE URL",
+        "PUBLIC URL",
         "IDENTITIES",
         "READ-ONLY",
         "DANGER",
@@ -147,6 +149,9 @@ fn to_table(config: Option<&ConfigFile>, selected: Option<&str>) -> String {
                 marker,
                 for_display(&p.name).into_owned(),
                 p.base_url
+                    .as_ref()
+                    .map_or_else(dash, |u| for_display(u.as_str()).into_owned()),
+                p.public_url
                     .as_ref()
                     .map_or_else(dash, |u| for_display(u.as_str()).into_owned()),
                 for_display(p.identities_path.as_deref().unwrap_or(config::DEFAULT_IDENTITIES_PATH)).into_owned(),
