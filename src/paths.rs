@@ -39,30 +39,130 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
     fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
 }
 
-/// Opens `path` for appending, creating it 0600. An existing file that group
-/// or others can write is refused: someone else could forge lines in it.
+/// Opens `path` for appending (and reading back its end), creating it 0600.
+///
+/// A shared bastion is hostile ground, so the file is refused when:
+/// - it is a symbolic link (`O_NOFOLLOW`): a planted `PLAN.results.jsonl` link
+///   would make idcon append to a file of the attacker's choosing;
+/// - it is not a regular file, or not owned by the user running idcon;
+/// - group or others can write it (they could forge lines in it);
+/// - its folder can be written by group or others without the sticky bit
+///   (anyone could swap the file between two runs); a sticky folder such as
+///   `/tmp` is accepted, since there only the owner can replace a file and the
+///   checks above catch a file planted before us.
 pub fn open_private_append(path: &Path) -> io::Result<fs::File> {
     if let Some(parent) = path.parent() {
         create_private_dir(parent)?;
+        refuse_open_folder(parent)?;
     }
-    let file = OpenOptions::new().create(true).append(true).mode(0o600).open(path)?;
-    let mode = file.metadata()?.permissions().mode();
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .read(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|err| symlink_explained(path, err))?;
+    refuse_foreign(path, &file.metadata()?)?;
+    Ok(file)
+}
+
+/// `ELOOP` from `O_NOFOLLOW` means the name is a symbolic link: say so.
+fn symlink_explained(path: &Path, err: io::Error) -> io::Error {
+    if err.raw_os_error() == Some(libc::ELOOP) {
+        return io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "{} is a symbolic link; idcon never writes through one (remove it, or choose another file)",
+                path.display()
+            ),
+        );
+    }
+    err
+}
+
+/// Refuses a file idcon is about to write that is not a regular file of the
+/// user's own with mode bits that keep others out.
+fn refuse_foreign(path: &Path, meta: &fs::Metadata) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt as _;
+    let refuse = |why: String| Err(io::Error::new(io::ErrorKind::PermissionDenied, why));
+    if !meta.is_file() {
+        return refuse(format!("{} is not a regular file", path.display()));
+    }
+    let Some(me) = effective_uid() else {
+        return Ok(());
+    };
+    if meta.uid() != me {
+        return refuse(format!(
+            "{} belongs to uid {}, not to you (uid {me}); idcon writes only its own files",
+            path.display(),
+            meta.uid()
+        ));
+    }
+    let mode = meta.permissions().mode();
     if mode & 0o022 != 0 {
+        return refuse(format!(
+            "{} is writable by group or others (mode {:o}); fix with chmod 600",
+            path.display(),
+            mode & 0o777
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a folder that group or others can write without the sticky bit.
+fn refuse_open_folder(folder: &Path) -> io::Result<()> {
+    let folder = if folder.as_os_str().is_empty() { Path::new(".") } else { folder };
+    let mode = fs::metadata(folder)?.permissions().mode();
+    let sticky = mode & 0o1000 != 0;
+    if mode & 0o022 != 0 && !sticky {
         return Err(io::Error::new(
             io::ErrorKind::PermissionDenied,
             format!(
-                "{} is writable by group or others (mode {:o}); fix with chmod 600",
-                path.display(),
-                mode & 0o777
+                "the folder {} is writable by group or others (mode {:o}): anyone could replace files in it; \
+                 use a private folder or fix with chmod go-w",
+                folder.display(),
+                mode & 0o7777
             ),
         ));
     }
-    Ok(file)
+    Ok(())
+}
+
+/// The effective uid of this process: Linux makes `/proc/self` belong to it.
+/// `None` without procfs (then ownership is not checked; the mode and link
+/// checks still are).
+fn effective_uid() -> Option<u32> {
+    use std::os::unix::fs::MetadataExt as _;
+    fs::metadata("/proc/self").ok().map(|meta| meta.uid())
+}
+
+/// Creates a fresh private folder (0700, a random name) inside `parent` for
+/// scratch files: nobody else can have planted a link in it.
+pub fn create_private_scratch_dir(parent: &Path) -> io::Result<PathBuf> {
+    create_private_dir(parent)?;
+    refuse_open_folder(parent)?;
+    let dir = parent.join(format!("idcon-{}", uuid::Uuid::new_v4().simple()));
+    fs::DirBuilder::new().mode(0o700).create(&dir)?;
+    Ok(dir)
+}
+
+/// Creates `path` new (never an existing file or link: `O_EXCL` and
+/// `O_NOFOLLOW`), mode 0600.
+pub fn create_private_new(path: &Path) -> io::Result<fs::File> {
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|err| symlink_explained(path, err))
 }
 
 /// Writes `bytes` to `path` so that readers see the old or the new content,
 /// never a part: a 0600 temporary file in the same folder, fsync, rename, then
-/// fsync of the folder so the rename itself survives a crash.
+/// fsync of the folder so the rename itself survives a crash. The rename
+/// replaces a symbolic link at `path` rather than writing through it.
 pub fn write_private_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     use std::io::Write as _;
     let folder = match path.parent() {
@@ -73,13 +173,10 @@ pub fn write_private_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".to_owned());
+    refuse_open_folder(&folder)?;
     let temp = folder.join(format!(".{name}.{}.{}.tmp", std::process::id(), uuid::Uuid::new_v4()));
     let written = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&temp)?;
+        let mut file = create_private_new(&temp)?;
         file.write_all(bytes)?;
         file.sync_all()
     })();

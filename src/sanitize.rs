@@ -88,6 +88,40 @@ pub fn for_display_multiline(text: &str) -> String {
     out
 }
 
+/// JSON text (compact or pretty) with every character that could act on a
+/// terminal or hide from a reader written as a `\u` escape: the same JSON
+/// value, inert when a file is shown with `cat`, `tail -f`, `less` or
+/// `journalctl`. serde_json already escapes C0 controls inside strings;
+/// outside strings JSON holds only ASCII structure and (pretty) line breaks,
+/// so every other unsafe character is inside a string and may be escaped.
+pub fn json_inert(json: &str) -> String {
+    if !json.chars().any(|c| is_unsafe(c) && c != '\n') {
+        return json.to_owned();
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if is_unsafe(c) && c != '\n' {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// [`json_inert`] of `value` serialised compactly.
+pub fn json_inert_line(value: &impl serde::Serialize) -> Result<String, serde_json::Error> {
+    serde_json::to_string(value).map(|json| json_inert(&json))
+}
+
+/// [`json_inert`] of `value` pretty-printed.
+pub fn json_inert_pretty(value: &impl serde::Serialize) -> Result<String, serde_json::Error> {
+    serde_json::to_string_pretty(value).map(|json| json_inert(&json))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,6 +146,15 @@ mod tests {
         assert_eq!(for_display("a\u{200b}b\u{feff}"), "a\\u{200b}b\\u{feff}");
         assert_eq!(for_display("\u{2066}x\u{2069}"), "\\u{2066}x\\u{2069}");
         assert_eq!(for_display("del\u{7f}"), "del^?");
+    }
+
+    #[test]
+    fn json_written_to_files_is_inert_and_the_same_value() {
+        let value = serde_json::json!({"name": "a\u{9b}31m\u{202e}b\u{1b}c", "emoji": "😀"});
+        let line = json_inert_line(&value).unwrap_or_default();
+        assert!(!line.chars().any(is_unsafe), "{line}");
+        assert!(line.contains("\\u009b") && line.contains("\\u202e"), "{line}");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&line).ok(), Some(value));
     }
 
     #[test]

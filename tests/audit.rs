@@ -493,3 +493,104 @@ fn idcon_audit_explains_bad_input() {
     assert!(empty.status.success());
     assert_eq!(serde_json::from_slice::<Value>(&empty.stdout).ok(), Some(json!([])));
 }
+
+fn intent_with(log: &AuditLog, request_id: &str, changes: Vec<diff::Change>) -> Result<(), audit::AuditError> {
+    log.intent(&Intent {
+        target: target(request_id, "id-1"),
+        changes,
+    })
+}
+
+/// A line cut short (a process killed mid-write, a disk that filled up) must
+/// not swallow the next intent: it starts on a line of its own and reads back.
+#[test]
+fn a_partial_last_line_does_not_swallow_the_next_intent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("state/audit.jsonl");
+    let log = open(&path, "ana");
+    intent_with(&log, "req-1", state_change()).expect("intent");
+    // The attack/accident: a partial line at the end of the file.
+    let mut file = fs::OpenOptions::new().append(true).open(&path).expect("open");
+    std::io::Write::write_all(&mut file, br#"{"time":"2026-12-07T12:00:00.000Z","event":"inte"#).expect("write");
+    drop(file);
+    intent_with(&log, "req-2", state_change()).expect("intent after the partial line");
+    let read = audit::read_log(&path, &Filter::default()).expect("read");
+    let ids: Vec<_> = read.entries.iter().filter_map(|e| e.request_id.clone()).collect();
+    assert_eq!(ids, ["req-1", "req-2"], "the real write is not lost");
+    assert_eq!(read.corrupt.len(), 1, "the partial line is reported, not glued");
+}
+
+/// Unmounts the small filesystem of a test, whatever happens in it.
+struct Mounted(PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// A full disk: the failed append is cut back, nothing is glued, and once
+/// there is room again the next intent reads back whole. Needs a small
+/// tmpfs, so root (as in CI); elsewhere the test says why it did nothing.
+#[test]
+fn a_full_disk_leaves_no_partial_audit_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mount_point = dir.path().join("small");
+    fs::create_dir(&mount_point).expect("mkdir");
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=16k,mode=0700", "tmpfs"])
+        .arg(&mount_point)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("a_full_disk_leaves_no_partial_audit_line: cannot mount a tmpfs here (not root); not run");
+        return;
+    }
+    let _guard = Mounted(mount_point.clone());
+    let path = mount_point.join("audit.jsonl");
+    let log = open(&path, "ana");
+    intent_with(&log, "req-1", state_change()).expect("first intent fits");
+    let before = fs::read(&path).expect("read");
+
+    // Fill the filesystem up to a few hundred bytes.
+    let filler = mount_point.join("filler");
+    let free = 16 * 1024 - before.len();
+    let mut written = 0;
+    let mut file = fs::File::create(&filler).expect("filler");
+    while std::io::Write::write_all(&mut file, &[b'x'; 256]).is_ok() && written < free {
+        written += 256;
+    }
+    drop(file);
+    let big = diff::diff(&json!({"note": ""}), &json!({"note": "y".repeat(4000)}));
+    let err = intent_with(&log, "req-2", big.clone()).expect_err("the disk is full");
+    assert!(err.to_string().contains("audit.jsonl"), "{err}");
+    assert_eq!(fs::read(&path).expect("read"), before, "the failed append was cut back");
+
+    fs::remove_file(&filler).expect("free the disk");
+    intent_with(&log, "req-3", big).expect("intent once there is room");
+    let read = audit::read_log(&path, &Filter::default()).expect("read");
+    let ids: Vec<_> = read.entries.iter().filter_map(|e| e.request_id.clone()).collect();
+    assert_eq!(ids, ["req-1", "req-3"]);
+    assert!(read.corrupt.is_empty(), "{:?}", read.corrupt);
+}
+
+/// Identity data holding C1 controls and bidi overrides reaches the audit
+/// file only as `\u` escapes: `tail -f` shows them inert, and the line still
+/// reads back as the same value.
+#[test]
+fn hostile_identity_data_is_written_escaped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("audit.jsonl");
+    let log = open(&path, "ana");
+    let hostile = "Ana\u{9b}2J\u{202e}gnp.exe\u{1b}]52;c;x\u{7}";
+    let changes = diff::diff(&json!({"traits": {"name": "Ana"}}), &json!({"traits": {"name": hostile}}));
+    intent_with(&log, "req-1", changes).expect("intent");
+    let raw = fs::read_to_string(&path).expect("read");
+    assert!(
+        !raw.chars().any(|c| c != '\n' && idcon::sanitize::is_unsafe(c)),
+        "raw controls in the file: {raw:?}"
+    );
+    assert!(raw.contains("\\u009b") && raw.contains("\\u202e"), "{raw}");
+    let read = audit::read_log(&path, &Filter::default()).expect("read");
+    assert_eq!(read.entries[0].changes[0].new, Some(json!(hostile)));
+}

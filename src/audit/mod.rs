@@ -490,23 +490,59 @@ impl AuditLog {
             path: self.path.clone(),
             source,
         };
-        let mut line = serde_json::to_vec(entry).map_err(|e| write_error(io::Error::other(e)))?;
-        line.push(b'\n');
-        // One write of the whole line on an O_APPEND file: lines of concurrent
-        // processes never interleave. Then to disk, before the request goes out.
-        (&self.file).write_all(&line).map_err(write_error)?;
-        self.file.sync_data().map_err(write_error)?;
-        if let Some(syslog) = &self.syslog {
-            let text = String::from_utf8_lossy(&line[..line.len() - 1]);
-            if let Err(err) = syslog.send(severity, &text) {
-                let warning = format!("an audit line was not sent to syslog: {err}");
-                tracing::warn!("{warning}");
-                if let Ok(mut warnings) = self.warnings.lock() {
-                    warnings.push(warning);
-                }
+        // Identity data written as `\u` escapes: `tail -f` on the trail and
+        // syslog readers never meet a raw C1 control or bidi override.
+        let text = crate::sanitize::json_inert_line(entry).map_err(|e| write_error(io::Error::other(e)))?;
+        self.append_line(&text).map_err(write_error)?;
+        if let Some(syslog) = &self.syslog
+            && let Err(err) = syslog.send(severity, &text)
+        {
+            let warning = format!("an audit line was not sent to syslog: {err}");
+            tracing::warn!("{warning}");
+            if let Ok(mut warnings) = self.warnings.lock() {
+                warnings.push(warning);
             }
         }
         Ok(())
+    }
+
+    /// Appends `text` as one whole line, synced to disk.
+    ///
+    /// idcon processes of the same user take an exclusive lock on the trail
+    /// around each append, so that a failed write can be undone: a full disk
+    /// (`ENOSPC`) can take part of a line, and the next line glued to that
+    /// part would be unreadable, losing a real write from `idcon audit`. On a
+    /// failure the file is cut back to where it was. A part left by a
+    /// process that died mid-write (no chance to cut it back) is closed with
+    /// a line break before the next line.
+    fn append_line(&self, text: &str) -> io::Result<()> {
+        use std::os::unix::fs::FileExt as _;
+        let file = &self.file;
+        file.lock()?;
+        let result = (|| {
+            let start = file.metadata()?.len();
+            let mut line = Vec::with_capacity(text.len() + 2);
+            if start > 0 {
+                let mut last = [0u8; 1];
+                file.read_exact_at(&mut last, start - 1)?;
+                if last[0] != b'\n' {
+                    line.push(b'\n');
+                }
+            }
+            line.extend_from_slice(text.as_bytes());
+            line.push(b'\n');
+            // One write of the whole line on an O_APPEND file, then to disk,
+            // before the request goes out.
+            if let Err(err) = (&*file).write_all(&line).and_then(|()| file.sync_data()) {
+                if let Err(cut) = file.set_len(start).and_then(|()| file.sync_data()) {
+                    tracing::warn!("cannot cut a partial audit line back: {cut}");
+                }
+                return Err(err);
+            }
+            Ok(())
+        })();
+        let unlocked = file.unlock();
+        result.and(unlocked)
     }
 }
 

@@ -209,23 +209,7 @@ pub fn json_pretty(value: &Value) -> String {
 }
 
 fn escape_for_terminal(json: &str) -> String {
-    if !json.chars().any(|c| crate::sanitize::is_unsafe(c) && c != '\n') {
-        return json.to_owned();
-    }
-    let mut out = String::with_capacity(json.len() + 16);
-    for c in json.chars() {
-        // serde_json escapes C0 controls; outside strings JSON holds only ASCII
-        // structure and (pretty) line breaks, so anything else is in a string.
-        if crate::sanitize::is_unsafe(c) && c != '\n' {
-            let mut units = [0u16; 2];
-            for unit in c.encode_utf16(&mut units) {
-                out.push_str(&format!("\\u{unit:04x}"));
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::sanitize::json_inert(json)
 }
 
 /// Whether to colour what goes to stdout: a terminal, and `NO_COLOR` unset.
