@@ -127,7 +127,9 @@ impl DraftStore {
         crate::paths::create_private_dir(&folder).map_err(io_error(&folder))?;
         refuse_shared(&self.root)?;
         refuse_shared(&folder)?;
-        let mut bytes = serde_json::to_vec_pretty(draft).map_err(|e| io_error(&path)(io::Error::other(e)))?;
+        let mut bytes = crate::sanitize::json_inert_pretty(draft)
+            .map_err(|e| io_error(&path)(io::Error::other(e)))?
+            .into_bytes();
         bytes.push(b'\n');
         crate::paths::write_private_atomically(&path, &bytes).map_err(io_error(&path))
     }

@@ -599,3 +599,60 @@ async fn plan_resolves_identifiers_reports_bad_entries_and_refuses_secrets() {
     assert!(!stderr(&out).contains("Hunter2"));
     assert!(!Path::new(&secret_plan).exists());
 }
+
+/// A results file planted as a symbolic link (another user on the bastion,
+/// or a mistake) would make `apply` append to whatever it points at: refused,
+/// the target untouched, nothing sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_results_file_planted_as_a_symlink_is_refused_and_nothing_is_sent() {
+    let env = Env::seeded(20).await;
+    let ids = env.active(2).await;
+    let plan = env.plan_deactivation(&ids).await;
+    let victim = env.write("victim.txt", "precious\n");
+    let results = idcon::commands::plan::results_path(std::path::Path::new(&plan));
+    std::os::unix::fs::symlink(&victim, &results).expect("plant the link at the results path");
+    let out = env.idcon(&["apply", &plan, "--yes"]).await;
+    assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("symbolic link"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "precious\n");
+    for id in &ids {
+        assert_eq!(env.stored(id).await["state"], "active", "nothing was sent");
+    }
+}
+
+/// `plan` prints a digest of the plan file; `apply --digest` refuses a plan
+/// whose bytes changed after that review (a swapped or edited file).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_changed_after_review_is_refused_by_its_digest() {
+    let env = Env::seeded(20).await;
+    let ids = env.active(2).await;
+    let input = env.write("ids.txt", &format!("{}\n", ids.join("\n")));
+    let plan = env.path("plan.json").to_str().expect("utf-8").to_owned();
+    let out = env
+        .idcon(&["plan", "--input", &input, "--state", "inactive", "--output", &plan])
+        .await;
+    assert_exit(&out, 0);
+    let printed = stdout(&out);
+    let digest = printed
+        .split_whitespace()
+        .find(|word| word.starts_with("sha256:"))
+        .expect("plan prints its digest")
+        .to_owned();
+
+    // Someone edits the reviewed plan: another identity's body, say.
+    let original = std::fs::read_to_string(&plan).expect("plan");
+    std::fs::write(&plan, original.replacen("\"inactive\"", "\"active\"", 1)).expect("edit");
+    let out = env.idcon(&["apply", &plan, "--yes", "--digest", &digest]).await;
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("changed after it was reviewed"), "{}", stderr(&out));
+    for id in &ids {
+        assert_eq!(env.stored(id).await["state"], "active", "nothing was sent");
+    }
+
+    std::fs::write(&plan, &original).expect("restore");
+    let out = env.idcon(&["apply", &plan, "--yes", "--digest", &digest]).await;
+    assert_exit(&out, 0);
+    for id in &ids {
+        assert_eq!(env.stored(id).await["state"], "inactive");
+    }
+}

@@ -85,6 +85,11 @@ pub struct ApplyArgs {
     /// Send without asking. Required when stdin is not a terminal.
     #[arg(long, short = 'y')]
     pub yes: bool,
+
+    /// The digest `idcon plan` printed (sha256:…): refuse a plan file whose
+    /// bytes are not the ones that were reviewed.
+    #[arg(long, value_name = "DIGEST")]
+    pub digest: Option<String>,
 }
 
 fn parse_rps(raw: &str) -> Result<f64, String> {
@@ -176,8 +181,16 @@ struct Pending {
 }
 
 async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Failure> {
-    let plan = plan::load(&args.plan).map_err(Failure::usage)?;
+    let (plan, plan_digest) = plan::load_with_digest(&args.plan).map_err(Failure::usage)?;
     let plan_shown = script::one_line(&args.plan.display().to_string());
+    if let Some(expected) = &args.digest
+        && expected.trim() != plan_digest
+    {
+        return Err(Failure::usage(format!(
+            "plan {plan_shown} has digest {plan_digest}, not {}: it changed after it was reviewed; nothing was sent",
+            script::one_line(expected.trim())
+        )));
+    }
     let mut writes = Vec::with_capacity(plan.entries.len());
     for entry in &plan.entries {
         let planned = entry.planned().map_err(|why| {
@@ -241,7 +254,7 @@ async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Failur
             String::new()
         };
         eprintln!(
-            "Plan {plan_shown}: {}{earlier_note}; {to_do} to send to profile \"{}\" at {}.",
+            "Plan {plan_shown} (digest {plan_digest}): {}{earlier_note}; {to_do} to send to profile \"{}\" at {}.",
             identities(writes.len(), "identity", "identities"),
             script::one_line(client.profile_name()),
             script::one_line(&here)
@@ -717,7 +730,9 @@ impl ResultsFile {
 
     /// Appends one line and syncs it to disk (on tokio's blocking pool).
     async fn append(&self, line: &ResultLine) -> Result<(), String> {
-        let mut bytes = serde_json::to_vec(line).map_err(|err| err.to_string())?;
+        let mut bytes = crate::sanitize::json_inert_line(line)
+            .map_err(|err| err.to_string())?
+            .into_bytes();
         bytes.push(b'\n');
         let file = Arc::clone(&self.file);
         let written = tokio::task::spawn_blocking(move || -> io::Result<()> {

@@ -192,8 +192,25 @@ impl PlanEntry {
 
 /// Reads and checks a plan file. Every problem names the file.
 pub fn load(path: &Path) -> Result<PlanFile, String> {
+    load_with_digest(path).map(|(plan, _)| plan)
+}
+
+/// The short digest of a plan file's bytes, `sha256:` and 16 hex digits:
+/// `plan` prints it, `apply` shows it before asking (and checks it against
+/// `--digest`), so a plan swapped or edited after it was reviewed is noticed.
+pub fn digest(bytes: &[u8]) -> String {
+    use sha2::{Digest as _, Sha256};
+    let hash = Sha256::digest(bytes);
+    let hex: String = hash.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+/// [`load`], with the [`digest`] of exactly the bytes that were read.
+pub fn load_with_digest(path: &Path) -> Result<(PlanFile, String), String> {
     let shown = script::one_line(&path.display().to_string());
-    let text = fs::read_to_string(path).map_err(|err| format!("plan {shown}: cannot read it: {err}"))?;
+    let bytes = fs::read(path).map_err(|err| format!("plan {shown}: cannot read it: {err}"))?;
+    let digest = digest(&bytes);
+    let text = String::from_utf8(bytes).map_err(|err| format!("plan {shown}: not UTF-8 text: {err}"))?;
     let head: Value = serde_json::from_str(&text)
         .map_err(|err| format!("plan {shown}:{}:{}: not JSON: {err}", err.line(), err.column()))?;
     match head.get("idcon_plan").and_then(Value::as_u64) {
@@ -216,7 +233,7 @@ pub fn load(path: &Path) -> Result<PlanFile, String> {
             ));
         }
     }
-    Ok(plan)
+    Ok((plan, digest))
 }
 
 /// Where `apply` records what it did with each identity of `plan`:
@@ -401,13 +418,16 @@ async fn plan(global: &GlobalArgs, args: &PlanArgs) -> Result<ExitCode, Failure>
         noops,
         errors,
     };
-    let mut bytes =
-        serde_json::to_vec_pretty(&plan).map_err(|err| Failure::error(format!("cannot encode the plan: {err}")))?;
+    // Identity data as `\u` escapes: the plan is read with `less` and `cat`.
+    let mut bytes = crate::sanitize::json_inert_pretty(&plan)
+        .map_err(|err| Failure::error(format!("cannot encode the plan: {err}")))?
+        .into_bytes();
     bytes.push(b'\n');
+    let plan_digest = digest(&bytes);
     crate::paths::write_private_atomically(&output, &bytes)
         .map_err(|err| Failure::error(format!("cannot write the plan {output_shown}: {err}")))?;
 
-    print_plan(&plan, &planned_writes, &client, &output_shown)?;
+    print_plan(&plan, &planned_writes, &client, &output_shown, &plan_digest)?;
     if plan.errors.is_empty() {
         Ok(ExitCode::SUCCESS)
     } else {
@@ -646,6 +666,7 @@ fn print_plan(
     planned: &[(usize, Box<PlannedWrite>)],
     client: &Client,
     output_shown: &str,
+    plan_digest: &str,
 ) -> Result<(), Failure> {
     let colour = script::use_colour();
     let mut out = String::new();
@@ -674,9 +695,10 @@ fn print_plan(
         plan.noops.len(),
         plan.errors.len()
     ));
+    out.push_str(&format!("plan digest {plan_digest}\n"));
     if !plan.entries.is_empty() {
         out.push_str(&format!(
-            "review it, then run: idcon apply {}\n",
+            "review it, then run: idcon apply {} --digest {plan_digest}\n",
             super::sign::shell_quote(output_shown)
         ));
     }

@@ -26,19 +26,28 @@ fn scratch_dir() -> PathBuf {
 
 /// Runs the editor on `text` and returns what the user saved. The caller
 /// must have restored the terminal first and take it back afterwards.
+///
+/// The scratch file lives in a fresh folder with a random name (0700) and is
+/// created with `O_EXCL|O_NOFOLLOW`: on a shared host nobody can have planted
+/// a link where the traits are written, or read them while they are edited.
 pub fn edit(text: &str, name: &str) -> anyhow::Result<String> {
-    let dir = scratch_dir();
-    crate::paths::create_private_dir(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let path = dir.join(format!("{}-{name}.json", std::process::id()));
+    let parent = scratch_dir();
+    let dir = crate::paths::create_private_scratch_dir(&parent)
+        .with_context(|| format!("cannot create a private folder in {}", parent.display()))?;
+    let result = edit_in(&dir, text, name);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn edit_in(dir: &std::path::Path, text: &str, name: &str) -> anyhow::Result<String> {
+    let safe_name: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .collect();
+    let path = dir.join(format!("{safe_name}.json"));
     {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&path)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        let mut file =
+            crate::paths::create_private_new(&path).with_context(|| format!("cannot write {}", path.display()))?;
         file.write_all(text.as_bytes())?;
     }
     let command = editor_command();
@@ -57,6 +66,5 @@ pub fn edit(text: &str, name: &str) -> anyhow::Result<String> {
             "cannot start the editor {program:?} (VISUAL/EDITOR): {err}"
         )),
     };
-    let _ = std::fs::remove_file(&path);
     result
 }
