@@ -19,7 +19,7 @@ pub mod review;
 pub mod rows;
 pub mod time;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -108,6 +108,36 @@ pub enum Msg {
     WriteDone(review::WriteOutcome),
     /// Animation tick; the runtime sends it only while a request is in flight.
     Tick,
+}
+
+/// How far the identity schemas are (they give each schema's identifier
+/// trait for the list and validate the traits form).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum SchemaStatus {
+    /// The first answer has not come yet.
+    #[default]
+    Loading,
+    /// The server listed its schemas: an id it did not list is unknown.
+    Listed,
+    /// The list could not be read (why): each schema an identity uses is
+    /// asked for on its own, from the identity's `schema_url`, once.
+    Unlisted(String),
+}
+
+/// Where the console stands with identity schemas beyond the documents
+/// themselves (`App::schema_docs`).
+#[derive(Debug, Default)]
+pub struct SchemaLoad {
+    pub status: SchemaStatus,
+    /// Schema ids that identities use and that could not be loaded: their
+    /// traits are not validated here (the mark in the header and form).
+    pub missing: BTreeSet<String>,
+    /// Ids seen on identities and not asked for yet.
+    wanted: BTreeSet<String>,
+    /// Ids the load in flight was started for.
+    asked: BTreeSet<String>,
+    /// A schema load is in flight.
+    loading: bool,
 }
 
 /// One page of the identity list as the runtime hands it over.
@@ -223,6 +253,8 @@ pub struct App {
     pub schema_hints: HashMap<String, IdentifierHints>,
     /// The identity schemas by id, as the server sent them.
     pub schema_docs: HashMap<String, Value>,
+    /// What is known about loading the schemas (and which cannot be).
+    pub schemas: SchemaLoad,
     /// Compiled schemas, made when a form first needs one.
     validators: HashMap<String, Result<json_edit::TraitsValidator, String>>,
     /// The open edit form.
@@ -265,7 +297,6 @@ pub struct App {
     /// The cursor of the page request in flight (`None` for the first page),
     /// so that a failed or cancelled page can be retried from the same place.
     page_cursor_in_flight: Option<PageCursor>,
-    schemas_known: bool,
     generation: u64,
     pub quit: bool,
 }
@@ -287,6 +318,7 @@ impl App {
             in_flight: HashMap::new(),
             schema_hints: HashMap::new(),
             schema_docs: HashMap::new(),
+            schemas: SchemaLoad::default(),
             validators: HashMap::new(),
             form: None,
             attribute: None,
@@ -309,7 +341,6 @@ impl App {
             text_view: None,
             pending_pages: Vec::new(),
             page_cursor_in_flight: None,
-            schemas_known: false,
             generation: 0,
             quit: false,
         }
@@ -318,6 +349,7 @@ impl App {
     /// The effects that start the console: schemas and the first page.
     pub fn start(&mut self) -> Vec<Effect> {
         self.begin(Task::Schemas);
+        self.schemas.loading = true;
         let mut effects = vec![Effect::LoadSchemas, Effect::ListDrafts];
         effects.extend(self.reload());
         effects
@@ -423,6 +455,148 @@ impl App {
         }
     }
 
+    /// Pages become rows only when no schema they may need is on its way
+    /// (the row's identifier comes from the schema).
+    fn schemas_settled(&self) -> bool {
+        self.schemas.status != SchemaStatus::Loading && !self.schemas.loading
+    }
+
+    /// Notes the schema ids of `identities` that are not known yet: unknown
+    /// for good when the server listed its schemas, else to be asked for.
+    fn want_schemas(&mut self, identities: &[Value]) {
+        self.want_schema_ids(
+            identities
+                .iter()
+                .filter_map(|identity| identity.get("schema_id").and_then(Value::as_str)),
+        );
+    }
+
+    fn want_schema_ids<'a>(&mut self, ids: impl IntoIterator<Item = &'a str>) {
+        let before = self.schemas.missing.len();
+        for id in ids {
+            if self.schema_docs.contains_key(id)
+                || self.schemas.missing.contains(id)
+                || self.schemas.asked.contains(id)
+                || self.schemas.wanted.contains(id)
+            {
+                continue;
+            }
+            match self.schemas.status {
+                SchemaStatus::Listed => self.schemas.missing.insert(id.to_owned()),
+                SchemaStatus::Loading | SchemaStatus::Unlisted(_) => self.schemas.wanted.insert(id.to_owned()),
+            };
+        }
+        self.tell_missing_schemas(before);
+    }
+
+    /// Asks for the wanted schemas, when the list could not be read and no
+    /// schema load is running (the runtime loads them from `schema_url`).
+    fn request_schemas(&mut self) -> Vec<Effect> {
+        let unlisted = matches!(self.schemas.status, SchemaStatus::Unlisted(_));
+        if !unlisted || self.schemas.loading || self.schemas.wanted.is_empty() {
+            return Vec::new();
+        }
+        self.schemas.asked = std::mem::take(&mut self.schemas.wanted);
+        self.schemas.loading = true;
+        self.begin(Task::Schemas);
+        vec![Effect::LoadSchemas]
+    }
+
+    /// Keeps a schema; a form open on it is checked against it from now on.
+    fn learn_schema(&mut self, id: String, schema: Value) {
+        self.schemas.missing.remove(&id);
+        self.schemas.wanted.remove(&id);
+        self.schema_hints.insert(id.clone(), IdentifierHints::from_schema(&schema));
+        if self.schema_docs.get(&id) == Some(&schema) {
+            return;
+        }
+        self.schema_docs.insert(id.clone(), schema);
+        // Compiled again when next needed (it may have been cached as unknown).
+        self.validators.remove(&id);
+        self.recheck_open_traits(&id);
+    }
+
+    /// Validates the open traits form again once its schema has arrived.
+    fn recheck_open_traits(&mut self, schema_id: &str) {
+        let Some(form) = self.form.as_mut() else {
+            return;
+        };
+        if form.schema_id() != schema_id {
+            return;
+        }
+        let forms::FormBody::Traits(traits) = &mut form.body else {
+            return;
+        };
+        let Some(schema) = self.schema_docs.get(schema_id) else {
+            return;
+        };
+        let compiled = json_edit::TraitsValidator::new(schema);
+        traits.field.check(compiled.as_ref().ok());
+        // The note made when the form opened without its schema is stale now.
+        if compiled.is_ok() && form.error.as_deref().is_some_and(|e| e.starts_with("traits cannot be checked")) {
+            form.error = None;
+        }
+        self.validators.insert(schema_id.to_owned(), compiled);
+    }
+
+    /// Says once on the status line that some traits are not validated, when
+    /// `missing` grew past `before` and the line is free.
+    fn tell_missing_schemas(&mut self, before: usize) {
+        if self.schemas.missing.len() <= before || self.status != Status::None {
+            return;
+        }
+        let ids: Vec<String> = self.schemas.missing.iter().map(|id| for_display(id).into_owned()).collect();
+        let why = match &self.schemas.status {
+            SchemaStatus::Unlisted(error) => format!("could not be loaded ({})", for_display(error)),
+            _ => "is not listed by the server".to_owned(),
+        };
+        let noun = if ids.len() == 1 { "schema" } else { "schemas" };
+        self.status = Status::Info(format!(
+            "Identity {noun} {} {why}: traits are not validated here, only by the server",
+            ids.join(", ")
+        ));
+    }
+
+    /// The header's mark when an identity's schema could not be loaded.
+    pub fn schema_warning(&self) -> Option<&'static str> {
+        (!self.schemas.missing.is_empty()).then_some(forms::SCHEMA_UNKNOWN_MARK)
+    }
+
+    /// Whether identities with schema `id` are shown without their schema.
+    pub fn schema_missing(&self, id: &str) -> bool {
+        self.schemas.missing.contains(id)
+    }
+
+    /// Why the schema form (`i`) may not offer every schema: the server's
+    /// list could not be read.
+    pub fn schema_list_problem(&self) -> Option<&str> {
+        match &self.schemas.status {
+            SchemaStatus::Unlisted(error) => Some(error),
+            _ => None,
+        }
+    }
+
+    /// The mark of the open traits form when its traits cannot be checked
+    /// against their schema here; `None` when they are.
+    pub fn traits_form_mark(&self) -> Option<&'static str> {
+        let form = self.form.as_ref()?;
+        if !matches!(form.body, forms::FormBody::Traits(_)) {
+            return None;
+        }
+        let id = form.schema_id();
+        if matches!(self.validators.get(id), Some(Ok(_))) {
+            return None;
+        }
+        let on_its_way = self.schemas.status == SchemaStatus::Loading
+            || self.schemas.wanted.contains(id)
+            || self.schemas.asked.contains(id);
+        Some(if on_its_way {
+            forms::SCHEMA_LOADING_MARK
+        } else {
+            forms::SCHEMA_UNKNOWN_MARK
+        })
+    }
+
     fn selected_id(&self) -> Option<String> {
         match self.screen {
             Screen::List => self.list.selected_row().map(|r| r.id.clone()),
@@ -471,7 +645,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     };
     effects.extend(track_draft(app, form_before));
     // Lazy paging: whenever the cursor nears the end, ask for the next page.
-    if app.screen == Screen::List && app.list.wants_next_page() && app.schemas_known {
+    if app.screen == Screen::List && app.list.wants_next_page() && app.schemas_settled() {
         effects.extend(app.next_page());
     }
     let height = app.list_body_height();
@@ -481,27 +655,50 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
 
 fn on_schemas(app: &mut App, result: Result<Vec<(String, Value)>, String>) -> Vec<Effect> {
     app.finish(Task::Schemas);
+    app.schemas.loading = false;
+    let before = app.schemas.missing.len();
     match result {
         Ok(schemas) => {
             for (id, schema) in schemas {
-                app.schema_hints
-                    .insert(id.clone(), IdentifierHints::from_schema(&schema));
-                app.schema_docs.insert(id, schema);
+                app.learn_schema(id, schema);
+            }
+            if app.schemas.status == SchemaStatus::Loading {
+                app.schemas.status = SchemaStatus::Listed;
             }
         }
         Err(error) => {
-            // Not fatal: rows fall back to email / phone / username.
+            // Not fatal: rows fall back to email / phone / username, and each
+            // schema is asked for from its identities' schema_url.
             tracing::warn!("identity schemas unavailable: {error}");
+            if app.schemas.status == SchemaStatus::Loading {
+                app.schemas.status = SchemaStatus::Unlisted(error);
+            }
         }
     }
-    app.schemas_known = true;
-    let pending = std::mem::take(&mut app.pending_pages);
-    for (generation, page) in pending {
-        if generation == app.generation {
-            app.accept_page(page);
+    // Asked for and not come: it cannot be loaded (each schema is tried once).
+    for id in std::mem::take(&mut app.schemas.asked) {
+        if !app.schema_docs.contains_key(&id) {
+            app.schemas.missing.insert(id);
         }
     }
-    Vec::new()
+    if app.schemas.status == SchemaStatus::Listed {
+        for id in std::mem::take(&mut app.schemas.wanted) {
+            if !app.schema_docs.contains_key(&id) {
+                app.schemas.missing.insert(id);
+            }
+        }
+    }
+    app.tell_missing_schemas(before);
+    let effects = app.request_schemas();
+    if app.schemas_settled() {
+        let pending = std::mem::take(&mut app.pending_pages);
+        for (generation, page) in pending {
+            if generation == app.generation {
+                app.accept_page(page);
+            }
+        }
+    }
+    effects
 }
 
 fn on_page(app: &mut App, generation: u64, result: Result<LoadedPage, String>) -> Vec<Effect> {
@@ -510,17 +707,24 @@ fn on_page(app: &mut App, generation: u64, result: Result<LoadedPage, String>) -
     }
     app.finish(Task::Page);
     match result {
-        Ok(page) if !app.schemas_known => {
-            app.pending_pages.push((generation, page));
+        Ok(page) => {
+            app.want_schemas(&page.items);
+            let effects = app.request_schemas();
+            if app.schemas_settled() {
+                app.accept_page(page);
+            } else {
+                // Held until the schemas that give the rows' identifiers are in.
+                app.pending_pages.push((generation, page));
+            }
+            effects
         }
-        Ok(page) => app.accept_page(page),
         Err(error) => {
             let cursor = app.page_cursor_in_flight.take();
             app.status = Status::Error(format!("Loading identities failed (r retries): {error}"));
             app.list.set_paging(Paging::Failed { cursor, error });
+            Vec::new()
         }
     }
-    Vec::new()
 }
 
 fn on_search(app: &mut App, generation: u64, query: String, result: Result<Vec<Value>, String>) -> Vec<Effect> {
@@ -530,6 +734,7 @@ fn on_search(app: &mut App, generation: u64, query: String, result: Result<Vec<V
     app.finish(Task::Search);
     match result {
         Ok(items) => {
+            app.want_schemas(&items);
             let count = items.len();
             let rows = app.rows_from(&items);
             let shown = for_display(&query).into_owned();
@@ -548,7 +753,7 @@ fn on_search(app: &mut App, generation: u64, query: String, result: Result<Vec<V
         }
         Err(error) => app.status = Status::Error(format!("Search failed: {error}")),
     }
-    Vec::new()
+    app.request_schemas()
 }
 
 fn on_identity(app: &mut App, id: String, result: Result<Value, String>) -> Vec<Effect> {
@@ -559,9 +764,13 @@ fn on_identity(app: &mut App, id: String, result: Result<Value, String>) -> Vec<
     };
     match result {
         Ok(identity) => {
+            let schema_id = identity.get("schema_id").and_then(Value::as_str).map(str::to_owned);
             detail.fill(identity, now);
+            // Its schema is asked for first, so a form opening now knows it is on its way.
+            app.want_schema_ids(schema_id.as_deref());
+            let mut effects = app.request_schemas();
             app.draft_offer = app.drafts.iter().find(|d| d.identity_id == id).cloned();
-            let mut effects = match app.pending_form.take() {
+            effects.extend(match app.pending_form.take() {
                 Some(kind) => {
                     let effects = editing::open_form(app, kind);
                     if app.draft_offer.is_some() {
@@ -572,7 +781,7 @@ fn on_identity(app: &mut App, id: String, result: Result<Value, String>) -> Vec<
                 }
                 None if std::mem::take(&mut app.pending_attribute) => attribute::open(app),
                 None => Vec::new(),
-            };
+            });
             // Keys typed while the identity loaded act now, in order, as if
             // typed after it arrived (scripts and fast typists type ahead).
             for key in std::mem::take(&mut app.typeahead) {
@@ -697,8 +906,18 @@ fn on_search_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     }
 }
 
+/// `y`: the selected id to the clipboard, but only an id the sanitiser has
+/// nothing to say about. An id is server data: one holding a line break or an
+/// invisible character, pasted into a shell, would run or hide something.
 fn copy_id(app: &mut App) -> Vec<Effect> {
     match app.selected_id() {
+        Some(id) if id.chars().any(crate::sanitize::is_unsafe) => {
+            app.status = Status::Error(format!(
+                "Not copied: the id {} holds control or invisible characters",
+                for_display(&id)
+            ));
+            Vec::new()
+        }
         Some(id) => {
             app.status = Status::Info(format!("Copied {} to the clipboard", for_display(&id)));
             vec![Effect::Copy(id)]

@@ -305,3 +305,28 @@ fn keys_typed_while_the_identity_loads_act_when_it_arrives() {
     let effects = update(&mut app, ch('y'));
     assert!(matches!(effects.as_slice(), [Effect::Write(_)]), "{effects:?}");
 }
+
+#[test]
+fn y_never_copies_an_id_holding_a_line_break_or_invisible_characters() {
+    let (mut app, _) = started_app();
+    update(&mut app, Msg::SchemasLoaded(Ok(Vec::new())));
+    let mut hostile = identity(0);
+    hostile["id"] = json!("00000000-0000-4000-8000-000000000000\nrm -rf ~");
+    update(
+        &mut app,
+        Msg::PageLoaded {
+            generation: 1,
+            result: Ok(LoadedPage {
+                items: vec![hostile, identity(1)],
+                next: None,
+            }),
+        },
+    );
+    assert_eq!(update(&mut app, ch('y')), Vec::new(), "nothing reaches the clipboard");
+    assert!(matches!(&app.status, Status::Error(text) if text.contains("Not copied")));
+    update(&mut app, ch('j'));
+    assert_eq!(
+        update(&mut app, ch('y')),
+        vec![Effect::Copy("00000000-0000-4000-8000-000000000001".to_owned())]
+    );
+}
