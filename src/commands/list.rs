@@ -76,6 +76,14 @@ pub struct ListArgs {
     /// escapes).
     #[arg(long, value_enum, default_value_t = ListOutput::Table)]
     pub output: ListOutput,
+
+    /// CSV only: write cells that begin with = + - @ (or a tab or carriage
+    /// return) as they are. By default such a cell gets a leading ' so that a
+    /// spreadsheet opening the file shows it as text instead of running it as
+    /// a formula (CSV injection); identity data is written by anyone who can
+    /// sign up.
+    #[arg(long)]
+    pub csv_raw_formulas: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -148,7 +156,7 @@ async fn list(global: &GlobalArgs, args: &ListArgs) -> Result<(), Failure> {
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
     let mut out = BufWriter::new(stdout.lock());
-    let mut printer = Printer::new(args.output, terminal);
+    let mut printer = Printer::new(args.output, terminal, !args.csv_raw_formulas);
     let wanted_state = args.state.map(StateFilter::state);
     let mut printed: u64 = 0;
 
@@ -222,16 +230,19 @@ struct Printer {
     output: ListOutput,
     /// Stdout is a terminal: CSV cells are made safe to show.
     terminal: bool,
+    /// CSV cells that would run as spreadsheet formulas get a leading `'`.
+    guard_formulas: bool,
     first: bool,
     table: Option<TableLayout>,
 }
 
 impl Printer {
-    fn new(output: ListOutput, terminal: bool) -> Printer {
+    fn new(output: ListOutput, terminal: bool, guard_formulas: bool) -> Printer {
         let table = (output == ListOutput::Table).then(|| TableLayout::for_width(table_width(terminal)));
         Printer {
             output,
             terminal,
+            guard_formulas,
             first: true,
             table,
         }
@@ -260,7 +271,13 @@ impl Printer {
                 out.write_all(script::json_text(raw).as_bytes())
             }
             ListOutput::Jsonl => writeln!(out, "{}", script::json_text(raw)),
-            ListOutput::Csv => write_csv_row(out, &csv_cells(identity, raw, self.terminal)),
+            ListOutput::Csv => {
+                let mut cells = csv_cells(identity, raw, self.terminal);
+                if self.guard_formulas {
+                    cells = cells.into_iter().map(formula_guarded).collect();
+                }
+                write_csv_row(out, &cells)
+            }
             ListOutput::Table => match &self.table {
                 Some(layout) => writeln!(out, "{}", layout.row(identity)),
                 None => Ok(()),
@@ -320,6 +337,17 @@ fn csv_cells(identity: &Identity, raw: &Value, terminal: bool) -> Vec<String> {
         return cells;
     }
     cells.iter().map(|cell| for_display(cell).into_owned()).collect()
+}
+
+/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, or a
+/// tab or carriage return first, as OWASP lists them) with a `'` in front,
+/// which spreadsheets show as text; anything else unchanged.
+fn formula_guarded(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
 }
 
 /// RFC 4180: a cell with a comma, quote or line break is quoted, quotes doubled.
@@ -467,6 +495,40 @@ mod tests {
             String::from_utf8_lossy(&out),
             "a,\"b,c\",\"say \"\"hi\"\"\",\"x\ny\"\r\n"
         );
+    }
+
+    #[test]
+    fn csv_cells_that_a_spreadsheet_would_run_are_guarded() {
+        for (cell, written) in [
+            ("=HYPERLINK(\"http://evil.example\")", "'=HYPERLINK(\"http://evil.example\")"),
+            ("+1+1", "'+1+1"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+            ("ana@example.com", "ana@example.com"),
+            ("{\"email\":\"=1\"}", "{\"email\":\"=1\"}"),
+        ] {
+            assert_eq!(formula_guarded(cell.to_owned()), written);
+        }
+        let mut printer = Printer::new(ListOutput::Csv, false, true);
+        let identity: Identity = match serde_json::from_value(serde_json::json!({
+            "id": "4f1b0c2e-0000-4000-8000-000000000001", "schema_id": "default",
+            "state": "active", "external_id": "=cmd|' /C calc'!A0", "traits": {}
+        })) {
+            Ok(identity) => identity,
+            Err(err) => panic!("{err}"),
+        };
+        let raw = match serde_json::to_value(&identity) {
+            Ok(raw) => raw,
+            Err(err) => panic!("{err}"),
+        };
+        let mut out = Vec::new();
+        assert!(printer.item(&mut out, &identity, &raw).is_ok());
+        assert!(String::from_utf8_lossy(&out).contains(",'=cmd|' /C calc'!A0,"));
+        let mut raw_printer = Printer::new(ListOutput::Csv, false, false);
+        let mut out = Vec::new();
+        assert!(raw_printer.item(&mut out, &identity, &raw).is_ok());
+        assert!(String::from_utf8_lossy(&out).contains(",=cmd|' /C calc'!A0,"));
     }
 
     #[test]
