@@ -70,6 +70,7 @@ async fn missing_headers_are_refused_each_with_its_own_reason() {
     let text = response.text().await.unwrap_or_default();
     assert_401(
         &support::Reply {
+            url: String::new(),
             status,
             headers: Default::default(),
             text,

@@ -33,6 +33,8 @@ pub fn demo_key() -> SigningKey {
 /// What the test client got back.
 #[derive(Debug)]
 pub struct Reply {
+    /// The URL requested (with the signed query).
+    pub url: String,
     pub status: u16,
     pub headers: reqwest::header::HeaderMap,
     pub text: String,
@@ -51,6 +53,12 @@ impl Reply {
         self.json()["error"]["reason"].as_str().unwrap_or_default().to_owned()
     }
 
+    /// One header's value, if present and text.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    }
+
+    /// The `Link` header fields as sent (Kratos sends one).
     pub fn links(&self) -> Vec<String> {
         self.headers
             .get_all("link")
@@ -60,15 +68,44 @@ impl Reply {
             .collect()
     }
 
+    /// Every `<url>; rel="..."` entry of every `Link` field (entries are
+    /// joined by `,`; the URLs themselves hold no raw comma).
+    pub fn link_entries(&self) -> Vec<String> {
+        let mut entries: Vec<String> = Vec::new();
+        for field in self.links() {
+            for piece in field.split(',') {
+                match entries.last_mut() {
+                    Some(last) if !piece.trim_start().starts_with('<') => {
+                        last.push(',');
+                        last.push_str(piece);
+                    }
+                    _ => entries.push(piece.trim_start().to_owned()),
+                }
+            }
+        }
+        entries
+    }
+
+    /// The decoded query pairs of the link entry with `rel="{rel}"`.
+    pub fn link_query(&self, rel: &str) -> Option<Vec<(String, String)>> {
+        let suffix = format!("rel=\"{rel}\"");
+        let entry = self.link_entries().into_iter().find(|l| l.ends_with(&suffix))?;
+        let url = entry.strip_prefix('<')?.split('>').next()?.to_owned();
+        let parsed = reqwest::Url::parse(&format!("http://x{url}")).ok()?;
+        Some(
+            parsed
+                .query_pairs()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
     /// The `page_token` of the `rel="next"` link, if any.
     pub fn next_token(&self) -> Option<String> {
-        let link = self.links().into_iter().find(|l| l.ends_with("rel=\"next\""))?;
-        let url = link.strip_prefix('<')?.split('>').next()?.to_owned();
-        let parsed = reqwest::Url::parse(&format!("http://x{url}")).ok()?;
-        parsed
-            .query_pairs()
+        self.link_query("next")?
+            .into_iter()
             .find(|(k, _)| k == "page_token")
-            .map(|(_, v)| v.into_owned())
+            .map(|(_, v)| v)
     }
 }
 
@@ -106,7 +143,12 @@ impl Client {
     /// A signing client for `base` (e.g. the server's base URL, or its
     /// attribute registry URL).
     pub fn new(base: &str) -> Self {
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build();
+        // Redirects are answers to look at, never to follow: a followed 307
+        // would carry the signature headers to another origin.
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .build();
         let Ok(http) = http else { panic!("reqwest client") };
         Self {
             http,
@@ -160,7 +202,7 @@ impl Client {
         };
         let mut request = self
             .http
-            .request(method, url)
+            .request(method, &url)
             .header("Content-Type", "application/json")
             .header("Accept", "application/json");
         if let Some(id) = &how.sdk_id {
@@ -180,7 +222,38 @@ impl Client {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let text = response.text().await?;
-        Ok(Reply { status, headers, text })
+        Ok(Reply {
+            url,
+            status,
+            headers,
+            text,
+        })
+    }
+}
+
+/// A plain GET with no signature and no credentials (the public listener's
+/// clients), never following redirects.
+pub async fn get_unsigned(url: &str) -> Reply {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none())
+        .build();
+    let Ok(http) = http else { panic!("reqwest client") };
+    let response = match http.get(url).header("Accept", "application/json").send().await {
+        Ok(r) => r,
+        Err(e) => panic!("GET {url}: {e}"),
+    };
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = match response.text().await {
+        Ok(t) => t,
+        Err(e) => panic!("GET {url}: {e}"),
+    };
+    Reply {
+        url: url.to_owned(),
+        status,
+        headers,
+        text,
     }
 }
 

@@ -9,15 +9,28 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 
-use super::{DEMO_SDK_ID, DemoOptions, MAX_SEED_COUNT, RunningDemo, start, validate_prefix};
+use super::{DEMO_SDK_ID, DemoOptions, KratosVersion, MAX_SEED_COUNT, RunningDemo, start, validate_prefix};
 use crate::cli::GlobalArgs;
 use crate::signing::VerifyingKey;
 
+/// `idcon serve-demo`. The subcommand's one-line summary lives in
+/// `src/cli.rs` (and wins over a struct-level about); how the two listeners
+/// work is told after the options.
 #[derive(Debug, Args)]
+#[command(after_help = SERVE_DEMO_AFTER_HELP)]
 pub struct ServeDemoArgs {
-    /// Address to listen on (port 0 picks a free port; the chosen address is printed).
+    /// Address of the admin API (port 0 picks a free port; the chosen address is printed).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4455")]
     pub listen: SocketAddr,
+
+    /// Port of the public API, on the --listen IP (0 picks a free port; it is printed).
+    #[arg(long, value_name = "PORT", default_value_t = 0)]
+    pub public_port: u16,
+
+    /// The Ory Kratos release to imitate: 1.3 (no external_id, filters combine,
+    /// no ids/page_size limits, PUT keeps updated_at), 25 or 26.
+    #[arg(long, value_name = "VERSION", default_value = "26", value_parser = parse_kratos_version)]
+    pub kratos_version: KratosVersion,
 
     /// Where the identities API lives: /admin (Ory Kratos) or /iam (Connhex IAM).
     #[arg(long, value_name = "PATH", default_value = "/admin", value_parser = parse_prefix)]
@@ -62,6 +75,16 @@ pub struct ServeDemoArgs {
     pub bearer_token_env: Option<String>,
 }
 
+const SERVE_DEMO_AFTER_HELP: &str = "\
+Like a self-hosted Ory Kratos it listens twice: the admin API on --listen \
+(signed requests; GET /schemas answers 307 Temporary Redirect to the public \
+API), and the public API on the same IP at --public-port (GET /schemas and \
+GET /schemas/{id}, no authentication; identities' schema_url points there).
+
+The first line printed is `listening on http://ADMIN` (scripts read the port \
+from it); then the public API's address, the Kratos version imitated and an \
+idcon profile to paste into config.toml.";
+
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Seed this many identities (deterministic; default: the 240 curated ones).
@@ -76,6 +99,10 @@ pub struct DemoArgs {
     /// Answer every Nth request with a 500.
     #[arg(long, value_name = "N")]
     pub fail_every: Option<u64>,
+    /// The Ory Kratos release to imitate: 1.3 (no external_id, filters combine,
+    /// no ids/page_size limits, PUT keeps updated_at), 25 or 26.
+    #[arg(long, value_name = "VERSION", default_value = "26", value_parser = parse_kratos_version)]
+    pub kratos_version: KratosVersion,
     /// Only run the server and print how to reach it; no console.
     #[arg(long)]
     pub server_only: bool,
@@ -83,6 +110,10 @@ pub struct DemoArgs {
 
 fn parse_prefix(text: &str) -> Result<String, String> {
     validate_prefix(text).map(|()| text.to_owned())
+}
+
+fn parse_kratos_version(text: &str) -> Result<KratosVersion, String> {
+    KratosVersion::parse(text)
 }
 
 fn parse_seed_count(text: &str) -> Result<usize, String> {
@@ -119,6 +150,8 @@ impl ServeDemoArgs {
         };
         Ok(DemoOptions {
             listen: self.listen,
+            public_port: self.public_port,
+            kratos_version: self.kratos_version,
             prefix: self.prefix.clone(),
             verifying_key,
             sdk_id: self.sdk_id.clone(),
@@ -162,16 +195,72 @@ async fn shutdown_signal() {
     }
 }
 
-/// Runs the server in the foreground. Prints exactly one line on stdout,
-/// `listening on http://ADDR`, once it accepts connections (scripts and tests
-/// read the port from it), and stops cleanly on Ctrl-C or SIGTERM.
+/// A TOML basic string.
+fn toml_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// What `serve-demo` prints once both listeners accept connections.
+fn serve_demo_banner(args: &ServeDemoArgs, server: &RunningDemo) -> String {
+    let version = server.kratos_version();
+    let mut out = format!("listening on {}\n", server.base_url());
+    out.push_str(&format!(
+        "public API on {} (GET /schemas, no authentication)\n",
+        server.public_url()
+    ));
+    out.push_str(&format!(
+        "imitating Ory Kratos {version} (read from its source at {})\n",
+        version.tag()
+    ));
+    out.push_str("# an idcon profile for this server (config.toml):\n");
+    out.push_str("[profiles.demo]\n");
+    out.push_str(&format!("base_url = {}\n", toml_string(&server.base_url())));
+    out.push_str(&format!("public_url = {}\n", toml_string(&server.public_url())));
+    out.push_str(&format!(
+        "identities_path = {}\n",
+        toml_string(&format!("{}/identities", args.prefix))
+    ));
+    if args.no_auth {
+        out.push_str("# requests need no signature (--no-auth): no key_file\n");
+    } else {
+        out.push_str(&format!("sdk_id = {}\n", toml_string(&args.sdk_id)));
+        if args.pubkey.is_some() {
+            out.push_str("# key_file = the private key matching --pubkey\n");
+        } else {
+            out.push_str(
+                "key_file = \"demo-private-key.pem\"  # a chmod 600 copy of assets/demo/demo-private-key.pem\n",
+            );
+        }
+    }
+    if let Some(var) = &args.bearer_token_env {
+        out.push_str(&format!("bearer_token_env = {}\n", toml_string(var)));
+    }
+    out
+}
+
+/// Runs the server in the foreground. The first line on stdout is
+/// `listening on http://ADMIN` (scripts and tests read the port from it);
+/// the public address, the Kratos version and a profile snippet follow. Stops
+/// cleanly on Ctrl-C or SIGTERM.
 pub fn run_serve_demo(args: &ServeDemoArgs) -> anyhow::Result<ExitCode> {
     let opts = args.options()?;
     runtime()?.block_on(async {
         let server = start(opts).await?;
         {
             let mut stdout = std::io::stdout().lock();
-            writeln!(stdout, "listening on {}", server.base_url())
+            stdout
+                .write_all(serve_demo_banner(args, &server).as_bytes())
                 .and_then(|()| stdout.flush())
                 .context("cannot write to stdout")?;
         }
@@ -183,11 +272,17 @@ pub fn run_serve_demo(args: &ServeDemoArgs) -> anyhow::Result<ExitCode> {
 
 fn print_demo_banner(server: &RunningDemo) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
+    let version = server.kratos_version();
     writeln!(out, "idcon demo server running (Ctrl-C to stop)")?;
-    writeln!(out, "  base URL:           {}", server.base_url())?;
+    writeln!(out, "  admin base URL:     {}", server.base_url())?;
     writeln!(out, "  identities:         {}", server.identities_url())?;
-    writeln!(out, "  identity schemas:   {}/schemas", server.base_url())?;
+    writeln!(
+        out,
+        "  identity schemas:   {}/schemas (public API, no authentication; the admin URL answers 307)",
+        server.public_url()
+    )?;
     writeln!(out, "  attribute registry: {}", server.attribute_registry_url())?;
+    writeln!(out, "  imitating:          Ory Kratos {version} ({})", version.tag())?;
     writeln!(out, "  client SDK id:      {DEMO_SDK_ID}")?;
     writeln!(
         out,
@@ -207,6 +302,7 @@ pub fn run_demo(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCode
         options.hostile = args.hostile;
         options.latency = std::time::Duration::from_millis(args.latency_ms);
         options.fail_every = args.fail_every;
+        options.kratos_version = args.kratos_version;
         let server = start(options).await?;
         let interactive = std::io::IsTerminal::is_terminal(&std::io::stdout());
         let result = if args.server_only || !interactive {

@@ -3,11 +3,16 @@
 //!
 //! It is what `idcon demo` and `idcon serve-demo` run and what end-to-end tests
 //! talk to, so it follows Kratos's real behaviour (paging, filters, PUT
-//! semantics, error texts) rather than a simplified idea of it:
-//! - `GET|PUT {prefix}/identities[/{id}]`, `{prefix}` being `/admin` (Kratos) or
-//!   `/iam` (Connhex);
-//! - `GET /schemas`, `GET /schemas/{id}` (raw JSON Schemas);
-//! - `PUT /attribute-registry/attribute/update`.
+//! semantics, error texts) rather than a simplified idea of it, including the
+//! shapes of a self-hosted deployment that a spec-faithful imitation hides.
+//! Like Kratos it listens twice:
+//! - admin (signed): `GET|PUT {prefix}/identities[/{id}]`, `{prefix}` being
+//!   `/admin` (Kratos) or `/iam` (Connhex); `GET /schemas[/{id}]` answered
+//!   with a 307 to the public listener; `PUT /attribute-registry/attribute/update`;
+//! - public (no authentication): `GET /schemas`, `GET /schemas/{id}` (raw JSON
+//!   Schemas), where identities' `schema_url` points.
+//!
+//! [`KratosVersion`] picks the release imitated (v1.3, v25, v26).
 //!
 //! Tests start it in-process with [`start`] and [`DemoOptions::for_tests`].
 
@@ -23,8 +28,10 @@ mod schema;
 mod seed;
 mod store;
 mod update;
+mod version;
 
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
@@ -40,6 +47,7 @@ use model::{Identity, Timestamp};
 use routes::DemoState;
 
 pub use store::MAX_SEED_COUNT;
+pub use version::KratosVersion;
 
 /// The demo key pair and client SDK id. Embedded rather than read from
 /// `assets/demo/` at run time: git does not keep a key file's 0600 mode on a
@@ -51,7 +59,12 @@ pub const DEMO_SDK_ID: &str = "6a8f1c3e-2b7d-4e59-9c41-d0e5f7a2b813";
 /// How to run a demo server.
 #[derive(Clone, Debug)]
 pub struct DemoOptions {
+    /// The admin listener.
     pub listen: SocketAddr,
+    /// The public listener's port, on `listen`'s IP (0: any free port).
+    pub public_port: u16,
+    /// The Kratos release whose behaviour to imitate.
+    pub kratos_version: KratosVersion,
     /// Where the identities API lives: `/admin` (Kratos) or `/iam` (Connhex).
     pub prefix: String,
     /// The key requests must be signed with; `None` turns signatures off (`--no-auth`).
@@ -77,6 +90,8 @@ impl DemoOptions {
     pub fn for_tests() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            public_port: 0,
+            kratos_version: KratosVersion::default(),
             prefix: "/admin".to_owned(),
             verifying_key: Some(demo_verifying_key()),
             sdk_id: DEMO_SDK_ID.to_owned(),
@@ -145,6 +160,8 @@ impl DemoServer {
             bearer: opts.bearer_token.clone(),
             faults: Faults::new(opts.latency, opts.fail_every, opts.drop_every),
             public_base: OnceLock::new(),
+            version: opts.kratos_version,
+            public: routes::PublicCounts::default(),
         };
         Ok(Self { state: Arc::new(state) })
     }
@@ -181,29 +198,32 @@ impl DemoServer {
     }
 }
 
-/// A server running on a tokio task.
+/// A server running on tokio tasks: the admin and the public listener.
 pub struct RunningDemo {
+    /// The admin listener.
     pub addr: SocketAddr,
+    /// The public listener.
+    pub public_addr: SocketAddr,
     state: Arc<DemoState>,
-    shutdown: oneshot::Sender<()>,
-    task: JoinHandle<std::io::Result<()>>,
+    shutdown: Vec<oneshot::Sender<()>>,
+    tasks: Vec<JoinHandle<std::io::Result<()>>>,
 }
 
-/// Binds, seeds and serves. Returns once the socket accepts connections.
-pub async fn start(opts: DemoOptions) -> anyhow::Result<RunningDemo> {
-    let listen = opts.listen;
-    let server = tokio::task::spawn_blocking(move || DemoServer::build(&opts))
+async fn bind(addr: SocketAddr, what: &str) -> anyhow::Result<(tokio::net::TcpListener, SocketAddr)> {
+    let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .context("seeding the demo server failed")??;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
-    let addr = listener
+        .with_context(|| format!("cannot listen on {addr} ({what})"))?;
+    let bound = listener
         .local_addr()
-        .with_context(|| format!("cannot read the address bound for {listen}"))?;
-    let state = server.state;
-    let _ = state.public_base.set(format!("http://{addr}"));
-    let app = routes::router(state.clone()).into_make_service_with_connect_info::<Connection>();
+        .with_context(|| format!("cannot read the address bound for {addr} ({what})"))?;
+    Ok((listener, bound))
+}
+
+fn serve(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+) -> (oneshot::Sender<()>, JoinHandle<std::io::Result<()>>) {
+    let app = router.into_make_service_with_connect_info::<Connection>();
     let (shutdown, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(DemoListener::new(listener), app)
@@ -212,18 +232,61 @@ pub async fn start(opts: DemoOptions) -> anyhow::Result<RunningDemo> {
             })
             .await
     });
+    (shutdown, task)
+}
+
+/// Binds both listeners, seeds and serves. Returns once both sockets accept
+/// connections. The public listener sits on the admin listener's IP, as a
+/// loopback demo must not open anything wider than asked for.
+pub async fn start(opts: DemoOptions) -> anyhow::Result<RunningDemo> {
+    let listen = opts.listen;
+    let public_listen = SocketAddr::new(listen.ip(), opts.public_port);
+    let server = tokio::task::spawn_blocking(move || DemoServer::build(&opts))
+        .await
+        .context("seeding the demo server failed")??;
+    let (listener, addr) = bind(listen, "admin API").await?;
+    let (public_listener, public_addr) = bind(public_listen, "public API").await?;
+    let state = server.state;
+    let _ = state.public_base.set(format!("http://{public_addr}"));
+    let (admin_stop, admin_task) = serve(listener, routes::router(state.clone()));
+    let (public_stop, public_task) = serve(public_listener, routes::public_router(state.clone()));
     Ok(RunningDemo {
         addr,
+        public_addr,
         state,
-        shutdown,
-        task,
+        shutdown: vec![admin_stop, public_stop],
+        tasks: vec![admin_task, public_task],
     })
 }
 
 impl RunningDemo {
-    /// `http://127.0.0.1:PORT`: the base URL of the identities API and `/schemas`.
+    /// `http://127.0.0.1:PORT`: the admin listener, base URL of the identities
+    /// API (and of `/schemas`, which redirects to [`RunningDemo::public_url`]).
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// `http://127.0.0.1:PORT`: the public listener, serving `/schemas`
+    /// without authentication; identities' `schema_url` points here.
+    pub fn public_url(&self) -> String {
+        format!("http://{}", self.public_addr)
+    }
+
+    /// Requests the public listener received so far.
+    pub fn public_request_count(&self) -> usize {
+        self.state.public.requests.load(Ordering::SeqCst)
+    }
+
+    /// Requests to the public listener that carried `Authorization`,
+    /// `Proxy-Authorization` or any `X-Yoti-*` header (a signature, an SDK id):
+    /// credentials that should never leave the admin origin.
+    pub fn public_requests_with_credentials(&self) -> usize {
+        self.state.public.with_credentials.load(Ordering::SeqCst)
+    }
+
+    /// The Kratos release imitated.
+    pub fn kratos_version(&self) -> KratosVersion {
+        self.state.version
     }
 
     /// `{base}/admin/identities` (or `/iam/identities`).
@@ -238,10 +301,14 @@ impl RunningDemo {
 
     /// Stops accepting, lets requests in flight finish (up to 5 s), then returns.
     pub async fn stop(self) {
-        let _ = self.shutdown.send(());
-        let mut task = self.task;
-        if tokio::time::timeout(Duration::from_secs(5), &mut task).await.is_err() {
-            task.abort();
+        for shutdown in self.shutdown {
+            let _ = shutdown.send(());
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        for mut task in self.tasks {
+            if tokio::time::timeout_at(deadline, &mut task).await.is_err() {
+                task.abort();
+            }
         }
     }
 
@@ -259,12 +326,20 @@ impl RunningDemo {
         self.state.read_store().len()
     }
 
-    /// The stored identity as JSON, every credential config included.
+    /// The stored identity as JSON, every credential config included, at
+    /// full precision and in the order the last write left its addresses
+    /// (no `external_id` when imitating a release without it).
     pub async fn identity(&self, id: &str) -> Option<Value> {
         let id = uuid::Uuid::try_parse(id).ok()?;
         let store = self.state.read_store();
         let identity = store.get(&id)?;
-        serde_json::to_value(&*identity).ok()
+        let mut json = serde_json::to_value(&*identity).ok()?;
+        if !self.state.version.has_external_id()
+            && let Some(object) = json.as_object_mut()
+        {
+            object.remove("external_id");
+        }
+        Some(json)
     }
 
     /// Changes an identity "behind the console's back", as another admin would:

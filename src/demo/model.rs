@@ -20,6 +20,39 @@ impl Timestamp {
     pub fn now() -> Self {
         Self(Utc::now())
     }
+
+    /// The instant as the database hands it back: SQL timestamps keep
+    /// microseconds, and the Go drivers Kratos uses drop the rest.
+    pub fn micros(self) -> Self {
+        use chrono::Timelike as _;
+        let nanos = self.0.nanosecond();
+        Self(self.0.with_nanosecond(nanos - nanos % 1_000).unwrap_or(self.0))
+    }
+
+    /// This instant as `source` shows it.
+    fn seen(self, source: Source) -> Self {
+        match source {
+            Source::Database => self.micros(),
+            Source::Memory => self,
+        }
+    }
+}
+
+/// Where an answer's identity comes from, which decides precision and order.
+///
+/// Kratos answers GET and list with what it just read from SQL (microsecond
+/// timestamps; addresses `ORDER BY id`, `persistence/sql/identity/
+/// persister_identity.go` `HydrateIdentityAssociations` and `ListIdentities`),
+/// but answers a PUT with the struct it just wrote (`identity/handler.go`
+/// `update`: `WithCredentialsNoConfigAndAdminMetadataInJSON(*identity)`), whose
+/// `state_changed_at` is a fresh `time.Now()` in nanoseconds and whose
+/// addresses are in the order the update produced them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// Read back from the database: GET and list.
+    Database,
+    /// The identity as held in memory after a write: the PUT answer.
+    Memory,
 }
 
 impl fmt::Display for Timestamp {
@@ -181,11 +214,102 @@ pub struct IdentityJson<'a> {
     pub credentials: CredentialsView<'a>,
     /// `{public base}/schemas/{base64url(schema_id)}`.
     pub schema_url: &'a str,
+    /// Database view (GET, list) or memory view (PUT answer).
+    pub source: Source,
+    /// Whether to write `external_id` (Kratos v25+ has it, v1.3 does not).
+    pub external_id: bool,
+}
+
+/// A timestamp as `source` shows it.
+struct At(Timestamp, Source);
+
+impl Serialize for At {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.seen(self.1).serialize(serializer)
+    }
+}
+
+/// An address as `source` shows it.
+struct Shown<'a, T>(&'a T, Source);
+
+/// What ordering addresses by id needs.
+trait HasId {
+    fn id(&self) -> Uuid;
+}
+
+impl HasId for VerifiableAddress {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+}
+
+impl HasId for RecoveryAddress {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+}
+
+/// Field order of Kratos's `VerifiableAddress` (`identity/identity_verification.go`).
+impl Serialize for Shown<'_, VerifiableAddress> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (a, source) = (self.0, self.1);
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("id", &a.id)?;
+        map.serialize_entry("value", &a.value)?;
+        map.serialize_entry("verified", &a.verified)?;
+        map.serialize_entry("via", &a.via)?;
+        map.serialize_entry("status", &a.status)?;
+        if let Some(at) = a.verified_at {
+            map.serialize_entry("verified_at", &At(at, source))?;
+        }
+        map.serialize_entry("created_at", &At(a.created_at, source))?;
+        map.serialize_entry("updated_at", &At(a.updated_at, source))?;
+        map.end()
+    }
+}
+
+/// Field order of Kratos's `RecoveryAddress` (`identity/identity_recovery.go`).
+impl Serialize for Shown<'_, RecoveryAddress> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (a, source) = (self.0, self.1);
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("id", &a.id)?;
+        map.serialize_entry("value", &a.value)?;
+        map.serialize_entry("via", &a.via)?;
+        map.serialize_entry("created_at", &At(a.created_at, source))?;
+        map.serialize_entry("updated_at", &At(a.updated_at, source))?;
+        map.end()
+    }
+}
+
+/// A list of addresses: by id when read from the database, as held otherwise.
+struct AddressesJson<'a, T> {
+    list: &'a [T],
+    source: Source,
+}
+
+impl<T: HasId> Serialize for AddressesJson<'_, T>
+where
+    for<'b> Shown<'b, T>: Serialize,
+{
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut items: Vec<&T> = self.list.iter().collect();
+        if self.source == Source::Database {
+            items.sort_by_key(|a| a.id());
+        }
+        let mut seq = serializer.serialize_seq(Some(items.len()))?;
+        for item in items {
+            seq.serialize_element(&Shown(item, self.source))?;
+        }
+        seq.end()
+    }
 }
 
 struct CredentialJson<'a> {
     credential: &'a Credential,
     with_config: bool,
+    source: Source,
 }
 
 impl Serialize for CredentialJson<'_> {
@@ -198,8 +322,8 @@ impl Serialize for CredentialJson<'_> {
             map.serialize_entry("config", &c.config)?;
         }
         map.serialize_entry("version", &c.version)?;
-        map.serialize_entry("created_at", &c.created_at)?;
-        map.serialize_entry("updated_at", &c.updated_at)?;
+        map.serialize_entry("created_at", &At(c.created_at, self.source))?;
+        map.serialize_entry("updated_at", &At(c.updated_at, self.source))?;
         map.end()
     }
 }
@@ -207,6 +331,7 @@ impl Serialize for CredentialJson<'_> {
 struct CredentialsJson<'a> {
     credentials: &'a BTreeMap<String, Credential>,
     include: Option<&'a [String]>,
+    source: Source,
 }
 
 impl Serialize for CredentialsJson<'_> {
@@ -219,6 +344,7 @@ impl Serialize for CredentialsJson<'_> {
                 &CredentialJson {
                     credential,
                     with_config,
+                    source: self.source,
                 },
             )?;
         }
@@ -227,10 +353,18 @@ impl Serialize for CredentialsJson<'_> {
 }
 
 impl Serialize for IdentityJson<'_> {
+    // Field order of Kratos's `identity.Identity` (`identity/identity.go`):
+    // `external_id` sits right after `id` in v25+.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let i = self.identity;
+        let source = self.source;
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("id", &i.id)?;
+        if self.external_id
+            && let Some(external_id) = &i.external_id
+        {
+            map.serialize_entry("external_id", external_id)?;
+        }
         let include = match self.credentials {
             CredentialsView::Omit => None,
             CredentialsView::WithoutConfig => Some(None),
@@ -245,30 +379,40 @@ impl Serialize for IdentityJson<'_> {
                 &CredentialsJson {
                     credentials: &i.credentials,
                     include,
+                    source,
                 },
             )?;
         }
         map.serialize_entry("schema_id", &i.schema_id)?;
         map.serialize_entry("schema_url", self.schema_url)?;
         map.serialize_entry("state", &i.state)?;
-        if let Some(changed) = &i.state_changed_at {
-            map.serialize_entry("state_changed_at", changed)?;
+        if let Some(changed) = i.state_changed_at {
+            map.serialize_entry("state_changed_at", &At(changed, source))?;
         }
         map.serialize_entry("traits", &i.traits)?;
         if !i.verifiable_addresses.is_empty() {
-            map.serialize_entry("verifiable_addresses", &i.verifiable_addresses)?;
+            map.serialize_entry(
+                "verifiable_addresses",
+                &AddressesJson {
+                    list: &i.verifiable_addresses,
+                    source,
+                },
+            )?;
         }
         if !i.recovery_addresses.is_empty() {
-            map.serialize_entry("recovery_addresses", &i.recovery_addresses)?;
+            map.serialize_entry(
+                "recovery_addresses",
+                &AddressesJson {
+                    list: &i.recovery_addresses,
+                    source,
+                },
+            )?;
         }
         map.serialize_entry("metadata_public", &i.metadata_public)?;
         map.serialize_entry("metadata_admin", &i.metadata_admin)?;
-        map.serialize_entry("created_at", &i.created_at)?;
-        map.serialize_entry("updated_at", &i.updated_at)?;
+        map.serialize_entry("created_at", &At(i.created_at, source))?;
+        map.serialize_entry("updated_at", &At(i.updated_at, source))?;
         map.serialize_entry("organization_id", &i.organization_id)?;
-        if let Some(external_id) = &i.external_id {
-            map.serialize_entry("external_id", external_id)?;
-        }
         map.end()
     }
 }

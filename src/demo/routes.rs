@@ -1,7 +1,14 @@
-//! HTTP routes: the identities API under the prefix, `/schemas` at the root,
-//! the attribute registry under `/attribute-registry`, and the guard every
-//! request passes (faults, bearer token, signature, request id).
+//! HTTP routes of the two listeners.
+//!
+//! Admin: the identities API under the prefix, `/schemas` answered with a 307
+//! to the public listener, the attribute registry under
+//! `/attribute-registry`, and the guard every request passes (faults, bearer
+//! token, signature, request id).
+//!
+//! Public: `/schemas` and `/schemas/{id}` (also under `/admin`, as Kratos's
+//! public router registers them), unauthenticated, counting what reaches it.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use axum::Router;
@@ -17,18 +24,19 @@ use uuid::Uuid;
 use super::auth::{self, SignatureCheck};
 use super::errors::{ApiError, REQUEST_ID, YotiError, bytes_response, json_response};
 use super::faults::{Connection, Faults, Verdict};
-use super::model::{CredentialsView, IdentityJson, Timestamp};
+use super::model::{CredentialsView, Identity, IdentityJson, Source, Timestamp};
 use super::paging;
 use super::schema::{IdentitySchema, Schemas, normalize_identifier};
 use super::store::Store;
 use super::update::{self, UpdateBody};
+use super::version::KratosVersion;
 
 /// Where the attribute registry is mounted.
 pub const REGISTRY_MOUNT: &str = "/attribute-registry";
 /// Request bodies larger than this are refused.
 const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
-/// Kratos's limit on the `ids` filter.
-const MAX_IDS_FILTER: usize = 500;
+/// Kratos's admin prefix (`httprouterx.AdminPrefix`).
+const ADMIN_PREFIX: &str = "/admin";
 
 /// Credential types Kratos knows (`include_credential` accepts these).
 const CREDENTIAL_TYPES: &[&str] = &[
@@ -56,8 +64,35 @@ pub struct DemoState {
     pub signature: Option<SignatureCheck>,
     pub bearer: Option<String>,
     pub faults: Faults,
-    /// `http://addr`, known once the listener is bound (for `schema_url`).
+    /// `http://addr` of the public listener, known once it is bound (for
+    /// `schema_url` and the `/schemas` redirect).
     pub public_base: OnceLock<String>,
+    /// The Kratos release imitated.
+    pub version: KratosVersion,
+    /// What reached the public listener.
+    pub public: PublicCounts,
+}
+
+/// Requests the public listener received, and how many carried credentials
+/// (`Authorization`, `Proxy-Authorization` or any `X-Yoti-*` header), so
+/// tests can prove nothing secret went to the other origin.
+#[derive(Debug, Default)]
+pub struct PublicCounts {
+    pub requests: AtomicUsize,
+    pub with_credentials: AtomicUsize,
+}
+
+impl PublicCounts {
+    fn record(&self, headers: &axum::http::HeaderMap) {
+        self.requests.fetch_add(1, Ordering::SeqCst);
+        let credential = headers.keys().any(|name| {
+            let name = name.as_str();
+            name == "authorization" || name == "proxy-authorization" || name.starts_with("x-yoti-")
+        });
+        if credential {
+            self.with_credentials.fetch_add(1, Ordering::SeqCst);
+        }
+    }
 }
 
 impl DemoState {
@@ -71,12 +106,36 @@ impl DemoState {
         self.store.write().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    fn public_base(&self) -> &str {
+        self.public_base.get().map_or("http://127.0.0.1", String::as_str)
+    }
+
+    /// Identities link their schema on the public URL
+    /// (`persistence/sql/identity/persister_identity.go`
+    /// `InjectTraitsSchemaURL`: `SchemaURL(SelfPublicURL)`).
     fn schema_url(&self, schema_id: &str) -> String {
-        let base = self.public_base.get().map_or("http://127.0.0.1", String::as_str);
-        format!("{base}{}", IdentitySchema::url_path(schema_id))
+        format!("{}{}", self.public_base(), IdentitySchema::url_path(schema_id))
+    }
+
+    /// An identity as this Kratos writes it.
+    fn identity_json<'a>(
+        &self,
+        identity: &'a Identity,
+        credentials: CredentialsView<'a>,
+        schema_url: &'a str,
+        source: Source,
+    ) -> IdentityJson<'a> {
+        IdentityJson {
+            identity,
+            credentials,
+            schema_url,
+            source,
+            external_id: self.version.has_external_id(),
+        }
     }
 }
 
+/// The admin listener.
 pub fn router(state: Arc<DemoState>) -> Router {
     let identities = format!("{}/identities", state.prefix);
     let identity = format!("{}/identities/{{id}}", state.prefix);
@@ -86,8 +145,16 @@ pub fn router(state: Arc<DemoState>) -> Router {
             &identity,
             get(get_identity).put(update_identity).fallback(method_not_allowed),
         )
-        .route("/schemas", get(list_schemas).fallback(method_not_allowed))
-        .route("/schemas/{id}", get(get_schema).fallback(method_not_allowed))
+        .route("/schemas", get(redirect_to_public).fallback(method_not_allowed))
+        .route("/schemas/{id}", get(redirect_to_public).fallback(method_not_allowed))
+        .route(
+            &format!("{ADMIN_PREFIX}/schemas"),
+            get(redirect_to_public).fallback(method_not_allowed),
+        )
+        .route(
+            &format!("{ADMIN_PREFIX}/schemas/{{id}}"),
+            get(redirect_to_public).fallback(method_not_allowed),
+        )
         .route(
             &format!("{REGISTRY_MOUNT}/attribute/update"),
             put(update_attribute).fallback(registry_method_not_allowed),
@@ -96,6 +163,93 @@ pub fn router(state: Arc<DemoState>) -> Router {
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state)
+}
+
+/// The public listener: schemas only, no authentication at all.
+pub fn public_router(state: Arc<DemoState>) -> Router {
+    // schema/handler.go `RegisterPublicRoutes` serves both spellings.
+    Router::new()
+        .route("/schemas", get(list_schemas).fallback(method_not_allowed))
+        .route("/schemas/{id}", get(get_schema).fallback(method_not_allowed))
+        .route(
+            &format!("{ADMIN_PREFIX}/schemas"),
+            get(list_schemas).fallback(method_not_allowed),
+        )
+        .route(
+            &format!("{ADMIN_PREFIX}/schemas/{{id}}"),
+            get(get_schema).fallback(method_not_allowed),
+        )
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), public_guard))
+        .with_state(state)
+}
+
+/// Counts the request (and any credential on it) and applies the latency;
+/// injected failures and drops stay on the admin listener, whose request
+/// counter they key on.
+async fn public_guard(State(state): State<Arc<DemoState>>, request: Request, next: Next) -> Response {
+    state.public.record(request.headers());
+    let latency = state.faults.latency();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    REQUEST_ID.scope(request_id, next.run(request)).await
+}
+
+/// `GET /schemas[/{id}]` on the admin port, as Kratos answers it: a 307 to
+/// the same path (without `/admin`) and query on the public URL
+/// (`schema/handler.go` `RegisterAdminRoutes` with `x/redir/port_redirect.go`
+/// `RedirectToPublicRoute`; `AddAdminPrefixIfNotPresentNegroni` first turns
+/// `/schemas` into `/admin/schemas`, and the redirect trims it again). The body
+/// is what Go's `http.Redirect` writes for a GET.
+///
+/// In a real deployment the admin port has no authentication of its own; the
+/// demo's guard stands in for the gateway in front of it, so the redirect is
+/// only answered to a request that passed it.
+async fn redirect_to_public(State(state): State<Arc<DemoState>>, method: Method, uri: Uri) -> Response {
+    let path = uri.path();
+    let rest = path.strip_prefix(ADMIN_PREFIX).unwrap_or(path);
+    let mut location = format!("{}{rest}", state.public_base());
+    if let Some(query) = uri.query() {
+        location.push('?');
+        location.push_str(query);
+    }
+    let body = if method == Method::GET {
+        format!("<a href=\"{}\">Temporary Redirect</a>.\n\n", html_escape(&location))
+    } else {
+        String::new()
+    };
+    let mut response = (StatusCode::TEMPORARY_REDIRECT, body).into_response();
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        headers.insert(header::LOCATION, value);
+    }
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
+}
+
+/// Go's `html.EscapeString` as `http.Redirect` uses it.
+fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '\'' => out.push_str("&#39;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&#34;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn is_registry(path: &str) -> bool {
@@ -213,11 +367,138 @@ fn parse_include(pairs: &[(String, String)]) -> Result<Vec<String>, ApiError> {
         .collect()
 }
 
-/// Which identities a list request selects.
-enum Selection {
-    All,
-    /// Matching ids, sorted.
-    Some(Vec<Uuid>),
+/// v1.3.1's `list` formats the types parsed *so far* into the message
+/// instead of the bad value (`WithReasonf("Invalid value `%s` ...", declassify)`),
+/// which Go prints as `[password oidc]`.
+fn parse_include_v1_3(pairs: &[(String, String)]) -> Result<Vec<String>, ApiError> {
+    let mut parsed: Vec<String> = Vec::new();
+    for v in values(pairs, "include_credential") {
+        if CREDENTIAL_TYPES.contains(&v) {
+            parsed.push(v.to_owned());
+        } else {
+            return Err(ApiError::bad_request(format!(
+                "Invalid value `[{}]` for parameter `include_credential`.",
+                parsed.join(" ")
+            )));
+        }
+    }
+    Ok(parsed)
+}
+
+/// The first non-empty value of `key` (Go's `cmp.Or(q[key]...)`).
+fn first_non_empty<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, v)| k == key && !v.is_empty())
+        .map(|(_, v)| v.as_str())
+}
+
+fn parse_ids(pairs: &[(String, String)]) -> Result<Vec<Uuid>, ApiError> {
+    values(pairs, "ids")
+        .into_iter()
+        .map(|raw| {
+            Uuid::try_parse(raw)
+                .map_err(|_| ApiError::bad_request(format!("Invalid UUID value `{raw}` for parameter `ids`.")))
+        })
+        .collect()
+}
+
+/// A list request's parameters, parsed and checked as the imitated release does.
+struct ListQuery<'a> {
+    ids: Vec<Uuid>,
+    organization: Option<Uuid>,
+    exact: Option<&'a str>,
+    similar: Option<&'a str>,
+    include: Vec<String>,
+    size: usize,
+    after: Uuid,
+}
+
+impl<'a> ListQuery<'a> {
+    /// v25/v26: `identity/handler.go` `parseListIdentitiesParameters`, then
+    /// `x.ParseKeysetOrPagePagination`, then the token check of
+    /// `persister_identity.go` `ListIdentities`.
+    fn parse_v25(pairs: &'a [(String, String)], version: KratosVersion) -> Result<Self, ApiError> {
+        let mut filters = 0;
+        let ids = parse_ids(pairs)?;
+        filters += usize::from(!ids.is_empty());
+        if let Some(max) = version.max_ids_filter()
+            && ids.len() > max
+        {
+            return Err(ApiError::bad_request(format!(
+                "The number of ids to filter must not exceed {max}."
+            )));
+        }
+        let mut organization = None;
+        if let Some(raw) = first(pairs, "organization_id").filter(|v| !v.is_empty()) {
+            filters += 1;
+            organization = Some(Uuid::try_parse(raw).map_err(|_| {
+                ApiError::bad_request(format!("Invalid UUID value `{raw}` for parameter `organization_id`."))
+            })?);
+        }
+        let exact = first(pairs, "credentials_identifier").filter(|v| !v.is_empty());
+        let similar = first(pairs, "preview_credentials_identifier_similar").filter(|v| !v.is_empty());
+        filters += usize::from(exact.is_some()) + usize::from(similar.is_some());
+        let include = parse_include(pairs)?;
+        if filters > 1 {
+            return Err(ApiError::bad_request("You cannot combine multiple filters in this API"));
+        }
+        Self::with_paging(pairs, version, ids, organization, exact, similar, include)
+    }
+
+    /// v1.3: `identity/handler.go` `list` at v1.3.1. Filters combine (the SQL
+    /// ANDs them), `ids` has no limit, `organization_id` is not a parameter,
+    /// and only the two identifier searches exclude each other.
+    fn parse_v1_3(pairs: &'a [(String, String)], version: KratosVersion) -> Result<Self, ApiError> {
+        let include = parse_include_v1_3(pairs)?;
+        let ids = parse_ids(pairs)?;
+        let exact = first(pairs, "credentials_identifier").filter(|v| !v.is_empty());
+        let similar = first(pairs, "preview_credentials_identifier_similar").filter(|v| !v.is_empty());
+        if exact.is_some() && similar.is_some() {
+            return Err(ApiError::bad_request(
+                "Cannot pass both credentials_identifier and preview_credentials_identifier_similar.",
+            ));
+        }
+        Self::with_paging(pairs, version, ids, None, exact, similar, include)
+    }
+
+    fn with_paging(
+        pairs: &'a [(String, String)],
+        version: KratosVersion,
+        ids: Vec<Uuid>,
+        organization: Option<Uuid>,
+        exact: Option<&'a str>,
+        similar: Option<&'a str>,
+        include: Vec<String>,
+    ) -> Result<Self, ApiError> {
+        // keysetpagination.Parse unescapes the token, then reads the size;
+        // ListIdentities checks the token is an id afterwards.
+        let token = first_non_empty(pairs, "page_token")
+            .map(paging::unescape_token)
+            .transpose()?;
+        let size = paging::parse_page_size(first_non_empty(pairs, "page_size"), version)?;
+        let after = match token {
+            Some(token) => paging::token_id(&token)?,
+            None => Uuid::nil(),
+        };
+        Ok(Self {
+            ids,
+            organization,
+            exact,
+            similar,
+            include,
+            size,
+            after,
+        })
+    }
+}
+
+/// `a` narrowed to the sorted ids in `b` (filters that combine are ANDed).
+fn narrow(a: Option<Vec<Uuid>>, b: Vec<Uuid>) -> Option<Vec<Uuid>> {
+    Some(match a {
+        None => b,
+        Some(a) => a.into_iter().filter(|id| b.binary_search(id).is_ok()).collect(),
+    })
 }
 
 /// A finished in-process answer (status, headers, body), what the HTTP handlers
@@ -240,69 +521,45 @@ impl IntoResponse for Answer {
     }
 }
 
-/// `GET {prefix}/identities`, as Kratos's `parseListIdentitiesParameters` and
-/// `list` do it. `path` is the request path (for the `Link` URLs).
+/// `GET {prefix}/identities`, as Kratos's `parseListIdentitiesParameters`,
+/// `list` and `ListIdentities` do it for the imitated release. `path` is the
+/// request path (for the `Link` URLs).
 pub fn list_answer(state: &DemoState, path: &str, uri: &Uri) -> Result<Answer, ApiError> {
     let pairs = query_pairs(uri);
-    let mut filters = 0;
-
-    let ids = values(&pairs, "ids");
-    let mut id_filter = Vec::new();
-    if !ids.is_empty() {
-        filters += 1;
-        for raw in ids {
-            let id = Uuid::try_parse(raw)
-                .map_err(|_| ApiError::bad_request(format!("Invalid UUID value `{raw}` for parameter `ids`.")))?;
-            id_filter.push(id);
-        }
-    }
-    if id_filter.len() > MAX_IDS_FILTER {
-        return Err(ApiError::bad_request(
-            "The number of ids to filter must not exceed 500.",
-        ));
-    }
-    let mut organization = None;
-    if let Some(raw) = first(&pairs, "organization_id").filter(|v| !v.is_empty()) {
-        filters += 1;
-        organization = Some(Uuid::try_parse(raw).map_err(|_| {
-            ApiError::bad_request(format!("Invalid UUID value `{raw}` for parameter `organization_id`."))
-        })?);
-    }
-    let exact = first(&pairs, "credentials_identifier").filter(|v| !v.is_empty());
-    let similar = first(&pairs, "preview_credentials_identifier_similar").filter(|v| !v.is_empty());
-    filters += usize::from(exact.is_some()) + usize::from(similar.is_some());
-    let include = parse_include(&pairs)?;
-    if filters > 1 {
-        return Err(ApiError::bad_request("You cannot combine multiple filters in this API"));
-    }
-    let size = paging::parse_page_size(first(&pairs, "page_size"))?;
-    let after = match first(&pairs, "page_token").filter(|t| !t.is_empty()) {
-        Some(token) => paging::decode_token(token)?,
-        None => Uuid::nil(),
+    let version = state.version;
+    let query = if version.filters_combine() {
+        ListQuery::parse_v1_3(&pairs, version)?
+    } else {
+        ListQuery::parse_v25(&pairs, version)?
     };
+    let size = query.size;
+    let after = query.after;
 
-    let view_types;
-    let view = if !include.is_empty() {
-        view_types = include;
-        CredentialsView::Declassify(&view_types)
-    } else if exact.is_some() || similar.is_some() {
+    let view = if !query.include.is_empty() {
+        CredentialsView::Declassify(&query.include)
+    } else if query.exact.is_some() || query.similar.is_some() {
         CredentialsView::WithoutConfig
     } else {
         CredentialsView::Omit
     };
 
     let store = state.read_store();
-    let selection = if !id_filter.is_empty() {
-        id_filter.sort_unstable();
-        id_filter.dedup();
-        Selection::Some(id_filter)
-    } else if let Some(identifier) = exact {
+    // Every filter given narrows the selection (v25+ allow only one).
+    let mut selection: Option<Vec<Uuid>> = None;
+    if !query.ids.is_empty() {
+        let mut ids = query.ids.clone();
+        ids.sort_unstable();
+        ids.dedup();
+        selection = narrow(selection, ids);
+    }
+    if let Some(identifier) = query.exact {
         let mut owner = store.owner_of_identifier(identifier.trim());
         if owner.is_none() {
             owner = store.owner_of_identifier(&normalize_identifier(identifier));
         }
-        Selection::Some(owner.into_iter().collect())
-    } else if let Some(prefix) = similar {
+        selection = narrow(selection, owner.into_iter().collect());
+    }
+    if let Some(prefix) = query.similar {
         let mut owners = store.owners_of_identifier_prefix(prefix.trim());
         let folded = prefix.trim().to_lowercase();
         if folded != prefix.trim() {
@@ -310,17 +567,16 @@ pub fn list_answer(state: &DemoState, path: &str, uri: &Uri) -> Result<Answer, A
             owners.sort_unstable();
             owners.dedup();
         }
-        Selection::Some(owners)
-    } else if organization.is_some() {
+        selection = narrow(selection, owners);
+    }
+    if query.organization.is_some() {
         // The demo identities belong to no organization.
-        Selection::Some(Vec::new())
-    } else {
-        Selection::All
-    };
+        selection = narrow(selection, Vec::new());
+    }
 
     let (page, more) = match selection {
-        Selection::All => store.page_after(&after, size),
-        Selection::Some(ids) => {
+        None => store.page_after(&after, size),
+        Some(ids) => {
             let mut rest = ids.into_iter().filter(|id| *id > after);
             let page: Vec<_> = rest.by_ref().filter_map(|id| store.get(&id)).take(size).collect();
             (page, rest.next().is_some())
@@ -342,26 +598,14 @@ pub fn list_answer(state: &DemoState, path: &str, uri: &Uri) -> Result<Answer, A
         });
         serde_json::to_writer(
             &mut body,
-            &IdentityJson {
-                identity,
-                credentials: view,
-                schema_url: &schema_urls[index].1,
-            },
+            &state.identity_json(identity, view, &schema_urls[index].1, Source::Database),
         )
         .map_err(|e| ApiError::internal(format!("Unable to encode identities: {e}")))?;
     }
     body.push(b']');
 
-    let mut headers = vec![(
-        header::LINK,
-        paging::link(path, &pairs, "first", &paging::encode_token(&Uuid::nil()), size),
-    )];
-    if more && let Some(last) = page.last() {
-        headers.push((
-            header::LINK,
-            paging::link(path, &pairs, "next", &paging::encode_token(&last.id), size),
-        ));
-    }
+    let next = if more { page.last().map(|last| last.id) } else { None };
+    let headers = vec![(header::LINK, paging::link_header(path, &pairs, next.as_ref(), size))];
     Ok(Answer {
         status: StatusCode::OK,
         headers,
@@ -391,11 +635,12 @@ async fn get_identity(
     let store = state.read_store();
     let identity = store.get(&id).ok_or_else(ApiError::no_rows)?;
     let schema_url = state.schema_url(&identity.schema_id);
-    let json = IdentityJson {
-        identity: &identity,
-        credentials: CredentialsView::Declassify(&include),
-        schema_url: &schema_url,
-    };
+    let json = state.identity_json(
+        &identity,
+        CredentialsView::Declassify(&include),
+        &schema_url,
+        Source::Database,
+    );
     let body =
         serde_json::to_vec(&json).map_err(|e| ApiError::internal(format!("Unable to encode the identity: {e}")))?;
     Ok(bytes_response(StatusCode::OK, body))
@@ -413,14 +658,12 @@ async fn update_identity(
         .map_err(|e| ApiError::internal(format!("Unable to decode the body: {e}")))??;
     let id = parse_id(&id)?;
     let mut store = state.write_store();
-    let updated = update::apply(&store, &state.schemas, &id, decoded, Timestamp::now())?;
+    let updated = update::apply(&store, &state.schemas, &id, decoded, Timestamp::now(), state.version)?;
     let schema_url = state.schema_url(&updated.schema_id);
-    let body = serde_json::to_vec(&IdentityJson {
-        identity: &updated,
-        credentials: CredentialsView::WithoutConfig,
-        schema_url: &schema_url,
-    })
-    .map_err(|e| ApiError::internal(format!("Unable to encode the identity: {e}")))?;
+    // The answer is the identity as held in memory, not as stored: see Source.
+    let body =
+        serde_json::to_vec(&state.identity_json(&updated, CredentialsView::WithoutConfig, &schema_url, Source::Memory))
+            .map_err(|e| ApiError::internal(format!("Unable to encode the identity: {e}")))?;
     store.replace(updated);
     Ok(bytes_response(StatusCode::OK, body))
 }

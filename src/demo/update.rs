@@ -9,7 +9,9 @@
 //!   imported hash must be a known format); `credentials.oidc` / `saml` append
 //!   providers; absent `credentials` keeps every credential;
 //! - addresses and credential identifiers are recomputed from the traits;
-//! - identifiers and `external_id` must stay unique (409).
+//! - identifiers and `external_id` must stay unique (409);
+//! - per release (see [`KratosVersion`]): v1.3 has no `external_id` (dropped)
+//!   and does not move `updated_at`; v25+ set it to now in microseconds.
 
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -18,6 +20,7 @@ use super::errors::ApiError;
 use super::model::{Credential, Identity, RecoveryAddress, Timestamp, VerifiableAddress};
 use super::schema::Schemas;
 use super::store::Store;
+use super::version::KratosVersion;
 use crate::hashes;
 
 /// Kratos's text for an imported hash it cannot use.
@@ -240,13 +243,15 @@ fn decode_providers(kind: &str, section: &Value) -> Result<Vec<ProviderImport>, 
 }
 
 /// Applies a decoded body to the stored identity `id`, returning the identity
-/// to store. The store is only read: the caller stores the result.
+/// as Kratos holds it in memory after the write (what the PUT answers, see
+/// `model::Source`). The store is only read: the caller stores the result.
 pub fn apply(
     store: &Store,
     schemas: &Schemas,
     id: &Uuid,
     body: UpdateBody,
     now: Timestamp,
+    version: KratosVersion,
 ) -> Result<Identity, ApiError> {
     let mut identity = store.get(id).ok_or_else(ApiError::no_rows)?.into_owned();
 
@@ -265,7 +270,13 @@ pub fn apply(
     identity.traits = body.traits;
     identity.metadata_public = body.metadata_public;
     identity.metadata_admin = body.metadata_admin;
-    identity.external_id = body.external_id;
+    // v1.3.1's UpdateIdentityBody has no ExternalID: Go's decoder ignores the
+    // unknown field, and the identity has no such column either.
+    identity.external_id = if version.has_external_id() {
+        body.external_id
+    } else {
+        None
+    };
 
     if let Some(password) = body.password {
         let config = match password {
@@ -294,8 +305,13 @@ pub fn apply(
         .ok_or_else(|| ApiError::bad_request(format!("unable to find JSON Schema ID: {}", identity.schema_id)))?;
     schema.validate(&identity.traits)?;
     let derived = schema.derive(&identity.traits);
-    recompute_from_traits(&mut identity, derived, now);
-    identity.updated_at = now;
+    recompute_from_traits(&mut identity, derived, now, version);
+    // persistence/sql/identity/persister_identity.go `UpdateIdentity`: v25+
+    // set `time.Now().UTC().Truncate(time.Microsecond)`; v1.3.1 writes back
+    // the value it read (ory/kratos#4131 fixed that after 1.3.1).
+    if version.put_moves_updated_at() {
+        identity.updated_at = now.micros();
+    }
 
     if let Some(clash) = store.conflict(&identity) {
         return Err(ApiError::conflict(format!(
@@ -358,7 +374,23 @@ fn append_provider(
 
 /// Credential identifiers and addresses from the schema extension, keeping
 /// what is unchanged (an address already verified stays verified).
-pub fn recompute_from_traits(identity: &mut Identity, derived: super::schema::Derived, now: Timestamp) {
+///
+/// Addresses come out in the order Kratos holds them after the write:
+/// - v25+: `persister_identity.go` `updateAssociationWith` returns the kept
+///   addresses, then the created ones (never sorted by id), and
+///   `oryx/sqlxx/batch/create.go` stamps new ones with
+///   `time.Now().UTC().Truncate(time.Microsecond)`;
+/// - v1.3: `updateAssociation` leaves the list as the schema extension built
+///   it (`identity/extension_verification.go`), new ones stamped by pop's
+///   `Create` with `time.Now()` (nanoseconds).
+///
+/// A later GET orders them by id (see `model::Source`).
+pub fn recompute_from_traits(
+    identity: &mut Identity,
+    derived: super::schema::Derived,
+    now: Timestamp,
+    version: KratosVersion,
+) {
     for (kind, identifiers) in derived.identifiers {
         let credential = identity.credentials.entry(kind.clone()).or_insert_with(|| Credential {
             kind: kind.clone(),
@@ -382,46 +414,66 @@ pub fn recompute_from_traits(identity: &mut Identity, derived: super::schema::De
         }
     }
 
+    let created = if version.stamps_new_rows_in_micros() {
+        now.micros()
+    } else {
+        now
+    };
     let old_verifiable = std::mem::take(&mut identity.verifiable_addresses);
-    identity.verifiable_addresses = derived
+    let verifiable: Vec<(bool, VerifiableAddress)> = derived
         .verifiable
         .into_iter()
-        .map(|(value, via)| {
-            old_verifiable
-                .iter()
-                .find(|a| a.value == value && a.via == via)
-                .cloned()
-                .unwrap_or_else(|| VerifiableAddress {
-                    id: Uuid::new_v4(),
-                    value,
-                    verified: false,
-                    via,
-                    status: "pending".to_owned(),
-                    created_at: now,
-                    updated_at: now,
-                    verified_at: None,
-                })
-        })
+        .map(
+            |(value, via)| match old_verifiable.iter().find(|a| a.value == value && a.via == via) {
+                Some(kept) => (true, kept.clone()),
+                None => (
+                    false,
+                    VerifiableAddress {
+                        id: Uuid::new_v4(),
+                        value,
+                        verified: false,
+                        via,
+                        status: "pending".to_owned(),
+                        created_at: created,
+                        updated_at: created,
+                        verified_at: None,
+                    },
+                ),
+            },
+        )
         .collect();
+    identity.verifiable_addresses = held_order(verifiable, version);
 
     let old_recovery = std::mem::take(&mut identity.recovery_addresses);
-    identity.recovery_addresses = derived
+    let recovery: Vec<(bool, RecoveryAddress)> = derived
         .recovery
         .into_iter()
-        .map(|(value, via)| {
-            old_recovery
-                .iter()
-                .find(|a| a.value == value && a.via == via)
-                .cloned()
-                .unwrap_or_else(|| RecoveryAddress {
-                    id: Uuid::new_v4(),
-                    value,
-                    via,
-                    created_at: now,
-                    updated_at: now,
-                })
-        })
+        .map(
+            |(value, via)| match old_recovery.iter().find(|a| a.value == value && a.via == via) {
+                Some(kept) => (true, kept.clone()),
+                None => (
+                    false,
+                    RecoveryAddress {
+                        id: Uuid::new_v4(),
+                        value,
+                        via,
+                        created_at: created,
+                        updated_at: created,
+                    },
+                ),
+            },
+        )
         .collect();
+    identity.recovery_addresses = held_order(recovery, version);
+}
+
+/// `(kept, address)` pairs in the order the imitated release holds them.
+fn held_order<T>(addresses: Vec<(bool, T)>, version: KratosVersion) -> Vec<T> {
+    if !version.put_answer_keeps_then_adds() {
+        return addresses.into_iter().map(|(_, a)| a).collect();
+    }
+    let (kept, added): (Vec<_>, Vec<_>) = addresses.into_iter().partition(|(kept, _)| *kept);
+    kept.into_iter().chain(added).map(|(_, a)| a).collect()
 }
 
 #[cfg(test)]
