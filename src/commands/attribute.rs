@@ -44,8 +44,9 @@ pub enum AttributeCommand {
 pub struct AttributeUpdateArgs {
     /// The issuance token the attribute was issued with. It shows in shell
     /// history and `ps`: prefer --issuance-token-stdin.
-    #[arg(long, value_name = "TOKEN", conflicts_with = "issuance_token_stdin")]
-    pub issuance_token: Option<String>,
+    #[arg(long, value_name = "TOKEN", value_parser = script::parse_secret_arg,
+          conflicts_with = "issuance_token_stdin")]
+    pub issuance_token: Option<script::SecretArg>,
 
     /// Read the issuance token from stdin (typed without echo on a terminal).
     #[arg(long)]
@@ -134,7 +135,10 @@ async fn update_attribute(global: &GlobalArgs, args: &AttributeUpdateArgs) -> Re
     let client = Client::new(&profile).map_err(|err| Failure::api(&err))?;
 
     let typed_token = match (&args.issuance_token, args.issuance_token_stdin) {
-        (Some(token), _) => Some((token.trim().to_owned(), TokenSource::Flag)),
+        (Some(token), _) => {
+            script::warn_secret_in_argv("--issuance-token", "--issuance-token-stdin");
+            Some((token.expose().trim().to_owned(), TokenSource::Flag))
+        }
         (None, true) => Some((read_token()?, TokenSource::Stdin)),
         (None, false) => None,
     };

@@ -46,6 +46,44 @@ Exit codes:
   6  not kept: the write succeeded, but the server's answer does not hold
      every member sent (e.g. external_id on Kratos v1.x); see the audit outcome";
 
+/// A secret given on the command line (`--password-hash`, `--issuance-token`):
+/// never printed by `Debug`, wiped when dropped. Taking one prints
+/// [`warn_secret_in_argv`]: every user of the host can read a command line.
+#[derive(Clone, PartialEq)]
+pub struct SecretArg(String);
+
+impl SecretArg {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretArg(<redacted>)")
+    }
+}
+
+impl Drop for SecretArg {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
+/// The clap value parser of a [`SecretArg`].
+pub fn parse_secret_arg(raw: &str) -> Result<SecretArg, String> {
+    Ok(SecretArg(raw.to_owned()))
+}
+
+/// Says once, on stderr, that a secret passed as a flag was visible to every
+/// user of the host, and which flag keeps it private.
+pub fn warn_secret_in_argv(flag: &str, instead: &str) {
+    eprintln!(
+        "idcon: warning: {flag} was visible to every user of this host while idcon ran (ps, /proc/PID/cmdline) \
+         and stays in your shell history; use {instead} next time"
+    );
+}
+
 /// A command's failure: the exit code and what to tell the user.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Failure {

@@ -59,9 +59,16 @@ pub struct UpdateArgs {
     pub metadata_admin_file: Option<PathBuf>,
 
     /// Import this password hash (PHC format: argon2, bcrypt, pbkdf2, scrypt, ...);
-    /// it replaces the password. Checked before anything is sent.
-    #[arg(long, value_name = "PHC", conflicts_with = "password_stdin")]
-    pub password_hash: Option<String>,
+    /// it replaces the password. Checked before anything is sent. Visible to
+    /// every user of the host in `ps`: prefer --password-hash-stdin.
+    #[arg(long, value_name = "PHC", value_parser = script::parse_secret_arg,
+          conflicts_with_all = ["password_stdin", "password_hash_stdin"])]
+    pub password_hash: Option<script::SecretArg>,
+
+    /// Read a password hash to import (PHC format) from stdin, its first line;
+    /// it replaces the password. Keeps the hash out of `ps` and shell history.
+    #[arg(long, conflicts_with = "password_stdin")]
+    pub password_hash_stdin: bool,
 
     /// Read a new password from stdin (typed without echo on a terminal); it
     /// replaces the password.
@@ -175,7 +182,12 @@ async fn update(global: &GlobalArgs, args: &UpdateArgs) -> Result<(), Failure> {
             // import, an OIDC link that exists already, ...): on the trail too.
             let mut reason = err.to_string();
             // The messages never quote a hash; should one ever, it stays off the trail.
-            if let Some(hash) = args.password_hash.as_deref().map(str::trim).filter(|h| !h.is_empty()) {
+            if let Some(hash) = args
+                .password_hash
+                .as_ref()
+                .map(|h| h.expose().trim())
+                .filter(|h| !h.is_empty())
+            {
                 reason = reason.replace(hash, REDACTED);
             }
             refuse_unplanned(audit.as_ref(), &client, snapshot.id(), &reason).await;
@@ -390,7 +402,11 @@ fn read_edit(args: &UpdateArgs) -> Result<Edit, Failure> {
 
     let mut credentials: Option<CredentialsImport> = None;
     if let Some(hash) = &args.password_hash {
-        credentials = Some(CredentialsImport::hashed_password(hash.trim().to_owned()));
+        script::warn_secret_in_argv("--password-hash", "--password-hash-stdin");
+        credentials = Some(CredentialsImport::hashed_password(hash.expose().trim().to_owned()));
+    }
+    if args.password_hash_stdin {
+        credentials = Some(CredentialsImport::hashed_password(read_hash()?));
     }
     if args.password_stdin {
         let password = read_password()?;
@@ -474,6 +490,24 @@ fn read_password() -> Result<String, Failure> {
         return Err(Failure::usage("--password-stdin: the password is empty"));
     }
     Ok(password)
+}
+
+/// The first line of stdin: a password hash (typed without echo on a terminal).
+fn read_hash() -> Result<String, Failure> {
+    let hash = if io::stdin().is_terminal() {
+        script::read_secret_from_terminal("Password hash: ")?
+    } else {
+        let mut text = String::new();
+        io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|err| Failure::usage(format!("--password-hash-stdin: cannot read stdin: {err}")))?;
+        text.lines().next().unwrap_or_default().to_owned()
+    };
+    let hash = hash.trim().to_owned();
+    if hash.is_empty() {
+        return Err(Failure::usage("--password-hash-stdin: the hash is empty"));
+    }
+    Ok(hash)
 }
 
 /// The review: where it goes, then one line per changed member.
