@@ -591,3 +591,43 @@ fn a_waiting_draft_shows_its_diff_with_v_and_x_discards_it() {
     assert!(!console.screen().contains("draft"), "{}", console.screen());
     quit(&mut console);
 }
+
+/// The SSH session drops while a PUT is in flight: the console saves the
+/// open form as a draft and leaves, but waits for the write first (its audit
+/// outcome is recorded), and then removes that draft, because the edit it
+/// holds went out.
+#[test]
+fn sighup_during_a_put_waits_for_it_and_leaves_no_draft_of_the_sent_edit() {
+    let demo = Demo::start_with(|options| options.latency = Duration::from_millis(700));
+    let home = Home::new();
+    let ada = curated("ada.lovelace@example.com");
+    let id = id_of(&ada);
+    let mut console = open_console(&home, &demo, &[], &[]);
+    open_detail(&mut console, "ada.lovelace@example.com", &id);
+    console.keys("s");
+    console.wait_for("Change state");
+    console.keys(" ");
+    console.wait_for("(•) inactive");
+    review(&mut console);
+    console.keys("y");
+    console.wait_for("Sending");
+    let pid = match console.pid() {
+        Some(pid) => pid.to_string(),
+        None => panic!("the console has no pid"),
+    };
+    let killed = std::process::Command::new("kill").args(["-HUP", &pid]).status();
+    assert!(killed.is_ok_and(|s| s.success()), "kill -HUP {pid}");
+    assert!(console.wait_exit(WAIT).is_some(), "the console leaves after the write");
+    drop(console);
+
+    assert_eq!(demo.identity(&id)["state"], "inactive", "the PUT went out");
+    assert!(home.draft_file(&id).is_none(), "no draft of an edit that was sent");
+    let audit = std::fs::read_to_string(home.audit_file()).unwrap_or_default();
+    let events: Vec<String> = audit
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line["identity_id"] == id.as_str())
+        .map(|line| line["event"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(events, ["intent", "outcome"], "{audit}");
+}

@@ -489,9 +489,52 @@ impl Runner<'_> {
         }
     }
 
-    async fn pace(&self) {
+    /// Waits for the permits of `requests` requests (1 or 2) under `--rps`.
+    async fn pace(&self, requests: std::num::NonZeroU32) {
         if let Some(limiter) = &self.limiter {
-            limiter.wait().await;
+            limiter.wait(requests).await;
+        }
+    }
+
+    /// Reads the identity and decides: a final result, or send.
+    async fn judge(&self, planned: &PlannedWrite, line: &dyn Fn(ResultKind) -> ResultLine) -> Judged {
+        let latest = match write::fetch(self.client, &planned.identity_id).await {
+            Err(err) if err.is_not_found() => {
+                return Judged::Done(ResultLine {
+                    status: Some(404),
+                    message: Some("the identity no longer exists".to_owned()),
+                    ..line(ResultKind::SkippedMissing)
+                });
+            }
+            Err(err) => {
+                self.stop_on(&err, "the read before the write");
+                return Judged::Done(ResultLine {
+                    status: err.status(),
+                    message: Some(format!("reading it failed: {}", script::one_line(&err.to_string()))),
+                    ..line(ResultKind::Failed)
+                });
+            }
+            Ok(latest) => latest,
+        };
+        match write::compare(&planned.base, redacted(latest)) {
+            Freshness::Unchanged => Judged::Send,
+            Freshness::Changed { server_changes, latest } => {
+                // Either our own write of an earlier run (its answer lost)
+                // or someone else's identical change: nothing to send.
+                let holds_plan = write::rebase(planned, &latest, Resolution::Merge).is_ok_and(|m| m.is_noop());
+                Judged::Done(if holds_plan {
+                    ResultLine {
+                        message: Some("the server already holds the planned values; nothing was sent".to_owned()),
+                        ..line(ResultKind::AlreadyApplied)
+                    }
+                } else {
+                    ResultLine {
+                        message: Some("changed on the server since the plan; nothing was sent".to_owned()),
+                        server_changes: server_changes.into_iter().map(|c| c.pointer).collect(),
+                        ..line(ResultKind::SkippedChanged)
+                    }
+                })
+            }
         }
     }
 
@@ -515,54 +558,39 @@ impl Runner<'_> {
         if self.stopped() {
             return None;
         }
-        self.pace().await;
-        if self.stopped() {
-            return None;
-        }
-
-        let result = match write::fetch(self.client, id).await {
-            Err(err) if err.is_not_found() => ResultLine {
-                status: Some(404),
-                message: Some("the identity no longer exists".to_owned()),
-                ..line(ResultKind::SkippedMissing)
-            },
-            Err(err) => {
-                self.stop_on(&err, "the read before the write");
-                ResultLine {
-                    status: err.status(),
-                    message: Some(format!("reading it failed: {}", script::one_line(&err.to_string()))),
-                    ..line(ResultKind::Failed)
+        // One slot for the read and its PUT: no rate-limit wait between them.
+        self.pace(PAIR).await;
+        let mut reads = 0;
+        let result = loop {
+            if self.stopped() {
+                return None;
+            }
+            reads += 1;
+            let read_at = std::time::Instant::now();
+            match self.judge(planned, &line).await {
+                Judged::Done(result) => break result,
+                Judged::Send if read_at.elapsed() > FRESH_READ && reads < MAX_READS => {
+                    // Too long since the read (a slow disk for the audit
+                    // line, a busy host): read again before trusting it.
+                    self.pace(std::num::NonZeroU32::MIN).await;
+                }
+                Judged::Send if read_at.elapsed() > FRESH_READ => {
+                    break ResultLine {
+                        message: Some(format!(
+                            "not sent: {MAX_READS} reads in a row were older than {} s by the time the write \
+                             could go out",
+                            FRESH_READ.as_secs()
+                        )),
+                        ..line(ResultKind::Failed)
+                    };
+                }
+                Judged::Send => {
+                    if self.stopped() {
+                        return None;
+                    }
+                    break self.send(planned, &line).await;
                 }
             }
-            Ok(latest) => match write::compare(&planned.base, redacted(latest)) {
-                Freshness::Changed { server_changes, latest } => {
-                    // Either our own write of an earlier run (its answer lost)
-                    // or someone else's identical change: nothing to send.
-                    let holds_plan = write::rebase(planned, &latest, Resolution::Merge).is_ok_and(|m| m.is_noop());
-                    if holds_plan {
-                        ResultLine {
-                            message: Some("the server already holds the planned values; nothing was sent".to_owned()),
-                            ..line(ResultKind::AlreadyApplied)
-                        }
-                    } else {
-                        ResultLine {
-                            message: Some("changed on the server since the plan; nothing was sent".to_owned()),
-                            server_changes: server_changes.into_iter().map(|c| c.pointer).collect(),
-                            ..line(ResultKind::SkippedChanged)
-                        }
-                    }
-                }
-                Freshness::Unchanged => {
-                    if self.stopped() {
-                        return None;
-                    }
-                    self.pace().await;
-                    if self.stopped() {
-                        return None;
-                    }
-                    self.send(planned, &line).await
-                }
-            },
         };
         if let Err(why) = self.results.append(&result).await {
             self.stop_because(format!("the result cannot be recorded: {why}"));
@@ -680,23 +708,50 @@ impl Signals {
 }
 
 /// Spaces requests evenly at `rps` per second.
-struct RateLimiter {
-    interval: Duration,
-    next: Cell<tokio::time::Instant>,
+/// What the fresh read says to do with one identity.
+enum Judged {
+    /// Settled without a write (skipped, already applied, the read failed).
+    Done(ResultLine),
+    /// Unchanged since the plan: send.
+    Send,
 }
+
+/// How old the fresh read may be when its PUT goes out.
+const FRESH_READ: Duration = Duration::from_secs(1);
+
+/// Reads of one identity before giving up on a fresh one.
+const MAX_READS: u32 = 3;
+
+/// `--rps`, through governor's GCRA limiter. A read and the PUT it guards
+/// take their permits together (weight 2, before the read), so no wait for a
+/// permit ever falls between them: the fresh read is what stands between
+/// someone else's edit and an overwrite, and it must be fresh when the PUT
+/// goes out.
+struct RateLimiter {
+    limiter: governor::DefaultDirectRateLimiter,
+}
+
+/// Requests a read-and-write pair counts as.
+const PAIR: std::num::NonZeroU32 = std::num::NonZeroU32::MIN.saturating_add(1);
 
 impl RateLimiter {
     fn new(rps: f64) -> RateLimiter {
+        let period = Duration::from_secs_f64(1.0 / rps).max(Duration::from_nanos(1));
+        let quota = governor::Quota::with_period(period)
+            .unwrap_or_else(|| governor::Quota::per_second(std::num::NonZeroU32::MAX))
+            .allow_burst(PAIR);
         RateLimiter {
-            interval: Duration::from_secs_f64(1.0 / rps),
-            next: Cell::new(tokio::time::Instant::now()),
+            limiter: governor::RateLimiter::direct(quota),
         }
     }
 
-    async fn wait(&self) {
-        let slot = self.next.get().max(tokio::time::Instant::now());
-        self.next.set(slot + self.interval);
-        tokio::time::sleep_until(slot).await;
+    /// Waits until `n` more requests may go out (`n` is at most [`PAIR`],
+    /// the burst, so it always fits).
+    async fn wait(&self, n: std::num::NonZeroU32) {
+        if self.limiter.until_n_ready(n).await.is_err() {
+            // More than the burst: cannot happen with n <= PAIR; wait for one.
+            self.limiter.until_ready().await;
+        }
     }
 }
 

@@ -251,32 +251,43 @@ async fn update(global: &GlobalArgs, args: &UpdateArgs) -> Result<(), Failure> {
         ))?;
     }
 
-    // The only guard Kratos offers: read it again right before sending.
-    match write::check_fresh(&client, &planned)
-        .await
-        .map_err(|err| Failure::api(&err))?
-    {
-        Freshness::Unchanged => {}
-        Freshness::Changed { server_changes, latest } => {
-            eprint!(
-                "idcon: the identity changed on the server since it was read:\n{}",
-                render_changes(&server_changes, false)
+    // The only guard Kratos offers: read it again right before sending, and
+    // again after every merge (the person may have taken minutes to confirm).
+    let mut merges = 0;
+    loop {
+        let Freshness::Changed { server_changes, latest } = write::check_fresh(&client, &planned)
+            .await
+            .map_err(|err| Failure::api(&err))?
+        else {
+            break;
+        };
+        merges += 1;
+        if merges > MAX_MERGES {
+            let message = format!(
+                "identity {} kept changing on the server while it was merged {MAX_MERGES} times; nothing was sent",
+                script::one_line(&args.id)
             );
-            planned = match write::rebase(&planned, &latest, Resolution::Merge) {
-                Ok(merged) => merged,
-                Err(err) => {
-                    refuse(audit.as_ref(), &client, &planned, &err.to_string()).await;
-                    return Err(Failure::write(&err));
-                }
-            };
-            if planned.is_noop() {
-                return report_nothing_to_do(&planned, json_output);
+            refuse(audit.as_ref(), &client, &planned, &message).await;
+            return Err(Failure::new(EXIT_CONFLICT, message));
+        }
+        eprint!(
+            "idcon: the identity changed on the server since it was read:\n{}",
+            render_changes(&server_changes, false)
+        );
+        planned = match write::rebase(&planned, &latest, Resolution::Merge) {
+            Ok(merged) => merged,
+            Err(err) => {
+                refuse(audit.as_ref(), &client, &planned, &err.to_string()).await;
+                return Err(Failure::write(&err));
             }
-            eprintln!("idcon: the edit was merged onto the newer version; it now changes:");
-            eprint!("{}", render_changes(&planned.changes, false));
-            if interactive {
-                confirm("Send the merged change?")?;
-            }
+        };
+        if planned.is_noop() {
+            return report_nothing_to_do(&planned, json_output);
+        }
+        eprintln!("idcon: the edit was merged onto the newer version; it now changes:");
+        eprint!("{}", render_changes(&planned.changes, false));
+        if interactive {
+            confirm("Send the merged change?")?;
         }
     }
 
@@ -491,6 +502,11 @@ fn read_password() -> Result<String, Failure> {
     }
     Ok(password)
 }
+
+/// How often `update` merges onto a newer version before it gives up: an
+/// identity that changes under every merge is being edited by someone else
+/// right now.
+const MAX_MERGES: u32 = 3;
 
 /// The first line of stdin: a password hash (typed without echo on a terminal).
 fn read_hash() -> Result<String, Failure> {

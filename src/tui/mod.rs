@@ -74,13 +74,7 @@ pub async fn run(profile: ProfileInfo, services: Services) -> anyhow::Result<()>
                         pending.extend(update(&mut app, Msg::DraftsListed(listed)));
                     }
                     Effect::SaveDraft(draft) => store_draft(drafts.as_ref(), &draft),
-                    Effect::RemoveDraft { identity_id } => {
-                        if let Some(store) = drafts.as_ref()
-                            && let Err(err) = store.remove(&app.profile.name, &identity_id)
-                        {
-                            tracing::warn!("cannot remove the draft of {identity_id}: {err}");
-                        }
-                    }
+                    Effect::RemoveDraft { identity_id } => remove_draft(drafts.as_ref(), &app, &identity_id),
                     Effect::EditExternally { identity_id, text } => {
                         // The editor needs the real terminal: give it back, wait, take it again.
                         // The event reader must stop first, or it would steal the editor's keys.
@@ -143,8 +137,27 @@ pub async fn run(profile: ProfileInfo, services: Services) -> anyhow::Result<()>
         // The terminal may be gone (SIGHUP): waiting matters more than drawing.
         let _ = terminal.draw(|frame| view(&app, &theme, frame));
         runner.finish_writes(WRITE_GRACE).await;
+        // Their answers: the draft of an edit that went out must not outlive
+        // it (a SIGHUP mid-PUT saved one just before).
+        while let Ok(msg) = rx.try_recv() {
+            for effect in update(&mut app, msg) {
+                match effect {
+                    Effect::RemoveDraft { identity_id } => remove_draft(drafts.as_ref(), &app, &identity_id),
+                    Effect::SaveDraft(draft) => store_draft(drafts.as_ref(), &draft),
+                    _ => {}
+                }
+            }
+        }
     }
     Ok(())
+}
+
+fn remove_draft(store: Option<&crate::drafts::DraftStore>, app: &App, identity_id: &str) {
+    if let Some(store) = store
+        && let Err(err) = store.remove(&app.profile.name, identity_id)
+    {
+        tracing::warn!("cannot remove the draft of {identity_id}: {err}");
+    }
 }
 
 /// How long quitting waits for a PUT already sent (its answer and audit line).
