@@ -103,6 +103,17 @@ fn hostile() -> Value {
 }
 
 fn app(width: u16, height: u16, danger: bool) -> App {
+    app_with_schemas(width, height, danger, true)
+}
+
+fn email_schema() -> Value {
+    json!({"properties": {"traits": {"properties": {"email": {"ory.sh/kratos": {"credentials": {"password": {"identifier": true}}}}}}}})
+}
+
+/// The app with its first page. `listed`: the server listed both schemas;
+/// else the list failed (Kratos's redirect not followable, say) and only the
+/// email schema could be loaded from its identities' `schema_url`.
+fn app_with_schemas(width: u16, height: u16, danger: bool, listed: bool) -> App {
     let now = Utc
         .with_ymd_and_hms(2026, 11, 24, 12, 0, 0)
         .single()
@@ -120,8 +131,17 @@ fn app(width: u16, height: u16, danger: bool) -> App {
     };
     let mut app = App::new(profile, width, height, now);
     app.start();
-    let schema = json!({"properties": {"traits": {"properties": {"email": {"ory.sh/kratos": {"credentials": {"password": {"identifier": true}}}}}}}});
-    update(&mut app, Msg::SchemasLoaded(Ok(vec![("email".into(), schema)])));
+    if listed {
+        // A phone schema without constraints: the snapshots show no schema problems.
+        let phone = json!({"properties": {"traits": {}}});
+        update(
+            &mut app,
+            Msg::SchemasLoaded(Ok(vec![("email".into(), email_schema()), ("phone".into(), phone)])),
+        );
+    } else {
+        let error = "HTTP 404 Not Found (empty body) [GET http://127.0.0.1:4455/schemas]".to_owned();
+        update(&mut app, Msg::SchemasLoaded(Err(error)));
+    }
     let mut items: Vec<Value> = (0..120).map(identity).collect();
     items.insert(2, hostile());
     let next = Some(vec![("page_token".to_owned(), "next".to_owned())]);
@@ -132,6 +152,10 @@ fn app(width: u16, height: u16, danger: bool) -> App {
             result: Ok(LoadedPage { items, next }),
         },
     );
+    if !listed {
+        assert!(app.list.rows.is_empty(), "rows wait for the schemas asked for");
+        update(&mut app, Msg::SchemasLoaded(Ok(vec![("email".into(), email_schema())])));
+    }
     app
 }
 
@@ -735,4 +759,37 @@ fn attribute_response() {
         },
         false,
     );
+}
+
+// ---- Schemas that could not be loaded --------------------------------------
+
+/// Like `snapshot_each_size`, on the app whose schema list failed and whose
+/// phone schema could not be loaded from its `schema_url` either.
+fn snapshot_unlisted(name: &str, prepare: impl Fn(&mut App)) {
+    for (width, height) in SIZES {
+        let mut app = app_with_schemas(width, height, false, false);
+        prepare(&mut app);
+        let screen = render(&app);
+        assert!(screen.contains("schema unknown — traits not validated"), "{screen}");
+        insta::assert_snapshot!(format!("{name}_{width}x{height}"), screen);
+    }
+}
+
+#[test]
+fn list_with_a_schema_unknown() {
+    snapshot_unlisted("list_schema_unknown", |app| {
+        assert!(app.schema_missing("phone") && !app.schema_missing("email"));
+    });
+}
+
+#[test]
+fn traits_form_with_its_schema_unknown() {
+    snapshot_unlisted("form_traits_schema_unknown", |app| {
+        let mut phone_identity = identity(0);
+        phone_identity["schema_id"] = json!("phone");
+        open_detail_with(app, phone_identity);
+        key(app, KeyCode::Char('e'));
+        assert_eq!(app.screen, Screen::Form);
+        assert!(app.traits_form_mark().is_some());
+    });
 }

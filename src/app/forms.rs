@@ -9,6 +9,13 @@ use serde_json::Value;
 use super::input::{SecretInput, TextInput};
 use super::json_edit::{Problem, TraitsValidator, editable_text, parse};
 
+/// Shown where traits cannot be checked against their identity schema here
+/// (it could not be loaded): the header and the traits form.
+pub const SCHEMA_UNKNOWN_MARK: &str = "schema unknown — traits not validated";
+
+/// Shown in the traits form while its schema is still being loaded.
+pub const SCHEMA_LOADING_MARK: &str = "schema loading — traits not validated yet";
+
 /// Which form is open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FormKind {
@@ -389,6 +396,11 @@ impl Form {
             FormBody::Credentials(_) => FormKind::Credentials,
             FormBody::Schema(_) => FormKind::Schema,
         }
+    }
+
+    /// The schema id of the identity the form edits (`""` when it has none).
+    pub fn schema_id(&self) -> &str {
+        self.base.get("schema_id").and_then(Value::as_str).unwrap_or_default()
     }
 
     pub fn traits(identity: &Value) -> FormBody {

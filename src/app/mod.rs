@@ -506,7 +506,8 @@ impl App {
     fn learn_schema(&mut self, id: String, schema: Value) {
         self.schemas.missing.remove(&id);
         self.schemas.wanted.remove(&id);
-        self.schema_hints.insert(id.clone(), IdentifierHints::from_schema(&schema));
+        self.schema_hints
+            .insert(id.clone(), IdentifierHints::from_schema(&schema));
         if self.schema_docs.get(&id) == Some(&schema) {
             return;
         }
@@ -533,7 +534,12 @@ impl App {
         let compiled = json_edit::TraitsValidator::new(schema);
         traits.field.check(compiled.as_ref().ok());
         // The note made when the form opened without its schema is stale now.
-        if compiled.is_ok() && form.error.as_deref().is_some_and(|e| e.starts_with("traits cannot be checked")) {
+        if compiled.is_ok()
+            && form
+                .error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("traits cannot be checked"))
+        {
             form.error = None;
         }
         self.validators.insert(schema_id.to_owned(), compiled);
@@ -545,14 +551,20 @@ impl App {
         if self.schemas.missing.len() <= before || self.status != Status::None {
             return;
         }
-        let ids: Vec<String> = self.schemas.missing.iter().map(|id| for_display(id).into_owned()).collect();
+        let ids: Vec<String> = self
+            .schemas
+            .missing
+            .iter()
+            .map(|id| for_display(id).into_owned())
+            .collect();
         let why = match &self.schemas.status {
-            SchemaStatus::Unlisted(error) => format!("could not be loaded ({})", for_display(error)),
-            _ => "is not listed by the server".to_owned(),
+            SchemaStatus::Unlisted(error) => format!("not loadable: {}", for_display(error)),
+            _ => "the server does not list it".to_owned(),
         };
         let noun = if ids.len() == 1 { "schema" } else { "schemas" };
+        // The consequence first: a narrow terminal cuts the end of the line.
         self.status = Status::Info(format!(
-            "Identity {noun} {} {why}: traits are not validated here, only by the server",
+            "Identity {noun} {} unknown — traits not validated here, only by the server ({why})",
             ids.join(", ")
         ));
     }

@@ -330,3 +330,190 @@ fn y_never_copies_an_id_holding_a_line_break_or_invisible_characters() {
         vec![Effect::Copy("00000000-0000-4000-8000-000000000001".to_owned())]
     );
 }
+
+// ---- Schemas that cannot be listed ------------------------------------------
+
+/// A phone schema that marks `phone` as the identifier and wants it to look
+/// like a phone number.
+fn phone_schema() -> Value {
+    json!({"type": "object", "properties": {"traits": {"type": "object", "properties": {
+        "phone": {"type": "string", "pattern": "^\\+[0-9]+$",
+                  "ory.sh/kratos": {"credentials": {"password": {"identifier": true}}}}}}}})
+}
+
+fn load_schemas_count(effects: &[Effect]) -> usize {
+    effects.iter().filter(|e| **e == Effect::LoadSchemas).count()
+}
+
+#[test]
+fn when_the_list_fails_each_schema_in_use_is_asked_for_and_rows_wait_for_it() {
+    let (mut app, _) = started_app();
+    update(
+        &mut app,
+        Msg::PageLoaded {
+            generation: 1,
+            result: Ok(page(0..3, Some("p2"))),
+        },
+    );
+    let effects = update(
+        &mut app,
+        Msg::SchemasLoaded(Err("HTTP 404 Not Found [GET /schemas]".into())),
+    );
+    assert_eq!(load_schemas_count(&effects), 1, "asks again, for the schemas in use");
+    assert!(matches!(app.schemas.status, SchemaStatus::Unlisted(_)));
+    assert!(app.list.rows.is_empty(), "rows wait for the schema of their identifier");
+    assert!(app.busy());
+    // The runtime loaded it from the identities' schema_url.
+    let effects = update(&mut app, Msg::SchemasLoaded(Ok(vec![("phone".into(), phone_schema())])));
+    assert_eq!(load_schemas_count(&effects), 0);
+    assert_eq!(app.list.rows.len(), 3);
+    assert_eq!(
+        app.list.rows[1].identifier, "+491510000001",
+        "the schema's identifier trait"
+    );
+    assert_eq!(app.schema_warning(), None, "every schema in use is known");
+    // A later page of the same schema asks for nothing.
+    update(&mut app, ch('G'));
+    let effects = update(
+        &mut app,
+        Msg::PageLoaded {
+            generation: 1,
+            result: Ok(page(3..6, None)),
+        },
+    );
+    assert_eq!(load_schemas_count(&effects), 0);
+    assert_eq!(app.list.rows.len(), 6);
+}
+
+#[test]
+fn a_schema_that_cannot_be_loaded_is_marked_and_asked_for_once() {
+    let (mut app, _) = started_app();
+    update(&mut app, Msg::SchemasLoaded(Err("HTTP 404 Not Found".into())));
+    let effects = update(
+        &mut app,
+        Msg::PageLoaded {
+            generation: 1,
+            result: Ok(page(0..3, Some("p2"))),
+        },
+    );
+    assert_eq!(load_schemas_count(&effects), 1);
+    assert_eq!(app.schema_warning(), None, "not before the answer");
+    update(&mut app, Msg::SchemasLoaded(Ok(Vec::new())));
+    assert_eq!(app.list.rows.len(), 3, "rows come anyway");
+    assert_eq!(app.list.rows[1].identifier, "user1@example.com", "the usual fallback");
+    assert_eq!(app.schema_warning(), Some(forms::SCHEMA_UNKNOWN_MARK));
+    assert!(app.schema_missing("phone"));
+    assert!(
+        matches!(&app.status, Status::Info(text) if text.contains("phone") && text.contains("not validated")),
+        "{:?}",
+        app.status
+    );
+    update(&mut app, ch('G'));
+    let effects = update(
+        &mut app,
+        Msg::PageLoaded {
+            generation: 1,
+            result: Ok(page(3..6, None)),
+        },
+    );
+    assert_eq!(load_schemas_count(&effects), 0, "each schema is asked for once");
+}
+
+#[test]
+fn a_schema_the_server_does_not_list_is_marked_without_asking_again() {
+    let mut app = app_with_rows(0..3);
+    assert_eq!(app.schemas.status, SchemaStatus::Listed);
+    assert_eq!(app.schema_warning(), Some(forms::SCHEMA_UNKNOWN_MARK));
+    update(&mut app, key(KeyCode::Enter));
+    let effects = update(
+        &mut app,
+        Msg::IdentityLoaded {
+            id: "00000000-0000-4000-8000-000000000000".into(),
+            result: Ok(identity(0)),
+        },
+    );
+    assert_eq!(load_schemas_count(&effects), 0);
+}
+
+#[test]
+fn the_traits_form_says_when_its_schema_is_unknown_and_checks_once_it_arrives() {
+    let (mut app, _) = started_app();
+    update(&mut app, Msg::SchemasLoaded(Err("HTTP 404 Not Found".into())));
+    update(
+        &mut app,
+        Msg::PageLoaded {
+            generation: 1,
+            result: Ok(page(0..3, None)),
+        },
+    );
+    update(&mut app, Msg::SchemasLoaded(Ok(Vec::new())));
+    update(&mut app, key(KeyCode::Enter));
+    update(
+        &mut app,
+        Msg::IdentityLoaded {
+            id: "00000000-0000-4000-8000-000000000000".into(),
+            result: Ok(identity(0)),
+        },
+    );
+    update(&mut app, ch('e'));
+    assert_eq!(app.screen, Screen::Form);
+    assert_eq!(app.traits_form_mark(), Some(forms::SCHEMA_UNKNOWN_MARK));
+    // Without the schema only the syntax is checked: a bad phone is accepted here.
+    if let Some(forms::FormBody::Traits(traits)) = app.form.as_mut().map(|f| &mut f.body) {
+        traits.field.editor.select_all();
+        traits.field.editor.cut();
+        traits.field.editor.insert_str(r#"{"phone": "not a number"}"#);
+    }
+    update(&mut app, key(KeyCode::End));
+    let problems = |app: &App| match app.form.as_ref().map(|f| &f.body) {
+        Some(forms::FormBody::Traits(traits)) => traits.field.problems.len(),
+        _ => usize::MAX,
+    };
+    assert_eq!(problems(&app), 0);
+    // The schema arrives after all (say, another load brought it): checked now.
+    update(&mut app, Msg::SchemasLoaded(Ok(vec![("phone".into(), phone_schema())])));
+    assert_eq!(app.traits_form_mark(), None);
+    assert_eq!(problems(&app), 1, "the pattern is checked now");
+    assert_eq!(app.schema_warning(), None);
+}
+
+#[test]
+fn the_traits_form_says_its_schema_is_on_its_way() {
+    let (mut app, _) = started_app();
+    update(&mut app, Msg::SchemasLoaded(Err("HTTP 404 Not Found".into())));
+    update(
+        &mut app,
+        Msg::PageLoaded {
+            generation: 1,
+            result: Ok(page(0..3, None)),
+        },
+    );
+    // The fallback load for the page is still running.
+    assert!(app.list.rows.is_empty());
+    let mut other = identity(1);
+    other["schema_id"] = json!("other");
+    // Open the detail of an identity of another schema straight from a search result.
+    update(
+        &mut app,
+        Msg::SearchLoaded {
+            generation: 1,
+            query: "user1".into(),
+            result: Ok(vec![other.clone()]),
+        },
+    );
+    update(&mut app, key(KeyCode::Enter));
+    let effects = update(
+        &mut app,
+        Msg::IdentityLoaded {
+            id: "00000000-0000-4000-8000-000000000001".into(),
+            result: Ok(other),
+        },
+    );
+    assert_eq!(load_schemas_count(&effects), 0, "one load at a time");
+    update(&mut app, ch('e'));
+    assert_eq!(app.traits_form_mark(), Some(forms::SCHEMA_LOADING_MARK));
+    let effects = update(&mut app, Msg::SchemasLoaded(Ok(Vec::new())));
+    assert_eq!(load_schemas_count(&effects), 1, "then the next schema is asked for");
+    update(&mut app, Msg::SchemasLoaded(Ok(Vec::new())));
+    assert_eq!(app.traits_form_mark(), Some(forms::SCHEMA_UNKNOWN_MARK));
+}

@@ -1,8 +1,9 @@
 //! `idcon` with no subcommand: the interactive console for the selected
 //! profile. Also used by `idcon demo` once its server runs.
 
+use std::collections::{HashMap, HashSet};
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
 use futures::FutureExt as _;
@@ -74,7 +75,11 @@ pub async fn open_with_key(profile: Profile, key: Option<crate::signing::Signing
     if let Some(Err(problem)) = &audit {
         tracing::warn!("audit trail unavailable, writes will be refused: {problem}");
     }
-    let services: tui::Services = Arc::new(ClientSource { client, audit });
+    let services: tui::Services = Arc::new(ClientSource {
+        client,
+        audit,
+        schemas: Arc::new(SchemaSource::default()),
+    });
     tui::run(info, services).await
 }
 
@@ -85,6 +90,101 @@ struct ClientSource {
     /// Every write is recorded here first; `Err` holds why the trail cannot be
     /// written, and then no write is sent.
     audit: Option<Result<Arc<AuditLog>, String>>,
+    schemas: Arc<SchemaSource>,
+}
+
+/// Most schemas loaded one by one from `schema_url` in a run: a server that
+/// gives every identity its own schema id must not make the console fetch
+/// without end.
+const MAX_SCHEMAS_BY_URL: usize = 64;
+
+/// The identity schemas for the console. First the server's list
+/// ([`Client::list_schemas`], which follows Kratos's redirect to the public
+/// port or reads `public_url`). When that fails, the app asks again for the
+/// schemas its identities use, and each is loaded from the `schema_url` of an
+/// identity seen with it ([`Client::get_schema_at`]: http(s) only, no
+/// credentials unless it is the profile's origin), each once.
+#[derive(Debug, Default)]
+pub struct SchemaSource {
+    state: Mutex<SchemaCache>,
+}
+
+#[derive(Debug, Default)]
+struct SchemaCache {
+    /// The list could not be read: schemas come from `schema_url`.
+    list_failed: bool,
+    /// Schema id -> the `schema_url` of the first identity seen with it.
+    urls: HashMap<String, String>,
+    /// Schema ids already fetched or tried (each once).
+    tried: HashSet<String>,
+    /// What was loaded by URL.
+    loaded: Vec<(String, Value)>,
+}
+
+impl SchemaSource {
+    fn cache(&self) -> std::sync::MutexGuard<'_, SchemaCache> {
+        // A panic elsewhere while holding the lock leaves plain data behind.
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Remembers the `schema_url` of each identity's schema id (the first
+    /// one seen wins), for when the list cannot be read.
+    pub fn note<'a>(&self, identities: impl IntoIterator<Item = &'a Value>) {
+        let mut cache = self.cache();
+        for identity in identities {
+            let (Some(id), Some(url)) = (
+                identity.get("schema_id").and_then(Value::as_str),
+                identity.get("schema_url").and_then(Value::as_str),
+            ) else {
+                continue;
+            };
+            if !cache.urls.contains_key(id) && cache.urls.len() < MAX_SCHEMAS_BY_URL {
+                cache.urls.insert(id.to_owned(), url.to_owned());
+            }
+        }
+    }
+
+    /// The server's list; once that has failed, every schema loaded by URL
+    /// so far (new ones fetched first). `Err` only when the list fails.
+    pub async fn load(&self, client: &Client) -> Result<Vec<(String, Value)>, String> {
+        if !self.cache().list_failed {
+            match client.list_schemas().await {
+                Ok(response) => return Ok(response.value.into_iter().map(|s| (s.id, s.schema)).collect()),
+                Err(err) => {
+                    self.cache().list_failed = true;
+                    return Err(line(err));
+                }
+            }
+        }
+        let todo: Vec<(String, String)> = {
+            let mut cache = self.cache();
+            let todo: Vec<(String, String)> = cache
+                .urls
+                .iter()
+                .filter(|(id, _)| !cache.tried.contains(*id))
+                .map(|(id, url)| (id.clone(), url.clone()))
+                .collect();
+            cache.tried.extend(todo.iter().map(|(id, _)| id.clone()));
+            todo
+        };
+        let fetched = futures::future::join_all(todo.into_iter().map(|(id, url)| async move {
+            let result = client.get_schema_at(&url).await;
+            (id, result)
+        }))
+        .await;
+        let mut cache = self.cache();
+        for (id, result) in fetched {
+            match result {
+                Ok(response) => cache.loaded.push((id, response.value)),
+                Err(err) => tracing::warn!(
+                    schema = %crate::sanitize::for_display(&id),
+                    "identity schema unavailable from its schema_url: {}",
+                    line(err)
+                ),
+            }
+        }
+        Ok(cache.loaded.clone())
+    }
 }
 
 fn line(err: impl std::fmt::Display) -> String {
@@ -108,15 +208,13 @@ fn looks_like_uuid(text: &str) -> bool {
 impl IdentitySource for ClientSource {
     fn schemas(&self) -> BoxFuture<'static, Result<Vec<(String, Value)>, String>> {
         let client = self.client.clone();
-        async move {
-            let response = client.list_schemas().await.map_err(line)?;
-            Ok(response.value.into_iter().map(|s| (s.id, s.schema)).collect())
-        }
-        .boxed()
+        let schemas = Arc::clone(&self.schemas);
+        async move { schemas.load(&client).await }.boxed()
     }
 
     fn page(&self, cursor: Option<PageCursor>, page_size: u32) -> BoxFuture<'static, Result<LoadedPage, String>> {
         let client = self.client.clone();
+        let schemas = Arc::clone(&self.schemas);
         async move {
             let response = match cursor {
                 Some(cursor) => client.list_identities_from(&cursor).await,
@@ -138,6 +236,7 @@ impl IdentitySource for ClientSource {
                     .filter_map(|i| serde_json::to_value(i).ok())
                     .collect(),
             };
+            schemas.note(&items);
             Ok(LoadedPage {
                 items,
                 next: response.value.next,
@@ -148,6 +247,7 @@ impl IdentitySource for ClientSource {
 
     fn search(&self, query: String) -> BoxFuture<'static, Result<Vec<Value>, String>> {
         let client = self.client.clone();
+        let schemas = Arc::clone(&self.schemas);
         async move {
             let by_identifier = IdentityQuery {
                 page_size: Some(crate::app::PAGE_SIZE),
@@ -177,6 +277,7 @@ impl IdentitySource for ClientSource {
                     Err(err) => return Err(line(err)),
                 }
             }
+            schemas.note(&found);
             Ok(found)
         }
         .boxed()
@@ -184,7 +285,13 @@ impl IdentitySource for ClientSource {
 
     fn identity(&self, id: String) -> BoxFuture<'static, Result<Value, String>> {
         let client = self.client.clone();
-        async move { client.get_identity(&id).await.map(raw_identity).map_err(line) }.boxed()
+        let schemas = Arc::clone(&self.schemas);
+        async move {
+            let identity = client.get_identity(&id).await.map(raw_identity).map_err(line)?;
+            schemas.note([&identity]);
+            Ok(identity)
+        }
+        .boxed()
     }
 
     fn write(&self, request: WriteRequest) -> BoxFuture<'static, WriteOutcome> {
@@ -374,4 +481,69 @@ fn audit_line(entry: &crate::audit::Entry) -> String {
         changed.join(", ")
     );
     crate::sanitize::for_display(&text).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::Router;
+    use axum::extract::{Request, State};
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse as _;
+    use serde_json::json;
+
+    type Hits = Arc<Mutex<Vec<String>>>;
+
+    /// A Kratos-like admin port whose schema list fails (a gateway that does
+    /// not pass `/schemas`), with schemas only at their `schema_url`.
+    async fn server() -> (String, Hits) {
+        async fn handle(State(hits): State<Hits>, request: Request) -> axum::response::Response {
+            let path = request.uri().path().to_owned();
+            hits.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(path.clone());
+            match path.as_str() {
+                "/public/schemas/a" => axum::Json(json!({"type": "object"})).into_response(),
+                _ => StatusCode::NOT_FOUND.into_response(),
+            }
+        }
+        let hits: Hits = Arc::default();
+        let app = Router::new().fallback(handle).with_state(Arc::clone(&hits));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        (format!("http://{addr}"), hits)
+    }
+
+    #[tokio::test]
+    async fn when_the_list_fails_each_schema_comes_from_a_schema_url_once() {
+        let (base, hits) = server().await;
+        let profile = Profile::for_base_url("t", url::Url::parse(&base).expect("base URL"));
+        let client = Client::new(&profile).expect("client");
+        let source = SchemaSource::default();
+        let err = source.load(&client).await.expect_err("the list fails");
+        assert!(err.contains("404"), "{err}");
+
+        source.note(&[
+            json!({"schema_id": "a", "schema_url": format!("{base}/public/schemas/a")}),
+            json!({"schema_id": "a", "schema_url": format!("{base}/elsewhere/a")}),
+            json!({"schema_id": "b", "schema_url": format!("{base}/public/schemas/b")}),
+            json!({"schema_id": "c"}),
+            json!({"schema_id": "d", "schema_url": "file:///etc/passwd"}),
+        ]);
+        let loaded = source.load(&client).await.expect("by URL");
+        assert_eq!(loaded, vec![("a".to_owned(), json!({"type": "object"}))]);
+        let again = source.load(&client).await.expect("again");
+        assert_eq!(again, loaded, "what was loaded stays");
+
+        let mut seen = hits.lock().expect("lock").clone();
+        seen.sort();
+        assert_eq!(
+            seen,
+            ["/public/schemas/a", "/public/schemas/b", "/schemas"],
+            "the list once, each schema_url once, the first one seen, http(s) only"
+        );
+    }
 }

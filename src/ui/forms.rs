@@ -23,7 +23,10 @@ pub fn draw(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
     let title = format!("{} — identity {}", form.kind().title(), for_display(&form.identity_id));
     frame.render_widget(Paragraph::new(Span::styled(title, theme.tone(Tone::Heading))), parts[0]);
     match &form.body {
-        FormBody::Traits(traits) => json_editor(&traits.field, "traits (JSON)", true, theme, parts[1], frame),
+        FormBody::Traits(traits) => {
+            let mark = app.traits_form_mark();
+            marked_json_editor(&traits.field, "traits (JSON)", mark, theme, parts[1], frame);
+        }
         FormBody::State(state) => state_form(state, theme, parts[1], frame),
         FormBody::Metadata(meta) => {
             let halves = Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).split(parts[1]);
@@ -46,12 +49,14 @@ pub fn draw(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
             );
         }
         FormBody::Credentials(creds) => credentials_form(creds, theme, parts[1], frame),
-        FormBody::Schema(schema) => schema_form(schema, theme, parts[1], frame),
+        FormBody::Schema(schema) => schema_form(schema, app.schema_list_problem(), theme, parts[1], frame),
     }
-    bottom_line(form, theme, parts[2], frame);
+    bottom_line(form, app.traits_form_mark().is_some(), theme, parts[2], frame);
 }
 
-fn bottom_line(form: &Form, theme: &Theme, area: Rect, frame: &mut Frame) {
+/// `unchecked`: the traits cannot be checked here (no schema), so the hint
+/// says who checks them.
+fn bottom_line(form: &Form, unchecked: bool, theme: &Theme, area: Rect, frame: &mut Frame) {
     let line = if form.confirm_discard {
         Line::from(vec![
             Span::styled("Discard your changes? ", theme.error()),
@@ -62,6 +67,11 @@ fn bottom_line(form: &Form, theme: &Theme, area: Rect, frame: &mut Frame) {
         ])
     } else if let Some(error) = &form.error {
         Line::from(Span::styled(format!("✗ {error}"), theme.error()))
+    } else if unchecked {
+        Line::from(Span::styled(
+            "Ctrl-S reviews the change; without the schema only the server checks the traits",
+            theme.tone(Tone::Muted),
+        ))
     } else {
         Line::from(Span::styled(
             "Ctrl-S reviews the change before anything is sent",
@@ -93,11 +103,47 @@ fn problem_lines<'a>(problems: &'a [Problem], theme: &Theme) -> Vec<Line<'a>> {
 }
 
 fn json_editor(field: &JsonField, title: &str, focused: bool, theme: &Theme, area: Rect, frame: &mut Frame) {
+    let state = if field.problems.is_empty() { "valid" } else { "invalid" };
+    let block = focused_block(format!(" {title} — {state} "), focused, theme);
+    draw_json_editor(field, block, focused, theme, area, frame);
+}
+
+/// The traits editor: when its schema is not there (`mark`), the title says
+/// so instead of calling the traits valid, since only their syntax is checked.
+fn marked_json_editor(
+    field: &JsonField,
+    title: &str,
+    mark: Option<&str>,
+    theme: &Theme,
+    area: Rect,
+    frame: &mut Frame,
+) {
+    let Some(mark) = mark else {
+        json_editor(field, title, true, theme, area, frame);
+        return;
+    };
+    let mut spans = vec![Span::styled(format!(" {title} —"), theme.tone(Tone::Heading))];
+    if !field.problems.is_empty() {
+        spans.push(Span::styled(" invalid —", theme.tone(Tone::Heading)));
+    }
+    spans.push(Span::styled(format!(" {mark} "), theme.badge()));
+    spans.push(Span::raw(" "));
+    let block = Block::default().borders(Borders::ALL).title(Line::from(spans));
+    draw_json_editor(field, block, true, theme, area, frame);
+}
+
+fn draw_json_editor(
+    field: &JsonField,
+    block: Block<'static>,
+    focused: bool,
+    theme: &Theme,
+    area: Rect,
+    frame: &mut Frame,
+) {
     let shown = field.problems.len().min(usize::from(area.height / 3)) as u16;
     let parts = Layout::vertical([Constraint::Min(3), Constraint::Length(shown)]).split(area);
     let mut editor = field.editor.clone();
-    let state = if field.problems.is_empty() { "valid" } else { "invalid" };
-    editor.set_block(focused_block(format!(" {title} — {state} "), focused, theme));
+    editor.set_block(block);
     editor.set_cursor_line_style(Style::new());
     editor.set_line_number_style(theme.tone(Tone::Muted));
     if focused {
@@ -302,7 +348,9 @@ fn credentials_form(form: &CredentialsForm, theme: &Theme, area: Rect, frame: &m
     }
 }
 
-fn schema_form(form: &SchemaForm, theme: &Theme, area: Rect, frame: &mut Frame) {
+/// `list_problem`: why the server's schema list could not be read (then
+/// only the schemas of identities seen are offered).
+fn schema_form(form: &SchemaForm, list_problem: Option<&str>, theme: &Theme, area: Rect, frame: &mut Frame) {
     let mut lines = vec![
         Line::from(vec![
             Span::styled("Current schema: ", theme.tone(Tone::Label)),
@@ -335,7 +383,17 @@ fn schema_form(form: &SchemaForm, theme: &Theme, area: Rect, frame: &mut Frame) 
         )));
         lines.extend(problem_lines(&form.problems, theme));
     }
-    frame.render_widget(Paragraph::new(lines), area);
+    if let Some(problem) = list_problem {
+        lines.push(Line::from(""));
+        lines.push(Line::from(Span::styled(
+            format!(
+                "The server's schema list could not be read ({}): only schemas of identities seen so far are offered.",
+                for_display(problem)
+            ),
+            theme.tone(Tone::Muted),
+        )));
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }), area);
     let y = area.y + 2 + u16::try_from(form.selected).unwrap_or(0);
     if y < area.bottom() {
         frame.set_cursor_position(Position { x: area.x + 2, y });

@@ -146,7 +146,7 @@ fn table_row<'a>(row: &'a IdentityRow, app: &App, theme: &Theme, wide: bool, col
         Cell::from(fit(&row.identifier, col(0))),
         Cell::from(fit(&row.name, col(1))),
         Cell::from(Span::styled(fit(&row.state_label, col(2)), state_style)),
-        Cell::from(fit(&row.schema_id, col(3))),
+        schema_cell(row, app, theme, col(3)),
         Cell::from(ago),
     ];
     if wide {
@@ -154,6 +154,16 @@ fn table_row<'a>(row: &'a IdentityRow, app: &App, theme: &Theme, wide: bool, col
     }
     cells.push(Cell::from(row.short_id()));
     Row::new(cells)
+}
+
+/// The schema id; marked `?` when that schema could not be loaded (its
+/// traits are not validated here).
+fn schema_cell<'a>(row: &'a IdentityRow, app: &App, theme: &Theme, width: usize) -> Cell<'a> {
+    if app.schema_missing(&row.schema_id) {
+        let text = fit(&row.schema_id, width.saturating_sub(1)).into_owned() + "?";
+        return Cell::from(Span::styled(text, theme.tone(Tone::Bad)));
+    }
+    Cell::from(fit(&row.schema_id, width))
 }
 
 fn trailing_note(app: &App) -> Option<(String, Style)> {

@@ -15,6 +15,7 @@ use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthStr;
 
 use crate::app::{App, MIN_HEIGHT, MIN_WIDTH, Screen, Status, keys};
 use theme::Theme;
@@ -82,20 +83,20 @@ fn too_small(area: Rect, frame: &mut Frame) {
     frame.render_widget(Paragraph::new(text).alignment(Alignment::Center), rect);
 }
 
+/// Narrowest the profile's name and URL get in the header before the schema
+/// mark is shortened to make room.
+const MIN_PROFILE_WIDTH: usize = 16;
+
 fn header(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
     let style = theme.header();
-    let mut spans = vec![
-        Span::styled(" idcon ", style),
-        Span::styled(format!("│ {} │ {} ", app.profile.name, app.profile.base_url), style),
-    ];
+    let width = usize::from(area.width);
+    let mut badges: Vec<String> = Vec::new();
     if !app.profile.signing {
         // No key: requests go out unsigned (a server behind its own auth).
-        spans.push(Span::styled(" UNSIGNED ", theme.badge()));
-        spans.push(Span::styled(" ", style));
+        badges.push(" UNSIGNED ".to_owned());
     }
     if app.profile.read_only {
-        spans.push(Span::styled(" READ-ONLY ", theme.badge()));
-        spans.push(Span::styled(" ", style));
+        badges.push(" READ-ONLY ".to_owned());
     }
     let loaded = app.list.loaded_count();
     let more = match app.list.full_list_paging() {
@@ -106,8 +107,29 @@ fn header(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
     if app.busy() {
         right = format!("{} {right}", SPINNER[app.spinner % SPINNER.len()]);
     }
-    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
-    let pad = usize::from(area.width).saturating_sub(used + right.chars().count());
+    let used_by = |badges: &[String]| -> usize {
+        " idcon ".width() + badges.iter().map(|b| b.width() + 1).sum::<usize>() + right.width()
+    };
+    // Schemas that could not be loaded: say so on every screen; the URL
+    // gives way first, then the mark shortens.
+    if let Some(mark) = app.schema_warning() {
+        let full = format!(" {mark} ");
+        let room = width.saturating_sub(used_by(&badges) + full.width() + 1);
+        badges.push(if room >= MIN_PROFILE_WIDTH {
+            full
+        } else {
+            " SCHEMA UNKNOWN ".to_owned()
+        });
+    }
+    let profile = format!("│ {} │ {} ", app.profile.name, app.profile.base_url);
+    let profile = list::fit(&profile, width.saturating_sub(used_by(&badges)));
+    let mut spans = vec![Span::styled(" idcon ", style), Span::styled(profile, style)];
+    for badge in badges {
+        spans.push(Span::styled(badge, theme.badge()));
+        spans.push(Span::styled(" ", style));
+    }
+    let used: usize = spans.iter().map(|s| s.content.width()).sum();
+    let pad = width.saturating_sub(used + right.width());
     spans.push(Span::styled(" ".repeat(pad), style));
     spans.push(Span::styled(right, style));
     frame.render_widget(Paragraph::new(Line::from(spans)).style(style), area);
