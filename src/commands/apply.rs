@@ -284,7 +284,7 @@ async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Failur
     let mut now: HashMap<String, ResultLine> = HashMap::new();
     let mut sent_now = 0;
     {
-        let mut signals = Signals::listen();
+        let mut signals = script::Signals::listen();
         let mut stream = futures::stream::iter(pending)
             .map(|pending| runner.process(pending))
             .buffer_unordered(usize::from(args.jobs));
@@ -660,54 +660,6 @@ fn redacted(snapshot: Snapshot) -> Snapshot {
     }
 }
 
-/// SIGINT (Ctrl-C), SIGTERM and SIGHUP (the SSH session dropped): the run
-/// starts no new identity and finishes those in flight, so each has its
-/// result recorded.
-struct Signals {
-    listeners: Vec<(&'static str, tokio::signal::unix::Signal)>,
-}
-
-impl Signals {
-    fn listen() -> Signals {
-        use tokio::signal::unix::{SignalKind, signal};
-        let kinds = [
-            ("interrupted (Ctrl-C)", SignalKind::interrupt()),
-            ("terminated", SignalKind::terminate()),
-            ("hung up", SignalKind::hangup()),
-        ];
-        let listeners = kinds
-            .into_iter()
-            .filter_map(|(name, kind)| match signal(kind) {
-                Ok(listener) => Some((name, listener)),
-                Err(err) => {
-                    tracing::warn!("cannot listen for the signal \"{name}\": {err}");
-                    None
-                }
-            })
-            .collect();
-        Signals { listeners }
-    }
-
-    /// The name of the next signal; never resolves when none can be heard.
-    async fn next(&mut self) -> &'static str {
-        if self.listeners.is_empty() {
-            return std::future::pending().await;
-        }
-        let waits = self.listeners.iter_mut().map(|(name, listener)| {
-            let name: &'static str = name;
-            Box::pin(async move {
-                match listener.recv().await {
-                    Some(()) => name,
-                    // The listener closed: never again.
-                    None => std::future::pending().await,
-                }
-            })
-        });
-        futures::future::select_all(waits).await.0
-    }
-}
-
-/// Spaces requests evenly at `rps` per second.
 /// What the fresh read says to do with one identity.
 enum Judged {
     /// Settled without a write (skipped, already applied, the read failed).

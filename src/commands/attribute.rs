@@ -213,9 +213,14 @@ async fn update_attribute(global: &GlobalArgs, args: &AttributeUpdateArgs) -> Re
         ))?;
     }
 
-    let result = registry::send_attribute_update(&client, audit.as_ref(), &update, identity_id)
-        .await
-        .map_err(|err| failure(&err, Some(&update.issuance_token)))?;
+    let result = script::finish_despite_signals(registry::send_attribute_update(
+        &client,
+        audit.as_ref(),
+        &update,
+        identity_id,
+    ))
+    .await
+    .map_err(|err| failure(&err, Some(&update.issuance_token)))?;
     if let Some(warning) = &result.audit_warning {
         eprintln!("idcon: warning: {}", script::one_line(warning));
     }

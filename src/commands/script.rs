@@ -84,6 +84,71 @@ pub fn warn_secret_in_argv(flag: &str, instead: &str) {
     );
 }
 
+/// SIGINT (Ctrl-C), SIGTERM and SIGHUP (the SSH session dropped), heard
+/// instead of ending the process: a write in flight is finished and its
+/// outcome recorded first (`apply` starts no new identity; `update` and
+/// `attribute update` finish their one PUT).
+pub struct Signals {
+    listeners: Vec<(&'static str, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    pub fn listen() -> Signals {
+        use tokio::signal::unix::{SignalKind, signal};
+        let kinds = [
+            ("interrupted (Ctrl-C)", SignalKind::interrupt()),
+            ("terminated", SignalKind::terminate()),
+            ("hung up", SignalKind::hangup()),
+        ];
+        let listeners = kinds
+            .into_iter()
+            .filter_map(|(name, kind)| match signal(kind) {
+                Ok(listener) => Some((name, listener)),
+                Err(err) => {
+                    tracing::warn!("cannot listen for the signal \"{name}\": {err}");
+                    None
+                }
+            })
+            .collect();
+        Signals { listeners }
+    }
+
+    /// The name of the next signal; never resolves when none can be heard.
+    pub async fn next(&mut self) -> &'static str {
+        if self.listeners.is_empty() {
+            return std::future::pending().await;
+        }
+        let waits = self.listeners.iter_mut().map(|(name, listener)| {
+            let name: &'static str = name;
+            Box::pin(async move {
+                match listener.recv().await {
+                    Some(()) => name,
+                    // The listener closed: never again.
+                    None => std::future::pending().await,
+                }
+            })
+        });
+        futures::future::select_all(waits).await.0
+    }
+}
+
+/// Runs `write` to its end even when SIGINT, SIGTERM or SIGHUP arrive
+/// meanwhile: killed mid-PUT, the audit trail would hold an intent without
+/// its outcome, and nobody would know whether the change was made. The
+/// signal is told on stderr; the write has its own timeout, so this ends.
+pub async fn finish_despite_signals<F: std::future::Future>(write: F) -> F::Output {
+    let mut signals = Signals::listen();
+    let mut write = std::pin::pin!(write);
+    loop {
+        tokio::select! {
+            done = &mut write => return done,
+            name = signals.next() => eprintln!(
+                "idcon: {name}: the write in flight is finished first, so that its outcome is known and recorded"
+            ),
+        }
+    }
+}
+
 /// A command's failure: the exit code and what to tell the user.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Failure {

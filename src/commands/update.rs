@@ -291,7 +291,7 @@ async fn update(global: &GlobalArgs, args: &UpdateArgs) -> Result<(), Failure> {
         }
     }
 
-    let result = write::send(&client, audit.as_ref(), &planned)
+    let result = script::finish_despite_signals(write::send(&client, audit.as_ref(), &planned))
         .await
         .map_err(|err| Failure::write(&err))?;
     if let Some(warning) = &result.audit_warning {
