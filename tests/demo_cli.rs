@@ -1,5 +1,6 @@
-//! `idcon serve-demo` as a process: the one line it prints, serving signed
-//! requests, a clean stop on SIGTERM, and clear refusals of bad flags.
+//! `idcon serve-demo` as a process: the addresses and profile it prints,
+//! serving signed requests, a clean stop on SIGTERM, and clear refusals of
+//! bad flags.
 
 #[path = "demo_support.rs"]
 mod support;
@@ -11,8 +12,9 @@ use std::time::Duration;
 
 const IDCON: &str = env!("CARGO_BIN_EXE_idcon");
 
-/// Starts `idcon serve-demo ARGS` and returns it with the URL it printed.
-fn serve(args: &[&str]) -> (Child, String) {
+/// Starts `idcon serve-demo ARGS` and returns it with the URL of its first
+/// line and the lines that follow, as they come.
+fn serve(args: &[&str]) -> (Child, String, mpsc::Receiver<Option<String>>) {
     let child = Command::new(IDCON)
         .arg("serve-demo")
         .args(args)
@@ -28,11 +30,10 @@ fn serve(args: &[&str]) -> (Child, String) {
     };
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        let mut lines = BufReader::new(stdout).lines();
-        let first = lines.next();
-        let _ = tx.send(first.and_then(Result::ok));
-        // Keep draining so the server never blocks on a full pipe.
-        for _ in lines.map_while(Result::ok) {}
+        // Every line, and keep draining so the server never blocks on a full pipe.
+        for line in BufReader::new(stdout).lines() {
+            let _ = tx.send(line.ok());
+        }
     });
     let line = match rx.recv_timeout(Duration::from_secs(60)) {
         Ok(Some(line)) => line,
@@ -45,7 +46,7 @@ fn serve(args: &[&str]) -> (Child, String) {
         let _ = child.kill();
         panic!("unexpected line {line:?}")
     };
-    (child, url.to_owned())
+    (child, url.to_owned(), rx)
 }
 
 fn terminate(child: &mut Child) -> std::process::ExitStatus {
@@ -64,7 +65,7 @@ fn terminate(child: &mut Child) -> std::process::ExitStatus {
 
 #[tokio::test]
 async fn serve_demo_prints_its_address_serves_and_stops_on_sigterm() {
-    let (mut child, url) = serve(&["--listen", "127.0.0.1:0", "--prefix", "/iam"]);
+    let (mut child, url, _rest) = serve(&["--listen", "127.0.0.1:0", "--prefix", "/iam"]);
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     assert!(!url.ends_with(":0"), "the real port is printed: {url}");
     let c = support::Client::new(&url);
@@ -75,10 +76,63 @@ async fn serve_demo_prints_its_address_serves_and_stops_on_sigterm() {
     assert!(status.success(), "exit status {status:?}");
 }
 
+/// After `listening on ADMIN`: the public API's address, the Kratos version
+/// and a profile that parses as TOML and points at both listeners.
+#[tokio::test]
+async fn serve_demo_prints_both_addresses_and_a_profile() {
+    let (mut child, url, rest) = serve(&["--listen", "127.0.0.1:0", "--kratos-version", "1.3"]);
+    let mut lines = Vec::new();
+    while !lines.iter().any(|l: &String| l.starts_with("key_file")) {
+        match rest.recv_timeout(Duration::from_secs(30)) {
+            Ok(Some(line)) => lines.push(line),
+            other => {
+                let _ = child.kill();
+                panic!("the banner ended early: {other:?} after {lines:?}")
+            }
+        }
+    }
+    let Some(public) = lines[0]
+        .strip_prefix("public API on ")
+        .and_then(|l| l.strip_suffix(" (GET /schemas, no authentication)"))
+        .map(str::to_owned)
+    else {
+        let _ = child.kill();
+        panic!("unexpected second line {:?}", lines[0])
+    };
+    assert!(public.starts_with("http://127.0.0.1:") && public != url, "{public}");
+    assert_eq!(lines[1], "imitating Ory Kratos 1.3 (read from its source at v1.3.1)");
+    let snippet = lines[2..].join("\n");
+    let parsed: Result<toml::Table, _> = snippet.parse();
+    let Ok(parsed) = parsed else {
+        let _ = child.kill();
+        panic!("the profile is not TOML: {parsed:?}\n{snippet}")
+    };
+    let profile = &parsed["profiles"]["demo"];
+    assert_eq!(profile["base_url"].as_str(), Some(url.as_str()));
+    assert_eq!(profile["public_url"].as_str(), Some(public.as_str()));
+    assert_eq!(profile["identities_path"].as_str(), Some("/admin/identities"));
+    assert_eq!(profile["sdk_id"].as_str(), Some(idcon::demo::DEMO_SDK_ID));
+
+    let schemas = support::get_unsigned(&format!("{public}/schemas")).await;
+    assert_eq!(schemas.status, 200, "{}", schemas.text);
+    let redirect = support::Client::new(&url).get("/schemas/email-password", &[]).await;
+    assert_eq!(redirect.status, 307);
+    assert!(
+        redirect
+            .header("location")
+            .is_some_and(|l| l.starts_with(&format!("{public}/schemas/email-password?"))),
+        "{:?}",
+        redirect.header("location")
+    );
+    let status = terminate(&mut child);
+    assert!(status.success(), "exit status {status:?}");
+}
+
 #[test]
 fn bad_flags_are_refused_with_a_clear_message() {
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 5] = [
         (&["--prefix", "admin"], "must look like /admin or /iam"),
+        (&["--kratos-version", "27"], "use 1.3, 25 or 26"),
         (&["--seed-count", "2000000"], "at most 1000000"),
         (
             &["--bearer-token-env", "IDCON_TEST_SURELY_UNSET_VARIABLE"],
@@ -120,4 +174,18 @@ fn a_busy_port_is_named() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains(&format!("cannot listen on {addr}")), "{stderr}");
+
+    let public = Command::new(IDCON)
+        .args(["serve-demo", "--listen", "127.0.0.1:0", "--public-port"])
+        .arg(addr.port().to_string())
+        .output();
+    let Ok(public) = public else {
+        panic!("cannot run {IDCON}")
+    };
+    assert!(!public.status.success());
+    let stderr = String::from_utf8_lossy(&public.stderr);
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr} (public API)")),
+        "{stderr}"
+    );
 }

@@ -408,3 +408,156 @@ async fn mutate_identity_changes_it_behind_the_clients_back() {
     assert!(server.mutate_identity("nope", |_| {}).await.is_err());
     server.stop().await;
 }
+
+/// Digits after the decimal point of an RFC 3339 timestamp (Go trims
+/// trailing zeros, so nanoseconds show as 7 to 9 digits, except 1 time in 1000).
+fn fraction_digits(timestamp: &Value) -> usize {
+    let text = timestamp.as_str().unwrap_or_default();
+    text.split_once('.')
+        .map_or(0, |(_, rest)| rest.trim_end_matches('Z').len())
+}
+
+/// The instant, cut to microseconds as the database keeps it.
+fn micros(timestamp: &Value) -> chrono::DateTime<chrono::Utc> {
+    use chrono::Timelike as _;
+    let text = timestamp.as_str().unwrap_or_default();
+    let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) else {
+        panic!("not a timestamp: {timestamp}")
+    };
+    let at = at.with_timezone(&chrono::Utc);
+    let nanos = at.nanosecond();
+    at.with_nanosecond(nanos - nanos % 1_000).unwrap_or(at)
+}
+
+fn address_ids(identity: &Value) -> Vec<String> {
+    identity["verifiable_addresses"]
+        .as_array()
+        .map(|l| l.iter().map(id_of).collect())
+        .unwrap_or_default()
+}
+
+/// Kratos answers a PUT with the identity as held in memory
+/// (`identity/handler.go` `update`): `state_changed_at` is a fresh
+/// `time.Now()` with nanoseconds and the addresses come kept-first, new after
+/// (`updateAssociationWith`). A later GET reads the database: microseconds,
+/// addresses `ORDER BY id`. `updated_at` is already cut to microseconds by
+/// `UpdateIdentity` in v25+. Each round changes the e-mail (a new address with
+/// a random id, which the schema lists before the kept phone) and flips the
+/// state, until both differences have shown.
+#[tokio::test]
+async fn the_put_answer_is_held_in_memory_and_a_get_reads_the_database() {
+    let server = start().await;
+    let c = client(&server);
+    let listed = find(&c, |i| i["schema_id"] == "phone-password").await;
+    let id = id_of(&listed);
+    let path = format!("/admin/identities/{id}");
+    let (mut saw_nanos, mut saw_order_differ) = (false, false);
+    for round in 0..40 {
+        let before = get(&c, &id, &[]).await;
+        let phone_address = before["verifiable_addresses"]
+            .as_array()
+            .and_then(|l| l.iter().find(|a| a["via"] == "sms"))
+            .cloned()
+            .unwrap_or_default();
+        let state = if before["state"] == "active" {
+            "inactive"
+        } else {
+            "active"
+        };
+        let email = format!("round{round}@example.test");
+        let body = body_from(&before, |b| {
+            b["traits"]["email"] = json!(email);
+            b["state"] = json!(state);
+        });
+        let reply = c.put(&path, &body).await;
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        let answer = reply.json();
+        let after = get(&c, &id, &[]).await;
+
+        // Kept address first, the new one after, whatever their ids and
+        // although the schema names the e-mail first.
+        let held = address_ids(&answer);
+        assert_eq!(held.len(), 2, "{answer}");
+        assert_eq!(held[0], id_of(&phone_address), "the kept address comes first");
+        assert_eq!(answer["verifiable_addresses"][1]["value"], email);
+        // The database orders by id.
+        let stored = address_ids(&after);
+        let mut sorted = held.clone();
+        sorted.sort();
+        assert_eq!(stored, sorted, "GET orders addresses by id");
+        saw_order_differ |= stored != held;
+
+        assert!(fraction_digits(&after["state_changed_at"]) <= 6, "{after}");
+        assert_eq!(micros(&answer["state_changed_at"]), micros(&after["state_changed_at"]));
+        saw_nanos |= fraction_digits(&answer["state_changed_at"]) > 6;
+        assert!(fraction_digits(&answer["updated_at"]) <= 6, "v26 cuts updated_at to µs");
+        assert_eq!(answer["updated_at"], after["updated_at"]);
+        assert!(answer["updated_at"].as_str() > before["updated_at"].as_str());
+        for address in after["verifiable_addresses"].as_array().into_iter().flatten() {
+            assert!(fraction_digits(&address["created_at"]) <= 6, "{address}");
+        }
+        if saw_nanos && saw_order_differ {
+            break;
+        }
+    }
+    assert!(saw_nanos, "no PUT answer carried nanoseconds in 40 rounds");
+    assert!(saw_order_differ, "the new address never sorted first in 40 rounds");
+    server.stop().await;
+}
+
+/// v1.3.1: no `external_id` anywhere (the decoder drops it), `updated_at`
+/// written back unchanged (`UpdateIdentity` before ory/kratos#4131), and the
+/// PUT answer's addresses in schema order with pop's nanosecond stamps.
+#[tokio::test]
+async fn kratos_1_3_drops_external_id_and_keeps_updated_at() {
+    let server = support::start_with(|o| o.kratos_version = idcon::demo::KratosVersion::V1_3).await;
+    let c = client(&server);
+    let all = support::list_all(&c, "500").await;
+    assert!(
+        all.iter().all(|i| i.get("external_id").is_none()),
+        "no identity carries external_id"
+    );
+    let listed = find(&c, |i| i["schema_id"] == "phone-password").await;
+    let id = id_of(&listed);
+    let path = format!("/admin/identities/{id}");
+    let before = get(&c, &id, &[]).await;
+    assert!(before.get("external_id").is_none());
+
+    let body = body_from(&before, |b| {
+        b["external_id"] = json!("crm-4711");
+        b["traits"]["email"] = json!("v13@example.test");
+    });
+    let reply = c.put(&path, &body).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let answer = reply.json();
+    assert!(answer.get("external_id").is_none(), "silently dropped: {answer}");
+    assert_eq!(
+        answer["updated_at"], before["updated_at"],
+        "1.3 does not move updated_at"
+    );
+    let vias: Vec<&str> = answer["verifiable_addresses"]
+        .as_array()
+        .map(|l| l.iter().filter_map(|a| a["via"].as_str()).collect())
+        .unwrap_or_default();
+    // The new e-mail address before the kept phone: schema order, not kept-then-new.
+    assert_eq!(vias, ["email", "sms"]);
+
+    let after = get(&c, &id, &[]).await;
+    assert!(after.get("external_id").is_none());
+    assert_eq!(after["updated_at"], before["updated_at"]);
+    assert_eq!(after["traits"]["email"], "v13@example.test");
+    let stored = address_ids(&after);
+    let mut sorted = stored.clone();
+    sorted.sort();
+    assert_eq!(stored, sorted);
+    let new_address = answer["verifiable_addresses"][0].clone();
+    assert_eq!(new_address["value"], "v13@example.test");
+    let stored_new = after["verifiable_addresses"]
+        .as_array()
+        .and_then(|l| l.iter().find(|a| a["id"] == new_address["id"]))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(micros(&new_address["created_at"]), micros(&stored_new["created_at"]));
+    assert!(fraction_digits(&stored_new["created_at"]) <= 6);
+    server.stop().await;
+}

@@ -3,10 +3,12 @@
 
 Usage: kratos_client_contract.py PATH_TO_IDCON_BINARY
 
-Starts `idcon serve-demo --listen 127.0.0.1:0` (reading the port from the one
-line it prints), then drives it with `ory-kratos-client`: lists two pages
-following the `Link` header's page_token, gets one identity, PUTs a change and
-reads it back, PUTs invalid traits and expects Kratos's 400 envelope. Every
+Starts `idcon serve-demo --listen 127.0.0.1:0` (reading the admin and public
+addresses from the first two lines it prints), then drives it with
+`ory-kratos-client`: lists two pages following the `Link` header's page_token,
+gets one identity, PUTs a change and reads it back, PUTs invalid traits and
+expects Kratos's 400 envelope, and reads identity schemas both through the
+admin URL (the client follows Kratos's 307) and on the public URL. Every
 request is signed by the official Yoti Python SDK (`yoti_python_sdk.http`),
 hooked into the Kratos client's transport. Stops only the process it started.
 Prints "N passed, M failed"; exits non-zero if anything failed.
@@ -35,8 +37,8 @@ STARTUP_TIMEOUT_S = 60
 REQUEST_TIMEOUT_S = 30
 
 RESULTS = []
-# The raw headers of the last answer: the client's ApiResponse keeps one value
-# per header name, and Kratos sends `first` and `next` as two Link fields.
+# The raw Link fields of the last answer, as sent. Kratos sends one field with
+# `first` and `next` joined by "," (ory/x keysetpagination.Header).
 LAST_RAW_HEADERS = {}
 
 
@@ -54,18 +56,29 @@ def start_server(binary):
         stderr=subprocess.PIPE,
         text=True,
     )
+    patterns = [
+        r"listening on (http://127\.0\.0\.1:\d+)",
+        r"public API on (http://127\.0\.0\.1:\d+) \(GET /schemas, no authentication\)",
+    ]
+    urls = []
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and len(urls) < len(patterns):
         ready, _, _ = select.select([process.stdout], [], [], 0.5)
         if ready:
-            line = process.stdout.readline().strip()
-            match = re.fullmatch(r"listening on (http://127\.0\.0\.1:\d+)", line)
-            if not match:
-                raise RuntimeError(f"unexpected first line from serve-demo: {line!r}")
-            return process, match.group(1)
-        if process.poll() is not None:
+            # The banner comes in one write: once the first line is there, the
+            # rest is already in the pipe (or in Python's buffer, which select
+            # cannot see), so read the lines straight on.
+            while len(urls) < len(patterns):
+                line = process.stdout.readline().strip()
+                match = re.fullmatch(patterns[len(urls)], line)
+                if not match:
+                    raise RuntimeError(f"unexpected line {len(urls) + 1} from serve-demo: {line!r}")
+                urls.append(match.group(1))
+        elif process.poll() is not None:
             raise RuntimeError(f"serve-demo exited early: {process.stderr.read()}")
-    raise RuntimeError("serve-demo did not print its address in time")
+    if len(urls) < len(patterns):
+        raise RuntimeError("serve-demo did not print its addresses in time")
+    return process, urls[0], urls[1]
 
 
 def stop_server(process):
@@ -137,7 +150,7 @@ def error_envelope(exception):
         return {}
 
 
-def run(base_url):
+def run(base_url, public_url):
     configuration = ory_kratos_client.Configuration(host=base_url)
     with ory_kratos_client.ApiClient(configuration) as api_client:
         install_yoti_signing(api_client)
@@ -213,12 +226,32 @@ def run(base_url):
         unchanged = api.get_identity(got.id)
         check("put invalid traits: identity unchanged", unchanged.traits == traits, unchanged.traits)
 
+        # Identity schemas: the admin port answers 307 to the public port,
+        # which the official client follows; identities link to the public URL.
+        through_admin = api.get_identity_schema("email-password")
+        check("schemas: readable through the admin URL (307 followed)",
+              isinstance(through_admin, dict) and "traits" in through_admin.get("properties", {}),
+              through_admin)
+        check("schemas: schema_url points at the public URL",
+              str(got.schema_url).startswith(public_url + "/schemas/"), got.schema_url)
+
         # Unknown identity: 404 envelope.
         try:
             api.get_identity("00000000-0000-4000-8000-000000000000")
             check("get unknown: 404", False, "answered 2xx")
         except ApiException as e:
             check("get unknown: 404", e.status == 404 and error_envelope(e).get("code") == 404, e.body)
+
+    # The public URL serves schemas to anyone, unsigned.
+    with ory_kratos_client.ApiClient(ory_kratos_client.Configuration(host=public_url)) as public_client:
+        install_yoti_signing(public_client, sign=False)
+        public_api = IdentityApi(public_client)
+        schemas = public_api.list_identity_schemas()
+        check("schemas: the public URL lists them unsigned",
+              [s.id for s in schemas] == ["email-password", "phone-password"], [s.id for s in schemas])
+        raw = public_api.get_identity_schema("email-password")
+        check("schemas: the public URL serves the same document",
+              raw == through_admin, raw)
 
     # Unsigned requests are refused.
     with ory_kratos_client.ApiClient(ory_kratos_client.Configuration(host=base_url)) as unsigned_client:
@@ -234,9 +267,9 @@ def main():
     if len(sys.argv) != 2:
         print(__doc__, file=sys.stderr)
         return 2
-    process, base_url = start_server(sys.argv[1])
+    process, base_url, public_url = start_server(sys.argv[1])
     try:
-        run(base_url)
+        run(base_url, public_url)
     except Exception as e:  # noqa: BLE001 - report any crash as a failed check
         check("contract run completed", False, repr(e))
     finally:
