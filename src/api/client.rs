@@ -374,6 +374,8 @@ impl Client {
             client: self.clone(),
             next: Some(query.params()),
             seen: HashSet::new(),
+            pages: 0,
+            max_pages: DEFAULT_MAX_PAGES,
         }
     }
 
@@ -941,9 +943,23 @@ pub struct IdentityPager {
     /// The query of the next request; `None` after the last page.
     next: Option<Vec<(String, String)>>,
     seen: HashSet<Vec<(String, String)>>,
+    pages: usize,
+    max_pages: usize,
 }
 
+/// Pages a listing follows before it stops with [`ApiError::PageLimit`]: a
+/// server (or a gateway in front of it) that keeps inventing next links must
+/// not keep a script running forever. 10,000 pages are 2.5 million
+/// identities at Kratos's default page size, 5 million at its maximum.
+pub const DEFAULT_MAX_PAGES: usize = 10_000;
+
 impl IdentityPager {
+    /// Stops after `max_pages` pages instead of [`DEFAULT_MAX_PAGES`].
+    pub fn with_max_pages(mut self, max_pages: usize) -> IdentityPager {
+        self.max_pages = max_pages.max(1);
+        self
+    }
+
     /// The next page, or `None` when the listing is complete. After an error
     /// the same page can be asked for again.
     pub async fn next_page(&mut self) -> Result<Option<Response<IdentityPage>>, ApiError> {
@@ -952,6 +968,13 @@ impl IdentityPager {
         };
         let response = self.client.fetch_identity_page(params.clone()).await?;
         self.seen.insert(params);
+        self.pages += 1;
+        if response.value.next.is_some() && self.pages >= self.max_pages {
+            return Err(ApiError::PageLimit {
+                request: response.exchange.request_info(),
+                limit: self.max_pages,
+            });
+        }
         if let Some(next) = &response.value.next
             && self.seen.contains(next)
         {
@@ -1089,11 +1112,12 @@ fn parse_json<T: DeserializeOwned>(exchange: &Exchange, what: &str) -> Result<T,
     })
 }
 
-/// The query of the next page from the `Link` header, completed with the
-/// request's own parameters whose names the link leaves out entirely (a
-/// filter must not be lost between pages). Such a name keeps every value it
-/// was sent with, in order: a gateway that strips the query must not shrink
-/// `ids=a&ids=b` to `ids=a`.
+/// The query of the next page: the request's own parameters (what idcon
+/// itself sent, every repeated `ids` kept) with the `page_token` of the
+/// `Link` header's `rel="next"`. Nothing else is taken from the link: a
+/// server or gateway must not be able to slip parameters into the next
+/// signed request (`include_credential=password` would fetch hashes), and
+/// behind a gateway the link's path is Kratos's internal one anyway.
 fn next_cursor(
     exchange: &Exchange,
     request_url: &str,
@@ -1108,16 +1132,23 @@ fn next_cursor(
         return Ok(None);
     };
     let request_url = Url::parse(request_url).map_err(|err| ApiError::InvalidInput(format!("invalid URL: {err}")))?;
-    let mut cursor = link::cursor_from_target(&target, &request_url).map_err(|detail| ApiError::InvalidResponse {
+    let linked = link::cursor_from_target(&target, &request_url).map_err(|detail| ApiError::InvalidResponse {
         detail,
         exchange: Box::new(exchange.clone()),
     })?;
-    let named_by_link: HashSet<String> = cursor.iter().map(|(name, _)| name.clone()).collect();
-    cursor.extend(
-        sent.iter()
-            .filter(|(name, _)| name != "page_token" && !named_by_link.contains(name))
-            .cloned(),
-    );
+    let Some(token) = linked
+        .iter()
+        .rev()
+        .find(|(name, _)| name == "page_token")
+        .map(|(_, value)| value.clone())
+    else {
+        return Err(ApiError::InvalidResponse {
+            detail: "the next-page link carries no page_token".to_owned(),
+            exchange: Box::new(exchange.clone()),
+        });
+    };
+    let mut cursor: PageCursor = sent.iter().filter(|(name, _)| name != "page_token").cloned().collect();
+    cursor.push(("page_token".to_owned(), token));
     Ok(Some(cursor))
 }
 

@@ -155,6 +155,11 @@ pub enum ApiError {
     InvalidResponse { detail: String, exchange: Box<Exchange> },
     #[error("the server keeps sending the same next-page link ({detail}); stopped paging: {request}")]
     PagingLoop { request: RequestInfo, detail: String },
+    #[error(
+        "stopped after {limit} pages: the server still sends a next-page link (raise the limit with --max-pages \
+         if the tenant really is that large): {request}"
+    )]
+    PageLimit { request: RequestInfo, limit: usize },
     #[error("profile \"{profile}\" is read-only: nothing was signed or sent")]
     ReadOnly { profile: String },
     #[error("profile \"{profile}\" has no {setting}: add it to the profile to use this")]
@@ -190,7 +195,8 @@ impl ApiError {
             | ApiError::Redirect { request, .. }
             | ApiError::TooManyRedirects { request, .. }
             | ApiError::RedirectRefused { request, .. }
-            | ApiError::PagingLoop { request, .. } => Some(request.clone()),
+            | ApiError::PagingLoop { request, .. }
+            | ApiError::PageLimit { request, .. } => Some(request.clone()),
             _ => None,
         }
     }

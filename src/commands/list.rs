@@ -77,6 +77,14 @@ pub struct ListArgs {
     #[arg(long, value_enum, default_value_t = ListOutput::Table)]
     pub output: ListOutput,
 
+    /// Stop with an error after N pages (default 10,000) if the server still
+    /// sends a next-page link: a server that keeps inventing links must not
+    /// keep a script running forever. Raise it for a tenant larger than
+    /// N × --page-size identities.
+    #[arg(long, value_name = "N", default_value_t = crate::api::client::DEFAULT_MAX_PAGES as u32,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_pages: u32,
+
     /// CSV only: write cells that begin with = + - @ (or a tab or carriage
     /// return) as they are. By default such a cell gets a leading ' so that a
     /// spreadsheet opening the file shows it as text instead of running it as
@@ -163,7 +171,7 @@ async fn list(global: &GlobalArgs, args: &ListArgs) -> Result<(), Failure> {
     let outcome: Result<(), Failure> = async {
         write_or_stop(printer.begin(&mut out))?;
         'queries: for query in queries(args, client.identity_url("").len()) {
-            let mut pager = client.pager(query);
+            let mut pager = client.pager(query).with_max_pages(usize::try_from(args.max_pages).unwrap_or(usize::MAX));
             while let Some(page) = pager.next_page().await.map_err(|err| Failure::api(&err))? {
                 let raw_items = raw_items(&page.exchange.body_json(), page.value.items.len());
                 for (index, identity) in page.value.items.iter().enumerate() {
