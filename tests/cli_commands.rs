@@ -1140,3 +1140,140 @@ async fn list_streams_fifty_thousand_identities_as_json_lines_in_flat_memory() {
     );
     demo.stop().await;
 }
+
+/// Two `idcon update`s of one identity in a row both go out: the second read
+/// sees Kratos's database spelling (microseconds) where the first PUT answered
+/// with nanoseconds, and that is not a change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_updates_in_a_row_both_go_out() {
+    let env = Env::start().await;
+    let id = env.all_ids().await[0].clone();
+    for (value, expected) in [("\"SUP-1\"", "SUP-1"), ("\"SUP-2\"", "SUP-2")] {
+        let set = format!("/metadata_admin/ticket={value}");
+        let out = env.idcon(&["update", &id, "--set", &set, "--yes"], b"").await;
+        assert_exit(&out, 0);
+        assert_eq!(env.stored(&id).await["metadata_admin"]["ticket"], expected);
+    }
+    let outcomes = env
+        .audit_lines()
+        .into_iter()
+        .filter(|line| line["event"] == "outcome" && line["status"] == 200)
+        .count();
+    assert_eq!(outcomes, 2);
+}
+
+/// Against Kratos v1.3, which silently drops `external_id`, `idcon update`
+/// says what the server did not keep, exits 6, and the audit outcome names it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_says_when_the_server_did_not_keep_a_member() {
+    let env = Env::start_with(DemoOptions {
+        kratos_version: demo::KratosVersion::V1_3,
+        ..DemoOptions::for_tests()
+    })
+    .await;
+    let id = env.all_ids().await[0].clone();
+    let out = env
+        .idcon(&["update", &id, "--set", "/external_id=\"x\"", "--yes"], b"")
+        .await;
+    assert_exit(&out, 6);
+    let text = stderr(&out);
+    assert!(
+        text.contains("sent, but the server did not keep /external_id"),
+        "{text}"
+    );
+    let outcome = env
+        .audit_lines()
+        .into_iter()
+        .find(|line| line["event"] == "outcome")
+        .expect("an outcome line");
+    assert_eq!(outcome["status"], 200);
+    assert_eq!(outcome["not_kept"], json!(["/external_id"]));
+
+    // JSON output carries it too.
+    let out = env
+        .idcon(
+            &["update", &id, "--set", "/external_id=\"y\"", "--yes", "--output", "json"],
+            b"",
+        )
+        .await;
+    assert_exit(&out, 6);
+}
+
+/// A hash on the command line is readable by every user of the host: idcon
+/// warns each time, and `--password-hash-stdin` keeps it out of argv.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hash_in_argv_is_warned_about_and_stdin_keeps_it_out() {
+    let env = Env::start().await;
+    let id = env.all_ids().await[0].clone();
+    let hash = "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy";
+    let out = env.idcon(&["update", &id, "--password-hash", hash, "--yes"], b"").await;
+    assert_exit(&out, 0);
+    assert!(stderr(&out).contains("visible to every user of this host"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains(hash) && !stdout(&out).contains(hash));
+
+    let out = env
+        .idcon(
+            &["update", &id, "--password-hash-stdin", "--yes"],
+            format!("{hash}\n").as_bytes(),
+        )
+        .await;
+    assert_exit(&out, 0);
+    assert!(!stderr(&out).contains("visible to every user"), "{}", stderr(&out));
+    assert_eq!(
+        env.stored(&id).await["credentials"]["password"]["config"]["hashed_password"],
+        hash
+    );
+}
+
+impl Env {
+    /// Starts `idcon --base-url ... ARGS` without waiting (stdin closed).
+    fn spawn_idcon(&self, args: &[&str]) -> tokio::process::Child {
+        let key = self.key.to_str().expect("utf-8 path");
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_idcon"))
+            .args(["--base-url", &self.demo.base_url(), "--key", key, "--sdk-id", demo::DEMO_SDK_ID])
+            .args(args)
+            .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
+            .env("XDG_STATE_HOME", self.dir.path().join("state"))
+            .env_remove("IDCON_PROFILE")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("run idcon")
+    }
+}
+
+/// Ctrl-C while `idcon update`'s PUT is in flight does not kill it mid-write:
+/// the write finishes, the audit trail holds its intent and its outcome, and
+/// the change is on the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_during_a_slow_put_lets_the_write_finish_and_be_recorded() {
+    let env = Env::start_with(DemoOptions {
+        latency: std::time::Duration::from_millis(1500),
+        ..DemoOptions::for_tests()
+    })
+    .await;
+    let id = env.client().list_identities(&IdentityQuery::default()).await.expect("list").value.items[0]
+        .id
+        .clone();
+    let child = env.spawn_idcon(&["update", &id, "--set", "/metadata_admin/ticket=\"SUP-77\"", "--yes"]);
+    let pid = child.id().expect("pid").to_string();
+    // The intent is on disk right before the PUT goes out.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !env.audit_lines().iter().any(|line| line["event"] == "intent") {
+        assert!(std::time::Instant::now() < deadline, "no intent line appeared");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let sent = std::process::Command::new("kill").args(["-INT", &pid]).status();
+    assert!(sent.is_ok_and(|s| s.success()), "kill -INT {pid}");
+    let out = tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("idcon finished")
+        .expect("output");
+    assert_exit(&out, 0);
+    assert!(stderr(&out).contains("finished first"), "{}", stderr(&out));
+    let events: Vec<Value> = env.audit_lines().into_iter().map(|line| line["event"].clone()).collect();
+    assert_eq!(events, [json!("intent"), json!("outcome")]);
+    assert_eq!(env.stored(&id).await["metadata_admin"]["ticket"], "SUP-77");
+}

@@ -1436,3 +1436,49 @@ fn an_attribute_update_reaches_the_registry_signed_and_its_answer_is_shown() {
         "{refused}"
     );
 }
+
+/// Kratos answers a PUT with nanosecond timestamps and a later GET with
+/// microseconds; the console keeps the PUT answer as the next baseline. Two
+/// edits of one identity in a row must both go out, with no "changed on the
+/// server" stop in between, and the state form says what Kratos does to
+/// sessions.
+#[test]
+fn two_edits_in_a_row_both_go_out_without_a_false_conflict() {
+    let demo = Demo::start();
+    let home = Home::new();
+    let mut console = home.console(&demo, &[], &[]);
+    let ada = curated("ada.lovelace@example.com");
+    let id = id_of(&ada);
+    open_detail(&mut console, "ada.lovelace@example.com", &id);
+
+    let screen = {
+        console.keys("s");
+        console.wait_for("Change state")
+    };
+    assert!(
+        screen.contains("all sessions are blocked at once"),
+        "the state form says what deactivating does to sessions:\n{screen}"
+    );
+    console.keys(" ");
+    console.wait_for("(•) inactive");
+    review(&mut console);
+    let screen = send_and_wait_response(&mut console);
+    assert!(screen.contains("✓ 200"), "{screen}");
+    assert_eq!(demo.identity(&id)["state"], "inactive");
+
+    console.esc();
+    wait_detail_loaded(&console, &id);
+    let now = toggle_state(&mut console, "inactive");
+    assert_eq!(now, "active");
+    let screen = review(&mut console);
+    assert!(!screen.contains("changed on the server"), "{screen}");
+    let screen = send_and_wait_response(&mut console);
+    assert!(screen.contains("✓ 200"), "the second edit went out:\n{screen}");
+    assert_eq!(demo.identity(&id)["state"], "active");
+    assert!(
+        !std::fs::read_to_string(home.audit_file())
+            .unwrap_or_default()
+            .contains("changed on the server"),
+        "no refusal was recorded for a false conflict"
+    );
+}

@@ -570,3 +570,117 @@ fn the_spec_validator_can_fail() {
         assert!(!validator.is_valid(&bad), "{bad}");
     }
 }
+
+/// Kratos answers a PUT with the identity as held in memory (nanosecond
+/// timestamps, new addresses last) and a later GET with the database's
+/// spelling (microseconds, addresses by id). Keeping the PUT answer as the
+/// baseline must not make the next edit of the same identity a conflict,
+/// while a real change made in between is still caught.
+#[tokio::test]
+async fn a_second_edit_after_a_put_is_not_a_false_conflict() {
+    let env = Env::start().await;
+    let id = env.find(is_email_schema).await;
+    let first = env
+        .apply(
+            &id,
+            &Edit {
+                state: Some(IdentityState::Inactive),
+                ..Edit::default()
+            },
+        )
+        .await;
+    // Kratos sets state_changed_at from Go's time.Now() in `Handler.update`:
+    // the answer carries nanoseconds, the database keeps microseconds.
+    let answered = first.identity.raw["state_changed_at"].as_str().unwrap_or_default().to_owned();
+    let read_back = env.snapshot(&id).await.raw["state_changed_at"].as_str().unwrap_or_default().to_owned();
+    assert_ne!(
+        answered, read_back,
+        "the demo spells the PUT answer as Kratos does (nanoseconds), a GET with microseconds"
+    );
+    assert!(idcon::meaning::same_instant(Some(&answered), Some(&read_back)));
+
+    // The console and `idcon update` keep the PUT answer as the next baseline.
+    let second = write::plan(
+        &first.identity,
+        &Edit {
+            state: Some(IdentityState::Active),
+            ..Edit::default()
+        },
+    )
+    .expect("plan on the PUT answer");
+    assert_eq!(
+        write::check_fresh(&env.client, &second).await.expect("fresh GET"),
+        Freshness::Unchanged,
+        "only the spelling differs"
+    );
+    let sent = write::send(&env.client, Some(&env.audit), &second).await.expect("second PUT");
+    assert!(sent.verification.all_kept());
+    assert_eq!(env.stored(&id).await["state"], "active");
+
+    // A real change in between is still a change.
+    let third = write::plan(
+        &sent.identity,
+        &Edit {
+            state: Some(IdentityState::Inactive),
+            ..Edit::default()
+        },
+    )
+    .expect("plan");
+    env.demo
+        .mutate_identity(&id, |identity| identity["metadata_admin"] = json!({"by": "someone else"}))
+        .await
+        .expect("mutate");
+    let Freshness::Changed { server_changes, .. } = write::check_fresh(&env.client, &third).await.expect("GET") else {
+        panic!("a real outside change must be caught")
+    };
+    let pointers: Vec<&str> = server_changes.iter().map(|c| c.pointer.as_str()).collect();
+    assert!(pointers.iter().any(|p| p.starts_with("/metadata_admin")), "{pointers:?}");
+    assert!(
+        !pointers.iter().any(|p| p.contains("addresses")),
+        "address order is not a change: {pointers:?}"
+    );
+}
+
+/// Kratos v1.3 has no `external_id`: its decoder drops the member and answers
+/// 200. The write is verified against the answer: what was not kept is told,
+/// returned and recorded in the audit outcome.
+#[tokio::test]
+async fn a_member_an_older_kratos_drops_is_reported_as_not_kept() {
+    let options = DemoOptions {
+        kratos_version: demo::KratosVersion::V1_3,
+        ..DemoOptions::for_tests()
+    };
+    let demo = demo::start(options).await.expect("demo server");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let client = Client::new(&profile(&demo, &dir, false)).expect("client");
+    let audit = Arc::new(AuditLog::open(&dir.path().join("state/audit.jsonl"), false).expect("audit"));
+    let page = client
+        .list_identities(&IdentityQuery {
+            page_size: Some(1),
+            ..IdentityQuery::default()
+        })
+        .await
+        .expect("list");
+    let id = page.value.items[0].id.clone();
+    let snapshot = write::fetch(&client, &id).await.expect("GET");
+    let planned = write::plan(
+        &snapshot,
+        &Edit {
+            external_id: Some(Some("crm-4711".to_owned())),
+            set: vec![("/metadata_admin/ticket".to_owned(), json!("SUP-9"))],
+            ..Edit::default()
+        },
+    )
+    .expect("plan");
+    let result = write::send(&client, Some(&audit), &planned).await.expect("PUT answered 200");
+    assert_eq!(result.exchange.status, 200);
+    assert_eq!(result.verification.not_kept, ["/external_id"]);
+    assert_eq!(
+        result.verification.messages(),
+        ["sent, but the server did not keep /external_id"]
+    );
+    let entries = audit::read_entries(&dir.path().join("state/audit.jsonl"), &audit::Filter::default()).expect("read");
+    let outcome = entries.iter().find(|e| e.event == "outcome").expect("an outcome line");
+    assert_eq!(outcome.not_kept, ["/external_id"]);
+    assert_eq!(outcome.status, Some(200));
+}
