@@ -55,7 +55,7 @@ fn edit_in(dir: &std::path::Path, text: &str, name: &str) -> anyhow::Result<Stri
         anyhow::bail!("no editor configured (set VISUAL or EDITOR)");
     };
     let status = Command::new(program).args(args).arg(&path).status();
-    let result = match status {
+    match status {
         Ok(status) if status.success() => {
             std::fs::read_to_string(&path).with_context(|| format!("cannot read back {}", path.display()))
         }
@@ -65,6 +65,5 @@ fn edit_in(dir: &std::path::Path, text: &str, name: &str) -> anyhow::Result<Stri
         Err(err) => Err(anyhow::anyhow!(
             "cannot start the editor {program:?} (VISUAL/EDITOR): {err}"
         )),
-    };
-    result
+    }
 }
