@@ -320,6 +320,8 @@ pub fn run_demo(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCode
 async fn open_console(global: &GlobalArgs, server: &RunningDemo) -> anyhow::Result<()> {
     let base = url::Url::parse(&server.base_url()).context("demo server URL")?;
     let mut profile = crate::config::Profile::for_base_url("demo", base);
+    // Schemas are read on the public listener, unsigned, as for a real Kratos.
+    profile.public_url = Some(url::Url::parse(&server.public_url()).context("demo public URL")?);
     profile.sdk_id = Some(DEMO_SDK_ID.to_owned());
     profile.attribute_registry_url = url::Url::parse(&server.attribute_registry_url()).ok();
     profile.read_only = global.read_only;

@@ -430,4 +430,81 @@ mod tests {
         let with_millis = base + chrono::Duration::milliseconds(120);
         assert_eq!(Timestamp(with_millis).to_string(), "2024-02-03T04:05:06.12Z");
     }
+
+    fn at(nanos: u32) -> Timestamp {
+        let Some(base) = Utc.with_ymd_and_hms(2026, 12, 7, 12, 0, 0).single() else {
+            panic!("valid date")
+        };
+        Timestamp(base + chrono::Duration::nanoseconds(i64::from(nanos)))
+    }
+
+    fn address(id: u128, value: &str, created: Timestamp) -> VerifiableAddress {
+        VerifiableAddress {
+            id: Uuid::from_u128(id),
+            value: value.to_owned(),
+            verified: false,
+            via: "email".to_owned(),
+            status: "pending".to_owned(),
+            created_at: created,
+            updated_at: created,
+            verified_at: None,
+        }
+    }
+
+    #[test]
+    fn micros_cut_nanoseconds_like_the_database() {
+        assert_eq!(at(123_456_789).to_string(), "2026-12-07T12:00:00.123456789Z");
+        assert_eq!(at(123_456_789).micros().to_string(), "2026-12-07T12:00:00.123456Z");
+        assert_eq!(at(999).micros().to_string(), "2026-12-07T12:00:00Z");
+    }
+
+    #[test]
+    fn memory_view_keeps_order_and_nanoseconds_database_view_sorts_and_cuts() {
+        let identity = Identity {
+            id: Uuid::from_u128(1),
+            credentials: BTreeMap::new(),
+            schema_id: "email-password".to_owned(),
+            state: "active".to_owned(),
+            state_changed_at: Some(at(123_456_789)),
+            traits: serde_json::json!({}),
+            // Kept (high id) first, new (low id) after, as a PUT leaves them.
+            verifiable_addresses: vec![address(9, "kept@x", at(0)), address(2, "new@x", at(5_000_001))],
+            recovery_addresses: Vec::new(),
+            metadata_public: Value::Null,
+            metadata_admin: Value::Null,
+            created_at: at(0),
+            updated_at: at(1_000),
+            organization_id: None,
+            external_id: Some("crm-1".to_owned()),
+        };
+        let render = |source, external_id| {
+            let json = IdentityJson {
+                identity: &identity,
+                credentials: CredentialsView::Omit,
+                schema_url: "http://public/schemas/x",
+                source,
+                external_id,
+            };
+            serde_json::to_value(&json).unwrap_or_default()
+        };
+        let memory = render(Source::Memory, true);
+        assert_eq!(memory["state_changed_at"], "2026-12-07T12:00:00.123456789Z");
+        assert_eq!(memory["verifiable_addresses"][0]["value"], "kept@x");
+        assert_eq!(
+            memory["verifiable_addresses"][1]["created_at"],
+            "2026-12-07T12:00:00.005000001Z"
+        );
+        let keys: Vec<&String> = memory.as_object().map(|o| o.keys().collect()).unwrap_or_default();
+        assert_eq!(keys[..2], ["id", "external_id"], "external_id follows id as in Kratos");
+
+        let database = render(Source::Database, false);
+        assert_eq!(database["state_changed_at"], "2026-12-07T12:00:00.123456Z");
+        assert_eq!(database["verifiable_addresses"][0]["value"], "new@x");
+        assert_eq!(
+            database["verifiable_addresses"][0]["created_at"],
+            "2026-12-07T12:00:00.005Z"
+        );
+        assert_eq!(database["updated_at"], "2026-12-07T12:00:00.000001Z");
+        assert!(database.get("external_id").is_none());
+    }
 }
