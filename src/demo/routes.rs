@@ -205,8 +205,9 @@ async fn public_guard(State(state): State<Arc<DemoState>>, request: Request, nex
 /// the same path (without `/admin`) and query on the public URL
 /// (`schema/handler.go` `RegisterAdminRoutes` with `x/redir/port_redirect.go`
 /// `RedirectToPublicRoute`; `AddAdminPrefixIfNotPresentNegroni` first turns
-/// `/schemas` into `/admin/schemas`, and the redirect trims it again). The body
-/// is what Go's `http.Redirect` writes for a GET.
+/// `/schemas` into `/admin/schemas`, and the redirect trims it again; v1.3.1
+/// has the same function in `x/redir.go`). The body is what Go's
+/// `http.Redirect` writes for a GET.
 ///
 /// In a real deployment the admin port has no authentication of its own; the
 /// demo's guard stands in for the gateway in front of it, so the redirect is
