@@ -20,6 +20,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 use crate::api::client::ATTRIBUTE_UPDATE_ENDPOINT;
+use crate::api::exchange::{SecretKind, Secrets};
 use crate::api::{ApiError, AttributeUpdate, Client, Exchange, PreparedRequest};
 use crate::audit::{self, AuditError, AuditLog, Intent, Outcome, Refusal, Target};
 use crate::diff::{self, Change, REDACTED};
@@ -30,10 +31,6 @@ const SHORTEST_PARTLY_SHOWN: usize = 12;
 
 /// How many characters of a token are shown.
 const SHOWN_TAIL: usize = 4;
-
-/// Token occurrences shorter than this are not searched for in server text:
-/// replacing a two-letter string everywhere would mangle the answer.
-const SHORTEST_SCRUBBED: usize = 4;
 
 /// Why an attribute update was not made. Messages are one line and never hold
 /// the issuance token.
@@ -121,45 +118,26 @@ pub fn mask_token(token: &str) -> String {
     shown
 }
 
-/// `text` with every occurrence of `token` (also JSON-escaped with `\/`)
-/// replaced by its mask.
+/// The token as the one secret of a [`Secrets`] set: the client's scrubbing,
+/// with every spelling a server may quote it in.
+fn token_secret(token: &str) -> Secrets {
+    let mut secrets = Secrets::default();
+    secrets.add(token, SecretKind::Body, None);
+    secrets
+}
+
+/// `text` with every occurrence of `token` (as sent, JSON- or Go-escaped;
+/// see [`Secrets`]) replaced by its mask. The client already scrubs every
+/// answer of it ([`crate::api::client`]); this is for texts made here.
+/// A token shorter than [`crate::api::exchange::SHORTEST_SCRUBBED`] is not
+/// searched for.
 pub fn scrub_text(text: &str, token: &str) -> String {
-    if token.chars().count() < SHORTEST_SCRUBBED {
-        return text.to_owned();
-    }
-    let mask = mask_token(token);
-    let mut out = text.replace(token, &mask);
-    let escaped = token.replace('/', "\\/");
-    if escaped != token {
-        out = out.replace(&escaped, &mask);
-    }
-    out
+    token_secret(token).scrub_text_as(text, &mask_token(token)).into_owned()
 }
 
 /// `bytes` with every occurrence of `token` replaced by its mask.
 fn scrub_bytes(bytes: &[u8], token: &str) -> Vec<u8> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => scrub_text(text, token).into_bytes(),
-        Err(_) => {
-            let needle = token.as_bytes();
-            if token.chars().count() < SHORTEST_SCRUBBED || needle.is_empty() {
-                return bytes.to_vec();
-            }
-            let mask = mask_token(token).into_bytes();
-            let mut out = Vec::with_capacity(bytes.len());
-            let mut i = 0;
-            while i < bytes.len() {
-                if bytes[i..].starts_with(needle) {
-                    out.extend_from_slice(&mask);
-                    i += needle.len();
-                } else {
-                    out.push(bytes[i]);
-                    i += 1;
-                }
-            }
-            out
-        }
-    }
+    token_secret(token).scrub_bytes_as(bytes, &mask_token(token))
 }
 
 /// Checks what Yoti would refuse anyway, and what a slip when pasting

@@ -263,6 +263,9 @@ async fn handle(State(state): State<Arc<Server>>, request: Request) -> Response 
     }
 
     let identities_path = format!("{API_MOUNT}/admin/identities");
+    if let Some(kind) = path.strip_prefix(&format!("{identities_path}/echo-")) {
+        return echo(kind, &seen);
+    }
     match (method.as_str(), path.as_str()) {
         ("GET", p) if p == identities_path => list_page(&state, &seen),
         ("GET", p) if p == format!("{API_MOUNT}/schemas") => schema_page(&seen),
@@ -300,6 +303,16 @@ impl Server {
 }
 
 fn list_page(state: &Server, seen: &Seen) -> Response {
+    if seen.param("credentials_identifier").as_deref() == Some("endless") {
+        // A hostile server: a new next link every time, which also tries to
+        // slip `include_credential=password` into the next signed request.
+        let offset = seen.param("page_token").and_then(|t| offset_of(&t)).unwrap_or(0);
+        let link = format!(
+            r#"</admin/identities?include_credential=password&credentials_identifier=other&page_token={}>; rel="next""#,
+            enc(&token_for(offset + 1))
+        );
+        return ([("link", link)], Json(json!([identity(offset)]))).into_response();
+    }
     if seen.param("credentials_identifier").as_deref() == Some("loop") {
         // A broken server that always points at the same next page.
         let link = format!(r#"</admin/identities?page_token={}>; rel="next""#, enc("same"));
@@ -634,6 +647,37 @@ async fn a_server_repeating_its_next_link_is_stopped() {
             .iter()
             .all(|s| s.param("credentials_identifier").as_deref() == Some("loop"))
     );
+}
+
+/// A server that invents a new next link forever is stopped at the page
+/// limit, and nothing but the page token is taken from its links: the next
+/// signed request carries exactly what idcon asked for.
+#[tokio::test]
+async fn an_endless_server_is_stopped_at_the_page_limit_and_its_links_add_nothing() {
+    let server = start().await;
+    let client = server.client();
+    let mut pager = client
+        .pager(IdentityQuery {
+            page_size: Some(1),
+            filter: IdentityFilter::CredentialsIdentifier("endless".into()),
+        })
+        .with_max_pages(5);
+    let mut result = Ok(None);
+    for _ in 0..20 {
+        result = pager.next_page().await;
+        if result.is_err() {
+            break;
+        }
+    }
+    let err = result.expect_err("the page limit stops it");
+    assert!(matches!(err, ApiError::PageLimit { limit: 5, .. }), "{err}");
+    assert!(err.to_string().contains("--max-pages"), "{err}");
+    let seen = server.seen();
+    assert_eq!(seen.len(), 5, "exactly the limit of requests");
+    for request in &seen {
+        assert_eq!(request.param("include_credential"), None, "never asked for secrets");
+        assert_eq!(request.param("credentials_identifier").as_deref(), Some("endless"));
+    }
 }
 
 #[tokio::test]
@@ -1339,4 +1383,274 @@ async fn a_schema_url_is_fetched_with_credentials_only_on_the_profile_origin() {
         assert!(!message.contains("hunter2"), "{message}");
     }
     assert_eq!(public.seen().len(), 2, "refused URLs are not fetched");
+}
+
+// ---------------------------------------------------------------------------
+// Secrets a server quotes back
+
+/// The password of the echo tests: quotes, a backslash and what Go's JSON
+/// encoder escapes (`&`, `<`, `>`), so every spelling of it is tried.
+const ECHO_PASSWORD: &str = r#"Hun"ter\2&<é>"#;
+const ECHO_HASH: &str = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2g";
+const ECHO_ISSUANCE_TOKEN: &str = "aXNzdWFuY2UtdG9rZW4tZm9yLWVjaG8/+Yz";
+const ECHO_ACCESS_TOKEN: &str = "oidc-access-token-0123456789";
+const ECHO_REFRESH_TOKEN: &str = "oidc-refresh-token-0123456789";
+const ECHO_ID_TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJlY2hvIn0.c2lnbmF0dXJl";
+const ECHO_API_KEY: &str = "static-api-key-0123456789abcdef";
+
+/// Go's `encoding/json` spelling of `text` inside a string (Kratos is Go):
+/// `&`, `<` and `>` as `\u00XX`.
+fn go_escaped(text: &str) -> String {
+    let quoted = serde_json::to_string(text).unwrap_or_default();
+    quoted[1..quoted.len() - 1]
+        .replace('&', "\\u0026")
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+}
+
+/// A server that quotes everything it was sent: the body (as text, as JSON
+/// and Go-escaped) and every header, in its body and in its own headers.
+/// `400`: in a Kratos error envelope; `200`: beside an identity that holds
+/// the issuance token where Kratos keeps it; `502`: as plain text.
+fn echo(kind: &str, seen: &Seen) -> Response {
+    let body_text = String::from_utf8_lossy(&seen.body).into_owned();
+    let body_json: Value = serde_json::from_slice(&seen.body).unwrap_or(Value::Null);
+    let headers: serde_json::Map<String, Value> = seen
+        .headers
+        .iter()
+        .map(|(name, value)| (name.to_string(), json!(String::from_utf8_lossy(value.as_bytes()))))
+        .collect();
+    let header_text = Value::Object(headers.clone()).to_string();
+    let echoed_headers = [
+        ("x-echo-digest", seen.header(signing::DIGEST_HEADER).unwrap_or_default()),
+        ("x-echo-authorization", seen.header("authorization").unwrap_or_default()),
+        ("x-echo-api-key", seen.header("x-api-key").unwrap_or_default()),
+    ];
+    let mut response = match kind {
+        "400" => json_response(
+            StatusCode::BAD_REQUEST,
+            &json!({"error": {
+                "code": 400,
+                "status": "Bad Request",
+                "reason": format!("you sent {body_text}"),
+                "message": format!("with headers {header_text}; Go says {}", go_escaped(&body_text)),
+                "details": {"body": body_json, "headers": headers},
+            }}),
+        ),
+        "200" => {
+            let mut identity = rich_identity();
+            identity["metadata_admin"] = json!({"yoti": {"issuance_token": ECHO_ISSUANCE_TOKEN}});
+            identity["traits"]["email"] = json!("support@example.com");
+            identity["echo"] = json!({"text": body_text, "go": go_escaped(&body_text), "headers": headers});
+            json_response(StatusCode::OK, &identity)
+        }
+        _ => (
+            StatusCode::BAD_GATEWAY,
+            [("content-type", "text/plain")],
+            format!(
+                "upstream refused {body_text}\nGo: {}\nheaders: {header_text}",
+                go_escaped(&body_text)
+            ),
+        )
+            .into_response(),
+    };
+    for (name, value) in echoed_headers {
+        if let Ok(value) = axum::http::HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    response
+}
+
+/// A profile with every kind of secret a request carries: a signature, a
+/// bearer token (from a variable cargo sets) and static header values.
+fn secret_profile(server: &TestServer) -> Profile {
+    let mut profile = server.profile();
+    profile.bearer_token_env = Some("CARGO_MANIFEST_DIR".into());
+    profile.headers = vec![
+        ("X-Api-Key".into(), ECHO_API_KEY.into()),
+        ("X-Team".into(), "support".into()),
+    ];
+    profile
+}
+
+/// A body with every secret an identity write can carry.
+fn secret_body() -> UpdateIdentityBody {
+    let mut body = UpdateIdentityBody::from_identity(&serde_json::from_value(rich_identity()).expect("identity"));
+    body.metadata_admin = idcon::api::Nullable::Value(json!({"yoti": {"issuance_token": ECHO_ISSUANCE_TOKEN}}));
+    let mut credentials = CredentialsImport::plaintext_password(ECHO_PASSWORD.to_owned());
+    if let Some(password) = credentials.password.as_mut() {
+        password.config.hashed_password = Some(ECHO_HASH.to_owned());
+    }
+    let mut provider = idcon::api::OidcProviderImport {
+        provider: "google".into(),
+        subject: "echo-subject".into(),
+        ..Default::default()
+    };
+    provider
+        .extra
+        .insert("initial_access_token".into(), json!(ECHO_ACCESS_TOKEN));
+    provider
+        .extra
+        .insert("initial_refresh_token".into(), json!(ECHO_REFRESH_TOKEN));
+    provider.extra.insert("initial_id_token".into(), json!(ECHO_ID_TOKEN));
+    credentials.oidc = CredentialsImport::oidc(vec![provider]).oidc;
+    body.credentials = Some(credentials);
+    body
+}
+
+/// Every spelling of every secret the request carried: raw, JSON-escaped,
+/// with `\/`, and as Go escapes it.
+fn secret_spellings(seen: &Seen, bearer: &str) -> Vec<String> {
+    let digest = seen.header(signing::DIGEST_HEADER).expect("signed");
+    let mut secrets = vec![
+        ECHO_PASSWORD.to_owned(),
+        ECHO_HASH.to_owned(),
+        ECHO_ISSUANCE_TOKEN.to_owned(),
+        ECHO_ACCESS_TOKEN.to_owned(),
+        ECHO_REFRESH_TOKEN.to_owned(),
+        ECHO_ID_TOKEN.to_owned(),
+        ECHO_API_KEY.to_owned(),
+        bearer.to_owned(),
+        digest,
+    ];
+    let mut spellings = Vec::new();
+    for secret in secrets.drain(..) {
+        let quoted = serde_json::to_string(&secret).unwrap_or_default();
+        let escaped = quoted[1..quoted.len() - 1].to_owned();
+        spellings.push(escaped.replace('/', "\\/"));
+        spellings.push(go_escaped(&secret));
+        spellings.push(escaped);
+        spellings.push(secret);
+    }
+    spellings.sort();
+    spellings.dedup();
+    spellings
+}
+
+fn assert_no_secret(spellings: &[String], texts: &[(&str, String)]) {
+    for (what, text) in texts {
+        for secret in spellings {
+            assert!(
+                !text.contains(secret.as_str()),
+                "{what} holds the secret {secret:?}:\n{text}"
+            );
+        }
+    }
+}
+
+/// Everything of an exchange a person, a log or the audit trail can see.
+fn exchange_texts(exchange: &idcon::api::Exchange) -> Vec<(&'static str, String)> {
+    vec![
+        ("exchange body", exchange.body_text().into_owned()),
+        ("exchange pretty body", exchange.pretty_body()),
+        ("exchange headers", format!("{:?}", exchange.headers)),
+        ("exchange request headers", format!("{:?}", exchange.request_headers)),
+        (
+            "exchange request body",
+            exchange.request_body.clone().unwrap_or_default(),
+        ),
+        ("exchange debug", format!("{exchange:?}")),
+        ("server error", format!("{:?}", exchange.error())),
+    ]
+}
+
+#[tokio::test]
+async fn secrets_a_server_quotes_in_an_error_are_scrubbed_from_everything_kept() {
+    let server = start().await;
+    let client = Client::new(&secret_profile(&server)).expect("client");
+    let bearer = std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo");
+    let err = client
+        .update_identity("echo-400", &secret_body())
+        .await
+        .expect_err("400");
+    let seen = server.seen();
+    let put = seen.iter().find(|s| s.method == "PUT").expect("PUT");
+    let sent = String::from_utf8_lossy(&put.body).into_owned();
+    assert!(
+        sent.contains(ECHO_ISSUANCE_TOKEN) && sent.contains("Hun\\\"ter"),
+        "sent whole: {sent}"
+    );
+    let spellings = secret_spellings(put, &bearer);
+
+    assert_eq!(err.status(), Some(400));
+    let message = err.to_string();
+    assert!(message.contains("you sent"), "the server's words stay: {message}");
+    let mut texts = vec![("message", message), ("debug", format!("{err:?}"))];
+    texts.extend(exchange_texts(err.exchange().expect("exchange")));
+    texts.push(("server error", format!("{:?}", err.server_error())));
+    texts.push(("audit summary", idcon::audit::error_summary(&err)));
+    assert_no_secret(&spellings, &texts);
+    // A static header value too short to be a key is still no secret of an error.
+    assert!(!texts.iter().any(|(_, text)| text.contains("support")), "{texts:?}");
+    // What is not secret stays readable.
+    let exchange = err.exchange().expect("exchange");
+    assert!(
+        exchange.body_text().contains("echo-subject"),
+        "{}",
+        exchange.body_text()
+    );
+    assert!(
+        exchange
+            .header("x-echo-digest")
+            .is_some_and(|v| v.contains("<redacted>"))
+    );
+
+    // The same as plain text, from a gateway.
+    let err = client
+        .update_identity("echo-502", &secret_body())
+        .await
+        .expect_err("502");
+    let seen = server.seen();
+    let spellings = secret_spellings(seen.last().expect("PUT"), &bearer);
+    let mut texts = vec![("message", err.to_string()), ("debug", format!("{err:?}"))];
+    texts.extend(exchange_texts(err.exchange().expect("exchange")));
+    assert_no_secret(&spellings, &texts);
+    assert!(err.to_string().contains("upstream refused"), "{err}");
+}
+
+#[tokio::test]
+async fn secrets_a_server_quotes_in_a_success_are_scrubbed_but_the_identity_keeps_its_data() {
+    let server = start().await;
+    let client = Client::new(&secret_profile(&server)).expect("client");
+    let bearer = std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo");
+    let response = client.update_identity("echo-200", &secret_body()).await.expect("200");
+    let seen = server.seen();
+    let spellings = secret_spellings(seen.last().expect("PUT"), &bearer);
+
+    // The identity's own token, where Kratos keeps it, is data: the next edit
+    // starts from this answer and must send it back unchanged. So is a trait
+    // that happens to hold a short static header value.
+    let answer = response.exchange.body_json().expect("JSON");
+    assert_eq!(
+        answer.pointer("/metadata_admin/yoti/issuance_token"),
+        Some(&json!(ECHO_ISSUANCE_TOKEN))
+    );
+    assert_eq!(
+        response
+            .value
+            .metadata_admin
+            .get()
+            .and_then(|m| m.pointer("/yoti/issuance_token")),
+        Some(&json!(ECHO_ISSUANCE_TOKEN))
+    );
+    assert_eq!(answer.pointer("/traits/email"), Some(&json!("support@example.com")));
+
+    // Everywhere else the answer quotes the request, the secrets are gone.
+    let echo = answer.get("echo").cloned().unwrap_or(Value::Null);
+    assert!(
+        echo["text"].as_str().is_some_and(|t| t.contains("echo-subject")),
+        "{echo}"
+    );
+    let mut texts = vec![
+        ("echo", echo.to_string()),
+        ("answer headers", format!("{:?}", response.exchange.headers)),
+        (
+            "request body",
+            response.exchange.request_body.clone().unwrap_or_default(),
+        ),
+        ("request headers", format!("{:?}", response.exchange.request_headers)),
+    ];
+    texts.push(("extra", format!("{:?}", response.value.extra)));
+    assert_no_secret(&spellings, &texts);
 }

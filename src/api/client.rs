@@ -21,6 +21,14 @@
 //! none); a hop to another origin than the profile's is a plain GET without
 //! signature, bearer token or profile headers, a hop back to the profile's
 //! origin is signed again for its own path.
+//!
+//! Secrets never come back out: each prepared request knows the secrets it
+//! carries ([`Secrets`]: the body's passwords, hashes and tokens, the
+//! signature, the bearer token and the profile's static header values), and
+//! every answer is scrubbed of them as it arrives, before anything reads it
+//! (see [`Secrets::scrub_answer`]), as are transport error texts. So errors,
+//! audit lines, logs, the response view and the request history only ever
+//! see a scrubbed exchange, whatever a server quotes back.
 
 use std::collections::HashSet;
 use std::error::Error as StdError;
@@ -34,10 +42,11 @@ use serde_json::Value;
 use url::Url;
 
 use super::error::{ApiError, HttpError, TimeoutPhase};
-use super::exchange::{Exchange, RequestInfo, Response};
+use super::exchange::{Exchange, RequestInfo, Response, SecretKind, Secrets};
 use super::link;
 use super::models::{
-    AttributeUpdate, Identity, IdentityPage, IdentitySchema, PageCursor, REDACTED, UpdateIdentityBody, redact_secrets,
+    AttributeUpdate, Identity, IdentityPage, IdentitySchema, PageCursor, REDACTED, UpdateIdentityBody,
+    redact_all_secrets,
 };
 use crate::config::Profile;
 use crate::signing::{self, SigningKey};
@@ -144,6 +153,10 @@ pub struct PreparedRequest {
     headers: Vec<(HeaderName, HeaderValue)>,
     /// Header names whose values are secrets (bearer, static headers).
     secret_headers: Vec<HeaderName>,
+    /// Every secret this request carries, scrubbed from its answer.
+    secrets: Secrets,
+    /// The profile's `issuance_token_pointer`: a secret member of the body.
+    token_pointer: Option<String>,
 }
 
 impl std::fmt::Debug for PreparedRequest {
@@ -176,17 +189,30 @@ impl PreparedRequest {
             .collect()
     }
 
-    /// The body with credential secrets redacted, for display and history.
+    /// The body with every secret redacted (passwords, hashes, OIDC tokens,
+    /// the issuance token also at the profile's own pointer), for display
+    /// and history.
     pub fn display_body(&self) -> Option<String> {
         self.body
             .as_ref()
             .map(|bytes| match serde_json::from_slice::<Value>(bytes) {
                 Ok(mut json) => {
-                    redact_secrets(&mut json);
+                    redact_all_secrets(&mut json, self.token_pointer.as_deref());
                     json.to_string()
                 }
-                Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+                Err(_) => self.secrets.scrub_text(&String::from_utf8_lossy(bytes)).into_owned(),
             })
+    }
+
+    /// True when the body carries a secret: a dry run then prints
+    /// [`PreparedRequest::display_body`] and hides the signature.
+    pub fn body_has_secrets(&self) -> bool {
+        self.secrets.in_body()
+    }
+
+    /// `text` with every secret of this request replaced by `<redacted>`.
+    pub fn scrub(&self, text: &str) -> String {
+        self.secrets.scrub_text(text).into_owned()
     }
 
     fn info(&self) -> RequestInfo {
@@ -222,6 +248,8 @@ struct Inner {
     sdk_id: Option<String>,
     static_headers: Vec<(HeaderName, HeaderValue)>,
     bearer: Option<HeaderValue>,
+    /// The profile's `issuance_token_pointer`.
+    token_pointer: String,
     read_only: bool,
     timeout: Duration,
     connect_timeout: Duration,
@@ -314,6 +342,7 @@ impl Client {
                 sdk_id: profile.sdk_id.clone(),
                 static_headers,
                 bearer,
+                token_pointer: profile.issuance_token_pointer.clone(),
                 read_only: profile.read_only,
                 timeout: profile.timeout,
                 connect_timeout: profile.connect_timeout,
@@ -411,7 +440,12 @@ impl Client {
         let endpoint = self.identity_endpoint(id)?;
         let bytes =
             serde_json::to_vec(body).map_err(|err| ApiError::InvalidInput(format!("cannot encode the body: {err}")))?;
-        self.prepare(&self.inner.base, "PUT", &endpoint, &[], Some(bytes))
+        let mut prepared = self.prepare(&self.inner.base, "PUT", &endpoint, &[], Some(bytes))?;
+        // The answer is the identity: its own members stay where they were sent.
+        if let Some(bytes) = &prepared.body {
+            prepared.secrets.add_body(bytes, Some(&self.inner.token_pointer), true);
+        }
+        Ok(prepared)
     }
 
     /// `PUT {identities}/{id}`: replaces the identity with `body` and returns
@@ -741,6 +775,27 @@ impl Client {
             false,
         );
         headers.set_named(REQUEST_ID_HEADER, header_value(&request_id)?);
+        let mut secrets = Secrets::default();
+        if let Some(bytes) = &body {
+            secrets.add_body(bytes, Some(&inner.token_pointer), false);
+        }
+        if let Some(signed) = &signed {
+            secrets.add(&signed.digest, SecretKind::Signature, None);
+        }
+        if let Some(bearer) = &inner.bearer {
+            let value = String::from_utf8_lossy(bearer.as_bytes());
+            secrets.add(&value, SecretKind::Bearer, None);
+            if let Some((_, token)) = value.split_once(' ') {
+                secrets.add(token.trim(), SecretKind::Bearer, None);
+            }
+        }
+        for (_, value) in &inner.static_headers {
+            secrets.add(
+                &String::from_utf8_lossy(value.as_bytes()),
+                SecretKind::StaticHeader,
+                None,
+            );
+        }
         Ok(PreparedRequest {
             request_id,
             method: method.to_owned(),
@@ -749,6 +804,8 @@ impl Client {
             signed_message: signed.map(|s| s.message),
             headers: headers.list,
             secret_headers: headers.secret,
+            secrets,
+            token_pointer: Some(inner.token_pointer.clone()),
         })
     }
 
@@ -777,7 +834,10 @@ impl Client {
 
         let started_at = chrono::Utc::now();
         let started = Instant::now();
-        let mut response = request.send().await.map_err(|err| self.classify(&err, &info))?;
+        let mut response = request
+            .send()
+            .await
+            .map_err(|err| self.classify(&err, &info, &prepared.secrets))?;
         let status = response.status();
         if let Some(length) = response.content_length()
             && length > inner.max_body_bytes as u64
@@ -798,7 +858,11 @@ impl Client {
             })
             .collect();
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|err| self.classify(&err, &info))? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|err| self.classify(&err, &info, &prepared.secrets))?
+        {
             if body.len() + chunk.len() > inner.max_body_bytes {
                 return Err(ApiError::BodyTooLarge {
                     request: info,
@@ -808,6 +872,8 @@ impl Client {
             body.extend_from_slice(&chunk);
         }
         let elapsed = started.elapsed();
+        // Before anything reads the answer: what it quotes of our secrets goes.
+        let (headers, body) = prepared.secrets.scrub_answer(status.as_u16(), headers, body);
 
         let exchange = Exchange {
             request_id: prepared.request_id.clone(),
@@ -843,7 +909,8 @@ impl Client {
     }
 
     /// Turns a transport failure into the error that says what to check.
-    fn classify(&self, err: &reqwest::Error, info: &RequestInfo) -> ApiError {
+    /// Its texts are scrubbed of the request's `secrets`.
+    fn classify(&self, err: &reqwest::Error, info: &RequestInfo, secrets: &Secrets) -> ApiError {
         let inner = &self.inner;
         let request = info.clone();
         // The host this request went to (a schema read may go elsewhere).
@@ -874,7 +941,7 @@ impl Client {
         }
         let texts: Vec<String> = chain.iter().map(|e| e.to_string().to_ascii_lowercase()).collect();
         let mentions = |needles: &[&str]| texts.iter().any(|t| needles.iter().any(|n| t.contains(n)));
-        let detail = error_detail(err);
+        let detail = secrets.scrub_text(&error_detail(err)).into_owned();
         if err.is_connect() {
             if mentions(&[
                 "dns error",
@@ -1089,6 +1156,8 @@ fn prepare_plain_get(url: &Url, params: &[(String, String)]) -> Result<PreparedR
         signed_message: None,
         headers: headers.list,
         secret_headers: headers.secret,
+        secrets: Secrets::default(),
+        token_pointer: None,
     })
 }
 

@@ -446,6 +446,92 @@ pub fn redact_secrets(body: &mut Value) {
     }
 }
 
+/// PHC and crypt prefixes of the password hashes Kratos imports: a string
+/// starting with one is treated as a hash wherever it stands.
+const HASH_PREFIXES: &[&str] = &[
+    "$argon2",
+    "$2a$",
+    "$2b$",
+    "$2x$",
+    "$2y$",
+    "$pbkdf2",
+    "$scrypt",
+    "$firescrypt",
+    "$sha",
+    "$md5",
+    "$ssha",
+    "$1$",
+    "$5$",
+    "$6$",
+    "{SSHA",
+    "{SHA",
+];
+
+/// True when `text` looks like a password hash Kratos imports (PHC or crypt
+/// format), wherever it was typed: such a string is a secret even in traits.
+pub fn looks_like_password_hash(text: &str) -> bool {
+    let text = text.trim_start();
+    HASH_PREFIXES.iter().any(|prefix| text.starts_with(prefix))
+}
+
+/// True when the member at `pointer` of a body or identity holds a secret:
+/// what [`crate::diff::is_secret_pointer`] names (passwords, hashes, OIDC and
+/// issuance tokens, secret-looking members under `/credentials`), and the
+/// profile's `issuance_token_pointer` (`token_pointer`) and all under it,
+/// which a profile may put where no name says "token".
+pub fn is_secret_member(pointer: &str, token_pointer: Option<&str>) -> bool {
+    let at_token = token_pointer
+        .filter(|token| token.starts_with('/'))
+        .is_some_and(|token| pointer == token || pointer.strip_prefix(token).is_some_and(|rest| rest.starts_with('/')));
+    at_token || crate::diff::is_secret_pointer(pointer)
+}
+
+/// Every secret string in `body` with its pointer, in document order: the
+/// strings and numbers at a secret member ([`is_secret_member`], which also
+/// covers every key [`redact_secrets`] hides under `credentials`), and every
+/// string that looks like a password hash. What a request carrying `body` must never see
+/// quoted back, and what a draft, plan or view must not hold.
+pub fn secret_strings(body: &Value, token_pointer: Option<&str>) -> Vec<(String, String)> {
+    fn walk(pointer: &str, value: &Value, token_pointer: Option<&str>, out: &mut Vec<(String, String)>) {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    let child_pointer = format!("{pointer}/{}", crate::diff::escape_token(key));
+                    walk(&child_pointer, child, token_pointer, out);
+                }
+            }
+            Value::Array(items) => {
+                for (index, child) in items.iter().enumerate() {
+                    walk(&format!("{pointer}/{index}"), child, token_pointer, out);
+                }
+            }
+            Value::String(text) if is_secret_member(pointer, token_pointer) || looks_like_password_hash(text) => {
+                out.push((pointer.to_owned(), text.clone()));
+            }
+            Value::Number(number) if is_secret_member(pointer, token_pointer) => {
+                out.push((pointer.to_owned(), number.to_string()));
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk("", body, token_pointer, &mut out);
+    out
+}
+
+/// `body` with every secret of [`secret_strings`] replaced by [`REDACTED`],
+/// in place: the shape stays (members, arrays, `null`s), so a reader sees
+/// that a token is there, and a placeholder can be filled again from a
+/// fresh read (`idcon apply`). Also does what [`redact_secrets`] does.
+pub fn redact_all_secrets(body: &mut Value, token_pointer: Option<&str>) {
+    redact_secrets(body);
+    for (pointer, _) in secret_strings(body, token_pointer) {
+        if let Some(slot) = body.pointer_mut(&pointer) {
+            *slot = Value::String(REDACTED.to_owned());
+        }
+    }
+}
+
 fn redact_tree(value: &mut Value) {
     match value {
         Value::Object(map) => {
