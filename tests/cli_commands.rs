@@ -491,7 +491,7 @@ async fn list_csv_keeps_data_exact_in_a_pipe_and_escapes_controls_on_a_terminal(
     for id in &ids {
         assert!(text.contains(id.as_str()), "{id} listed: {text:?}");
     }
-    assert!(text.contains("hostile-^[[5mosc52"), "the escape is shown: {text:?}");
+    assert!(text.contains("hostile-\\u001b[5mosc52"), "the escape is shown: {text:?}");
     // In a JSON cell as JSON's own escape, the same value.
     assert!(text.contains("Cee\\u009b31mOne"), "the C1 CSI is shown: {text:?}");
 }

@@ -416,13 +416,13 @@ fn resizing_redraws_and_a_tiny_terminal_is_told_so() {
 /// The hostile seed: every identity whose traits carry escape sequences, by
 /// e-mail, with the visible (sanitised) form of its payload.
 const HOSTILE: [(&str, &str); 7] = [
-    ("hostile.osc52@example.com", "Mallory^[]52;c;"),
-    ("hostile.osc0@example.com", "Eve^[]0;root@prod"),
-    ("hostile.csi2j@example.com", "Trudy^[[2J^[[H"),
-    ("hostile.bel@example.com", "Beep^G^G^G"),
-    ("hostile.cr@example.com", "Innocent^MADMIN"),
-    ("hostile.c1csi@example.com", "Cee\\u{9b}31mOne"),
-    ("hostile.mixed@example.com", "^[]8;;https://evil.example/^[\\click"),
+    ("hostile.osc52@example.com", "Mallory\\u001b]52;c;"),
+    ("hostile.osc0@example.com", "Eve\\u001b]0;root@prod"),
+    ("hostile.csi2j@example.com", "Trudy\\u001b[2J\\u001b[H"),
+    ("hostile.bel@example.com", "Beep\\u0007\\u0007\\u0007"),
+    ("hostile.cr@example.com", "Innocent\\u000dADMIN"),
+    ("hostile.c1csi@example.com", "Cee\\u009b31mOne"),
+    ("hostile.mixed@example.com", "\\u001b]8;;https://evil.example/\\u001b\\\\click"),
 ];
 
 /// Checks the bytes written from `offset` on: no escape sequence from the data
@@ -481,7 +481,7 @@ fn hostile_identities_never_reach_the_terminal_raw_at_200x50() {
         );
     }
     let raw = console.raw_since(start);
-    assert!(contains(&raw, b"Trudy^[[2J^[[H"), "the clear-screen shows as text");
+    assert!(contains(&raw, b"Trudy\\u001b[2J\\u001b[H"), "the clear-screen shows as text");
     assert_no_hostile_bytes(&raw);
     console.esc();
 
@@ -507,11 +507,11 @@ fn hostile_identities_never_reach_the_terminal_raw_at_200x50() {
     let raw = console.raw_since(start);
     assert_no_hostile_bytes(&raw);
     assert!(
-        contains(&raw, b"hostile-^[[5mosc52"),
+        contains(&raw, b"hostile-\\u001b[5mosc52"),
         "the external id shows its escape"
     );
     assert!(
-        contains(&raw, b"Bidi\\u{202e}gnp.exe"),
+        contains(&raw, b"Bidi\\u202egnp.exe"),
         "the bidi override shows as an escape"
     );
     assert!(

@@ -1199,7 +1199,7 @@ fn hostile_identities_stay_inert_in_every_form_and_round_trip_exactly() {
         });
         console.enter();
         let screen = console.wait_until("the detail", WAIT, |s| {
-            s.contains("Summary") && s.contains("Trudy^[[2J")
+            s.contains("Summary") && s.contains("Trudy\\u001b[2J")
         });
         let id = screen
             .split_whitespace()

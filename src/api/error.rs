@@ -298,7 +298,7 @@ mod tests {
 
     #[test]
     fn clip_sanitises_and_truncates() {
-        assert_eq!(clip("a\n  b\x1b[2J", 50), "a b^[[2J");
+        assert_eq!(clip("a\n  b\x1b[2J", 50), "a b\\u001b[2J");
         let long = "x".repeat(400);
         let clipped = clip(&long, 10);
         assert!(clipped.starts_with("xxxxxxxxxx…"), "{clipped}");

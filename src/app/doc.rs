@@ -4,7 +4,6 @@
 
 use serde_json::Value;
 
-use crate::sanitize::for_display;
 
 /// What a piece of text is, so the theme can colour it (or, with `NO_COLOR`,
 /// not).
@@ -57,9 +56,12 @@ pub fn json_lines(value: &Value) -> Vec<StyledLine> {
     out
 }
 
+/// A JSON string as JSON writes it, with every unsafe character JSON leaves
+/// raw (C1, bidi, invisible ones) as a `\uXXXX` escape too: the same style
+/// as the editors.
 fn escaped(text: &str) -> String {
     let quoted = serde_json::to_string(text).unwrap_or_else(|_| format!("{text:?}"));
-    for_display(&quoted).into_owned()
+    crate::sanitize::json_inert(&quoted)
 }
 
 fn indent(level: usize) -> String {
@@ -126,9 +128,9 @@ mod tests {
         let value = json!({"k\u{9b}": "a\u{1b}[2J\u{7f}\u{202e}"});
         let text: String = json_lines(&value).iter().map(StyledLine::text).collect();
         assert!(!text.chars().any(|c| c.is_control()), "{text:?}");
-        assert!(text.contains("\\u{9b}"));
+        assert!(text.contains("\\u009b"));
         assert!(text.contains("\\u001b[2J"));
-        assert!(text.contains("^?"));
-        assert!(text.contains("\\u{202e}"));
+        assert!(text.contains("\\u007f"));
+        assert!(text.contains("\\u202e"));
     }
 }

@@ -1,8 +1,6 @@
 //! JSON as the forms edit it: pretty text that is safe in an editor, parsing
 //! with line and column, and validation against an identity schema.
 
-use std::fmt::Write as _;
-
 use serde_json::Value;
 
 /// One thing wrong with what the user typed, with where it is.
@@ -18,23 +16,7 @@ pub struct Problem {
 /// escape, which is the same JSON value but inert on screen.
 pub fn editable_text(value: &Value) -> String {
     let pretty = serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".to_owned());
-    if !pretty.chars().any(crate::sanitize::is_unsafe) {
-        return pretty;
-    }
-    let mut out = String::with_capacity(pretty.len() + 16);
-    for c in pretty.chars() {
-        // Outside strings pretty JSON only holds ASCII, so every unsafe
-        // character found here sits inside a string.
-        if crate::sanitize::is_unsafe(c) && c != '\n' {
-            let mut units = [0u16; 2];
-            for unit in c.encode_utf16(&mut units) {
-                let _ = write!(out, "\\u{unit:04x}");
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::sanitize::json_inert(&pretty)
 }
 
 /// Parses editor text, reporting a syntax error with its line and column.

@@ -224,7 +224,7 @@ mod tests {
             "updated_at": "2026-01-02T03:04:05.123456Z"
         });
         let row = IdentityRow::from_identity(&identity, None);
-        assert_eq!(row.identifier, "evil^[]52;c;AAAA^G@example.com");
+        assert_eq!(row.identifier, "evil\\u001b]52;c;AAAA\\u0007@example.com");
         assert_eq!(row.name, "Åsa Berg");
         assert_eq!(row.state, RowState::Inactive);
         assert_eq!(row.short_id(), "0b0a4f5e");

@@ -62,6 +62,6 @@ mod tests {
             describe_time("2026-11-24T11:00:00Z", now),
             "2026-11-24 11:00:00 UTC (1h ago)"
         );
-        assert_eq!(describe_time("yesterday\u{1b}", now), "yesterday^[");
+        assert_eq!(describe_time("yesterday\u{1b}", now), "yesterday\\u001b");
     }
 }

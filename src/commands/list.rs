@@ -71,7 +71,7 @@ pub struct ListArgs {
 
     /// Output format; json, jsonl and csv are streamed page by page. On a
     /// terminal every control or invisible character in a csv cell is shown
-    /// escaped (ESC as ^[, U+009B as \u{9b}); into a file or pipe csv cells
+    /// escaped (ESC as \u001b, U+009B as \u009b); into a file or pipe csv cells
     /// are the server's values, exact. JSON is always exact (controls as \u
     /// escapes).
     #[arg(long, value_enum, default_value_t = ListOutput::Table)]
@@ -325,26 +325,25 @@ fn csv_cells(identity: &Identity, raw: &Value, terminal: bool) -> Vec<String> {
         Some(Value::String(s)) => s.clone(),
         Some(other) => other.to_string(),
     };
+    // JSON cells are already inert (`script::json_text`), and their
+    // backslashes are JSON's own: shown as they are.
     let json = |key: &str| match raw.get(key) {
         None => String::new(),
         Some(value) => script::json_text(value),
     };
-    let cells = vec![
-        identity.id.clone(),
-        identity.schema_id.clone(),
-        text("state"),
-        text("external_id"),
-        text("created_at"),
-        text("updated_at"),
-        identifiers(identity).join(" "),
+    let shown = |cell: String| if terminal { for_display(&cell).into_owned() } else { cell };
+    vec![
+        shown(identity.id.clone()),
+        shown(identity.schema_id.clone()),
+        shown(text("state")),
+        shown(text("external_id")),
+        shown(text("created_at")),
+        shown(text("updated_at")),
+        shown(identifiers(identity).join(" ")),
         json("traits"),
         json("metadata_public"),
         json("metadata_admin"),
-    ];
-    if !terminal {
-        return cells;
-    }
-    cells.iter().map(|cell| for_display(cell).into_owned()).collect()
+    ]
 }
 
 /// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, or a
@@ -563,9 +562,9 @@ mod tests {
         for cell in &shown {
             assert!(!cell.chars().any(crate::sanitize::is_unsafe), "{cell:?}");
         }
-        assert_eq!(shown[1], "schema\\u{9b}31m");
-        assert_eq!(shown[3], "ext^[]52;c;aGk=^G");
-        assert_eq!(shown[6], "who^M@example.com");
+        assert_eq!(shown[1], "schema\\u009b31m");
+        assert_eq!(shown[3], "ext\\u001b]52;c;aGk=\\u0007");
+        assert_eq!(shown[6], "who\\u000d@example.com");
     }
 
     #[test]
