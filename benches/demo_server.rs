@@ -39,12 +39,13 @@ fn peak_rss_mib() -> Option<f64> {
 
 /// The `page_token` of the answer's `rel="next"` link.
 fn next_token(answer: &demo::DemoAnswer) -> String {
+    // Kratos writes one Link field, its entries joined by `,`.
     let link = answer
         .headers
         .iter()
         .filter(|(k, _)| k == "link")
-        .map(|(_, v)| v)
-        .find(|v| v.ends_with("rel=\"next\""));
+        .flat_map(|(_, v)| v.split(','))
+        .find(|v| v.trim_end().ends_with("rel=\"next\""));
     let Some(link) = link else { panic!("no next link") };
     let start = link.find("page_token=").map_or(0, |i| i + "page_token=".len());
     link[start..].split(['&', '>']).next().unwrap_or_default().to_owned()

@@ -73,6 +73,12 @@ pub struct ServeDemoArgs {
     /// environment variable (as the Connhex gateway does).
     #[arg(long, value_name = "VAR")]
     pub bearer_token_env: Option<String>,
+
+    /// Refuse request lines longer than this many bytes with 414, as the
+    /// reverse proxy in front of a real deployment does (nginx: 8192); 0
+    /// turns the limit off.
+    #[arg(long, value_name = "BYTES", default_value_t = super::GATEWAY_MAX_REQUEST_LINE)]
+    pub max_request_line: usize,
 }
 
 const SERVE_DEMO_AFTER_HELP: &str = "\
@@ -161,6 +167,7 @@ impl ServeDemoArgs {
             fail_every: self.fail_every,
             drop_every: self.drop_every,
             bearer_token,
+            max_request_line: (self.max_request_line > 0).then_some(self.max_request_line),
         })
     }
 }

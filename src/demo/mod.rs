@@ -83,7 +83,17 @@ pub struct DemoOptions {
     pub drop_every: Option<u64>,
     /// Also require `Authorization: Bearer <token>` (the Connhex gateway).
     pub bearer_token: Option<String>,
+    /// The longest request line (method, URL, protocol) the admin listener
+    /// accepts, as the reverse proxy in front of a real deployment does:
+    /// nginx answers `414 Request-URI Too Large` past its default 8 KiB
+    /// (`large_client_header_buffers 4 8k`). Kratos itself (Go's net/http)
+    /// would take far more, so a client that only ever met Kratos learns of
+    /// the limit in production. `None`: no limit.
+    pub max_request_line: Option<usize>,
 }
+
+/// nginx's default request-line limit, imitated by default.
+pub const GATEWAY_MAX_REQUEST_LINE: usize = 8 * 1024;
 
 impl DemoOptions {
     /// Loopback on a free port, the embedded demo key, `/admin`, the curated seed.
@@ -101,6 +111,7 @@ impl DemoOptions {
             fail_every: None,
             drop_every: None,
             bearer_token: None,
+            max_request_line: Some(GATEWAY_MAX_REQUEST_LINE),
         }
     }
 }
@@ -162,6 +173,7 @@ impl DemoServer {
             public_base: OnceLock::new(),
             version: opts.kratos_version,
             public: routes::PublicCounts::default(),
+            max_request_line: opts.max_request_line,
         };
         Ok(Self { state: Arc::new(state) })
     }

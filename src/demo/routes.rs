@@ -71,6 +71,8 @@ pub struct DemoState {
     pub version: KratosVersion,
     /// What reached the public listener.
     pub public: PublicCounts,
+    /// The gateway's request-line limit (see `DemoOptions::max_request_line`).
+    pub max_request_line: Option<usize>,
 }
 
 /// Requests the public listener received, and how many carried credentials
@@ -281,6 +283,14 @@ async fn guarded(state: Arc<DemoState>, request: Request, next: Next) -> Respons
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
+    if let Some(limit) = state.max_request_line {
+        // `GET /admin/identities?... HTTP/1.1`, as the proxy measures it.
+        let target = request.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
+        let line = request.method().as_str().len() + 1 + target + " HTTP/1.1".len();
+        if line > limit {
+            return gateway_uri_too_long();
+        }
+    }
     let path = request.uri().path().to_owned();
     match state.faults.judge() {
         Verdict::Serve => {}
@@ -333,6 +343,20 @@ async fn guarded(state: Arc<DemoState>, request: Request, next: Next) -> Respons
         return reject(&path, error);
     }
     next.run(Request::from_parts(parts, Body::from(body))).await
+}
+
+/// What nginx answers a request line beyond its buffer: 414 with its own
+/// HTML page, not Kratos's JSON envelope.
+fn gateway_uri_too_long() -> Response {
+    let body = "<html>\r\n<head><title>414 Request-URI Too Large</title></head>\r\n<body>\r\n\
+                <center><h1>414 Request-URI Too Large</h1></center>\r\n<hr><center>nginx</center>\r\n\
+                </body>\r\n</html>\r\n";
+    (
+        StatusCode::URI_TOO_LONG,
+        [(header::CONTENT_TYPE, "text/html")],
+        body,
+    )
+        .into_response()
 }
 
 fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
