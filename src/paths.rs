@@ -112,7 +112,11 @@ fn refuse_foreign(path: &Path, meta: &fs::Metadata) -> io::Result<()> {
 
 /// Refuses a folder that group or others can write without the sticky bit.
 fn refuse_open_folder(folder: &Path) -> io::Result<()> {
-    let folder = if folder.as_os_str().is_empty() { Path::new(".") } else { folder };
+    let folder = if folder.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        folder
+    };
     let mode = fs::metadata(folder)?.permissions().mode();
     let sticky = mode & 0o1000 != 0;
     if mode & 0o022 != 0 && !sticky {

@@ -147,10 +147,7 @@ mod tests {
     fn escape_sequences_become_visible_and_inert() {
         let hostile = "x\u{1b}]52;c;ZXZpbA==\u{7}y\u{1b}[2J\rz\u{9b}31m";
         let shown = for_display(hostile);
-        assert_eq!(
-            shown,
-            "x\\u001b]52;c;ZXZpbA==\\u0007y\\u001b[2J\\u000dz\\u009b31m"
-        );
+        assert_eq!(shown, "x\\u001b]52;c;ZXZpbA==\\u0007y\\u001b[2J\\u000dz\\u009b31m");
         assert!(!shown.chars().any(|c| c.is_control()));
     }
 
@@ -161,7 +158,15 @@ mod tests {
         assert_eq!(for_display("\u{2066}x\u{2069}"), "\\u2066x\\u2069");
         assert_eq!(for_display("del\u{7f}"), "del\\u007f");
         // Fillers and selectors that draw nothing.
-        for c in ['\u{115f}', '\u{1160}', '\u{3164}', '\u{ffa0}', '\u{34f}', '\u{fe0f}', '\u{e0100}'] {
+        for c in [
+            '\u{115f}',
+            '\u{1160}',
+            '\u{3164}',
+            '\u{ffa0}',
+            '\u{34f}',
+            '\u{fe0f}',
+            '\u{e0100}',
+        ] {
             let shown = for_display(&format!("a{c}b")).into_owned();
             assert!(shown.starts_with("a\\u") && shown.ends_with('b'), "{c:?}: {shown}");
         }

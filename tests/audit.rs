@@ -583,7 +583,10 @@ fn hostile_identity_data_is_written_escaped() {
     let path = dir.path().join("audit.jsonl");
     let log = open(&path, "ana");
     let hostile = "Ana\u{9b}2J\u{202e}gnp.exe\u{1b}]52;c;x\u{7}";
-    let changes = diff::diff(&json!({"traits": {"name": "Ana"}}), &json!({"traits": {"name": hostile}}));
+    let changes = diff::diff(
+        &json!({"traits": {"name": "Ana"}}),
+        &json!({"traits": {"name": hostile}}),
+    );
     intent_with(&log, "req-1", changes).expect("intent");
     let raw = fs::read_to_string(&path).expect("read");
     assert!(

@@ -644,7 +644,11 @@ async fn a_plan_changed_after_review_is_refused_by_its_digest() {
     std::fs::write(&plan, original.replacen("\"inactive\"", "\"active\"", 1)).expect("edit");
     let out = env.idcon(&["apply", &plan, "--yes", "--digest", &digest]).await;
     assert_exit(&out, 2);
-    assert!(stderr(&out).contains("changed after it was reviewed"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("changed after it was reviewed"),
+        "{}",
+        stderr(&out)
+    );
     for id in &ids {
         assert_eq!(env.stored(id).await["state"], "active", "nothing was sent");
     }

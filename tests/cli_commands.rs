@@ -492,7 +492,10 @@ async fn list_csv_keeps_data_exact_in_a_pipe_and_escapes_controls_on_a_terminal(
     for id in &ids {
         assert!(text.contains(id.as_str()), "{id} listed: {text:?}");
     }
-    assert!(text.contains("hostile-\\u001b[5mosc52"), "the escape is shown: {text:?}");
+    assert!(
+        text.contains("hostile-\\u001b[5mosc52"),
+        "the escape is shown: {text:?}"
+    );
     // In a JSON cell as JSON's own escape, the same value.
     assert!(text.contains("Cee\\u009b31mOne"), "the C1 CSI is shown: {text:?}");
 }
@@ -1193,7 +1196,15 @@ async fn update_says_when_the_server_did_not_keep_a_member() {
     // JSON output carries it too.
     let out = env
         .idcon(
-            &["update", &id, "--set", "/external_id=\"y\"", "--yes", "--output", "json"],
+            &[
+                "update",
+                &id,
+                "--set",
+                "/external_id=\"y\"",
+                "--yes",
+                "--output",
+                "json",
+            ],
             b"",
         )
         .await;
@@ -1209,7 +1220,11 @@ async fn a_hash_in_argv_is_warned_about_and_stdin_keeps_it_out() {
     let hash = "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy";
     let out = env.idcon(&["update", &id, "--password-hash", hash, "--yes"], b"").await;
     assert_exit(&out, 0);
-    assert!(stderr(&out).contains("visible to every user of this host"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("visible to every user of this host"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!stderr(&out).contains(hash) && !stdout(&out).contains(hash));
 
     let out = env
@@ -1231,7 +1246,14 @@ impl Env {
     fn spawn_idcon(&self, args: &[&str]) -> tokio::process::Child {
         let key = self.key.to_str().expect("utf-8 path");
         tokio::process::Command::new(env!("CARGO_BIN_EXE_idcon"))
-            .args(["--base-url", &self.demo.base_url(), "--key", key, "--sdk-id", demo::DEMO_SDK_ID])
+            .args([
+                "--base-url",
+                &self.demo.base_url(),
+                "--key",
+                key,
+                "--sdk-id",
+                demo::DEMO_SDK_ID,
+            ])
             .args(args)
             .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
             .env("XDG_STATE_HOME", self.dir.path().join("state"))
@@ -1255,7 +1277,13 @@ async fn ctrl_c_during_a_slow_put_lets_the_write_finish_and_be_recorded() {
         ..DemoOptions::for_tests()
     })
     .await;
-    let id = env.client().list_identities(&IdentityQuery::default()).await.expect("list").value.items[0]
+    let id = env
+        .client()
+        .list_identities(&IdentityQuery::default())
+        .await
+        .expect("list")
+        .value
+        .items[0]
         .id
         .clone();
     let child = env.spawn_idcon(&["update", &id, "--set", "/metadata_admin/ticket=\"SUP-77\"", "--yes"]);
@@ -1274,7 +1302,11 @@ async fn ctrl_c_during_a_slow_put_lets_the_write_finish_and_be_recorded() {
         .expect("output");
     assert_exit(&out, 0);
     assert!(stderr(&out).contains("finished first"), "{}", stderr(&out));
-    let events: Vec<Value> = env.audit_lines().into_iter().map(|line| line["event"].clone()).collect();
+    let events: Vec<Value> = env
+        .audit_lines()
+        .into_iter()
+        .map(|line| line["event"].clone())
+        .collect();
     assert_eq!(events, [json!("intent"), json!("outcome")]);
     assert_eq!(env.stored(&id).await["metadata_admin"]["ticket"], "SUP-77");
 }

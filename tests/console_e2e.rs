@@ -422,7 +422,10 @@ const HOSTILE: [(&str, &str); 7] = [
     ("hostile.bel@example.com", "Beep\\u0007\\u0007\\u0007"),
     ("hostile.cr@example.com", "Innocent\\u000dADMIN"),
     ("hostile.c1csi@example.com", "Cee\\u009b31mOne"),
-    ("hostile.mixed@example.com", "\\u001b]8;;https://evil.example/\\u001b\\\\click"),
+    (
+        "hostile.mixed@example.com",
+        "\\u001b]8;;https://evil.example/\\u001b\\\\click",
+    ),
 ];
 
 /// Checks the bytes written from `offset` on: no escape sequence from the data
@@ -481,7 +484,10 @@ fn hostile_identities_never_reach_the_terminal_raw_at_200x50() {
         );
     }
     let raw = console.raw_since(start);
-    assert!(contains(&raw, b"Trudy\\u001b[2J\\u001b[H"), "the clear-screen shows as text");
+    assert!(
+        contains(&raw, b"Trudy\\u001b[2J\\u001b[H"),
+        "the clear-screen shows as text"
+    );
     assert_no_hostile_bytes(&raw);
     console.esc();
 

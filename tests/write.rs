@@ -591,10 +591,19 @@ async fn a_second_edit_after_a_put_is_not_a_false_conflict() {
         .await;
     // Kratos sets state_changed_at from Go's time.Now() in `Handler.update`:
     // the answer carries nanoseconds, the database keeps microseconds.
-    let answered = first.identity.raw["state_changed_at"].as_str().unwrap_or_default().to_owned();
-    let read_back = env.snapshot(&id).await.raw["state_changed_at"].as_str().unwrap_or_default().to_owned();
+    let answered = first.identity.raw["state_changed_at"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let read_back = env.snapshot(&id).await.raw["state_changed_at"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     // (Unless the nanoseconds happen to end in 000, about 1 run in 1,000.)
-    let has_nanos = answered.rsplit('.').next().is_some_and(|f| f.trim_end_matches('Z').len() > 6);
+    let has_nanos = answered
+        .rsplit('.')
+        .next()
+        .is_some_and(|f| f.trim_end_matches('Z').len() > 6);
     if has_nanos {
         assert_ne!(
             answered, read_back,
@@ -617,7 +626,9 @@ async fn a_second_edit_after_a_put_is_not_a_false_conflict() {
         Freshness::Unchanged,
         "only the spelling differs"
     );
-    let sent = write::send(&env.client, Some(&env.audit), &second).await.expect("second PUT");
+    let sent = write::send(&env.client, Some(&env.audit), &second)
+        .await
+        .expect("second PUT");
     assert!(sent.verification.all_kept());
     assert_eq!(env.stored(&id).await["state"], "active");
 
@@ -631,14 +642,19 @@ async fn a_second_edit_after_a_put_is_not_a_false_conflict() {
     )
     .expect("plan");
     env.demo
-        .mutate_identity(&id, |identity| identity["metadata_admin"] = json!({"by": "someone else"}))
+        .mutate_identity(&id, |identity| {
+            identity["metadata_admin"] = json!({"by": "someone else"})
+        })
         .await
         .expect("mutate");
     let Freshness::Changed { server_changes, .. } = write::check_fresh(&env.client, &third).await.expect("GET") else {
         panic!("a real outside change must be caught")
     };
     let pointers: Vec<&str> = server_changes.iter().map(|c| c.pointer.as_str()).collect();
-    assert!(pointers.iter().any(|p| p.starts_with("/metadata_admin")), "{pointers:?}");
+    assert!(
+        pointers.iter().any(|p| p.starts_with("/metadata_admin")),
+        "{pointers:?}"
+    );
     assert!(
         !pointers.iter().any(|p| p.contains("addresses")),
         "address order is not a change: {pointers:?}"
@@ -676,7 +692,9 @@ async fn a_member_an_older_kratos_drops_is_reported_as_not_kept() {
         },
     )
     .expect("plan");
-    let result = write::send(&client, Some(&audit), &planned).await.expect("PUT answered 200");
+    let result = write::send(&client, Some(&audit), &planned)
+        .await
+        .expect("PUT answered 200");
     assert_eq!(result.exchange.status, 200);
     assert_eq!(result.verification.not_kept, ["/external_id"]);
     assert_eq!(

@@ -4,7 +4,6 @@
 
 use serde_json::Value;
 
-
 /// What a piece of text is, so the theme can colour it (or, with `NO_COLOR`,
 /// not).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -171,7 +171,9 @@ async fn list(global: &GlobalArgs, args: &ListArgs) -> Result<(), Failure> {
     let outcome: Result<(), Failure> = async {
         write_or_stop(printer.begin(&mut out))?;
         'queries: for query in queries(args, client.identity_url("").len()) {
-            let mut pager = client.pager(query).with_max_pages(usize::try_from(args.max_pages).unwrap_or(usize::MAX));
+            let mut pager = client
+                .pager(query)
+                .with_max_pages(usize::try_from(args.max_pages).unwrap_or(usize::MAX));
             while let Some(page) = pager.next_page().await.map_err(|err| Failure::api(&err))? {
                 let raw_items = raw_items(&page.exchange.body_json(), page.value.items.len());
                 for (index, identity) in page.value.items.iter().enumerate() {
@@ -331,7 +333,13 @@ fn csv_cells(identity: &Identity, raw: &Value, terminal: bool) -> Vec<String> {
         None => String::new(),
         Some(value) => script::json_text(value),
     };
-    let shown = |cell: String| if terminal { for_display(&cell).into_owned() } else { cell };
+    let shown = |cell: String| {
+        if terminal {
+            for_display(&cell).into_owned()
+        } else {
+            cell
+        }
+    };
     vec![
         shown(identity.id.clone()),
         shown(identity.schema_id.clone()),
@@ -507,7 +515,10 @@ mod tests {
     #[test]
     fn csv_cells_that_a_spreadsheet_would_run_are_guarded() {
         for (cell, written) in [
-            ("=HYPERLINK(\"http://evil.example\")", "'=HYPERLINK(\"http://evil.example\")"),
+            (
+                "=HYPERLINK(\"http://evil.example\")",
+                "'=HYPERLINK(\"http://evil.example\")",
+            ),
             ("+1+1", "'+1+1"),
             ("-2+3", "'-2+3"),
             ("@SUM(A1)", "'@SUM(A1)"),

@@ -351,12 +351,7 @@ fn gateway_uri_too_long() -> Response {
     let body = "<html>\r\n<head><title>414 Request-URI Too Large</title></head>\r\n<body>\r\n\
                 <center><h1>414 Request-URI Too Large</h1></center>\r\n<hr><center>nginx</center>\r\n\
                 </body>\r\n</html>\r\n";
-    (
-        StatusCode::URI_TOO_LONG,
-        [(header::CONTENT_TYPE, "text/html")],
-        body,
-    )
-        .into_response()
+    (StatusCode::URI_TOO_LONG, [(header::CONTENT_TYPE, "text/html")], body).into_response()
 }
 
 fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
