@@ -660,3 +660,38 @@ async fn a_plan_changed_after_review_is_refused_by_its_digest() {
         assert_eq!(env.stored(id).await["state"], "inactive");
     }
 }
+
+/// Under `--rps`, the fresh read and its PUT take one rate-limit slot
+/// together: no wait for a permit falls between them, so someone else's edit
+/// cannot land in a gap of seconds and be overwritten. Checked on the
+/// server's own log: every PUT follows the read of the same identity, within
+/// a second and with no other request of that identity in between.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_a_rate_limit_each_read_and_its_put_go_out_together() {
+    let env = Env::seeded(20).await;
+    let ids = env.active(2).await;
+    let plan = env.plan_deactivation(&ids).await;
+    let started = env.demo.request_log().len();
+    let out = env
+        .idcon(&["apply", &plan, "--yes", "--jobs", "3", "--rps", "0.5"])
+        .await;
+    assert_exit(&out, 0);
+    let log: Vec<_> = env.demo.request_log().into_iter().skip(started).collect();
+    for id in &ids {
+        let path = format!("/admin/identities/{id}");
+        let mine: Vec<_> = log.iter().filter(|r| r.path == path).collect();
+        let put = mine
+            .iter()
+            .position(|r| r.method == "PUT")
+            .unwrap_or_else(|| panic!("no PUT of {id}: {log:?}"));
+        assert!(
+            put > 0 && mine[put - 1].method == "GET",
+            "a read right before the PUT: {mine:?}"
+        );
+        let gap = mine[put].at.duration_since(mine[put - 1].at);
+        assert!(
+            gap < Duration::from_secs(1),
+            "{gap:?} between the read and the PUT of {id}: a rate-limit wait fell between them"
+        );
+    }
+}

@@ -24,6 +24,8 @@ mod faults;
 mod model;
 mod paging;
 mod routes;
+
+pub use routes::LoggedRequest;
 mod schema;
 mod seed;
 mod store;
@@ -174,6 +176,7 @@ impl DemoServer {
             version: opts.kratos_version,
             public: routes::PublicCounts::default(),
             max_request_line: opts.max_request_line,
+            log: routes::RequestLog::default(),
         };
         Ok(Self { state: Arc::new(state) })
     }
@@ -322,6 +325,12 @@ impl RunningDemo {
                 task.abort();
             }
         }
+    }
+
+    /// The latest requests the admin listener received (method, path, when),
+    /// oldest first.
+    pub fn request_log(&self) -> Vec<LoggedRequest> {
+        self.state.log.entries()
     }
 
     /// The connections of the next `n` requests close without an answer.

@@ -73,6 +73,45 @@ pub struct DemoState {
     pub public: PublicCounts,
     /// The gateway's request-line limit (see `DemoOptions::max_request_line`).
     pub max_request_line: Option<usize>,
+    /// The latest requests the admin listener received, for tests that check
+    /// the order and timing of what a client sent.
+    pub log: RequestLog,
+}
+
+/// One request as the admin listener saw it.
+#[derive(Debug, Clone)]
+pub struct LoggedRequest {
+    pub method: String,
+    pub path: String,
+    pub at: std::time::Instant,
+}
+
+/// The last [`RequestLog::CAPACITY`] requests (older ones are dropped, so a
+/// long-running `serve-demo` stays small).
+#[derive(Debug, Default)]
+pub struct RequestLog {
+    entries: std::sync::Mutex<std::collections::VecDeque<LoggedRequest>>,
+}
+
+impl RequestLog {
+    pub const CAPACITY: usize = 10_000;
+
+    fn record(&self, method: &Method, path: &str) {
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if entries.len() == Self::CAPACITY {
+            entries.pop_front();
+        }
+        entries.push_back(LoggedRequest {
+            method: method.as_str().to_owned(),
+            path: path.to_owned(),
+            at: std::time::Instant::now(),
+        });
+    }
+
+    pub fn entries(&self) -> Vec<LoggedRequest> {
+        let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries.iter().cloned().collect()
+    }
 }
 
 /// Requests the public listener received, and how many carried credentials
@@ -283,6 +322,7 @@ async fn guarded(state: Arc<DemoState>, request: Request, next: Next) -> Respons
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
+    state.log.record(request.method(), request.uri().path());
     if let Some(limit) = state.max_request_line {
         // `GET /admin/identities?... HTTP/1.1`, as the proxy measures it.
         let target = request.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
