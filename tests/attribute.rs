@@ -245,16 +245,8 @@ async fn an_unknown_token_is_a_404_explained_in_plain_words() {
     let token = "no-such-issuance-token-7f3a9c";
     let out = env
         .attribute_update(
-            &[
-                "--issuance-token",
-                token,
-                "--name",
-                NAME,
-                "--value",
-                "\"gold\"",
-                "--yes",
-            ],
-            b"",
+            &["--issuance-token-stdin", "--name", NAME, "--value", "\"gold\"", "--yes"],
+            format!("{token}\n").as_bytes(),
         )
         .await;
     assert_exit(&out, 4);
@@ -273,8 +265,7 @@ async fn an_unknown_token_is_a_404_explained_in_plain_words() {
     let out = env
         .attribute_update(
             &[
-                "--issuance-token",
-                token,
+                "--issuance-token-stdin",
                 "--name",
                 NAME,
                 "--value",
@@ -283,7 +274,7 @@ async fn an_unknown_token_is_a_404_explained_in_plain_words() {
                 "--output",
                 "json",
             ],
-            b"",
+            format!("{token}\n").as_bytes(),
         )
         .await;
     assert_exit(&out, 4);

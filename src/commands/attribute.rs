@@ -136,7 +136,11 @@ async fn update_attribute(global: &GlobalArgs, args: &AttributeUpdateArgs) -> Re
 
     let typed_token = match (&args.issuance_token, args.issuance_token_stdin) {
         (Some(token), _) => {
-            script::warn_secret_in_argv("--issuance-token", "--issuance-token-stdin");
+            script::warn_secret_in_argv(
+                "--issuance-token",
+                "--issuance-token-stdin",
+                args.output == WriteOutput::Json,
+            );
             Some((token.expose().trim().to_owned(), TokenSource::Flag))
         }
         (None, true) => Some((read_token()?, TokenSource::Stdin)),

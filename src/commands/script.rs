@@ -77,11 +77,18 @@ pub fn parse_secret_arg(raw: &str) -> Result<SecretArg, String> {
 
 /// Says once, on stderr, that a secret passed as a flag was visible to every
 /// user of the host, and which flag keeps it private.
-pub fn warn_secret_in_argv(flag: &str, instead: &str) {
-    eprintln!(
-        "idcon: warning: {flag} was visible to every user of this host while idcon ran (ps, /proc/PID/cmdline) \
+/// With `json_output` the warning is one JSON line (`{"warning": ...}`), so
+/// stderr stays machine-readable.
+pub fn warn_secret_in_argv(flag: &str, instead: &str, json_output: bool) {
+    let warning = format!(
+        "{flag} was visible to every user of this host while idcon ran (ps, /proc/PID/cmdline) \
          and stays in your shell history; use {instead} next time"
     );
+    if json_output {
+        eprintln!("{}", json_text(&json!({ "warning": warning })));
+    } else {
+        eprintln!("idcon: warning: {warning}");
+    }
 }
 
 /// SIGINT (Ctrl-C), SIGTERM and SIGHUP (the SSH session dropped), heard

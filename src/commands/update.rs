@@ -413,7 +413,11 @@ fn read_edit(args: &UpdateArgs) -> Result<Edit, Failure> {
 
     let mut credentials: Option<CredentialsImport> = None;
     if let Some(hash) = &args.password_hash {
-        script::warn_secret_in_argv("--password-hash", "--password-hash-stdin");
+        script::warn_secret_in_argv(
+            "--password-hash",
+            "--password-hash-stdin",
+            args.output == WriteOutput::Json,
+        );
         credentials = Some(CredentialsImport::hashed_password(hash.expose().trim().to_owned()));
     }
     if args.password_hash_stdin {
