@@ -5,21 +5,50 @@
 //! and offered again on the next start. Drafts are private to their user (files
 //! 0600, folders 0700), written atomically (a temp file in the same folder,
 //! synced, then renamed) so a crash mid-save leaves the previous draft intact,
-//! and never hold a password or hash: [`DraftStore::save`] refuses content with
-//! a secret-looking member, the caller must strip it first.
+//! and never hold a secret: [`DraftStore::save`] refuses content with a
+//! secret-looking member, also inside form text (read as JSON, or half-typed
+//! JSON as far as it goes: [`text_secrets`]); the caller must strip it first
+//! (`crate::app::drafting` puts placeholders in: [`server_placeholder`] for the
+//! server's own unchanged value, restored from the server, and [`NOT_SAVED`]
+//! for a secret that was typed).
 //!
 //! Profile names and identity ids come from config files and servers, so they
 //! are escaped into file names that cannot leave the folder (`..`, `/`, NUL).
 
 use std::fs::{self, File};
 use std::io::{self, Read};
+use std::ops::Range;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::api::models::{is_secret_member, looks_like_password_hash};
 use crate::diff;
+
+/// Stands in a draft's text for a secret that was typed into the form (a
+/// `password` member, a password hash, a new token): it is never written
+/// down, and the restored form says it must be typed again.
+pub const NOT_SAVED: &str = "<secret not saved>";
+
+/// Stands in a draft's text for the `n`th (from 1) secret that is the
+/// server's own value (the identity's issuance token, unchanged): the draft
+/// keeps only where it came from, and a restore puts the server's current
+/// value back.
+pub fn server_placeholder(n: usize) -> String {
+    format!("<redacted {n}>")
+}
+
+/// True for the stand-ins above (and the plain `<redacted>`).
+pub fn is_placeholder(text: &str) -> bool {
+    text == NOT_SAVED
+        || text == diff::REDACTED
+        || text
+            .strip_prefix("<redacted ")
+            .and_then(|rest| rest.strip_suffix('>'))
+            .is_some_and(|n| n.parse::<usize>().is_ok())
+}
 
 /// Longest escaped profile or identity id accepted, well under the 255-byte
 /// file name limit once `.json` and a temp suffix are added.
@@ -241,28 +270,21 @@ fn is_own_name(path: &Path) -> bool {
         .is_some_and(|name| !name.starts_with('.'))
 }
 
-/// PHC and crypt prefixes of the password hashes Kratos imports.
-const HASH_PREFIXES: &[&str] = &[
-    "$argon2",
-    "$2a$",
-    "$2b$",
-    "$2x$",
-    "$2y$",
-    "$pbkdf2",
-    "$scrypt",
-    "$firescrypt",
-    "$sha",
-    "$md5",
-    "$ssha",
-    "$1$",
-    "$5$",
-    "$6$",
-    "{SSHA",
-    "{SHA",
-];
-
 fn refuse_secrets(draft: &Draft) -> Result<(), DraftError> {
     let form = diff::escape_token(&draft.form);
+    // Form text is saved as typed: read it as JSON to see what it holds.
+    if let Some(members) = draft.content.as_object() {
+        for (key, value) in members {
+            let Some(text) = value.as_str() else {
+                continue;
+            };
+            if let Some(found) = text_secrets(text, &text_member(&draft.form, key), None).first() {
+                return Err(DraftError::Secret {
+                    pointer: format!("/{}{}", diff::escape_token(key), found.pointer),
+                });
+            }
+        }
+    }
     // Judged both inside the form and as a member of the identity
     // (`/credentials/...`), whichever is stricter.
     for pointer in diff::pointers(&draft.content) {
@@ -281,10 +303,7 @@ fn refuse_secrets(draft: &Draft) -> Result<(), DraftError> {
 /// The pointer of a string that looks like a password hash.
 fn find_hash_value(pointer: &str, value: &Value) -> Option<String> {
     match value {
-        Value::String(text) => HASH_PREFIXES
-            .iter()
-            .any(|prefix| text.trim_start().starts_with(prefix))
-            .then(|| pointer.to_owned()),
+        Value::String(text) => looks_like_password_hash(text).then(|| pointer.to_owned()),
         Value::Object(map) => map
             .iter()
             .find_map(|(key, child)| find_hash_value(&format!("{pointer}/{}", diff::escape_token(key)), child)),
@@ -294,6 +313,172 @@ fn find_hash_value(pointer: &str, value: &Value) -> Option<String> {
             .find_map(|(index, child)| find_hash_value(&format!("{pointer}/{index}"), child)),
         _ => None,
     }
+}
+
+/// The identity member a draft's text member edits: `admin_text` of the
+/// metadata form is `/metadata_admin`, `text` of the traits form `/traits`.
+pub fn text_member(form: &str, key: &str) -> String {
+    match (form, key) {
+        ("metadata", "admin_text") => "/metadata_admin".to_owned(),
+        ("metadata", "public_text") => "/metadata_public".to_owned(),
+        (form, _) => format!("/{}", diff::escape_token(form)),
+    }
+}
+
+/// One scalar value of form text: where it stands (a pointer relative to the
+/// text's document), its bytes in the text, and its value (a string
+/// decoded, anything else as written).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextScalar {
+    pub pointer: String,
+    pub span: Range<usize>,
+    pub value: String,
+    pub is_string: bool,
+}
+
+/// A container open at some point of the text.
+enum Frame {
+    Object { key: Option<String>, in_value: bool },
+    Array { index: usize },
+}
+
+/// Every scalar value of `text`, which is JSON or half-typed JSON (read as
+/// far as it goes: an unterminated string runs to the end, a stray bracket
+/// closes what is open), with its pointer and byte span.
+pub fn text_scalars(text: &str) -> Vec<TextScalar> {
+    let bytes = text.as_bytes();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b' ' | b'\t' | b'\n' | b'\r' => i += 1,
+            b'{' => {
+                stack.push(Frame::Object {
+                    key: None,
+                    in_value: false,
+                });
+                i += 1;
+            }
+            b'[' => {
+                stack.push(Frame::Array { index: 0 });
+                i += 1;
+            }
+            b'}' | b']' => {
+                stack.pop();
+                i += 1;
+            }
+            b',' => {
+                match stack.last_mut() {
+                    Some(Frame::Array { index }) => *index += 1,
+                    Some(Frame::Object { key, in_value }) => {
+                        *key = None;
+                        *in_value = false;
+                    }
+                    None => {}
+                }
+                i += 1;
+            }
+            b':' => {
+                if let Some(Frame::Object { in_value, .. }) = stack.last_mut() {
+                    *in_value = true;
+                }
+                i += 1;
+            }
+            b'"' => {
+                let start = i;
+                i += 1;
+                while i < bytes.len() {
+                    match bytes[i] {
+                        b'\\' => i += 2,
+                        b'"' => {
+                            i += 1;
+                            break;
+                        }
+                        _ => i += 1,
+                    }
+                }
+                // Quotes and backslashes are ASCII: the end is a char boundary
+                // (or the end of the text).
+                let end = i.min(bytes.len());
+                let literal = text.get(start..end).unwrap_or_default();
+                let value = serde_json::from_str::<String>(literal).unwrap_or_else(|_| {
+                    let inner = literal.strip_prefix('"').unwrap_or(literal);
+                    inner.strip_suffix('"').unwrap_or(inner).to_owned()
+                });
+                match stack.last_mut() {
+                    Some(Frame::Object { key, in_value: false }) => *key = Some(value),
+                    _ => out.push(TextScalar {
+                        pointer: pointer_of(&stack),
+                        span: start..end,
+                        value,
+                        is_string: true,
+                    }),
+                }
+            }
+            _ => {
+                let start = i;
+                while i < bytes.len()
+                    && !matches!(
+                        bytes[i],
+                        b' ' | b'\t' | b'\n' | b'\r' | b',' | b'}' | b']' | b':' | b'"' | b'{' | b'['
+                    )
+                {
+                    i += 1;
+                }
+                let in_value = !matches!(stack.last(), Some(Frame::Object { in_value: false, .. }));
+                if in_value {
+                    out.push(TextScalar {
+                        pointer: pointer_of(&stack),
+                        span: start..i,
+                        value: text.get(start..i).unwrap_or_default().to_owned(),
+                        is_string: false,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+fn pointer_of(stack: &[Frame]) -> String {
+    let mut pointer = String::new();
+    for frame in stack {
+        match frame {
+            Frame::Object {
+                key: Some(key),
+                in_value: true,
+            } => {
+                pointer.push('/');
+                pointer.push_str(&diff::escape_token(key));
+            }
+            // A value without a key (half-typed): no member name to judge.
+            Frame::Object { .. } => pointer.push_str("/-"),
+            Frame::Array { index } => pointer.push_str(&format!("/{index}")),
+        }
+    }
+    pointer
+}
+
+/// The scalars of form text that hold a secret: every string or number at a
+/// secret member (`member` + its pointer judged by
+/// [`crate::api::models::is_secret_member`], `token_pointer` being the
+/// profile's `issuance_token_pointer`) and every string that looks like a
+/// password hash. Placeholders, `true`, `false` and `null` hold none.
+pub fn text_secrets(text: &str, member: &str, token_pointer: Option<&str>) -> Vec<TextScalar> {
+    text_scalars(text)
+        .into_iter()
+        .filter(|scalar| {
+            if scalar.is_string && is_placeholder(&scalar.value) {
+                return false;
+            }
+            if !scalar.is_string && matches!(scalar.value.as_str(), "true" | "false" | "null") {
+                return false;
+            }
+            is_secret_member(&format!("{member}{}", scalar.pointer), token_pointer)
+                || (scalar.is_string && looks_like_password_hash(&scalar.value))
+        })
+        .collect()
 }
 
 fn refuse_shared(path: &Path) -> Result<(), DraftError> {
@@ -385,6 +570,41 @@ mod tests {
         assert!(file_name("id", &"/".repeat(67)).is_err());
         // Distinct values give distinct names.
         assert_ne!(file_name("id", "a%2F").ok(), file_name("id", "a/").ok());
+    }
+
+    #[test]
+    fn form_text_is_read_as_far_as_it_goes() {
+        let text = r#"{"a": {"password": "p\"w", "n": [1, "x"]}, "t": true, "h": "$2b$12$abc", "open": "unterminated"#;
+        let scalars = text_scalars(text);
+        let found: Vec<(&str, &str, bool)> = scalars
+            .iter()
+            .map(|s| (s.pointer.as_str(), s.value.as_str(), s.is_string))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                ("/a/password", "p\"w", true),
+                ("/a/n/0", "1", false),
+                ("/a/n/1", "x", true),
+                ("/t", "true", false),
+                ("/h", "$2b$12$abc", true),
+                ("/open", "unterminated", true),
+            ]
+        );
+        assert_eq!(&text[scalars[0].span.clone()], r#""p\"w""#);
+        let secrets: Vec<String> = text_secrets(text, "/traits", None)
+            .into_iter()
+            .map(|s| s.pointer)
+            .collect();
+        assert_eq!(secrets, vec!["/a/password", "/h"]);
+        // The profile's own pointer, wherever it is.
+        let custom = text_secrets(
+            r#"{"yoti_tok": "abc", "x": "<redacted 1>"}"#,
+            "/metadata_admin",
+            Some("/metadata_admin/yoti_tok"),
+        );
+        assert_eq!(custom.len(), 1);
+        assert!(text_secrets(r#"{"password": "<secret not saved>"}"#, "/traits", None).is_empty());
     }
 
     #[test]

@@ -257,3 +257,203 @@ fn a_damaged_draft_is_reported_by_name_and_left_in_place() {
     fs::copy(store.path_for("prod", "good").expect("path"), &bad).expect("copy");
     assert!(matches!(store.load("prod", "bad"), Err(DraftError::Corrupt { .. })));
 }
+
+// ---------------------------------------------------------------------------
+// Secrets in what was typed: form text is saved as typed, so it is read as
+// JSON (or, half-typed, member by member) before it reaches the disk.
+
+mod typed {
+    use super::*;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use idcon::app::drafting;
+    use idcon::app::forms::{Form, FormBody, JsonField, TraitsForm};
+    use idcon::app::{App, Effect, LoadedPage, Msg, ProfileInfo, update};
+
+    const ID: &str = "10000000-5b1e-4c2d-9a8f-000000000000";
+    const TOKEN: &str = "it-7Qm2xV9kLp4Rz8Wd3Nf6/yZ";
+    const ROTATED: &str = "it-rotated-0000-1111-2222";
+    const PASSWORD: &str = "Hunter2-typed";
+    const HASH: &str = "$2b$12$abcdefghijklmnopqrstuuOaDDBn1.Xs9Q3tEn9tG4Y1n7ZqYyQ6m";
+
+    fn identity(token: &str) -> Value {
+        json!({
+            "id": ID,
+            "schema_id": "email",
+            "state": "active",
+            "traits": {"email": "ana@example.com"},
+            "metadata_public": {"plan": "pro"},
+            "metadata_admin": {"ticket": "SUP-1", "yoti": {"issuance_token": token}},
+            "updated_at": "2026-11-01T10:00:00Z"
+        })
+    }
+
+    fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
+        update(app, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+    }
+
+    /// A console showing the identity's detail, as the server sent it, with
+    /// `drafts` waiting from an earlier session.
+    fn app_on(identity: Value, drafts: Vec<Draft>) -> App {
+        let profile = ProfileInfo {
+            name: "prod".into(),
+            base_url: "http://127.0.0.1:4455".into(),
+            read_only: false,
+            danger: false,
+            identities_url: "http://127.0.0.1:4455/admin/identities".into(),
+            signing: true,
+            attribute_registry_url: String::new(),
+            attribute_registry: false,
+            issuance_token_pointer: "/metadata_admin/yoti/issuance_token".into(),
+        };
+        let mut app = App::new(profile, 100, 40, chrono::Utc::now());
+        app.start();
+        update(&mut app, Msg::DraftsListed(Ok(drafts)));
+        update(
+            &mut app,
+            Msg::SchemasLoaded(Ok(vec![("email".into(), json!({"properties": {"traits": {}}}))])),
+        );
+        update(
+            &mut app,
+            Msg::PageLoaded {
+                generation: 1,
+                result: Ok(LoadedPage {
+                    items: vec![identity.clone()],
+                    next: None,
+                }),
+            },
+        );
+        key(&mut app, KeyCode::Enter);
+        update(
+            &mut app,
+            Msg::IdentityLoaded {
+                id: ID.into(),
+                result: Ok(identity),
+            },
+        );
+        app
+    }
+
+    fn saved_drafts(effects: Vec<Effect>) -> Vec<Draft> {
+        effects
+            .into_iter()
+            .filter_map(|effect| match effect {
+                Effect::SaveDraft(draft) => Some(*draft),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn files_text(dir: &Path) -> String {
+        all_paths(dir)
+            .iter()
+            .filter(|p| p.is_file())
+            .map(|p| fs::read_to_string(p).unwrap_or_default())
+            .collect()
+    }
+
+    #[test]
+    fn the_servers_own_token_is_saved_as_a_placeholder_and_restored_from_the_server() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = DraftStore::new(dir.path().join("drafts"));
+        let mut app = app_on(identity(TOKEN), Vec::new());
+        key(&mut app, KeyCode::Char('m'));
+        key(&mut app, KeyCode::Tab); // metadata_admin, which holds the token
+        key(&mut app, KeyCode::Char(' '));
+        let drafts = saved_drafts(update(&mut app, Msg::DraftTick));
+        assert_eq!(drafts.len(), 1, "the edit is kept");
+        store.save(&drafts[0]).expect("the draft is saved: no work is lost");
+        let on_disk = files_text(dir.path());
+        assert!(!on_disk.contains(TOKEN), "the token reached the disk:\n{on_disk}");
+        assert!(!on_disk.contains(&TOKEN.replace('/', "\\/")), "{on_disk}");
+        assert!(on_disk.contains("SUP-1"), "the rest is kept:\n{on_disk}");
+
+        // Next session: the server's current token comes back into the form,
+        // also when it changed meanwhile (it is the server's, not ours).
+        for server_token in [TOKEN, ROTATED] {
+            let loaded = store.load("prod", ID).expect("load").expect("a draft");
+            let mut app = app_on(identity(server_token), vec![loaded]);
+            assert!(app.draft_offer.is_some(), "the draft is offered");
+            key(&mut app, KeyCode::Enter);
+            let form = app.form.as_ref().expect("the form is open");
+            let FormBody::Metadata(meta) = &form.body else {
+                panic!("not the metadata form");
+            };
+            let admin: Value = serde_json::from_str(&meta.admin.text()).expect("JSON again");
+            assert_eq!(admin["yoti"]["issuance_token"], json!(server_token));
+            assert_eq!(admin["ticket"], "SUP-1");
+            assert!(meta.admin.text().starts_with(' '), "the edit is back");
+        }
+    }
+
+    fn traits_form(text: &str) -> Form {
+        let base = identity(TOKEN);
+        Form {
+            identity_id: ID.into(),
+            body: FormBody::Traits(TraitsForm {
+                field: JsonField::from_text(text, &base["traits"]),
+            }),
+            base,
+            confirm_discard: false,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_typed_password_hash_or_token_is_never_saved_and_the_restore_says_so() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = DraftStore::new(dir.path().to_owned());
+        let typed = [
+            // Valid JSON, and half-typed JSON (the editor saves both).
+            format!(r#"{{"email": "ana@example.com", "password": "{PASSWORD}"}}"#),
+            format!(r#"{{"email": "ana@example.com", "legacy": "{HASH}", "#),
+            format!(r#"{{"email": "ana@example.com", "issuance_token": "{ROTATED}"}}"#),
+            r#"{"email": "ana@example.com", "pin_password": 123456789, "x": "#.to_owned(),
+        ];
+        for text in &typed {
+            let content = drafting::content(&traits_form(text)).expect("content");
+            let draft = Draft::new("prod", ID, "traits", content, None);
+            store.save(&draft).expect("saved without the secret");
+            let on_disk = files_text(dir.path());
+            for secret in [PASSWORD, HASH, ROTATED, "123456789"] {
+                assert!(!on_disk.contains(secret), "{secret} reached the disk:\n{on_disk}");
+            }
+            assert!(on_disk.contains("ana@example.com"), "{on_disk}");
+
+            let mut form = traits_form("{}");
+            assert!(drafting::restore_into(&mut form, &draft));
+            assert!(
+                form.error.as_deref().is_some_and(|e| e.contains("not saved")),
+                "{text}: the restore says a secret must be typed again: {:?}",
+                form.error
+            );
+        }
+    }
+
+    #[test]
+    fn the_store_refuses_form_text_that_holds_a_secret() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = DraftStore::new(dir.path().to_owned());
+        let texts = [
+            json!({"text": format!(r#"{{"password": "{PASSWORD}"}}"#)}),
+            json!({"text": format!(r#"{{"notes": ["{HASH}""#)}),
+            json!({"public_text": "{}", "admin_text": format!(r#"{{"yoti": {{"issuance_token": "{TOKEN}"}}}}"#), "focus": "admin"}),
+        ];
+        for content in texts {
+            let form = if content.get("text").is_some() {
+                "traits"
+            } else {
+                "metadata"
+            };
+            let draft = Draft::new("prod", ID, form, content.clone(), None);
+            let err = store.save(&draft).err();
+            assert!(matches!(err, Some(DraftError::Secret { .. })), "{content}: {err:?}");
+        }
+        assert!(all_paths(dir.path()).iter().all(|p| p.is_dir()), "nothing was written");
+        // A placeholder is no secret.
+        let placeholder = json!({"public_text": "{}", "admin_text": r#"{"yoti": {"issuance_token": "<redacted 1>"}}"#,
+                                 "focus": "admin", "server_values": ["/metadata_admin/yoti/issuance_token"]});
+        store
+            .save(&Draft::new("prod", ID, "metadata", placeholder, None))
+            .expect("placeholders are saved");
+    }
+}

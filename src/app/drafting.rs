@@ -1,28 +1,60 @@
 //! Drafts: what an open form holds, kept so a dropped SSH session loses
 //! nothing. The content is the text exactly as typed (a half-typed JSON edit
-//! restores byte for byte), never a password or hash: the password and hash
-//! fields of the credentials form are not saved at all.
+//! restores byte for byte), never a secret: the password and hash fields of
+//! the credentials form are not saved at all, and the text of the traits and
+//! metadata editors is read (as JSON, or half-typed JSON as far as it goes)
+//! for secrets before it is kept:
+//! - the server's own value of a secret member (the identity's issuance token,
+//!   which the metadata editor shows because it edits `metadata_admin` whole)
+//!   is kept as a placeholder (`"<redacted 1>"`) and where it came from
+//!   (`server_values`); a restore puts the value the server holds *then*
+//!   back, so an edit next to the token loses nothing, and a token the
+//!   server rotated meanwhile is not overwritten with the old one;
+//! - a secret typed into the text (a `password` member, a password hash, a
+//!   new token) is kept as `"<secret not saved>"`, and the restored form says
+//!   it must be typed again: the rest of the edit survives, the secret never
+//!   reaches the disk.
 
 use serde_json::{Value, json};
 
 use super::doc::{StyledLine, Tone};
 use super::forms::{CredentialField, CredentialMode, Form, FormBody, FormKind, JsonField, MetadataFocus, TraitsForm};
-use crate::drafts::Draft;
+use crate::api::models::{redact_all_secrets, secret_strings};
+use crate::config::DEFAULT_ISSUANCE_TOKEN_POINTER;
+use crate::drafts::{self, Draft, NOT_SAVED};
 use crate::sanitize::for_display;
+
+/// The member of a draft that says where each `"<redacted N>"` came from.
+const SERVER_VALUES: &str = "server_values";
 
 /// The saveable content of a form; `None` when there is nothing to keep
 /// (an untouched form, or a password/hash entry, which is never written down).
+/// Secrets in the text are judged with the default `issuance_token_pointer`;
+/// [`content_with`] takes the profile's.
 pub fn content(form: &Form) -> Option<Value> {
+    content_with(form, DEFAULT_ISSUANCE_TOKEN_POINTER)
+}
+
+/// [`content`] for a profile whose issuance token is at `token_pointer`.
+pub fn content_with(form: &Form, token_pointer: &str) -> Option<Value> {
     if !form.modified() {
         return None;
     }
+    let mut kept = Kept::new(&form.base, token_pointer);
     match &form.body {
-        FormBody::Traits(traits) => Some(json!({ "text": traits.field.text() })),
-        FormBody::Metadata(meta) => Some(json!({
-            "public_text": meta.public.text(),
-            "admin_text": meta.admin.text(),
-            "focus": if meta.focus == MetadataFocus::Admin { "admin" } else { "public" },
-        })),
+        FormBody::Traits(traits) => {
+            let text = kept.redact(&traits.field.text(), "traits", "text");
+            Some(kept.noted(json!({ "text": text })))
+        }
+        FormBody::Metadata(meta) => {
+            let public = kept.redact(&meta.public.text(), "metadata", "public_text");
+            let admin = kept.redact(&meta.admin.text(), "metadata", "admin_text");
+            Some(kept.noted(json!({
+                "public_text": public,
+                "admin_text": admin,
+                "focus": if meta.focus == MetadataFocus::Admin { "admin" } else { "public" },
+            })))
+        }
         FormBody::State(state) => Some(json!({ "active": state.active })),
         FormBody::Schema(schema) => schema.choices.get(schema.selected).map(|id| json!({ "schema_id": id })),
         FormBody::Credentials(creds) if creds.mode == CredentialMode::Oidc => Some(json!({
@@ -32,6 +64,105 @@ pub fn content(form: &Form) -> Option<Value> {
         })),
         FormBody::Credentials(_) => None,
     }
+}
+
+/// The secrets the server holds (to recognise them in typed text) and the
+/// ones a draft's text refers to by placeholder.
+struct Kept<'a> {
+    token_pointer: &'a str,
+    /// (pointer in the identity, value) of every secret the identity holds.
+    server: Vec<(String, String)>,
+    /// Pointers of the server values replaced so far; `"<redacted N>"` is
+    /// the N-th (from 1).
+    used: Vec<String>,
+}
+
+impl<'a> Kept<'a> {
+    fn new(identity: &Value, token_pointer: &'a str) -> Self {
+        Kept {
+            token_pointer,
+            server: secret_strings(identity, Some(token_pointer)),
+            used: Vec::new(),
+        }
+    }
+
+    /// `text` with every secret replaced by its placeholder (see the module
+    /// documentation); `form` and `key` say which identity member it edits.
+    fn redact(&mut self, text: &str, form: &str, key: &str) -> String {
+        let member = drafts::text_member(form, key);
+        let mut out = text.to_owned();
+        let mut found = drafts::text_secrets(text, &member, Some(self.token_pointer));
+        // From the end, so earlier spans stay where they are.
+        found.sort_by_key(|scalar| std::cmp::Reverse(scalar.span.start));
+        for scalar in found {
+            let server = scalar
+                .is_string
+                .then(|| self.server.iter().find(|(_, value)| *value == scalar.value))
+                .flatten()
+                .map(|(pointer, _)| pointer.clone());
+            let stand_in = match server {
+                Some(pointer) => {
+                    let index = match self.used.iter().position(|p| *p == pointer) {
+                        Some(index) => index,
+                        None => {
+                            self.used.push(pointer);
+                            self.used.len() - 1
+                        }
+                    };
+                    drafts::server_placeholder(index + 1)
+                }
+                None => NOT_SAVED.to_owned(),
+            };
+            let literal = serde_json::to_string(&stand_in).unwrap_or_default();
+            out.replace_range(scalar.span, &literal);
+        }
+        out
+    }
+
+    /// `content` with the pointers its placeholders stand for.
+    fn noted(self, mut content: Value) -> Value {
+        if !self.used.is_empty() {
+            content[SERVER_VALUES] = json!(self.used);
+        }
+        content
+    }
+}
+
+/// `text` with each `"<redacted N>"` of `draft` replaced by the value
+/// `identity` holds now where it came from, and what could not be restored.
+fn fill(text: &str, draft: &Draft, identity: &Value) -> (String, Vec<String>) {
+    let mut out = text.to_owned();
+    let mut problems = Vec::new();
+    let pointers = draft
+        .content
+        .get(SERVER_VALUES)
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for (index, pointer) in pointers.iter().enumerate() {
+        let placeholder = serde_json::to_string(&drafts::server_placeholder(index + 1)).unwrap_or_default();
+        if !out.contains(&placeholder) {
+            continue;
+        }
+        let pointer = pointer.as_str().unwrap_or_default();
+        match identity.pointer(pointer).filter(|_| pointer.starts_with('/')) {
+            Some(now) => out = out.replace(&placeholder, &serde_json::to_string(now).unwrap_or_default()),
+            None => problems.push(format!(
+                "the server no longer holds {} (shown as {placeholder})",
+                for_display(pointer)
+            )),
+        }
+    }
+    let typed = out.matches(&format!("\"{NOT_SAVED}\"")).count();
+    if typed > 0 {
+        problems.push(format!(
+            "{typed} secret{} typed into the form {} not saved (shown as \"{NOT_SAVED}\"): type {} again",
+            if typed == 1 { "" } else { "s" },
+            if typed == 1 { "was" } else { "were" },
+            if typed == 1 { "it" } else { "them" },
+        ));
+    }
+    (out, problems)
 }
 
 /// The form kind a draft belongs to.
@@ -50,18 +181,23 @@ fn text_of<'a>(content: &'a Value, key: &str) -> Option<&'a str> {
     content.get(key).and_then(Value::as_str)
 }
 
-/// Puts a draft's content into a freshly opened form of the same kind.
-/// Returns false when the draft does not fit the form.
+/// Puts a draft's content into a freshly opened form of the same kind, each
+/// placeholder of a server value filled from the identity the form opened
+/// on; what could not be restored (a secret that was typed) is said in the
+/// form's error line. Returns false when the draft does not fit the form.
 pub fn restore_into(form: &mut Form, draft: &Draft) -> bool {
     let content = &draft.content;
+    let mut problems = Vec::new();
     match &mut form.body {
         FormBody::Traits(traits) => {
             let Some(text) = text_of(content, "text") else {
                 return false;
             };
+            let (text, missing) = fill(text, draft, &form.base);
+            problems.extend(missing);
             let original = form.base.get("traits").cloned().unwrap_or(Value::Null);
             *traits = TraitsForm {
-                field: JsonField::from_text(text, &original),
+                field: JsonField::from_text(&text, &original),
             };
             // Syntax at once; the schema is checked again on the next key.
             traits.field.check(None);
@@ -70,9 +206,13 @@ pub fn restore_into(form: &mut Form, draft: &Draft) -> bool {
             let (Some(public), Some(admin)) = (text_of(content, "public_text"), text_of(content, "admin_text")) else {
                 return false;
             };
+            let (public, missing) = fill(public, draft, &form.base);
+            problems.extend(missing);
+            let (admin, missing) = fill(admin, draft, &form.base);
+            problems.extend(missing);
             let original = |key: &str| form.base.get(key).cloned().unwrap_or(Value::Null);
-            meta.public = JsonField::from_text(public, &original("metadata_public"));
-            meta.admin = JsonField::from_text(admin, &original("metadata_admin"));
+            meta.public = JsonField::from_text(&public, &original("metadata_public"));
+            meta.admin = JsonField::from_text(&admin, &original("metadata_admin"));
             meta.focus = if text_of(content, "focus") == Some("admin") {
                 MetadataFocus::Admin
             } else {
@@ -106,6 +246,10 @@ pub fn restore_into(form: &mut Form, draft: &Draft) -> bool {
             creds.subject.set(subject);
         }
     }
+    if !problems.is_empty() {
+        problems.dedup();
+        form.error = Some(format!("Restored from the draft, but {}", problems.join("; ")));
+    }
     true
 }
 
@@ -128,7 +272,11 @@ pub fn diff_lines(draft: &Draft, current: &Value) -> Vec<StyledLine> {
         Tone::Heading,
         "Draft against the server's current version",
     ));
-    let parsed = |key: &str| text_of(&draft.content, key).and_then(|t| serde_json::from_str::<Value>(t).ok());
+    // Placeholders of server values read as the server's value now, and
+    // every secret on both sides shows as `<redacted>`.
+    let parsed = |key: &str| {
+        text_of(&draft.content, key).and_then(|t| serde_json::from_str::<Value>(&fill(t, draft, current).0).ok())
+    };
     let pairs: Vec<(&str, Option<Value>)> = match draft.form.as_str() {
         "traits" => vec![("traits", parsed("text"))],
         "metadata" => vec![
@@ -155,7 +303,10 @@ pub fn diff_lines(draft: &Draft, current: &Value) -> Vec<StyledLine> {
                     server[key] = now.clone();
                 }
                 mine[key] = value;
-                lines.extend(super::review::change_lines(&crate::diff::diff(&server, &mine)));
+                redact_all_secrets(&mut server, Some(DEFAULT_ISSUANCE_TOKEN_POINTER));
+                redact_all_secrets(&mut mine, Some(DEFAULT_ISSUANCE_TOKEN_POINTER));
+                let changes = crate::diff::redacted(crate::diff::diff(&server, &mine));
+                lines.extend(super::review::change_lines(&changes));
             }
             None => lines.push(StyledLine::toned(
                 Tone::Muted,
