@@ -309,3 +309,56 @@ async fn secrets_a_server_echoes_in_a_success_reach_no_output_and_no_file() {
         }
     }
 }
+
+/// `update --dry-run` prints the body it would send: the issuance token it
+/// echoes in `metadata_admin` is masked, and the signature (which would let
+/// anyone holding the public key test guesses of it) is hidden, in every
+/// format; the identity's other members are printed as they are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_prints_no_issuance_token_and_no_signature_over_it() {
+    let env = Env::start().await;
+    for format in ["http", "json", "curl"] {
+        for output in ["text", "json"] {
+            let out = env
+                .idcon(
+                    &[
+                        "update",
+                        ID,
+                        "--set",
+                        "/traits/name=\"Ana\"",
+                        "--dry-run",
+                        "--format",
+                        format,
+                        "--output",
+                        output,
+                    ],
+                    b"",
+                )
+                .await;
+            assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+            let printed = String::from_utf8_lossy(&out.stdout);
+            assert!(printed.contains("ana@example.com"), "{format}/{output}: {printed}");
+            assert!(printed.contains("<redacted>"), "{format}/{output}: {printed}");
+            for secret in [TOKEN.to_owned(), TOKEN.replace('/', "\\/")] {
+                assert!(!printed.contains(&secret), "{format}/{output}: the token:\n{printed}");
+            }
+            // The message's last part is the base64 of the body, token included.
+            assert!(
+                !printed.contains("eyJzY2hlbWFfaWQi"),
+                "the signed body's base64: {printed}"
+            );
+            // No signature: an RSA-2048 digest is 344 characters of base64.
+            let longest_base64 = printed
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '+' || c == '/' || c == '='))
+                .map(str::len)
+                .max()
+                .unwrap_or_default();
+            assert!(longest_base64 < 300, "a signature is printed: {printed}");
+        }
+    }
+    assert!(audit(&env).is_empty(), "a dry run sends and records nothing");
+    assert!(
+        env.seen.lock().map(|s| s.digests.len()).unwrap_or_default() == 6,
+        "six GETs, no PUT"
+    );
+}

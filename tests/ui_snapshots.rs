@@ -793,3 +793,32 @@ fn traits_form_with_its_schema_unknown() {
         assert!(app.traits_form_mark().is_some());
     });
 }
+
+/// The review shows the body to send, which echoes `metadata_admin` with the
+/// identity's issuance token even for a state change. It is masked, also at
+/// a profile's own `issuance_token_pointer`, which no member name gives away.
+#[test]
+fn the_review_never_shows_the_issuance_token() {
+    for pointer in ["/metadata_admin/yoti/issuance_token", "/metadata_admin/yoti_ref"] {
+        let mut app = app(120, 60, false);
+        app.profile.issuance_token_pointer = pointer.to_owned();
+        let mut identity = identity(0);
+        if let Some(slot) = identity.pointer_mut("/metadata_admin") {
+            slot["yoti"]["issuance_token"] = json!(ISSUANCE_TOKEN);
+            slot["yoti_ref"] = json!(ISSUANCE_TOKEN);
+        }
+        open_detail_with(&mut app, identity);
+        key(&mut app, KeyCode::Char('s'));
+        key(&mut app, KeyCode::Char(' '));
+        ctrl(&mut app, 's');
+        let review = app.review.as_ref().expect("the review is open");
+        let text: String = review.lines.iter().map(|line| line.text() + "\n").collect();
+        assert!(text.contains("Body to send"), "{text}");
+        assert!(text.contains("SUP-0"), "the rest of metadata_admin is shown: {text}");
+        assert!(
+            !text.contains(ISSUANCE_TOKEN),
+            "{pointer}: the token is in the review:\n{text}"
+        );
+        assert_no_secrets(&render(&app));
+    }
+}

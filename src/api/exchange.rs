@@ -182,6 +182,8 @@ pub struct Secrets {
     spellings: Vec<(String, usize)>,
     /// The raw values, to tell a kept member from a quoted one.
     values: Vec<String>,
+    /// The body holds a secret, however short (see [`Secrets::in_body`]).
+    body_secret: bool,
 }
 
 impl fmt::Debug for Secrets {
@@ -231,6 +233,7 @@ impl Secrets {
             return;
         };
         let found = super::models::secret_strings(&json, token_pointer);
+        self.body_secret |= !found.is_empty();
         for (pointer, value) in &found {
             let in_credentials = pointer == "/credentials" || pointer.starts_with("/credentials/");
             let kept_at = (identity_write && !in_credentials).then_some(pointer.as_str());
@@ -248,10 +251,10 @@ impl Secrets {
         self.values.is_empty()
     }
 
-    /// True when the body carried a secret (a dry run then hides the body's
-    /// secrets and the signature).
+    /// True when the body carried a secret, also one too short to scrub (a
+    /// dry run then hides the body's secrets and the signature).
     pub fn in_body(&self) -> bool {
-        self.secrets.iter().any(|s| s.kind == SecretKind::Body)
+        self.body_secret
     }
 
     /// `text` with every secret, in every spelling, replaced by

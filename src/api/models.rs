@@ -492,6 +492,12 @@ pub fn is_secret_member(pointer: &str, token_pointer: Option<&str>) -> bool {
 /// string that looks like a password hash. What a request carrying `body` must never see
 /// quoted back, and what a draft, plan or view must not hold.
 pub fn secret_strings(body: &Value, token_pointer: Option<&str>) -> Vec<(String, String)> {
+    secret_strings_at("", body, token_pointer)
+}
+
+/// [`secret_strings`] of `value`, which stands at `pointer` of its document
+/// (a changed member of a diff); the pointers returned are the document's.
+pub fn secret_strings_at(pointer: &str, value: &Value, token_pointer: Option<&str>) -> Vec<(String, String)> {
     fn walk(pointer: &str, value: &Value, token_pointer: Option<&str>, out: &mut Vec<(String, String)>) {
         match value {
             Value::Object(map) => {
@@ -515,18 +521,52 @@ pub fn secret_strings(body: &Value, token_pointer: Option<&str>) -> Vec<(String,
         }
     }
     let mut out = Vec::new();
-    walk("", body, token_pointer, &mut out);
+    walk(pointer, value, token_pointer, &mut out);
     out
 }
 
 /// `body` with every secret of [`secret_strings`] replaced by [`REDACTED`],
-/// in place: the shape stays (members, arrays, `null`s), so a reader sees
-/// that a token is there, and a placeholder can be filled again from a
-/// fresh read (`idcon apply`). Also does what [`redact_secrets`] does.
+/// in place, and every other string equal to one of them (at least
+/// [`crate::api::exchange::SHORTEST_SCRUBBED`] characters): the shape stays
+/// (members, arrays, `null`s), so a reader sees that a token is there, and
+/// a placeholder can be filled again from a fresh read (`idcon apply`). Also
+/// does what [`redact_secrets`] does.
 pub fn redact_all_secrets(body: &mut Value, token_pointer: Option<&str>) {
+    let values: Vec<String> = secret_strings(body, token_pointer)
+        .into_iter()
+        .map(|(_, value)| value)
+        .filter(|value| value.chars().count() >= crate::api::exchange::SHORTEST_SCRUBBED)
+        .collect();
     redact_secrets(body);
-    for (pointer, _) in secret_strings(body, token_pointer) {
-        if let Some(slot) = body.pointer_mut(&pointer) {
+    redact_secrets_at("", body, token_pointer);
+    // A copy of a secret where no name says so (a token kept twice).
+    if !values.is_empty() {
+        redact_values(body, &values);
+    }
+}
+
+/// Replaces every string equal to one of `values` with [`REDACTED`].
+fn redact_values(value: &mut Value, values: &[String]) {
+    match value {
+        Value::String(text) if values.contains(text) => *text = REDACTED.to_owned(),
+        Value::Array(items) => items.iter_mut().for_each(|item| redact_values(item, values)),
+        Value::Object(map) => map.values_mut().for_each(|child| redact_values(child, values)),
+        _ => {}
+    }
+}
+
+/// [`redact_all_secrets`] for `value` standing at `pointer` of its document
+/// (the old or new value of a change), without [`redact_secrets`]'s
+/// `credentials` rule (which needs the document's root).
+pub fn redact_secrets_at(pointer: &str, value: &mut Value, token_pointer: Option<&str>) {
+    for (found, _) in secret_strings_at(pointer, value, token_pointer) {
+        let relative = found.get(pointer.len()..).unwrap_or_default();
+        let slot = if relative.is_empty() {
+            Some(&mut *value)
+        } else {
+            value.pointer_mut(relative)
+        };
+        if let Some(slot) = slot {
             *slot = Value::String(REDACTED.to_owned());
         }
     }

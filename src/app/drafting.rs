@@ -92,6 +92,17 @@ impl<'a> Kept<'a> {
         let member = drafts::text_member(form, key);
         let mut out = text.to_owned();
         let mut found = drafts::text_secrets(text, &member, Some(self.token_pointer));
+        // A copy of the server's secret where no name says so.
+        let copies: Vec<drafts::TextScalar> = drafts::text_scalars(text)
+            .into_iter()
+            .filter(|scalar| {
+                scalar.is_string
+                    && !found.iter().any(|secret| secret.span == scalar.span)
+                    && scalar.value.chars().count() >= crate::api::exchange::SHORTEST_SCRUBBED
+                    && self.server.iter().any(|(_, value)| *value == scalar.value)
+            })
+            .collect();
+        found.extend(copies);
         // From the end, so earlier spans stay where they are.
         found.sort_by_key(|scalar| std::cmp::Reverse(scalar.span.start));
         for scalar in found {

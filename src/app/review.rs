@@ -192,12 +192,30 @@ fn shown_changes(request: &WriteRequest, shown_body: &Value) -> Vec<Change> {
         .collect()
 }
 
+/// The review: where the write goes, what changes and the body to send.
+/// Every secret of the body is masked (the issuance token it echoes in
+/// `metadata_admin`, also at the profile's own `issuance_token_pointer`;
+/// passwords, hashes and OIDC tokens), in the body and in the changes.
 fn review_lines(app: &App, request: &WriteRequest, url: &str) -> Vec<StyledLine> {
+    let token_pointer = Some(app.profile.issuance_token_pointer.as_str());
     let mut new = request.display_body();
+    crate::api::models::redact_all_secrets(&mut new, token_pointer);
     if let Some(credentials) = new.get_mut("credentials") {
         mask_credentials(credentials);
     }
-    let changes = &shown_changes(request, &new);
+    let changes: Vec<Change> = shown_changes(request, &new)
+        .into_iter()
+        .map(|mut change| {
+            // Credentials are shown masked in their shape already.
+            if change.pointer != "/credentials" && !change.pointer.starts_with("/credentials/") {
+                for side in [&mut change.old, &mut change.new].into_iter().flatten() {
+                    crate::api::models::redact_secrets_at(&change.pointer, side, token_pointer);
+                }
+            }
+            change
+        })
+        .collect();
+    let changes = &changes;
     let mut lines = vec![
         StyledLine::field("method", "PUT", Tone::Plain),
         StyledLine::field("url", for_display(url).into_owned(), Tone::Plain),

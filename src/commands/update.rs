@@ -542,26 +542,22 @@ fn render_diff(changes: &[Change], url: &str, profile: &str, colour: bool) -> St
     out
 }
 
-/// True when the body carries a password or hash, which is never printed.
-fn body_has_secret(planned: &PlannedWrite) -> bool {
-    planned
-        .body
-        .credentials
-        .as_ref()
-        .and_then(|c| c.password.as_ref())
-        .is_some_and(|p| p.config.password.is_some() || p.config.hashed_password.is_some())
-}
-
+/// Prints the diff's request without sending it. When the body holds a
+/// secret (a password or hash, an OIDC token, or the issuance token it
+/// echoes in `metadata_admin`, also at the profile's own pointer), the body
+/// is printed with every secret `<redacted>` and the signature and the
+/// signed body's base64 are hidden: with the public key, they would let
+/// anyone test guesses of the secret.
 fn print_dry_run(
     planned: &PlannedWrite,
     prepared: &PreparedRequest,
     format: RequestFormat,
     json_output: bool,
 ) -> Result<(), Failure> {
-    let secret = body_has_secret(planned);
+    let secret = prepared.body_has_secrets();
     let body = if secret {
-        // Never print the password: the redacted body, in the layout sent.
-        serde_json::to_string(&planned.display_body()).unwrap_or_default()
+        // The redacted body, in the layout sent.
+        prepared.display_body().unwrap_or_default()
     } else {
         prepared
             .body
@@ -570,20 +566,17 @@ fn print_dry_run(
             .unwrap_or_default()
     };
     let message = prepared.signed_message.as_ref().map(|message| {
-        if secret {
-            // The third part is the base64 of the body, password included.
-            let kept: Vec<&str> = message.splitn(3, '&').take(2).collect();
-            format!("{}&{REDACTED}", kept.join("&"))
-        } else {
-            message.clone()
+        // The last part is the base64 of the body, secrets included (the
+        // query before it holds `&` too).
+        match message.rsplit_once('&') {
+            Some((signed, _body)) if secret => format!("{signed}&{REDACTED}"),
+            _ => message.clone(),
         }
     });
-    // With a password in the body, the signature would let anyone holding the
-    // public key test guesses of it: hidden too.
     let headers = prepared.display_headers(secret);
     if secret && !json_output {
         eprintln!(
-            "idcon: the body holds a password or hash, shown as {REDACTED}: the printed request does not match its signature"
+            "idcon: the body holds a secret (a password, hash or token), shown as {REDACTED}: the printed request does not match its signature"
         );
     }
     let request = DryRunRequest {
