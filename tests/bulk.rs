@@ -263,7 +263,11 @@ async fn a_plan_of_300_state_changes_applies_once_and_applying_again_sends_nothi
         assert!(errors.is_empty(), "{errors:?}\n{body}");
         assert_eq!(body["state"], "inactive");
         assert_eq!(body["traits"], old["traits"], "every other member is sent back");
-        assert_eq!(body["metadata_admin"], old["metadata_admin"]);
+        // Sent back as it is, but for the issuance token: a plan holds none
+        // (apply takes it from the fresh read).
+        let mut kept = json!({"metadata_admin": old["metadata_admin"].clone()});
+        idcon::api::models::redact_all_secrets(&mut kept, None);
+        assert_eq!(body["metadata_admin"], kept["metadata_admin"]);
         assert!(body.get("credentials").is_none(), "no credentials in a plan");
         assert_eq!(entry["snapshot"]["id"], id.as_str());
     }
@@ -694,4 +698,102 @@ async fn under_a_rate_limit_each_read_and_its_put_go_out_together() {
             "{gap:?} between the read and the PUT of {id}: a rate-limit wait fell between them"
         );
     }
+}
+
+/// The identities of the demo that hold a Yoti issuance token, with it.
+async fn token_holders(env: &Env, count: usize) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for id in env.all_ids().await {
+        let stored = env.stored(&id).await;
+        if stored["state"] != "active" {
+            continue;
+        }
+        if let Some(token) = stored
+            .pointer("/metadata_admin/yoti/issuance_token")
+            .and_then(Value::as_str)
+        {
+            found.push((id, token.to_owned()));
+            if found.len() == count {
+                return found;
+            }
+        }
+    }
+    panic!("only {} active token holders, {count} wanted", found.len())
+}
+
+/// A plan is a file a person reads and keeps: the issuance token the body
+/// echoes in `metadata_admin` (and the snapshot holds) is not in it; `apply`
+/// takes it from the fresh read right before the PUT, so the identity keeps
+/// its token. A plan that would change or drop a token is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_holds_no_issuance_token_and_apply_sends_the_servers_own_back() {
+    let env = Env::seeded(120).await;
+    let holders = token_holders(&env, 2).await;
+    let input = env.write(
+        "tokens.jsonl",
+        &[
+            json!({"id": holders[0].0, "set": {"/metadata_admin/ticket": "SUP-9"}}).to_string(),
+            json!({"id": holders[1].0, "state": "inactive"}).to_string(),
+        ]
+        .join("\n"),
+    );
+    let plan = env.path("tokens.plan.json").to_str().expect("utf-8").to_owned();
+    let out = env.idcon(&["plan", "--input", &input, "--output", &plan]).await;
+    assert_exit(&out, 0);
+    let text = std::fs::read_to_string(&plan).expect("plan written");
+    for (_, token) in &holders {
+        assert!(!text.contains(token.as_str()), "the plan holds a token:\n{text}");
+        assert!(!stdout(&out).contains(token.as_str()) && !stderr(&out).contains(token.as_str()));
+    }
+    let doc = read_plan(&plan);
+    assert_eq!(
+        doc["entries"][0]["body"]["metadata_admin"]["yoti"]["issuance_token"],
+        "<redacted>"
+    );
+    assert_eq!(doc["entries"][0]["body"]["metadata_admin"]["ticket"], "SUP-9");
+
+    let out = env.idcon(&["apply", &plan, "--yes"]).await;
+    assert_exit(&out, 0);
+    assert_eq!(
+        last_results(&plan).values().collect::<Vec<_>>(),
+        ["sent", "sent"],
+        "{}",
+        stdout(&out)
+    );
+    let first = env.stored(&holders[0].0).await;
+    assert_eq!(first["metadata_admin"]["ticket"], "SUP-9");
+    assert_eq!(
+        first["metadata_admin"]["yoti"]["issuance_token"],
+        json!(holders[0].1),
+        "the token is kept"
+    );
+    let second = env.stored(&holders[1].0).await;
+    assert_eq!(second["state"], "inactive");
+    assert_eq!(second["metadata_admin"]["yoti"]["issuance_token"], json!(holders[1].1));
+    let trail = std::fs::read_to_string(env.path("state/idcon/audit.jsonl")).unwrap_or_default();
+    for (_, token) in &holders {
+        assert!(!trail.contains(token.as_str()), "{trail}");
+        assert!(
+            !std::fs::read_to_string(format!("{plan}.results.jsonl"))
+                .unwrap_or_default()
+                .contains(token.as_str())
+        );
+    }
+
+    // Replacing metadata_admin whole would drop the token: a secret member
+    // cannot be changed by a plan.
+    let dropping = env.write(
+        "drop.jsonl",
+        &json!({"id": holders[0].0, "set": {"/metadata_admin": {"ticket": "SUP-10"}}}).to_string(),
+    );
+    let refused = env.path("drop.plan.json").to_str().expect("utf-8").to_owned();
+    let out = env.idcon(&["plan", "--input", &dropping, "--output", &refused]).await;
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("/metadata_admin/yoti/issuance_token"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains(holders[0].1.as_str()));
+    assert!(read_plan(&refused)["entries"].as_array().is_some_and(Vec::is_empty));
 }

@@ -476,14 +476,34 @@ pub fn looks_like_password_hash(text: &str) -> bool {
 
 /// True when the member at `pointer` of a body or identity holds a secret:
 /// what [`crate::diff::is_secret_pointer`] names (passwords, hashes, OIDC and
-/// issuance tokens, secret-looking members under `/credentials`), and the
-/// profile's `issuance_token_pointer` (`token_pointer`) and all under it,
-/// which a profile may put where no name says "token".
+/// issuance tokens), under `/credentials` a member whose own name says so
+/// (and the keys [`redact_secrets`] hides), and the profile's
+/// `issuance_token_pointer` (`token_pointer`) and all under it, which a
+/// profile may put where no name says "token".
 pub fn is_secret_member(pointer: &str, token_pointer: Option<&str>) -> bool {
     let at_token = token_pointer
         .filter(|token| token.starts_with('/'))
         .is_some_and(|token| pointer == token || pointer.strip_prefix(token).is_some_and(|rest| rest.starts_with('/')));
-    at_token || crate::diff::is_secret_pointer(pointer)
+    if at_token {
+        return true;
+    }
+    if pointer == "/credentials" || pointer.starts_with("/credentials/") {
+        // The shape of a credential (type, identifiers, version, timestamps)
+        // is no secret, and an identity must still parse with it: only the
+        // member itself is judged, or for a list element (recovery codes),
+        // the list.
+        let mut tokens = pointer.rsplit('/');
+        let last = tokens.next().unwrap_or_default();
+        let named = if last.parse::<usize>().is_ok() {
+            tokens.next().unwrap_or_default()
+        } else {
+            last
+        };
+        let named = named.replace("~1", "/").replace("~0", "~");
+        return SECRET_KEYS.contains(&named.as_str())
+            || crate::diff::is_secret_pointer(&format!("/{}", crate::diff::escape_token(&named)));
+    }
+    crate::diff::is_secret_pointer(pointer)
 }
 
 /// Every secret string in `body` with its pointer, in document order: the

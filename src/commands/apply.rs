@@ -6,7 +6,8 @@
 //! second:
 //! 1. read it again and compare with the plan's snapshot (every member, not
 //!    only `updated_at`);
-//! 2. unchanged: send the planned body;
+//! 2. unchanged: send the planned body, with the secrets the plan keeps as
+//!    `<redacted>` (the issuance token) taken from this read;
 //! 3. changed, but the server already holds every planned value (a write of
 //!    an earlier run whose answer was lost, or someone else's identical
 //!    change): nothing is sent, it is recorded as `already_applied`;
@@ -32,16 +33,14 @@ use std::time::Duration;
 use clap::Args;
 use futures::StreamExt as _;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::plan::{self, PlanFile};
 use super::script::{self, EXIT_CONFLICT, EXIT_ERROR, EXIT_NOT_KEPT, EXIT_REFUSED, Failure};
-use crate::api::models::redact_secrets;
 use crate::api::{ApiError, Client};
 use crate::audit::{self, AuditLog, Refusal, Target};
 use crate::cli::GlobalArgs;
 use crate::config;
-use crate::write::{self, Freshness, PlannedWrite, Resolution, Snapshot, WriteError};
+use crate::write::{self, Freshness, PlannedWrite, Resolution, WriteError};
 
 const APPLY_HELP: &str = "\
 Before each write the identity is read again: one that changed since the plan
@@ -516,8 +515,16 @@ impl Runner<'_> {
             }
             Ok(latest) => latest,
         };
-        match write::compare(&planned.base, redacted(latest)) {
-            Freshness::Unchanged => Judged::Send,
+        // Secrets are `<redacted>` in a plan: compared as such, and put back
+        // from this read before the PUT.
+        match write::compare(&planned.base, plan::redacted_like(&planned.base, latest.clone())) {
+            Freshness::Unchanged => match plan::with_fresh_secrets(planned, &latest) {
+                Ok(ready) => Judged::Send(Box::new(ready)),
+                Err(why) => Judged::Done(ResultLine {
+                    message: Some(why),
+                    ..line(ResultKind::Failed)
+                }),
+            },
             Freshness::Changed { server_changes, latest } => {
                 // Either our own write of an earlier run (its answer lost)
                 // or someone else's identical change: nothing to send.
@@ -569,12 +576,12 @@ impl Runner<'_> {
             let read_at = std::time::Instant::now();
             match self.judge(planned, &line).await {
                 Judged::Done(result) => break result,
-                Judged::Send if read_at.elapsed() > FRESH_READ && reads < MAX_READS => {
+                Judged::Send(_) if read_at.elapsed() > FRESH_READ && reads < MAX_READS => {
                     // Too long since the read (a slow disk for the audit
                     // line, a busy host): read again before trusting it.
                     self.pace(std::num::NonZeroU32::MIN).await;
                 }
-                Judged::Send if read_at.elapsed() > FRESH_READ => {
+                Judged::Send(_) if read_at.elapsed() > FRESH_READ => {
                     break ResultLine {
                         message: Some(format!(
                             "not sent: {MAX_READS} reads in a row were older than {} s by the time the write \
@@ -584,11 +591,11 @@ impl Runner<'_> {
                         ..line(ResultKind::Failed)
                     };
                 }
-                Judged::Send => {
+                Judged::Send(ready) => {
                     if self.stopped() {
                         return None;
                     }
-                    break self.send(planned, &line).await;
+                    break self.send(&ready, &line).await;
                 }
             }
         };
@@ -650,22 +657,13 @@ fn outcome_unknown(err: &ApiError) -> bool {
     }
 }
 
-/// The snapshot with credential secrets redacted, as plans store it.
-fn redacted(snapshot: Snapshot) -> Snapshot {
-    let mut raw: Value = snapshot.raw;
-    redact_secrets(&mut raw);
-    Snapshot {
-        identity: snapshot.identity,
-        raw,
-    }
-}
-
 /// What the fresh read says to do with one identity.
 enum Judged {
     /// Settled without a write (skipped, already applied, the read failed).
     Done(ResultLine),
-    /// Unchanged since the plan: send.
-    Send,
+    /// Unchanged since the plan: send this (the plan's write, its secrets
+    /// taken from the read).
+    Send(Box<PlannedWrite>),
 }
 
 /// How old the fresh read may be when its PUT goes out.

@@ -6,12 +6,19 @@
 //!
 //! The plan file (JSON, written 0600 and atomically) holds, per identity:
 //! its id, the input line, `updated_at`, the redacted changes, the complete
-//! body to send, and the whole identity as it was read (the `snapshot`, with
-//! any credential secrets redacted). `apply` compares the snapshot with a
-//! fresh read right before sending, so any change since the plan, in any
-//! member, is noticed; and it tells a write that already reached the server
-//! from one that did not. Plans never carry passwords, hashes or any
-//! credentials: no secret reaches the disk.
+//! body to send, and the whole identity as it was read (the `snapshot`).
+//! `apply` compares the snapshot with a fresh read right before sending, so
+//! any change since the plan, in any member, is noticed; and it tells a write
+//! that already reached the server from one that did not.
+//!
+//! No secret reaches the disk. Plans never carry passwords, hashes or any
+//! credentials, and the secrets an identity holds (the Yoti issuance token in
+//! `metadata_admin`, also at the profile's own `issuance_token_pointer`,
+//! anything else the secret rules name) are `<redacted>` in the body and the
+//! snapshot. A plan cannot change such a member (it is refused at plan time),
+//! so `apply` puts back what the fresh read holds there right before the
+//! PUT ([`with_fresh_secrets`]) and compares the rest
+//! ([`redacted_like`]).
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -27,7 +34,7 @@ use serde_json::{Map, Value};
 
 use super::script::{self, Failure};
 use super::update::StateArg;
-use crate::api::models::redact_secrets;
+use crate::api::models::{REDACTED, redact_all_secrets, secret_strings};
 use crate::api::{ApiError, Client, IdentityFilter, IdentityQuery, IdentityState};
 use crate::cli::GlobalArgs;
 use crate::config;
@@ -135,21 +142,47 @@ pub struct PlanNote {
 }
 
 impl PlanEntry {
-    fn from_planned(line: usize, planned: &PlannedWrite) -> Result<PlanEntry, String> {
+    /// The entry of `planned`, every secret `<redacted>` (`token_pointer` is
+    /// the profile's `issuance_token_pointer`). Refused when the write
+    /// changes, adds or drops a secret member: the plan could not carry it,
+    /// and `apply` could not put it back.
+    fn from_planned(line: usize, planned: &PlannedWrite, token_pointer: &str) -> Result<PlanEntry, String> {
         if planned.body.credentials.is_some() {
             return Err("a plan cannot carry credentials".to_owned());
         }
+        let mut body = serde_json::to_value(&planned.body).map_err(|err| format!("cannot encode the body: {err}"))?;
+        let unchanged = write::plan(&planned.base, &Edit::default()).map_err(|err| err.to_string())?;
+        let unchanged =
+            serde_json::to_value(&unchanged.body).map_err(|err| format!("cannot encode the body: {err}"))?;
+        let before = secret_strings(&unchanged, Some(token_pointer));
+        let after = secret_strings(&body, Some(token_pointer));
+        if let Some((pointer, _)) = after
+            .iter()
+            .find(|secret| !before.contains(secret))
+            .or_else(|| before.iter().find(|secret| !after.contains(secret)))
+        {
+            return Err(format!(
+                "it would change the secret member {} (a plan is a file and cannot carry a secret):                  change it with `idcon update` instead",
+                script::one_line(pointer)
+            ));
+        }
+        redact_all_secrets(&mut body, Some(token_pointer));
         let mut snapshot = planned.base.raw.clone();
-        redact_secrets(&mut snapshot);
-        let body = serde_json::to_value(&planned.body).map_err(|err| format!("cannot encode the body: {err}"))?;
-        Ok(PlanEntry {
+        redact_all_secrets(&mut snapshot, Some(token_pointer));
+        let entry = PlanEntry {
             line,
             id: planned.identity_id.clone(),
             updated_at: planned.base.updated_at().map(str::to_owned),
             changes: planned.changes.clone(),
             body,
             snapshot,
-        })
+        };
+        // What `apply` will read back must be this very write (a member
+        // that holds a copy of a secret would not be).
+        entry
+            .planned()
+            .map_err(|why| format!("it touches a member that holds a secret, which a plan cannot carry ({why})"))?;
+        Ok(entry)
     }
 
     /// The write this entry describes, ready for [`write::send`]. The changes
@@ -188,6 +221,72 @@ impl PlanEntry {
             changes,
         })
     }
+}
+
+/// `latest` (a fresh read) as a plan's snapshot `base` holds it: every secret
+/// the secret rules name, and every member `base` holds as `<redacted>` (the
+/// profile's own token pointer), `<redacted>` too. A secret the server changed
+/// meanwhile is not seen as a change: the plan never changes one, and
+/// [`with_fresh_secrets`] sends the server's current value.
+pub fn redacted_like(base: &Snapshot, latest: Snapshot) -> Snapshot {
+    let mut raw = latest.raw;
+    redact_all_secrets(&mut raw, None);
+    for pointer in placeholders(&base.raw) {
+        if let Some(slot) = raw
+            .pointer_mut(&pointer)
+            .filter(|slot| slot.is_string() || slot.is_number())
+        {
+            *slot = Value::String(REDACTED.to_owned());
+        }
+    }
+    Snapshot {
+        identity: latest.identity,
+        raw,
+    }
+}
+
+/// The write to send now: `planned`'s body with every `<redacted>` member (a
+/// secret the plan leaves as it is) filled with what `latest`, the read right
+/// before the PUT, holds there. Refused when the server no longer holds one.
+pub fn with_fresh_secrets(planned: &PlannedWrite, latest: &Snapshot) -> Result<PlannedWrite, String> {
+    let mut body = serde_json::to_value(&planned.body).map_err(|err| format!("cannot encode the body: {err}"))?;
+    let missing: Vec<String> = placeholders(&body)
+        .into_iter()
+        .filter(
+            |pointer| match (latest.raw.pointer(pointer), body.pointer_mut(pointer)) {
+                (Some(now), Some(slot)) => {
+                    *slot = now.clone();
+                    false
+                }
+                _ => true,
+            },
+        )
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "the server no longer holds {}, which the plan keeps as it was: make a new plan",
+            missing
+                .iter()
+                .map(|p| script::one_line(p))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let body = serde_json::from_value(body).map_err(|err| format!("the body is not an identity update: {err}"))?;
+    Ok(PlannedWrite {
+        identity_id: planned.identity_id.clone(),
+        base: latest.clone(),
+        body,
+        changes: planned.changes.clone(),
+    })
+}
+
+/// The pointers of every string `<redacted>` in `value`.
+fn placeholders(value: &Value) -> Vec<String> {
+    diff::pointers(value)
+        .into_iter()
+        .filter(|pointer| value.pointer(pointer).and_then(Value::as_str) == Some(REDACTED))
+        .collect()
 }
 
 /// Reads and checks a plan file. Every problem names the file.
@@ -380,17 +479,19 @@ async fn plan(global: &GlobalArgs, args: &PlanArgs) -> Result<ExitCode, Failure>
             planned_ids.insert(id, line);
         }
         match outcome {
-            Ok(Resolved::Planned(planned)) => match PlanEntry::from_planned(line, &planned) {
-                Ok(entry) => {
-                    entries.push(entry);
-                    planned_writes.push((line, planned));
+            Ok(Resolved::Planned(planned)) => {
+                match PlanEntry::from_planned(line, &planned, &profile.issuance_token_pointer) {
+                    Ok(entry) => {
+                        entries.push(entry);
+                        planned_writes.push((line, planned));
+                    }
+                    Err(message) => errors.push(PlanNote {
+                        line,
+                        id: Some(planned.identity_id.clone()),
+                        message,
+                    }),
                 }
-                Err(message) => errors.push(PlanNote {
-                    line,
-                    id: Some(planned.identity_id.clone()),
-                    message,
-                }),
-            },
+            }
             Ok(Resolved::Noop(id)) => noops.push(PlanNote {
                 line,
                 id: Some(id),
