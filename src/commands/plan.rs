@@ -880,6 +880,57 @@ mod tests {
         }
     }
 
+    /// A profile whose token sits where no member name says "token": the
+    /// plan still holds none, and the write `apply` sends has it back.
+    #[test]
+    fn a_token_at_the_profiles_own_pointer_stays_out_of_the_plan_and_goes_back_out() {
+        const TOKEN: &str = "tok-at-a-custom-pointer-0001";
+        let identity = json!({
+            "id": "x1", "schema_id": "s", "state": "active", "traits": {"email": "a@example.com"},
+            "metadata_admin": {"ref": TOKEN, "ticket": "SUP-1"}, "updated_at": "2026-01-01T00:00:00Z"
+        });
+        let base = Snapshot::from_raw(identity.clone()).expect("identity");
+        let edit = Edit {
+            state: Some(IdentityState::Inactive),
+            ..Edit::default()
+        };
+        let planned = write::plan(&base, &edit).expect("planned");
+        let entry = PlanEntry::from_planned(1, &planned, "/metadata_admin/ref").expect("entry");
+        let stored = serde_json::to_string(&entry).unwrap_or_default();
+        assert!(!stored.contains(TOKEN), "{stored}");
+
+        let loaded = entry.planned().expect("appliable");
+        let latest = Snapshot::from_raw(identity).expect("identity");
+        let compared = write::compare(&loaded.base, redacted_like(&loaded.base, latest.clone()));
+        assert_eq!(compared, write::Freshness::Unchanged);
+        let ready = with_fresh_secrets(&loaded, &latest).expect("filled");
+        assert_eq!(
+            ready.body.metadata_admin.get().and_then(|m| m.get("ref")),
+            Some(&json!(TOKEN))
+        );
+        assert_eq!(ready.body.state.get(), Some(&IdentityState::Inactive));
+        assert_eq!(ready.changes, planned.changes);
+
+        // Changing it, or dropping it with metadata_admin, cannot be planned.
+        for edit in [
+            Edit {
+                set: vec![("/metadata_admin/ref".to_owned(), json!("new-token-0000"))],
+                ..Edit::default()
+            },
+            Edit {
+                metadata_admin: Some(json!({"ticket": "SUP-2"})),
+                ..Edit::default()
+            },
+        ] {
+            let planned = write::plan(&base, &edit).expect("planned");
+            let refused = PlanEntry::from_planned(1, &planned, "/metadata_admin/ref")
+                .err()
+                .unwrap_or_default();
+            assert!(refused.contains("/metadata_admin/ref"), "{refused}");
+            assert!(!refused.contains(TOKEN), "{refused}");
+        }
+    }
+
     #[test]
     fn the_results_file_sits_next_to_the_plan() {
         assert_eq!(
