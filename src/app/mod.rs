@@ -1160,7 +1160,7 @@ fn on_history_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
 /// successful send or an explicit discard.
 fn track_draft(app: &mut App, form_before: Option<String>) -> Vec<Effect> {
     if let Some(form) = app.form.as_ref() {
-        let content = drafting::content(form);
+        let content = drafting::content_with(form, &app.profile.issuance_token_pointer);
         if content.is_some() && content != app.last_draft_content {
             app.draft_dirty = true;
         }
@@ -1211,7 +1211,7 @@ fn save_draft_now(app: &mut App) -> Vec<Effect> {
     let Some(form) = app.form.as_ref() else {
         return Vec::new();
     };
-    let Some(content) = drafting::content(form) else {
+    let Some(content) = drafting::content_with(form, &app.profile.issuance_token_pointer) else {
         return Vec::new();
     };
     let base_updated_at = form.base.get("updated_at").and_then(Value::as_str).map(str::to_owned);
@@ -1249,7 +1249,7 @@ fn on_draft_offer_key(app: &mut App, key: KeyEvent) -> Option<Vec<Effect>> {
             let effects = editing::open_form(app, kind);
             if let Some(form) = app.form.as_mut() {
                 if drafting::restore_into(form, &draft) {
-                    app.last_draft_content = drafting::content(form);
+                    app.last_draft_content = drafting::content_with(form, &app.profile.issuance_token_pointer);
                     app.status = Status::Info(format!("Draft from {} restored", for_display(&draft.saved_at)));
                 } else {
                     app.status = Status::Error("The draft does not fit this form any more; it is kept on disk".into());

@@ -593,7 +593,12 @@ pub fn response_view(exchange: &crate::api::Exchange, identity_id: Option<String
     lines.push(StyledLine::default());
     lines.push(StyledLine::toned(Tone::Heading, "Response body"));
     match exchange.body_json() {
-        Some(value) => lines.extend(super::doc::json_lines(&value)),
+        Some(mut value) => {
+            // The identity's own issuance token is data the answer keeps (the
+            // next write is built from it), but it is never drawn in full.
+            super::detail::mask_issuance_tokens(&mut value);
+            lines.extend(super::doc::json_lines(&value));
+        }
         None if exchange.body.is_empty() => lines.push(StyledLine::toned(Tone::Muted, "(empty)")),
         None => {
             let text = crate::sanitize::for_display_multiline(&exchange.body_text());
@@ -628,4 +633,38 @@ pub fn registry_response_view(exchange: &crate::api::Exchange, identity_id: &str
             .insert(0, StyledLine::field("what this means", shown, Tone::Bad));
     }
     view
+}
+
+#[cfg(test)]
+mod response_tests {
+    use super::*;
+
+    /// A successful PUT answer holds the identity's own issuance token (it is
+    /// data: the next write is built from it); the response view never draws
+    /// it in full.
+    #[test]
+    fn the_response_view_masks_the_identitys_issuance_token() {
+        let token = "aXNzdWFuY2UtdG9rZW4tc2VjcmV0LTQyMDA=";
+        let body = serde_json::json!({
+            "id": "4f1b0c2e-0000-4000-8000-000000000001",
+            "metadata_admin": {"yoti": {"issuance_token": token}}
+        });
+        let exchange = crate::api::Exchange {
+            request_id: "r".into(),
+            method: "PUT".into(),
+            url: "http://127.0.0.1/admin/identities/4f1b0c2e-0000-4000-8000-000000000001".into(),
+            request_headers: Vec::new(),
+            request_body: None,
+            status: 200,
+            reason: "OK".into(),
+            headers: Vec::new(),
+            body: body.to_string().into_bytes(),
+            started_at: chrono::Utc::now(),
+            elapsed: std::time::Duration::from_millis(3),
+        };
+        let view = response_view(&exchange, None);
+        let text: String = view.lines.iter().map(StyledLine::text).collect::<Vec<_>>().join("\n");
+        assert!(!text.contains(token), "{text}");
+        assert!(text.contains("issuance_token"), "{text}");
+    }
 }

@@ -238,6 +238,7 @@ pub fn plan(base: &Snapshot, edit: &Edit) -> Result<PlannedWrite, WriteError> {
     let original_json = to_json(&original)?;
     let mut doc = original_json.clone();
     apply_edit(&mut doc, edit, &base.identity)?;
+    refuse_placeholders(&original_json, &doc)?;
     let mut body = body_from_json(doc, &original_json)?;
     if let Some(credentials) = &edit.credentials {
         let credentials = trimmed(credentials);
@@ -245,6 +246,39 @@ pub fn plan(base: &Snapshot, edit: &Edit) -> Result<PlannedWrite, WriteError> {
         body.credentials = Some(credentials);
     }
     finish(base.clone(), body, &original_json)
+}
+
+/// Refuses an edit that would send a draft's stand-in for a secret
+/// (`"<secret not saved>"`, `"<redacted N>"`): a restored draft whose secret
+/// was not typed again must not overwrite the real one with the stand-in.
+fn refuse_placeholders(original: &Value, edited: &Value) -> Result<(), WriteError> {
+    for change in diff::diff(original, edited) {
+        if let Some(pointer) = change
+            .new
+            .as_ref()
+            .and_then(|value| placeholder_in(value, &change.pointer))
+        {
+            return Err(invalid(format!(
+                "{} still holds a stand-in for a secret from a draft; type the secret again (or remove it)",
+                crate::sanitize::for_display(&pointer)
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn placeholder_in(value: &Value, pointer: &str) -> Option<String> {
+    match value {
+        Value::String(text) if crate::drafts::is_placeholder(text) => Some(pointer.to_owned()),
+        Value::Object(members) => members
+            .iter()
+            .find_map(|(key, child)| placeholder_in(child, &format!("{pointer}/{}", diff::escape_token(key)))),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(index, child)| placeholder_in(child, &format!("{pointer}/{index}"))),
+        _ => None,
+    }
 }
 
 /// The import with OIDC provider and subject names trimmed, as they are
@@ -967,6 +1001,22 @@ mod tests {
         ) {
             Err(WriteError::InvalidEdit(message)) => assert!(message.contains("SHA3"), "{message}"),
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_drafts_stand_in_for_a_secret_is_never_sent() {
+        for stand_in in ["<secret not saved>", "<redacted 1>"] {
+            let edit = Edit {
+                set: vec![("/metadata_admin/yoti".to_owned(), json!({"issuance_token": stand_in}))],
+                ..Edit::default()
+            };
+            match plan(&sample(), &edit) {
+                Err(WriteError::InvalidEdit(message)) => {
+                    assert!(message.contains("/metadata_admin/yoti/issuance_token"), "{message}")
+                }
+                other => panic!("{stand_in}: {other:?}"),
+            }
         }
     }
 
