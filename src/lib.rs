@@ -27,6 +27,7 @@ pub mod paths;
 pub mod registry;
 pub mod sanitize;
 pub mod signing;
+pub mod text;
 pub mod tui;
 pub mod ui;
 pub mod write;

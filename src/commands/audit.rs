@@ -203,12 +203,8 @@ fn rows(entries: &[Entry]) -> Vec<Row> {
 fn cell(text: &str, limit: Option<usize>) -> String {
     let safe = for_display(text);
     match limit {
-        Some(limit) if safe.chars().count() > limit => {
-            let mut short: String = safe.chars().take(limit.saturating_sub(1)).collect();
-            short.push('…');
-            short
-        }
-        _ => safe.into_owned(),
+        Some(limit) => crate::text::fit(&safe, limit),
+        None => safe.into_owned(),
     }
 }
 

@@ -187,8 +187,9 @@ impl SchemaSource {
     }
 }
 
+/// An error as the status line shows it (the app sanitises it there).
 fn line(err: impl std::fmt::Display) -> String {
-    err.to_string().replace(['\n', '\r'], " ")
+    crate::text::single_line(&err.to_string())
 }
 
 /// The identity as the server sent it: the raw body of the exchange when it is

@@ -471,7 +471,7 @@ impl TableLayout {
             if index > 0 {
                 line.push_str("  ");
             }
-            let shown = fit(&for_display(cell.as_ref()), width);
+            let shown = crate::text::fit(&for_display(cell.as_ref()), width);
             if index + 1 < widths.len() {
                 line.push_str(&format!("{shown:<width$}"));
             } else {
@@ -480,16 +480,6 @@ impl TableLayout {
         }
         line
     }
-}
-
-/// At most `width` characters, with `…` where it was cut.
-fn fit(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_owned();
-    }
-    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
 }
 
 #[cfg(test)]

@@ -15,20 +15,6 @@ pub mod script;
 pub mod sign;
 pub mod update;
 
-/// Renders an error and its causes as one line ("what: why: why"), the way
-/// every failure of a subcommand reaches the user.
-pub fn one_line(err: &anyhow::Error) -> String {
-    let mut line = String::new();
-    for (i, cause) in err.chain().enumerate() {
-        let text = cause.to_string();
-        // Skip a cause that merely repeats the tail of what is already said.
-        if i > 0 {
-            if line.ends_with(&text) {
-                continue;
-            }
-            line.push_str(": ");
-        }
-        line.push_str(text.trim());
-    }
-    line.replace(['\n', '\r'], " ")
-}
+/// The old name of [`crate::text::error_line`], kept for callers outside
+/// the commands.
+pub use crate::text::error_line as one_line;

@@ -583,7 +583,7 @@ fn parse_line(line: usize, raw: &str, default_state: Option<&IdentityState>) -> 
         if text.contains(char::is_whitespace) || text.starts_with('[') || text.starts_with('"') {
             return Err(format!(
                 "expected a JSON object or one identity id, got {:?}",
-                script::one_line(&shorten(text))
+                script::one_line(&crate::text::shorten(text, 60))
             ));
         }
         let Some(state) = default_state else {
@@ -675,17 +675,6 @@ fn parse_line(line: usize, raw: &str, default_state: Option<&IdentityState>) -> 
         return Err("nothing to change: give \"set\" and/or \"state\" (or --state)".to_owned());
     }
     Ok(Some(Request { line, selector, edit }))
-}
-
-fn shorten(text: &str) -> String {
-    const MAX: usize = 60;
-    if text.chars().count() <= MAX {
-        text.to_owned()
-    } else {
-        let mut short: String = text.chars().take(MAX).collect();
-        short.push('…');
-        short
-    }
 }
 
 /// A failure of the service itself (down, refusing our key, erroring) stops

@@ -235,7 +235,7 @@ impl Failure {
 
     /// Any other error, with its chain of causes.
     pub fn other(err: &anyhow::Error) -> Failure {
-        Failure::error(super::one_line(err))
+        Failure::error(crate::text::error_line(err))
     }
 
     fn kind(&self) -> &'static str {
@@ -272,13 +272,7 @@ impl Failure {
 /// How much of a request URL an error line shows.
 pub const MAX_URL_CHARS_IN_ERRORS: usize = 300;
 
-/// `text` cut to its first `max` characters followed by `…` when longer.
-pub fn shorten(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
-    }
-}
+pub use crate::text::{one_line, shorten};
 
 /// Prints `failure` to stderr (one line and the server's envelope, or one
 /// JSON line) and gives its exit code.
@@ -298,12 +292,6 @@ pub fn report(failure: &Failure, json_output: bool) -> ExitCode {
         }
     }
     ExitCode::from(failure.code)
-}
-
-/// Text on one line with every terminal control made visible.
-pub fn one_line(text: &str) -> String {
-    let joined = text.replace(['\n', '\r'], " ");
-    crate::sanitize::for_display(&joined).into_owned()
 }
 
 /// Compact JSON in which every character that could act on a terminal (C1
@@ -632,13 +620,6 @@ mod tests {
         assert!(coloured.contains(RED) && coloured.contains(GREEN));
         assert_eq!(render_heading("PUT x", false), "PUT x\n");
         assert_eq!(render_heading("PUT x", true), format!("{BOLD}PUT x{RESET}\n"));
-    }
-
-    #[test]
-    fn long_text_is_shortened_with_an_ellipsis() {
-        assert_eq!(shorten("abcdef", 3), "abc…");
-        assert_eq!(shorten("abc", 3), "abc");
-        assert_eq!(shorten("ééé", 2), "éé…");
     }
 
     #[test]
