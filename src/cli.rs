@@ -61,6 +61,23 @@ pub struct GlobalArgs {
     pub insecure_key_permissions: bool,
 }
 
+impl GlobalArgs {
+    /// The flags as `config` takes them.
+    pub fn overrides(&self) -> crate::config::Overrides {
+        crate::config::Overrides {
+            config: self.config.clone(),
+            profile: self.profile.clone(),
+            base_url: self.base_url.clone(),
+            public_url: self.public_url.clone(),
+            identities_path: self.identities_path.clone(),
+            key: self.key.clone(),
+            sdk_id: self.sdk_id.clone(),
+            read_only: self.read_only,
+            insecure_key_permissions: self.insecure_key_permissions,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Sign a request with the Yoti scheme and print it (JSON or a curl command).

@@ -40,8 +40,6 @@ use serde::Deserialize;
 use toml::Spanned;
 use url::Url;
 
-use crate::cli::GlobalArgs;
-
 /// Default path of the identities API under the base URL (Ory Kratos admin API).
 pub const DEFAULT_IDENTITIES_PATH: &str = "/admin/identities";
 /// Default path of the identity schemas under the base URL.
@@ -59,6 +57,27 @@ pub const DEFAULT_ISSUANCE_TOKEN_POINTER: &str = "/metadata_admin/yoti/issuance_
 /// Longest timeout a profile may ask for; anything longer is surely a typo
 /// (milliseconds written as seconds).
 const MAX_TIMEOUT_SECS: u64 = 3600;
+
+/// What the command line says about the profile: which one to use and the
+/// settings that override it. Its own type rather than the clap struct, so
+/// that `config` does not depend on the command-line definition (which
+/// depends on it): `cli::GlobalArgs::overrides` makes one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// `--config`: read this file instead of the default one.
+    pub config: Option<PathBuf>,
+    /// `--profile` / `IDCON_PROFILE`.
+    pub profile: Option<String>,
+    pub base_url: Option<String>,
+    pub public_url: Option<String>,
+    pub identities_path: Option<String>,
+    /// `--key`: the signing key file.
+    pub key: Option<PathBuf>,
+    pub sdk_id: Option<String>,
+    /// Can only make a profile read-only, never writable.
+    pub read_only: bool,
+    pub insecure_key_permissions: bool,
+}
 
 /// Everything idcon needs to talk to one identity service, resolved from the
 /// config file and the command-line flags.
@@ -148,7 +167,7 @@ impl Profile {
             bearer_token_env: None,
             danger: false,
             insecure_key_permissions: false,
-            audit_file: crate::audit::AuditLog::default_path(),
+            audit_file: crate::paths::audit_file(),
             audit_syslog: false,
             issuance_token_pointer: DEFAULT_ISSUANCE_TOKEN_POINTER.to_owned(),
         }
@@ -235,7 +254,8 @@ pub enum ConfigError {
         message: String,
     },
     #[error(
-        "no profile to use: {} and no --base-url was given (create a profile there or pass --base-url)",
+        "no profile to use: {} and no --base-url was given (create a profile there or pass --base-url; \
+         `idcon demo` tries idcon on its built-in demo server)",
         match path { Some(p) => format!("there is no config file at {}", p.display()), None => "no config folder could be found ($HOME is not set)".to_owned() }
     )]
     NothingConfigured { path: Option<PathBuf> },
@@ -258,6 +278,46 @@ pub enum ConfigError {
     BadFlag { flag: &'static str, message: String },
 }
 
+impl ConfigError {
+    /// What to do next, beyond the one line: on a first run (nothing
+    /// configured) how to try idcon on its demo server and a profile to copy.
+    /// Several lines; for a person at a terminal, not for `--output json`.
+    pub fn hint(&self) -> Option<String> {
+        let ConfigError::NothingConfigured { path } = self else {
+            return None;
+        };
+        let place = match path {
+            Some(path) => format!("create {} with a profile, e.g.:", path.display()),
+            None => "write a config file with a profile and pass it with --config FILE, e.g.:".to_owned(),
+        };
+        Some(format!(
+            "First run? Try idcon on its built-in demo server (no config needed):\n\n    idcon demo\n\n\
+             To use your own service, {place}\n\n{}\n\
+             or give it all as flags: idcon --base-url URL [--key FILE --sdk-id ID] ...",
+            EXAMPLE_CONFIG
+                .lines()
+                .map(|line| if line.is_empty() {
+                    "\n".to_owned()
+                } else {
+                    format!("    {line}\n")
+                })
+                .collect::<String>()
+        ))
+    }
+}
+
+/// A first profile to copy into `config.toml` (shown by [`ConfigError::hint`];
+/// a test checks that it reads as a valid config).
+pub const EXAMPLE_CONFIG: &str = r#"default = "staging"
+
+[profiles.staging]
+base_url = "https://kratos-admin.staging.example.com"  # the admin API
+identities_path = "/admin/identities"   # Connhex IAM: "/iam/identities"
+sdk_id = "your-client-sdk-id"           # sent as X-Yoti-Auth-Id
+key_file = "staging.pem"                # next to config.toml; chmod 600
+read_only = true                        # until you mean to change identities
+"#;
+
 fn available_list(names: &[String]) -> String {
     if names.is_empty() {
         " (it has no profiles)".to_owned()
@@ -268,7 +328,7 @@ fn available_list(names: &[String]) -> String {
 
 /// `$XDG_CONFIG_HOME/idcon/config.toml`, else `~/.config/idcon/config.toml`.
 pub fn default_config_path() -> Option<PathBuf> {
-    crate::paths::config_dir().map(|dir| dir.join("config.toml"))
+    crate::paths::config_file()
 }
 
 /// Reads and validates a config file.
@@ -362,8 +422,8 @@ pub fn parse_config(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> 
 /// `default`, else its only profile, else one made from flags alone) and
 /// applies the flag overrides. Prints the loud TLS warning to stderr when the
 /// profile does not verify certificates, so every command shows it.
-pub fn resolve_profile(global: &GlobalArgs) -> Result<Profile, ConfigError> {
-    let profile = resolve_profile_quietly(global)?;
+pub fn resolve_profile(overrides: &Overrides) -> Result<Profile, ConfigError> {
+    let profile = resolve_profile_quietly(overrides)?;
     if let Some(warning) = profile.tls_warning() {
         eprintln!("idcon: {warning}");
     }
@@ -371,14 +431,14 @@ pub fn resolve_profile(global: &GlobalArgs) -> Result<Profile, ConfigError> {
 }
 
 /// [`resolve_profile`] without printing anything.
-pub fn resolve_profile_quietly(global: &GlobalArgs) -> Result<Profile, ConfigError> {
-    resolve_profile_from(global, default_config_path().as_deref())
+pub fn resolve_profile_quietly(overrides: &Overrides) -> Result<Profile, ConfigError> {
+    resolve_profile_from(overrides, default_config_path().as_deref())
 }
 
 /// [`resolve_profile_quietly`] with the config path used when `--config` is
 /// not given (`None`: there is none); a missing file there is not an error.
-pub fn resolve_profile_from(global: &GlobalArgs, default_path: Option<&Path>) -> Result<Profile, ConfigError> {
-    let (path, explicit) = match &global.config {
+pub fn resolve_profile_from(overrides: &Overrides, default_path: Option<&Path>) -> Result<Profile, ConfigError> {
+    let (path, explicit) = match &overrides.config {
         Some(path) => (Some(path.clone()), true),
         None => (default_path.map(Path::to_owned), false),
     };
@@ -386,13 +446,13 @@ pub fn resolve_profile_from(global: &GlobalArgs, default_path: Option<&Path>) ->
         Some(path) if explicit || path.exists() => Some(load_config(path)?),
         _ => None,
     };
-    let entry = choose_entry(config.as_ref(), path.as_deref(), global)?;
-    build_profile(entry, config.as_ref(), global)
+    let entry = choose_entry(config.as_ref(), path.as_deref(), overrides)?;
+    build_profile(entry, config.as_ref(), overrides)
 }
 
 /// Which profile the flags and config select, if any, without building it.
-pub fn selected_profile_name(config: &ConfigFile, global: &GlobalArgs) -> Option<String> {
-    match &global.profile {
+pub fn selected_profile_name(config: &ConfigFile, overrides: &Overrides) -> Option<String> {
+    match &overrides.profile {
         Some(name) => config.profile(name).map(|p| p.name.clone()),
         None => config.implicit_profile().map(|p| p.name.clone()),
     }
@@ -401,10 +461,10 @@ pub fn selected_profile_name(config: &ConfigFile, global: &GlobalArgs) -> Option
 fn choose_entry<'c>(
     config: Option<&'c ConfigFile>,
     path: Option<&Path>,
-    global: &GlobalArgs,
+    overrides: &Overrides,
 ) -> Result<Option<&'c ProfileEntry>, ConfigError> {
-    let flags_suffice = global.base_url.is_some();
-    if let Some(name) = &global.profile {
+    let flags_suffice = overrides.base_url.is_some();
+    if let Some(name) = &overrides.profile {
         return match config {
             Some(config) => config
                 .profile(name)
@@ -442,9 +502,9 @@ fn choose_entry<'c>(
 fn build_profile(
     entry: Option<&ProfileEntry>,
     config: Option<&ConfigFile>,
-    global: &GlobalArgs,
+    overrides: &Overrides,
 ) -> Result<Profile, ConfigError> {
-    let flag_base_url = global
+    let flag_base_url = overrides
         .base_url
         .as_deref()
         .map(|raw| {
@@ -456,7 +516,7 @@ fn build_profile(
                 })
         })
         .transpose()?;
-    let flag_public_url = global
+    let flag_public_url = overrides
         .public_url
         .as_deref()
         .map(|raw| {
@@ -468,7 +528,7 @@ fn build_profile(
                 })
         })
         .transpose()?;
-    let flag_identities_path = global
+    let flag_identities_path = overrides
         .identities_path
         .as_deref()
         .map(|raw| {
@@ -480,7 +540,7 @@ fn build_profile(
                 })
         })
         .transpose()?;
-    let flag_sdk_id = global
+    let flag_sdk_id = overrides
         .sdk_id
         .as_deref()
         .map(|raw| {
@@ -519,14 +579,14 @@ fn build_profile(
             .unwrap_or_else(|| DEFAULT_SCHEMAS_PATH.to_owned()),
         public_url: flag_public_url.or_else(|| settings.public_url.clone()),
         sdk_id: flag_sdk_id.or_else(|| settings.sdk_id.clone()),
-        key_file: global
+        key_file: overrides
             .key
             .as_deref()
             .map(expand_home)
             .or_else(|| settings.key_file.clone()),
         attribute_registry_url: settings.attribute_registry_url.clone(),
         // The flag can only make a profile safer, never writable.
-        read_only: global.read_only || settings.read_only,
+        read_only: overrides.read_only || settings.read_only,
         timeout: settings.timeout.unwrap_or(Duration::from_secs(DEFAULT_TIMEOUT_SECS)),
         connect_timeout: settings
             .connect_timeout
@@ -536,11 +596,8 @@ fn build_profile(
         headers: settings.headers.clone(),
         bearer_token_env: settings.bearer_token_env.clone(),
         danger: settings.danger,
-        insecure_key_permissions: global.insecure_key_permissions,
-        audit_file: settings
-            .audit_file
-            .clone()
-            .or_else(crate::audit::AuditLog::default_path),
+        insecure_key_permissions: overrides.insecure_key_permissions,
+        audit_file: settings.audit_file.clone().or_else(crate::paths::audit_file),
         audit_syslog: settings.audit_syslog,
         issuance_token_pointer: settings
             .issuance_token_pointer

@@ -29,9 +29,26 @@ pub fn config_dir() -> Option<PathBuf> {
     xdg("XDG_CONFIG_HOME", ".config").map(|p| p.join("idcon"))
 }
 
+/// `$XDG_CONFIG_HOME/idcon/config.toml`, else `~/.config/idcon/config.toml`.
+pub fn config_file() -> Option<PathBuf> {
+    config_dir().map(|dir| dir.join("config.toml"))
+}
+
 /// The log file of the console (tracing output never goes to the terminal).
 pub fn log_file() -> Option<PathBuf> {
     state_dir().map(|d| d.join("idcon.log"))
+}
+
+/// `$XDG_STATE_HOME/idcon/audit.jsonl`: the audit trail of a profile that
+/// names no `audit_file`. Here rather than in `audit`, so that `config` can
+/// default to it without depending on the audit trail.
+pub fn audit_file() -> Option<PathBuf> {
+    state_dir().map(|dir| dir.join("audit.jsonl"))
+}
+
+/// `$XDG_STATE_HOME/idcon/drafts`: the console's drafts, one folder per profile.
+pub fn drafts_dir() -> Option<PathBuf> {
+    state_dir().map(|dir| dir.join("drafts"))
 }
 
 /// Creates `dir` (and parents) with mode 0700 for the parts it creates.

@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use idcon::cli::GlobalArgs;
-use idcon::config::{self, ConfigError, load_config, resolve_profile_from};
+use idcon::config::{self, ConfigError, Overrides, load_config, resolve_profile_from};
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
@@ -15,10 +14,10 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
-fn args_with_config(path: &Path) -> GlobalArgs {
-    GlobalArgs {
+fn args_with_config(path: &Path) -> Overrides {
+    Overrides {
         config: Some(path.to_owned()),
-        ..GlobalArgs::default()
+        ..Overrides::default()
     }
 }
 
@@ -185,7 +184,7 @@ fn unknown_profile_names_the_file_and_the_choices() {
         "c.toml",
         "[profiles.alpha]\nbase_url = \"http://a\"\n[profiles.beta]\nbase_url = \"http://b\"\n",
     );
-    let global = GlobalArgs {
+    let global = Overrides {
         profile: Some("gamma".into()),
         ..args_with_config(&path)
     };
@@ -214,7 +213,7 @@ fn a_profile_without_base_url_names_its_line() {
     );
 
     // The flag fills it in.
-    let global = GlobalArgs {
+    let global = Overrides {
         base_url: Some("http://127.0.0.1:4434".into()),
         ..args_with_config(&path)
     };
@@ -269,7 +268,7 @@ read_only = true
         Some("https://api.yoti.com/api/v1/attribute-registry")
     );
 
-    let global = GlobalArgs {
+    let global = Overrides {
         base_url: Some("http://127.0.0.1:9999".into()),
         identities_path: Some("/iam/identities".into()),
         key: Some(PathBuf::from("/tmp/other.pem")),
@@ -288,7 +287,7 @@ read_only = true
     assert_eq!(profile.timeout, Duration::from_secs(12));
 
     // A read-only profile stays read-only without the flag.
-    let global = GlobalArgs {
+    let global = Overrides {
         profile: Some("ro".into()),
         ..args_with_config(&path)
     };
@@ -314,12 +313,12 @@ issuance_token_pointer = "/metadata_public/yoti~1token"
 "#,
     );
     let plain = resolve_profile_from(&args_with_config(&path), None).expect("plain");
-    assert_eq!(plain.audit_file, idcon::audit::AuditLog::default_path());
+    assert_eq!(plain.audit_file, idcon::paths::audit_file());
     assert!(!plain.audit_syslog);
     assert_eq!(plain.issuance_token_pointer, "/metadata_admin/yoti/issuance_token");
     assert_eq!(plain.issuance_token_pointer, config::DEFAULT_ISSUANCE_TOKEN_POINTER);
 
-    let global = GlobalArgs {
+    let global = Overrides {
         profile: Some("audited".into()),
         ..args_with_config(&path)
     };
@@ -340,17 +339,17 @@ issuance_token_pointer = "/metadata_public/yoti~1token"
 
 #[test]
 fn bad_flags_are_refused_with_the_flag_named() {
-    let global = GlobalArgs {
+    let global = Overrides {
         base_url: Some("localhost:4434".into()),
-        ..GlobalArgs::default()
+        ..Overrides::default()
     };
     let message = resolve_profile_from(&global, None).expect_err("bad URL").to_string();
     assert!(message.starts_with("--base-url:"), "{message}");
 
-    let global = GlobalArgs {
+    let global = Overrides {
         base_url: Some("http://localhost:4434".into()),
         identities_path: Some("../x".into()),
-        ..GlobalArgs::default()
+        ..Overrides::default()
     };
     let message = resolve_profile_from(&global, None).expect_err("bad path").to_string();
     assert!(message.starts_with("--identities-path:"), "{message}");
@@ -360,10 +359,10 @@ fn bad_flags_are_refused_with_the_flag_named() {
 fn no_config_file_is_fine_when_flags_give_a_base_url() {
     let dir = tempfile::tempdir().expect("tempdir");
     let missing = dir.path().join("idcon/config.toml");
-    let global = GlobalArgs {
+    let global = Overrides {
         base_url: Some("http://127.0.0.1:4434".into()),
         sdk_id: Some("sdk".into()),
-        ..GlobalArgs::default()
+        ..Overrides::default()
     };
     let profile = resolve_profile_from(&global, Some(&missing)).expect("flags suffice");
     assert_eq!(profile.name, config::FLAGS_PROFILE_NAME);
@@ -372,14 +371,14 @@ fn no_config_file_is_fine_when_flags_give_a_base_url() {
     assert!(!profile.read_only);
 
     // Without the flag, the message says where a config was looked for.
-    let err = resolve_profile_from(&GlobalArgs::default(), Some(&missing)).expect_err("nothing configured");
+    let err = resolve_profile_from(&Overrides::default(), Some(&missing)).expect_err("nothing configured");
     assert!(err.to_string().contains(&missing.display().to_string()), "{err}");
 
     // An explicit --config that does not exist is an error, flags or not.
-    let global = GlobalArgs {
+    let global = Overrides {
         config: Some(missing.clone()),
         base_url: Some("http://127.0.0.1:4434".into()),
-        ..GlobalArgs::default()
+        ..Overrides::default()
     };
     let err = resolve_profile_from(&global, None).expect_err("missing --config");
     assert!(matches!(err, ConfigError::Read { .. }), "{err}");
@@ -525,7 +524,7 @@ fn public_url_comes_from_the_profile_or_the_flag_and_is_checked() {
         profile.public_url.as_ref().map(|u| u.as_str()),
         Some("http://127.0.0.1:4433/")
     );
-    let global = GlobalArgs {
+    let global = Overrides {
         public_url: Some("https://auth.example.com/.ory/kratos/public".into()),
         ..args_with_config(&path)
     };
@@ -534,7 +533,7 @@ fn public_url_comes_from_the_profile_or_the_flag_and_is_checked() {
         profile.public_url.as_ref().map(|u| u.as_str()),
         Some("https://auth.example.com/.ory/kratos/public")
     );
-    let global = GlobalArgs {
+    let global = Overrides {
         public_url: Some("file:///etc/passwd".into()),
         ..args_with_config(&path)
     };
@@ -551,4 +550,35 @@ fn public_url_comes_from_the_profile_or_the_flag_and_is_checked() {
     );
     let profile = resolve_profile_from(&args_with_config(&without), None).expect("profile");
     assert_eq!(profile.public_url, None, "no public URL unless one is given");
+}
+
+#[test]
+fn a_first_run_offers_the_demo_and_a_profile_to_copy() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The snippet is a valid config with one profile.
+    let example = write(dir.path(), "example.toml", config::EXAMPLE_CONFIG);
+    let parsed = load_config(&example).expect("the example config reads");
+    assert_eq!(parsed.implicit_profile().map(|p| p.name.as_str()), Some("staging"));
+
+    // The console with nothing configured: exit 1, the one line, then the way on.
+    let out = idcon(dir.path(), &[], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let config_path = dir.path().join("idcon/config.toml");
+    assert!(stderr.starts_with("idcon: no profile to use"), "{stderr}");
+    assert!(stderr.contains("    idcon demo\n"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("create {}", config_path.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("    [profiles.staging]\n"), "{stderr}");
+
+    // A script asking for JSON gets one JSON line, without the snippet.
+    let out = idcon(dir.path(), &["list", "--output", "json"], &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("idcon demo") && !stderr.contains("[profiles."),
+        "{stderr}"
+    );
 }

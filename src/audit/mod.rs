@@ -35,9 +35,6 @@ pub use read::{AuditRead, CorruptLine, Filter, parse_duration, read_entries, rea
 pub use syslog::{DEV_LOG, Severity, Syslog};
 pub use who::{Who, account_name, ssh_client, user_name};
 
-/// The file name of the audit trail inside idcon's state folder.
-pub const FILE_NAME: &str = "audit.jsonl";
-
 /// Why the audit trail could not be opened, written or read. Each message
 /// names the file.
 #[derive(Debug, thiserror::Error)]
@@ -376,11 +373,6 @@ pub struct AuditLog {
 }
 
 impl AuditLog {
-    /// `$XDG_STATE_HOME/idcon/audit.jsonl`.
-    pub fn default_path() -> Option<PathBuf> {
-        crate::paths::state_dir().map(|dir| dir.join(FILE_NAME))
-    }
-
     /// Opens (creating 0600 in a 0700 folder) the trail at `path`. A file or
     /// folder that group or others can write is refused: someone else could
     /// forge or erase lines. With `syslog`, lines are also sent to `/dev/log`;

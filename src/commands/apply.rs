@@ -38,8 +38,8 @@ use super::plan::{self, PlanFile};
 use super::script::{self, EXIT_CONFLICT, EXIT_ERROR, EXIT_NOT_KEPT, EXIT_REFUSED, Failure};
 use crate::api::{ApiError, Client};
 use crate::audit::{self, AuditLog, Refusal, Target};
-use crate::cli::GlobalArgs;
 use crate::config;
+use crate::config::Overrides;
 use crate::write::{self, Freshness, PlannedWrite, Resolution, WriteError};
 
 const APPLY_HELP: &str = "\
@@ -169,7 +169,7 @@ pub struct ResultLine {
     pub not_kept: Vec<String>,
 }
 
-pub fn run(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &Overrides, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
     Ok(script::run(false, apply(global, args)))
 }
 
@@ -179,7 +179,7 @@ struct Pending {
     planned: PlannedWrite,
 }
 
-async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Failure> {
+async fn apply(global: &Overrides, args: &ApplyArgs) -> Result<ExitCode, Failure> {
     let (plan, plan_digest) = plan::load_with_digest(&args.plan).map_err(Failure::usage)?;
     let plan_shown = script::one_line(&args.plan.display().to_string());
     if let Some(expected) = &args.digest

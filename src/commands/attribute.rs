@@ -21,8 +21,8 @@ use serde_json::{Value, json};
 use super::script::{self, DryRunRequest, EXIT_REFUSED, Failure, RequestFormat, WriteOutput, confirm, print_stdout};
 use crate::api::client::ATTRIBUTE_UPDATE_ENDPOINT;
 use crate::api::{AttributeUpdate, Client, PreparedRequest};
-use crate::cli::GlobalArgs;
 use crate::config;
+use crate::config::Overrides;
 use crate::diff::REDACTED;
 use crate::registry::{self, RegistryError};
 
@@ -99,7 +99,7 @@ fn parse_value(raw: &str) -> Result<Value, String> {
     })
 }
 
-pub fn run(global: &GlobalArgs, args: &AttributeArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &Overrides, args: &AttributeArgs) -> anyhow::Result<ExitCode> {
     match &args.command {
         AttributeCommand::Update(update) => Ok(script::run(
             update.output == WriteOutput::Json,
@@ -115,7 +115,7 @@ enum TokenSource {
     Identity { id: String, pointer: String },
 }
 
-async fn update_attribute(global: &GlobalArgs, args: &AttributeUpdateArgs) -> Result<(), Failure> {
+async fn update_attribute(global: &Overrides, args: &AttributeUpdateArgs) -> Result<(), Failure> {
     let json_output = args.output == WriteOutput::Json;
     let mut profile = config::resolve_profile(global).map_err(|err| Failure::config(&err))?;
     if let Some(raw) = &args.attribute_registry_url {

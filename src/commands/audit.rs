@@ -14,8 +14,8 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
-use crate::audit::{self, AuditLog, Entry, Filter};
-use crate::cli::GlobalArgs;
+use crate::audit::{self, Entry, Filter};
+use crate::config::Overrides;
 use crate::sanitize::{for_display, is_unsafe};
 
 #[derive(Debug, Args)]
@@ -47,11 +47,11 @@ pub enum Output {
     Json,
 }
 
-pub fn run(_global: &GlobalArgs, args: &AuditArgs) -> anyhow::Result<ExitCode> {
+pub fn run(_global: &Overrides, args: &AuditArgs) -> anyhow::Result<ExitCode> {
     let (path, explicit) = match &args.file {
         Some(path) => (path.clone(), true),
         None => (
-            AuditLog::default_path()
+            crate::paths::audit_file()
                 .context("cannot find the audit trail: neither XDG_STATE_HOME nor HOME is set; pass --file")?,
             false,
         ),

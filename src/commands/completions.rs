@@ -1,6 +1,9 @@
 //! `idcon completions SHELL` and `idcon man [SUBCOMMAND]`: shell completions
 //! and roff manual pages generated from the clap definitions in
 //! [`crate::cli`], so they can never drift from what the binary accepts.
+//! The definition is handed in (`Cli::command()`), since `cli` names every
+//! command's arguments, these included: taking it from there would make an
+//! import cycle.
 //!
 //! Both print to stdout; packagers redirect them into place, e.g.
 //! `idcon completions bash > /usr/share/bash-completion/completions/idcon` and
@@ -9,10 +12,9 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use clap::{Args, CommandFactory as _, ValueEnum};
+use clap::{Args, ValueEnum};
 
 use super::script::{self, Failure};
-use crate::cli::Cli;
 
 /// The name completions are registered for: what people type.
 const BIN_NAME: &str = "idcon";
@@ -41,9 +43,8 @@ pub struct ManArgs {
     pub subcommand: Option<String>,
 }
 
-/// The completion script for `shell`.
-pub fn completions(shell: Shell) -> Vec<u8> {
-    let mut command = Cli::command();
+/// The completion script of `command` (idcon's clap definition) for `shell`.
+pub fn completions(mut command: clap::Command, shell: Shell) -> Vec<u8> {
     let mut out = Vec::new();
     match shell {
         Shell::Bash => clap_complete::generate(clap_complete::Shell::Bash, &mut command, BIN_NAME, &mut out),
@@ -55,8 +56,8 @@ pub fn completions(shell: Shell) -> Vec<u8> {
 
 /// The roff page of idcon, or of one of its subcommands; an unknown
 /// subcommand is an error listing the known ones.
-pub fn man_page(subcommand: Option<&str>) -> Result<Vec<u8>, String> {
-    let mut command = Cli::command().disable_help_subcommand(true);
+pub fn man_page(command: clap::Command, subcommand: Option<&str>) -> Result<Vec<u8>, String> {
+    let mut command = command.disable_help_subcommand(true);
     // Building fills in the display names (idcon-update) the pages are titled with.
     command.build();
     let page_of = match subcommand {
@@ -92,12 +93,12 @@ pub fn man_page(subcommand: Option<&str>) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-pub fn run_completions(args: &CompletionsArgs) -> anyhow::Result<ExitCode> {
-    Ok(print(&completions(args.shell)))
+pub fn run_completions(command: clap::Command, args: &CompletionsArgs) -> anyhow::Result<ExitCode> {
+    Ok(print(&completions(command, args.shell)))
 }
 
-pub fn run_man(args: &ManArgs) -> anyhow::Result<ExitCode> {
-    Ok(match man_page(args.subcommand.as_deref()) {
+pub fn run_man(command: clap::Command, args: &ManArgs) -> anyhow::Result<ExitCode> {
+    Ok(match man_page(command, args.subcommand.as_deref()) {
         Ok(page) => print(&page),
         Err(message) => script::report(&Failure::usage(message), false),
     })
@@ -118,7 +119,10 @@ mod tests {
 
     #[test]
     fn an_unknown_subcommand_page_names_the_known_ones() {
-        let err = man_page(Some("nonsense")).err().unwrap_or_default();
+        use clap::CommandFactory as _;
+        let err = man_page(crate::cli::Cli::command(), Some("nonsense"))
+            .err()
+            .unwrap_or_default();
         assert!(err.contains("nonsense") && err.contains("update"), "{err}");
     }
 }

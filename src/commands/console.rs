@@ -16,14 +16,18 @@ use crate::app::list::PageCursor;
 use crate::app::review::{WriteOutcome, WriteRequest, response_view};
 use crate::app::{LoadedPage, ProfileInfo};
 use crate::audit::AuditLog;
-use crate::cli::GlobalArgs;
+use crate::config::Overrides;
 use crate::config::{self, Profile};
 use crate::tui::{self, IdentitySource};
 use crate::write::{self, Freshness, WriteError};
 
 /// Opens the console for the profile the flags and config select.
-pub fn run(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    let profile = config::resolve_profile(global)?;
+pub fn run(global: &Overrides) -> anyhow::Result<ExitCode> {
+    let profile = match config::resolve_profile(global) {
+        Ok(profile) => profile,
+        // The first thing a new user meets: the error and what to do next.
+        Err(err) => return Ok(super::script::report(&super::script::Failure::config(&err), false)),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -10,8 +10,8 @@ use serde_json::Value;
 use super::script::{self, Failure};
 use crate::api::Client;
 use crate::api::models::redact_secrets;
-use crate::cli::GlobalArgs;
 use crate::config;
+use crate::config::Overrides;
 use crate::sanitize::{for_display, for_display_multiline};
 use crate::write::{self, Snapshot};
 
@@ -35,11 +35,11 @@ pub enum GetOutput {
     Table,
 }
 
-pub fn run(global: &GlobalArgs, args: &GetArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &Overrides, args: &GetArgs) -> anyhow::Result<ExitCode> {
     Ok(script::run(args.output == GetOutput::Json, get(global, args)))
 }
 
-async fn get(global: &GlobalArgs, args: &GetArgs) -> Result<(), Failure> {
+async fn get(global: &Overrides, args: &GetArgs) -> Result<(), Failure> {
     let profile = config::resolve_profile(global).map_err(|err| Failure::config(&err))?;
     let client = Client::new(&profile).map_err(|err| Failure::api(&err))?;
     let snapshot = write::fetch(&client, &args.id)

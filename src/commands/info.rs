@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Args;
 use serde_json::json;
 
-use crate::cli::GlobalArgs;
+use crate::config::Overrides;
 use crate::paths;
 
 #[derive(Debug, Args)]
@@ -21,15 +21,12 @@ fn shown(path: Option<&Path>) -> String {
     path.map_or_else(|| "(unknown: HOME is not set)".to_owned(), |p| p.display().to_string())
 }
 
-pub fn run(global: &GlobalArgs, args: &InfoArgs) -> anyhow::Result<ExitCode> {
-    let config = global
-        .config
-        .clone()
-        .or_else(|| paths::config_dir().map(|d| d.join("config.toml")));
+pub fn run(global: &Overrides, args: &InfoArgs) -> anyhow::Result<ExitCode> {
+    let config = global.config.clone().or_else(paths::config_file);
     let state = paths::state_dir();
     let log = paths::log_file();
-    let audit = state.as_ref().map(|d| d.join("audit.jsonl"));
-    let drafts = state.as_ref().map(|d| d.join("drafts"));
+    let audit = paths::audit_file();
+    let drafts = paths::drafts_dir();
     let rows: [(&str, Option<PathBuf>); 5] = [
         ("config", config),
         ("state", state),

@@ -20,8 +20,8 @@ use super::script::{self, Failure};
 use crate::api::batches::ids_batches;
 use crate::api::models::{parse_time, redact_secrets};
 use crate::api::{Client, Identity, IdentityFilter, IdentityQuery, IdentityState};
-use crate::cli::GlobalArgs;
 use crate::config;
+use crate::config::Overrides;
 use crate::sanitize::for_display;
 
 /// Kratos's default page size.
@@ -122,7 +122,7 @@ pub enum ListOutput {
     Csv,
 }
 
-pub fn run(global: &GlobalArgs, args: &ListArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &Overrides, args: &ListArgs) -> anyhow::Result<ExitCode> {
     let json_errors = matches!(args.output, ListOutput::Json | ListOutput::Jsonl);
     Ok(script::run(json_errors, list(global, args)))
 }
@@ -155,7 +155,7 @@ fn queries(args: &ListArgs, url_len: usize) -> Vec<IdentityQuery> {
         .collect()
 }
 
-async fn list(global: &GlobalArgs, args: &ListArgs) -> Result<(), Failure> {
+async fn list(global: &Overrides, args: &ListArgs) -> Result<(), Failure> {
     if args.ids.iter().any(|id| id.trim().is_empty()) {
         return Err(Failure::usage("--ids holds an empty id"));
     }

@@ -36,8 +36,8 @@ use super::script::{self, Failure};
 use super::update::StateArg;
 use crate::api::models::{REDACTED, redact_all_secrets, secret_strings};
 use crate::api::{ApiError, Client, IdentityFilter, IdentityQuery, IdentityState};
-use crate::cli::GlobalArgs;
 use crate::config;
+use crate::config::Overrides;
 use crate::diff::{self, Change};
 use crate::write::{self, Edit, PlannedWrite, Snapshot};
 
@@ -348,7 +348,7 @@ pub fn identities_url(client: &Client) -> String {
     client.identity_url("")
 }
 
-pub fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &Overrides, args: &PlanArgs) -> anyhow::Result<ExitCode> {
     Ok(script::run(false, plan(global, args)))
 }
 
@@ -380,7 +380,7 @@ enum EntryError {
     Fatal(Failure),
 }
 
-async fn plan(global: &GlobalArgs, args: &PlanArgs) -> Result<ExitCode, Failure> {
+async fn plan(global: &Overrides, args: &PlanArgs) -> Result<ExitCode, Failure> {
     let reading_stdin = args.input == Path::new("-");
     let output = match (&args.output, reading_stdin) {
         (Some(path), _) => path.clone(),

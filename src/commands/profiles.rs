@@ -12,7 +12,7 @@ use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 
-use crate::cli::GlobalArgs;
+use crate::config::Overrides;
 use crate::config::{self, ConfigFile, ProfileEntry};
 use crate::sanitize::for_display;
 
@@ -29,7 +29,7 @@ pub struct ProfilesArgs {
     pub output: ProfilesOutput,
 }
 
-pub fn run(global: &GlobalArgs, args: &ProfilesArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &Overrides, args: &ProfilesArgs) -> anyhow::Result<ExitCode> {
     let (path, explicit) = match &global.config {
         Some(path) => (Some(path.clone()), true),
         None => (config::default_config_path(), false),

@@ -169,6 +169,9 @@ pub struct Failure {
     /// The server's error envelope, when it sent one (boxed: it is large and
     /// rare).
     pub server: Option<Box<GenericError>>,
+    /// What to do next, on several lines (a first run's profile to copy):
+    /// printed after the message, never in JSON output.
+    pub hint: Option<String>,
 }
 
 impl Failure {
@@ -179,6 +182,7 @@ impl Failure {
             status: None,
             request_id: None,
             server: None,
+            hint: None,
         }
     }
 
@@ -227,9 +231,13 @@ impl Failure {
     /// No profile could be made: a bad flag value (`--base-url ftp://x`) is
     /// a usage error, anything else (the config file) an error.
     pub fn config(err: &ConfigError) -> Failure {
-        match err {
+        let failure = match err {
             ConfigError::BadFlag { .. } => Failure::usage(err.to_string()),
             _ => Failure::error(err.to_string()),
+        };
+        Failure {
+            hint: err.hint(),
+            ..failure
         }
     }
 
@@ -289,6 +297,13 @@ pub fn report(failure: &Failure, json_output: bool) -> ExitCode {
         if let Some(server) = &failure.server {
             let envelope = json!({ "error": server });
             let _ = writeln!(stderr, "idcon: server error: {}", json_text(&envelope));
+        }
+        if let Some(hint) = &failure.hint {
+            let _ = write!(
+                stderr,
+                "\n{}\n",
+                crate::sanitize::for_display_multiline(hint.trim_end())
+            );
         }
     }
     ExitCode::from(failure.code)

@@ -32,7 +32,7 @@ use clap::{Args, ValueEnum};
 use serde_json::{Map, Value, json};
 
 use super::script;
-use crate::cli::GlobalArgs;
+use crate::config::Overrides;
 use crate::signing::{self, SigningKey};
 
 /// Methods the Yoti SDKs sign (the Python SDK refuses any other).
@@ -119,14 +119,14 @@ fn is_usage(err: &anyhow::Error) -> bool {
         )
 }
 
-pub fn run(global: &GlobalArgs, args: &SignArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &Overrides, args: &SignArgs) -> anyhow::Result<ExitCode> {
     let built = build(global, args, &mut std::io::stdin().lock(), &mut |warning| {
         eprintln!("idcon: warning: {warning}");
     });
     let output = match built {
         Ok(output) => output,
         Err(err) if is_usage(&err) => {
-            eprintln!("idcon: {}", script::one_line(&super::one_line(&err)));
+            eprintln!("idcon: {}", script::one_line(&crate::text::error_line(&err)));
             return Ok(ExitCode::from(script::EXIT_USAGE));
         }
         Err(err) => return Err(err),
@@ -143,7 +143,7 @@ pub fn run(global: &GlobalArgs, args: &SignArgs) -> anyhow::Result<ExitCode> {
 /// Validates every input, then signs; `warn` hears about inputs that are valid
 /// but probably not what the user meant.
 fn build(
-    global: &GlobalArgs,
+    global: &Overrides,
     args: &SignArgs,
     stdin: &mut dyn std::io::Read,
     warn: &mut dyn FnMut(String),
@@ -225,7 +225,7 @@ struct Target {
 /// With `--key` and `--base-url` the config file is not read at all (scripts on
 /// hosts without one, or with a broken one). Otherwise the profile fills in what
 /// the flags leave out; flags still win.
-fn resolve_target(global: &GlobalArgs) -> anyhow::Result<Target> {
+fn resolve_target(global: &Overrides) -> anyhow::Result<Target> {
     if let (Some(key), Some(base_url)) = (&global.key, &global.base_url) {
         check_base_url(base_url)?;
         return Ok(Target {

@@ -24,8 +24,8 @@ use super::script::{
 use crate::api::models::REDACTED;
 use crate::api::{Client, CredentialsImport, IdentityState, OidcProviderImport, PreparedRequest};
 use crate::audit::{self, AuditLog, Refusal, Target};
-use crate::cli::GlobalArgs;
 use crate::config;
+use crate::config::Overrides;
 use crate::diff::{self, Change};
 use crate::write::{self, Edit, Freshness, PlannedWrite, Resolution, WriteError};
 
@@ -140,11 +140,11 @@ fn parse_oidc(raw: &str) -> Result<(String, String), String> {
     }
 }
 
-pub fn run(global: &GlobalArgs, args: &UpdateArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &Overrides, args: &UpdateArgs) -> anyhow::Result<ExitCode> {
     Ok(script::run(args.output == WriteOutput::Json, update(global, args)))
 }
 
-async fn update(global: &GlobalArgs, args: &UpdateArgs) -> Result<(), Failure> {
+async fn update(global: &Overrides, args: &UpdateArgs) -> Result<(), Failure> {
     let json_output = args.output == WriteOutput::Json;
     let edit = read_edit(args)?;
     if edit.is_empty() {

@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use clap::Args;
 
 use super::{DEMO_SDK_ID, DemoOptions, KratosVersion, MAX_SEED_COUNT, RunningDemo, start, validate_prefix};
-use crate::cli::GlobalArgs;
+use crate::config::Overrides;
 use crate::signing::VerifyingKey;
 
 /// `idcon serve-demo`. The subcommand's one-line summary lives in
@@ -302,7 +302,7 @@ fn print_demo_banner(server: &RunningDemo) -> std::io::Result<()> {
 /// Starts the demo server in-process on a free loopback port and opens the
 /// console on it, signed with the embedded demo key. Without a terminal (or
 /// with `--server-only`) it prints how to reach the server and waits.
-pub fn run_demo(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCode> {
+pub fn run_demo(global: &Overrides, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let mut options = DemoOptions::for_tests();
         options.seed_count = args.seed_count;
@@ -324,7 +324,7 @@ pub fn run_demo(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCode
     })
 }
 
-async fn open_console(global: &GlobalArgs, server: &RunningDemo) -> anyhow::Result<()> {
+async fn open_console(global: &Overrides, server: &RunningDemo) -> anyhow::Result<()> {
     let base = url::Url::parse(&server.base_url()).context("demo server URL")?;
     let mut profile = crate::config::Profile::for_base_url("demo", base);
     // Schemas are read on the public listener, unsigned, as for a real Kratos.
