@@ -1,5 +1,5 @@
 //! `idcon apply PLAN`: sends the writes of a plan made by `idcon plan`, each
-//! through the shared pipeline ([`write::send`]: signed PUT, audit intent and
+//! through the shared pipeline ([`write::send()`]: signed PUT, audit intent and
 //! outcome), so that a bulk change is as safe as one made on screen.
 //!
 //! Per identity, in up to `--jobs` at a time and at most `--rps` requests per

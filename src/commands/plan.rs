@@ -1,6 +1,6 @@
 //! `idcon plan --input FILE`: the first half of a bulk change ("deactivate
 //! these 300 accounts"). Each input entry names one identity and what to
-//! change; the identity is read and its body built with [`write::plan`],
+//! change; the identity is read and its body built with [`write::plan()`],
 //! exactly as `idcon update` builds it, and everything `idcon apply` needs
 //! later goes into one plan file for review.
 //!
@@ -185,7 +185,7 @@ impl PlanEntry {
         Ok(entry)
     }
 
-    /// The write this entry describes, ready for [`write::send`]. The changes
+    /// The write this entry describes, ready for [`write::send()`]. The changes
     /// are worked out again from the snapshot and the body and must match the
     /// stored ones, so what was reviewed is what is sent and audited.
     pub fn planned(&self) -> Result<PlannedWrite, String> {
