@@ -56,6 +56,11 @@ pub enum AuditError {
     Write { path: PathBuf, source: io::Error },
     #[error("cannot read the audit trail {path}: {source}")]
     Read { path: PathBuf, source: io::Error },
+    #[error(
+        "profile \"{profile}\" has no audit_file and no state folder can be found ($XDG_STATE_HOME, $HOME): \
+         writes are refused without an audit trail"
+    )]
+    NoPath { profile: String },
 }
 
 /// The three kinds of line.
@@ -206,6 +211,34 @@ pub fn error_summary(err: &ApiError) -> String {
 
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The audit trail a profile's writes are recorded in, open, with what did
+/// not stop it.
+#[derive(Debug, Clone)]
+pub struct Required {
+    pub log: Arc<AuditLog>,
+    /// Problems that did not stop the trail (syslog unreachable), for the
+    /// caller to show: the commands print them, the console shows them with
+    /// the next write's answer.
+    pub warnings: Vec<String>,
+}
+
+/// Opens the trail every write of `profile` is recorded in: the one way the
+/// console and the commands get it. A write without a trail is no write, so
+/// callers open it before anything is read or sent; `Err` says in one line
+/// (naming the file, or the profile when there is none) why no write can be
+/// sent.
+pub fn require(profile: &crate::config::Profile) -> Result<Required, AuditError> {
+    let path = profile.audit_file.as_deref().ok_or_else(|| AuditError::NoPath {
+        profile: crate::sanitize::for_display(&profile.name).into_owned(),
+    })?;
+    let log = AuditLog::open(path, profile.audit_syslog)?;
+    let warnings = log.warnings();
+    Ok(Required {
+        log: Arc::new(log),
+        warnings,
+    })
 }
 
 /// Runs an audit write on tokio's blocking pool: each line is fsync'ed, and

@@ -341,9 +341,8 @@ fn pending_count(writes: &[Pending], results: &HashMap<String, ResultLine>) -> u
 
 /// One refusal line for the whole plan: the apply was refused, not each write.
 async fn refuse_read_only(profile: &config::Profile, client: &Client, plan: &PlanFile, to_do: usize) {
-    let Some(path) = &profile.audit_file else { return };
-    let log = match AuditLog::open(path, profile.audit_syslog) {
-        Ok(log) => Arc::new(log),
+    let log = match audit::require(profile) {
+        Ok(required) => required.log,
         Err(err) => {
             script::warn_refusal_not_recorded(&err);
             return;

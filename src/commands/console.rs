@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
@@ -12,8 +13,9 @@ use serde_json::Value;
 
 use crate::api::{Client, IdentityFilter, IdentityQuery};
 use crate::app::attribute::AttributeRequest;
+use crate::app::doc::{StyledLine, Tone};
 use crate::app::list::PageCursor;
-use crate::app::review::{WriteOutcome, WriteRequest, response_view};
+use crate::app::review::{ResponseView, WriteOutcome, WriteRequest, response_view};
 use crate::app::{LoadedPage, ProfileInfo};
 use crate::audit::AuditLog;
 use crate::config::Overrides;
@@ -71,17 +73,22 @@ pub async fn open_with_key(profile: Profile, key: Option<crate::signing::Signing
         attribute_registry: client.attribute_registry_url().is_some(),
         issuance_token_pointer: profile.issuance_token_pointer.clone(),
     };
-    let audit = profile.audit_file.as_ref().map(|path| {
-        AuditLog::open(path, profile.audit_syslog)
-            .map(Arc::new)
-            .map_err(|err| err.to_string())
-    });
-    if let Some(Err(problem)) = &audit {
-        tracing::warn!("audit trail unavailable, writes will be refused: {problem}");
+    // Without a trail the console still reads; every write is refused with
+    // this reason. The trail's warnings (syslog unreachable) are shown with
+    // the next write's answer.
+    let audit = crate::audit::require(&profile).map_err(|err| err.to_string());
+    match &audit {
+        Ok(required) => {
+            for warning in &required.warnings {
+                tracing::warn!("audit trail: {warning}");
+            }
+        }
+        Err(problem) => tracing::warn!("audit trail unavailable, writes will be refused: {problem}"),
     }
     let services: tui::Services = Arc::new(ClientSource {
         client,
-        audit,
+        audit: audit.map(|required| required.log),
+        audit_warnings_shown: Arc::new(AtomicUsize::new(0)),
         schemas: Arc::new(SchemaSource::default()),
     });
     tui::run(info, services).await
@@ -93,7 +100,10 @@ struct ClientSource {
     client: Client,
     /// Every write is recorded here first; `Err` holds why the trail cannot be
     /// written, and then no write is sent.
-    audit: Option<Result<Arc<AuditLog>, String>>,
+    audit: Result<Arc<AuditLog>, String>,
+    /// How many of the trail's warnings the console has shown: each is shown
+    /// once, with the answer of the write after it arose.
+    audit_warnings_shown: Arc<AtomicUsize>,
     schemas: Arc<SchemaSource>,
 }
 
@@ -302,6 +312,7 @@ impl IdentitySource for ClientSource {
     fn write(&self, request: WriteRequest) -> BoxFuture<'static, WriteOutcome> {
         let client = self.client.clone();
         let audit = self.audit.clone();
+        let shown = Arc::clone(&self.audit_warnings_shown);
         async move {
             let id = request.identity_id.clone();
             // Kratos has no If-Match: this fresh read is the only guard
@@ -309,7 +320,7 @@ impl IdentitySource for ClientSource {
             match write::check_fresh(&client, &request).await {
                 Ok(Freshness::Unchanged) => {}
                 Ok(Freshness::Changed { server_changes, latest }) => {
-                    if let Some(Ok(log)) = audit.as_ref()
+                    if let Ok(log) = &audit
                         && let Err(err) =
                             write::record_refusal(log, &client, &request, "changed on the server since it was read")
                                 .await
@@ -325,40 +336,29 @@ impl IdentitySource for ClientSource {
                     };
                 }
             }
-            let audit = match audit.as_ref() {
-                Some(Ok(log)) => Some(log),
-                Some(Err(problem)) => {
-                    return WriteOutcome::Failed {
-                        error: format!("not sent: the audit trail cannot be written ({problem})"),
-                        response: None,
-                    };
-                }
-                None => {
-                    return WriteOutcome::Failed {
-                        error: "not sent: every write is audited, and no audit_file could be found \
-                                (set audit_file in the profile, or HOME / XDG_STATE_HOME)"
-                            .into(),
-                        response: None,
-                    };
-                }
+            let log = match &audit {
+                Ok(log) => log,
+                Err(problem) => return not_audited(problem),
             };
-            match write::send(&client, audit, &request).await {
+            match write::send(&client, Some(log), &request).await {
                 Ok(result) => {
-                    if let Some(warning) = &result.audit_warning {
-                        tracing::warn!("{warning}");
-                    }
                     let mut response = response_view(&result.exchange, Some(id));
                     crate::app::review::note_verification(&mut response, &result.verification);
+                    note_audit_warnings(&mut response, log, &shown, result.audit_warning.as_deref());
                     WriteOutcome::Answered {
                         response,
                         identity: Some(result.identity.raw),
                     }
                 }
                 Err(WriteError::Api(err)) => match err.exchange() {
-                    Some(exchange) => WriteOutcome::Answered {
-                        response: response_view(exchange, Some(id)),
-                        identity: None,
-                    },
+                    Some(exchange) => {
+                        let mut response = response_view(exchange, Some(id));
+                        note_audit_warnings(&mut response, log, &shown, None);
+                        WriteOutcome::Answered {
+                            response,
+                            identity: None,
+                        }
+                    }
                     None => WriteOutcome::Failed {
                         error: line(err),
                         response: None,
@@ -377,7 +377,7 @@ impl IdentitySource for ClientSource {
         let client = self.client.clone();
         let audit = self.audit.clone();
         async move {
-            let Some(Ok(log)) = audit else {
+            let Ok(log) = audit else {
                 return;
             };
             let url = identity_id
@@ -389,9 +389,8 @@ impl IdentitySource for ClientSource {
                 changes: Vec::new(),
                 reason,
             };
-            let written = tokio::task::spawn_blocking(move || log.refusal(&refusal)).await;
-            if !matches!(written, Ok(Ok(()))) {
-                tracing::warn!("cannot record a refusal in the audit trail");
+            if let Err(err) = crate::audit::on_blocking_pool(&log, move |log| log.refusal(&refusal)).await {
+                tracing::warn!("cannot record a refusal in the audit trail: {err}");
             }
         }
         .boxed()
@@ -400,11 +399,7 @@ impl IdentitySource for ClientSource {
     fn audit_lines(&self, identity_id: String) -> BoxFuture<'static, Result<Vec<String>, String>> {
         let audit = self.audit.clone();
         async move {
-            let log = match audit {
-                Some(Ok(log)) => log,
-                Some(Err(problem)) => return Err(problem),
-                None => return Ok(Vec::new()),
-            };
+            let log = audit?;
             let path = log.path().to_owned();
             let filter = crate::audit::Filter {
                 identity: Some(identity_id),
@@ -422,35 +417,32 @@ impl IdentitySource for ClientSource {
     fn write_attribute(&self, request: AttributeRequest) -> BoxFuture<'static, WriteOutcome> {
         let client = self.client.clone();
         let audit = self.audit.clone();
+        let shown = Arc::clone(&self.audit_warnings_shown);
         async move {
-            let audit = match audit.as_ref() {
-                Some(Ok(log)) => Some(log),
-                Some(Err(problem)) => {
-                    return WriteOutcome::Failed {
-                        error: format!("not sent: the audit trail cannot be written ({problem})"),
-                        response: None,
-                    };
-                }
-                None => {
-                    return WriteOutcome::Failed {
-                        error: "not sent: every write is audited, and no audit_file could be found \
-                                (set audit_file in the profile, or HOME / XDG_STATE_HOME)"
-                            .into(),
-                        response: None,
-                    };
-                }
+            let log = match &audit {
+                Ok(log) => log,
+                Err(problem) => return not_audited(problem),
             };
             let identity = Some(request.identity_id.as_str());
-            match crate::registry::send_attribute_update(&client, audit, &request.update, identity).await {
-                Ok(result) => WriteOutcome::Answered {
-                    response: crate::app::review::registry_response_view(&result.exchange, &request.identity_id),
-                    identity: None,
-                },
-                Err(err) => match err.exchange() {
-                    Some(exchange) => WriteOutcome::Answered {
-                        response: crate::app::review::registry_response_view(exchange, &request.identity_id),
+            match crate::registry::send_attribute_update(&client, Some(log), &request.update, identity).await {
+                Ok(result) => {
+                    let mut response =
+                        crate::app::review::registry_response_view(&result.exchange, &request.identity_id);
+                    note_audit_warnings(&mut response, log, &shown, result.audit_warning.as_deref());
+                    WriteOutcome::Answered {
+                        response,
                         identity: None,
-                    },
+                    }
+                }
+                Err(err) => match err.exchange() {
+                    Some(exchange) => {
+                        let mut response = crate::app::review::registry_response_view(exchange, &request.identity_id);
+                        note_audit_warnings(&mut response, log, &shown, None);
+                        WriteOutcome::Answered {
+                            response,
+                            identity: None,
+                        }
+                    }
                     None => WriteOutcome::Failed {
                         error: line(&err),
                         response: None,
@@ -460,6 +452,39 @@ impl IdentitySource for ClientSource {
         }
         .boxed()
     }
+}
+
+/// A write refused because no audit trail can record it.
+fn not_audited(problem: &str) -> WriteOutcome {
+    WriteOutcome::Failed {
+        error: format!("not sent: {problem}"),
+        response: None,
+    }
+}
+
+/// Puts what the audit trail has to say on the answer's screen, where the
+/// person who just wrote sees it: the trail's warnings not shown yet
+/// (syslog unreachable, since the start or since the last write) and this
+/// write's own (`outcome` not recorded).
+fn note_audit_warnings(view: &mut ResponseView, log: &AuditLog, shown: &AtomicUsize, this_write: Option<&str>) {
+    let all = log.warnings();
+    let from = shown.swap(all.len(), Ordering::Relaxed).min(all.len());
+    let mut warnings: Vec<&str> = all[from..].iter().map(String::as_str).collect();
+    warnings.extend(this_write);
+    if warnings.is_empty() {
+        return;
+    }
+    for warning in &warnings {
+        tracing::warn!("audit trail: {warning}");
+    }
+    let at = view.lines.len().min(4);
+    let mut notes = vec![StyledLine::default(), StyledLine::toned(Tone::Heading, "Audit trail")];
+    notes.extend(
+        warnings
+            .into_iter()
+            .map(|warning| StyledLine::toned(Tone::Bad, crate::sanitize::for_display(warning).into_owned())),
+    );
+    view.lines.splice(at..at, notes);
 }
 
 /// One audit entry as a history line: when, who, what, and the outcome.
@@ -520,6 +545,44 @@ mod tests {
             let _ = axum::serve(listener, app).await;
         });
         (format!("http://{addr}"), hits)
+    }
+
+    #[test]
+    fn audit_warnings_reach_the_answer_once_each() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let socket = dir.path().join("no-syslog-here");
+        let log = AuditLog::open_with_syslog_socket(&dir.path().join("audit.jsonl"), Some(&socket)).expect("trail");
+        assert_eq!(log.warnings().len(), 1, "syslog is unreachable");
+        let shown = AtomicUsize::new(0);
+        let text = |view: &ResponseView| -> String {
+            view.lines
+                .iter()
+                .flat_map(|line| line.0.iter().map(|(_, text)| text.as_str()))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+
+        let empty = || ResponseView {
+            method: "PUT".into(),
+            url: String::new(),
+            request_id: String::new(),
+            status: Some(200),
+            reason: String::new(),
+            elapsed_ms: 0,
+            lines: Vec::new(),
+            success: true,
+            scroll: 0,
+            identity_id: None,
+        };
+        let mut first = empty();
+        note_audit_warnings(&mut first, &log, &shown, Some("the outcome was not recorded"));
+        let first = text(&first);
+        assert!(first.contains("Audit trail") && first.contains("syslog"), "{first}");
+        assert!(first.contains("the outcome was not recorded"), "{first}");
+
+        let mut second = empty();
+        note_audit_warnings(&mut second, &log, &shown, None);
+        assert!(second.lines.is_empty(), "each warning is shown once");
     }
 
     #[tokio::test]

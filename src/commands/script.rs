@@ -425,21 +425,15 @@ pub fn read_secret_from_terminal(prompt: &str) -> Result<String, Failure> {
     outcome.map(|()| secret)
 }
 
-/// Opens the profile's audit trail and shows its warnings. A write without a
-/// trail is no write: callers open it before anything is read or sent.
+/// Opens the profile's audit trail ([`crate::audit::require`]) and prints
+/// its warnings. A write without a trail is no write: callers open it before
+/// anything is read or sent.
 pub fn open_audit(profile: &Profile) -> Result<Arc<AuditLog>, Failure> {
-    let path = profile.audit_file.clone().ok_or_else(|| {
-        Failure::error(format!(
-            "profile \"{}\" has no audit_file and no state folder can be found ($XDG_STATE_HOME, $HOME): \
-             writes are refused without an audit trail",
-            one_line(&profile.name)
-        ))
-    })?;
-    let log = AuditLog::open(&path, profile.audit_syslog).map_err(|err| Failure::error(err.to_string()))?;
-    for warning in log.warnings() {
-        eprintln!("idcon: warning: {}", one_line(&warning));
+    let required = crate::audit::require(profile).map_err(|err| Failure::error(err.to_string()))?;
+    for warning in &required.warnings {
+        eprintln!("idcon: warning: {}", one_line(warning));
     }
-    Ok(Arc::new(log))
+    Ok(required.log)
 }
 
 /// A refusal the audit trail could not record: only a warning, since nothing
