@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
-use super::script::{self, DryRunRequest, EXIT_REFUSED, Failure, RequestFormat, WriteOutput, confirm, print_stdout};
+use super::script::{self, DryRunRequest, EXIT_REFUSED, Failure, RequestFormat, confirm, print_stdout};
 use crate::api::client::ATTRIBUTE_UPDATE_ENDPOINT;
 use crate::api::{AttributeUpdate, Client, PreparedRequest};
 use crate::config;
@@ -71,21 +71,8 @@ pub struct AttributeUpdateArgs {
     #[arg(long, value_name = "URL")]
     pub attribute_registry_url: Option<String>,
 
-    /// Send without asking. Required when stdin is not a terminal.
-    #[arg(long, short = 'y')]
-    pub yes: bool,
-
-    /// Print the body and the signed request; send nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-
-    /// How --dry-run prints the signed request.
-    #[arg(long, value_enum, default_value_t = RequestFormat::Http)]
-    pub format: RequestFormat,
-
-    /// Output format (errors too).
-    #[arg(long, value_enum, default_value_t = WriteOutput::Text)]
-    pub output: WriteOutput,
+    #[command(flatten)]
+    pub write: script::WriteFlags,
 }
 
 /// `--value`: any JSON document. A bare word is the usual slip: say how to
@@ -101,10 +88,7 @@ fn parse_value(raw: &str) -> Result<Value, String> {
 
 pub fn run(global: &Overrides, args: &AttributeArgs) -> anyhow::Result<ExitCode> {
     match &args.command {
-        AttributeCommand::Update(update) => Ok(script::run(
-            update.output == WriteOutput::Json,
-            update_attribute(global, update),
-        )),
+        AttributeCommand::Update(update) => Ok(script::run(update.write.json(), update_attribute(global, update))),
     }
 }
 
@@ -116,7 +100,7 @@ enum TokenSource {
 }
 
 async fn update_attribute(global: &Overrides, args: &AttributeUpdateArgs) -> Result<(), Failure> {
-    let json_output = args.output == WriteOutput::Json;
+    let json_output = args.write.json();
     let mut profile = config::resolve_profile(global).map_err(|err| Failure::config(&err))?;
     if let Some(raw) = &args.attribute_registry_url {
         profile.attribute_registry_url = Some(parse_registry_url(raw)?);
@@ -136,11 +120,7 @@ async fn update_attribute(global: &Overrides, args: &AttributeUpdateArgs) -> Res
 
     let typed_token = match (&args.issuance_token, args.issuance_token_stdin) {
         (Some(token), _) => {
-            script::warn_secret_in_argv(
-                "--issuance-token",
-                "--issuance-token-stdin",
-                args.output == WriteOutput::Json,
-            );
+            script::warn_secret_in_argv("--issuance-token", "--issuance-token-stdin", args.write.json());
             Some((token.expose().trim().to_owned(), TokenSource::Flag))
         }
         (None, true) => Some((read_token()?, TokenSource::Stdin)),
@@ -155,7 +135,7 @@ async fn update_attribute(global: &Overrides, args: &AttributeUpdateArgs) -> Res
     }
 
     // A write without a trail is no write: open it before anything is read.
-    let audit = if args.dry_run {
+    let audit = if args.write.dry_run {
         None
     } else {
         Some(script::open_audit(&profile)?)
@@ -176,7 +156,7 @@ async fn update_attribute(global: &Overrides, args: &AttributeUpdateArgs) -> Res
     let identity_id = args.identity.as_deref();
 
     let review = render_review(&endpoint_url, client.profile_name(), identity_id, &source, &update);
-    let interactive = !args.yes && !args.dry_run;
+    let interactive = !args.write.yes && !args.write.dry_run;
     if !json_output {
         print_stdout(&review)?;
     } else if interactive {
@@ -204,10 +184,10 @@ async fn update_attribute(global: &Overrides, args: &AttributeUpdateArgs) -> Res
         return Err(failure(&err, Some(&update.issuance_token)));
     }
 
-    if args.dry_run {
+    if args.write.dry_run {
         let prepared = registry::sign_attribute_update(&client, &update)
             .map_err(|err| failure(&err, Some(&update.issuance_token)))?;
-        return print_dry_run(&prepared, &update, identity_id, args.format, json_output);
+        return print_dry_run(&prepared, &update, identity_id, args.write.format, json_output);
     }
 
     if interactive {

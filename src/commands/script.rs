@@ -9,7 +9,7 @@ use std::io::{self, BufRead as _, IsTerminal as _, Write};
 use std::process::{ExitCode, Termination};
 use std::sync::Arc;
 
-use clap::ValueEnum;
+use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 
 use crate::api::{ApiError, GenericError, PreparedRequest};
@@ -500,6 +500,35 @@ pub enum RequestFormat {
 pub enum WriteOutput {
     Text,
     Json,
+}
+
+/// The flags every write command shares (`update`, `attribute update`),
+/// defined once so they mean the same everywhere.
+#[derive(Debug, Clone, Args)]
+pub struct WriteFlags {
+    /// Send without asking. Required when stdin is not a terminal.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Print what would be sent (the diff or body) and the signed request;
+    /// send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// How --dry-run prints the signed request.
+    #[arg(long, value_enum, default_value_t = RequestFormat::Http)]
+    pub format: RequestFormat,
+
+    /// Output format (errors too).
+    #[arg(long, value_enum, default_value_t = WriteOutput::Text)]
+    pub output: WriteOutput,
+}
+
+impl WriteFlags {
+    /// True with `--output json`: stdout and stderr are JSON lines.
+    pub fn json(&self) -> bool {
+        self.output == WriteOutput::Json
+    }
 }
 
 /// A signed request as `--dry-run` shows it: the caller has already hidden

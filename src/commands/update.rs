@@ -18,8 +18,7 @@ use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 
 use super::script::{
-    self, DryRunRequest, EXIT_CONFLICT, EXIT_NOT_KEPT, Failure, RequestFormat, WriteOutput, confirm, print_stdout,
-    render_changes,
+    self, DryRunRequest, EXIT_CONFLICT, EXIT_NOT_KEPT, Failure, RequestFormat, confirm, print_stdout, render_changes,
 };
 use crate::api::models::REDACTED;
 use crate::api::{Client, CredentialsImport, IdentityState, OidcProviderImport, PreparedRequest};
@@ -85,25 +84,12 @@ pub struct UpdateArgs {
     #[arg(long = "add-oidc", value_name = "PROVIDER:SUBJECT", value_parser = parse_oidc)]
     pub add_oidc: Vec<(String, String)>,
 
-    /// Send without asking. Required when stdin is not a terminal.
-    #[arg(long, short = 'y')]
-    pub yes: bool,
-
-    /// Print the diff and the signed request; send nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-
-    /// How --dry-run prints the signed request.
-    #[arg(long, value_enum, default_value_t = RequestFormat::Http)]
-    pub format: RequestFormat,
-
     /// Refuse (exit 3) unless the identity's updated_at is still TIMESTAMP (RFC 3339).
     #[arg(long, value_name = "TIMESTAMP")]
     pub expect_updated_at: Option<String>,
 
-    /// Output format (errors too).
-    #[arg(long, value_enum, default_value_t = WriteOutput::Text)]
-    pub output: WriteOutput,
+    #[command(flatten)]
+    pub write: script::WriteFlags,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -141,11 +127,11 @@ fn parse_oidc(raw: &str) -> Result<(String, String), String> {
 }
 
 pub fn run(global: &Overrides, args: &UpdateArgs) -> anyhow::Result<ExitCode> {
-    Ok(script::run(args.output == WriteOutput::Json, update(global, args)))
+    Ok(script::run(args.write.json(), update(global, args)))
 }
 
 async fn update(global: &Overrides, args: &UpdateArgs) -> Result<(), Failure> {
-    let json_output = args.output == WriteOutput::Json;
+    let json_output = args.write.json();
     let edit = read_edit(args)?;
     if edit.is_empty() {
         return Err(Failure::usage(
@@ -166,7 +152,7 @@ async fn update(global: &Overrides, args: &UpdateArgs) -> Result<(), Failure> {
     let profile = config::resolve_profile(global).map_err(|err| Failure::config(&err))?;
     let client = Client::new(&profile).map_err(|err| Failure::api(&err))?;
     // A write without a trail is no write: open it before anything is read.
-    let audit = if args.dry_run {
+    let audit = if args.write.dry_run {
         None
     } else {
         Some(script::open_audit(&profile)?)
@@ -235,12 +221,12 @@ async fn update(global: &Overrides, args: &UpdateArgs) -> Result<(), Failure> {
         return Err(Failure::write(&err));
     }
 
-    if args.dry_run {
+    if args.write.dry_run {
         let prepared = write::sign(&client, &planned).map_err(|err| Failure::write(&err))?;
-        return print_dry_run(&planned, &prepared, args.format, json_output);
+        return print_dry_run(&planned, &prepared, args.write.format, json_output);
     }
 
-    let interactive = !args.yes;
+    let interactive = !args.write.yes;
     if interactive {
         if json_output {
             eprint!("{}", render_diff(&planned.changes, &url, client.profile_name(), false));
@@ -413,11 +399,7 @@ fn read_edit(args: &UpdateArgs) -> Result<Edit, Failure> {
 
     let mut credentials: Option<CredentialsImport> = None;
     if let Some(hash) = &args.password_hash {
-        script::warn_secret_in_argv(
-            "--password-hash",
-            "--password-hash-stdin",
-            args.output == WriteOutput::Json,
-        );
+        script::warn_secret_in_argv("--password-hash", "--password-hash-stdin", args.write.json());
         credentials = Some(CredentialsImport::hashed_password(hash.expose().trim().to_owned()));
     }
     if args.password_hash_stdin {

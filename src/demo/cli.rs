@@ -27,11 +27,6 @@ pub struct ServeDemoArgs {
     #[arg(long, value_name = "PORT", default_value_t = 0)]
     pub public_port: u16,
 
-    /// The Ory Kratos release to imitate: 1.3 (no external_id, filters combine,
-    /// no ids/page_size limits, PUT keeps updated_at), 25 or 26.
-    #[arg(long, value_name = "VERSION", default_value = "26", value_parser = parse_kratos_version)]
-    pub kratos_version: KratosVersion,
-
     /// Where the identities API lives: /admin (Ory Kratos) or /iam (Connhex IAM).
     #[arg(long, value_name = "PATH", default_value = "/admin", value_parser = parse_prefix)]
     pub prefix: String,
@@ -48,26 +43,8 @@ pub struct ServeDemoArgs {
     #[arg(long)]
     pub no_auth: bool,
 
-    /// Total identities to serve: the 240 curated ones, then generated ones
-    /// (deterministic, up to 1000000).
-    #[arg(long, value_name = "N", value_parser = parse_seed_count)]
-    pub seed_count: Option<usize>,
-
-    /// Add identities whose traits carry terminal escape sequences.
-    #[arg(long)]
-    pub hostile: bool,
-
-    /// Delay every answer by this many milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 0)]
-    pub latency_ms: u64,
-
-    /// Answer every Nth request with a 500.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub fail_every: Option<u64>,
-
-    /// Close the connection of every Nth request without answering.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub drop_every: Option<u64>,
+    #[command(flatten)]
+    pub served: ServedArgs,
 
     /// Also require `Authorization: Bearer <token>`, the token read from this
     /// environment variable (as the Connhex gateway does).
@@ -93,25 +70,61 @@ idcon profile to paste into config.toml.";
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Seed this many identities (deterministic; default: the 240 curated ones).
-    #[arg(long, value_name = "N", value_parser = parse_seed_count)]
-    pub seed_count: Option<usize>,
-    /// Add identities whose traits hold terminal escape sequences.
+    #[command(flatten)]
+    pub served: ServedArgs,
+    /// Only run the server and print how to reach it; no console.
     #[arg(long)]
-    pub hostile: bool,
-    /// Delay every answer by this many milliseconds (a slow link).
-    #[arg(long, value_name = "MS", default_value_t = 0)]
-    pub latency_ms: u64,
-    /// Answer every Nth request with a 500.
-    #[arg(long, value_name = "N")]
-    pub fail_every: Option<u64>,
+    pub server_only: bool,
+}
+
+/// What both demo commands serve, defined once so that they take the same
+/// values: which Kratos it imitates, which identities, which faults.
+#[derive(Debug, Clone, Args)]
+pub struct ServedArgs {
     /// The Ory Kratos release to imitate: 1.3 (no external_id, filters combine,
     /// no ids/page_size limits, PUT keeps updated_at), 25 or 26.
     #[arg(long, value_name = "VERSION", default_value = "26", value_parser = parse_kratos_version)]
     pub kratos_version: KratosVersion,
-    /// Only run the server and print how to reach it; no console.
+
+    /// Total identities to serve: the 240 curated ones, then generated ones
+    /// (deterministic, up to 1000000).
+    #[arg(long, value_name = "N", value_parser = parse_seed_count)]
+    pub seed_count: Option<usize>,
+
+    /// Add identities whose traits carry terminal escape sequences.
     #[arg(long)]
-    pub server_only: bool,
+    pub hostile: bool,
+
+    #[command(flatten)]
+    pub faults: FaultArgs,
+}
+
+/// The faults the demo server can inject, for trying how idcon copes.
+#[derive(Debug, Clone, Args)]
+pub struct FaultArgs {
+    /// Delay every answer by this many milliseconds (a slow link).
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency_ms: u64,
+
+    /// Answer every Nth request with a 500.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub fail_every: Option<u64>,
+
+    /// Close the connection of every Nth request without answering.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub drop_every: Option<u64>,
+}
+
+impl ServedArgs {
+    /// These settings on top of `options`.
+    fn apply_to(&self, options: &mut DemoOptions) {
+        options.kratos_version = self.kratos_version;
+        options.seed_count = self.seed_count;
+        options.hostile = self.hostile;
+        options.latency = Duration::from_millis(self.faults.latency_ms);
+        options.fail_every = self.faults.fail_every;
+        options.drop_every = self.faults.drop_every;
+    }
 }
 
 fn parse_prefix(text: &str) -> Result<String, String> {
@@ -154,21 +167,18 @@ impl ServeDemoArgs {
                 Some(token.trim().to_owned())
             }
         };
-        Ok(DemoOptions {
+        let mut options = DemoOptions {
             listen: self.listen,
             public_port: self.public_port,
-            kratos_version: self.kratos_version,
             prefix: self.prefix.clone(),
             verifying_key,
             sdk_id: self.sdk_id.clone(),
-            seed_count: self.seed_count,
-            hostile: self.hostile,
-            latency: Duration::from_millis(self.latency_ms),
-            fail_every: self.fail_every,
-            drop_every: self.drop_every,
             bearer_token,
             max_request_line: (self.max_request_line > 0).then_some(self.max_request_line),
-        })
+            ..DemoOptions::for_tests()
+        };
+        self.served.apply_to(&mut options);
+        Ok(options)
     }
 }
 
@@ -305,11 +315,7 @@ fn print_demo_banner(server: &RunningDemo) -> std::io::Result<()> {
 pub fn run_demo(global: &Overrides, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let mut options = DemoOptions::for_tests();
-        options.seed_count = args.seed_count;
-        options.hostile = args.hostile;
-        options.latency = std::time::Duration::from_millis(args.latency_ms);
-        options.fail_every = args.fail_every;
-        options.kratos_version = args.kratos_version;
+        args.served.apply_to(&mut options);
         let server = start(options).await?;
         let interactive = std::io::IsTerminal::is_terminal(&std::io::stdout());
         let result = if args.server_only || !interactive {
@@ -339,6 +345,23 @@ async fn open_console(global: &Overrides, server: &RunningDemo) -> anyhow::Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn both_demo_commands_refuse_the_same_fault_values() {
+        use clap::Args as _;
+        for command in [
+            ServeDemoArgs::augment_args(clap::Command::new("serve-demo")),
+            DemoArgs::augment_args(clap::Command::new("demo")),
+        ] {
+            let name = command.get_name().to_owned();
+            for flag in ["--fail-every", "--drop-every"] {
+                let zero = command.clone().try_get_matches_from([name.as_str(), flag, "0"]);
+                assert!(zero.is_err(), "{name} {flag} 0 was accepted");
+                let three = command.clone().try_get_matches_from([name.as_str(), flag, "3"]);
+                assert!(three.is_ok(), "{name} {flag} 3: {three:?}");
+            }
+        }
+    }
 
     #[test]
     fn seed_count_is_bounded() {
