@@ -372,9 +372,9 @@ mod typed {
         for server_token in [TOKEN, ROTATED] {
             let loaded = store.load("prod", ID).expect("load").expect("a draft");
             let mut app = app_on(identity(server_token), vec![loaded]);
-            assert!(app.draft_offer.is_some(), "the draft is offered");
+            assert!(app.detail.offer.is_some(), "the draft is offered");
             key(&mut app, KeyCode::Enter);
-            let form = app.form.as_ref().expect("the form is open");
+            let form = app.edit.form.as_ref().expect("the form is open");
             let FormBody::Metadata(meta) = &form.body else {
                 panic!("not the metadata form");
             };

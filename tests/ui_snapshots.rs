@@ -174,7 +174,7 @@ fn type_text(app: &mut App, text: &str) {
 }
 
 fn render(app: &App) -> String {
-    let mut terminal = match Terminal::new(TestBackend::new(app.width, app.height)) {
+    let mut terminal = match Terminal::new(TestBackend::new(app.chrome.width, app.chrome.height)) {
         Ok(t) => t,
         Err(e) => panic!("test backend: {e}"),
     };
@@ -272,7 +272,7 @@ fn open_detail(app: &mut App, sections_forward: usize) {
 /// Opens the first row's detail with `identity` as the server's answer.
 fn open_detail_with(app: &mut App, identity: Value) {
     key(app, KeyCode::Enter);
-    let id = app.detail.as_ref().map(|d| d.id.clone()).unwrap_or_default();
+    let id = app.detail.state.as_ref().map(|d| d.id.clone()).unwrap_or_default();
     assert_eq!(id, FIRST_ID);
     update(
         app,
@@ -309,8 +309,8 @@ fn detail_loading_and_help() {
 #[test]
 fn too_small() {
     let mut app = app(59, 14, false);
-    app.width = 59;
-    app.height = 14;
+    app.chrome.width = 59;
+    app.chrome.height = 14;
     insta::assert_snapshot!("too_small", render(&app));
 }
 
@@ -660,7 +660,7 @@ fn drafts_list_and_offer() {
         |app| {
             update(app, Msg::DraftsListed(Ok(drafts())));
             open_detail(app, 0);
-            assert!(app.draft_offer.is_some(), "no draft offered");
+            assert!(app.detail.offer.is_some(), "no draft offered");
         },
         false,
     );
@@ -691,7 +691,7 @@ fn schema_form_with_a_choice() {
             key(app, KeyCode::Char('i'));
             key(app, KeyCode::Down);
             // The selection shows only as a style, which the text snapshot lacks.
-            let selected = match app.form.as_ref().map(|f| &f.body) {
+            let selected = match app.edit.form.as_ref().map(|f| &f.body) {
                 Some(FormBody::Schema(schema)) => schema.choices.get(schema.selected).cloned(),
                 _ => None,
             };
@@ -811,7 +811,7 @@ fn the_review_never_shows_the_issuance_token() {
         key(&mut app, KeyCode::Char('s'));
         key(&mut app, KeyCode::Char(' '));
         ctrl(&mut app, 's');
-        let review = app.review.as_ref().expect("the review is open");
+        let review = app.edit.review.as_ref().expect("the review is open");
         let text: String = review.lines.iter().map(|line| line.text() + "\n").collect();
         assert!(text.contains("Body to send"), "{text}");
         assert!(text.contains("SUP-0"), "the rest of metadata_admin is shown: {text}");

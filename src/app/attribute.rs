@@ -4,12 +4,13 @@
 //! read-only check, audit trail and request history as identity writes
 //! (`crate::registry`).
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 use serde_json::Value;
 
 use super::doc::{StyledLine, Tone};
 use super::forms::JsonField;
 use super::input::TextInput;
+use super::keys::{Action, Context};
 use super::{App, Effect, Screen, Status, Task};
 use crate::api::AttributeUpdate;
 use crate::sanitize::for_display;
@@ -67,15 +68,15 @@ pub fn masked_token(token: &str) -> String {
 /// `a` on an identity: opens the form, token prefilled when the identity
 /// carries one at the profile's pointer.
 pub(super) fn open(app: &mut App) -> Vec<Effect> {
-    let Some(detail) = app.detail.as_ref() else {
+    let Some(detail) = app.detail.state.as_ref() else {
         return Vec::new();
     };
     let Some(identity) = detail.identity.as_ref() else {
-        app.status = Status::Info("Wait until the identity has loaded".into());
+        app.chrome.status = Status::Info("Wait until the identity has loaded".into());
         return Vec::new();
     };
     if !app.profile.attribute_registry {
-        app.status = Status::Error(format!(
+        app.chrome.status = Status::Error(format!(
             "Profile “{}” has no attribute_registry_url: the registry cannot be reached",
             app.profile.name
         ));
@@ -90,7 +91,7 @@ pub(super) fn open(app: &mut App) -> Vec<Effect> {
         }
         None => (format!("not found at {pointer}: type it"), AttributeField::Token),
     };
-    app.attribute = Some(AttributeForm {
+    app.edit.attribute = Some(AttributeForm {
         identity_id: detail.id.clone(),
         token,
         token_source,
@@ -102,7 +103,7 @@ pub(super) fn open(app: &mut App) -> Vec<Effect> {
         confirm_discard: false,
     });
     app.screen = Screen::Attribute;
-    app.status = Status::None;
+    app.chrome.status = Status::None;
     Vec::new()
 }
 
@@ -149,98 +150,107 @@ fn review_lines(app: &App, update: &AttributeUpdate) -> Vec<StyledLine> {
     lines
 }
 
-pub(super) fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
-    let Some(form) = app.attribute.as_mut() else {
+/// Where the attribute form's keys go: its review, the question whether to
+/// drop what was typed, or the focused field.
+pub(super) fn context(app: &App) -> Context {
+    match app.edit.attribute.as_ref() {
+        Some(form) => match form.review.as_ref() {
+            Some(review) if review.sending => Context::AttributeSending,
+            Some(_) => Context::AttributeReview,
+            None if form.confirm_discard => Context::Discard,
+            None if form.focus == AttributeField::Value => Context::AttributeValue,
+            None => Context::AttributeLine,
+        },
+        None => Context::AttributeLine,
+    }
+}
+
+fn close(app: &mut App) {
+    app.edit.attribute = None;
+    app.screen = Screen::Detail;
+}
+
+/// A key on the attribute form or its review, by its action (see `keys`).
+pub(super) fn on_action(app: &mut App, action: Action, key: KeyEvent) -> Vec<Effect> {
+    let Some(form) = app.edit.attribute.as_mut() else {
         app.screen = Screen::Detail;
         return Vec::new();
     };
     if let Some(review) = form.review.as_mut() {
-        return match key.code {
-            _ if review.sending => {
-                if key.code == KeyCode::Esc {
-                    review.sending = false;
-                    app.status = Status::Error("Stopped waiting: the registry may still apply the update".into());
-                    return vec![app.cancel(Task::Write)];
-                }
-                Vec::new()
+        match action {
+            Action::StopWaiting => {
+                review.sending = false;
+                app.chrome.status = Status::Error("Stopped waiting: the registry may still apply the update".into());
+                return vec![app.cancel(Task::Write)];
             }
-            KeyCode::Char('y') => {
+            Action::Send => {
                 review.sending = true;
                 let request = AttributeRequest {
                     identity_id: form.identity_id.clone(),
                     update: review.update.clone(),
                 };
-                app.status = Status::Info("Sending the attribute update…".into());
+                app.chrome.status = Status::Info("Sending the attribute update…".into());
                 app.begin(Task::Write);
-                vec![Effect::WriteAttribute(Box::new(request))]
+                return vec![Effect::WriteAttribute(Box::new(request))];
             }
-            KeyCode::Char('n') | KeyCode::Esc => {
-                form.review = None;
-                Vec::new()
-            }
-            _ => Vec::new(),
-        };
-    }
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    if ctrl && matches!(key.code, KeyCode::Char('s') | KeyCode::Char('S')) {
-        if let Some(update) = build(form) {
-            let lines = review_lines(app, &update);
-            if let Some(form) = app.attribute.as_mut() {
-                form.error = None;
-                form.review = Some(AttributeReview {
-                    update,
-                    lines,
-                    sending: false,
-                });
-            }
+            Action::Back => form.review = None,
+            _ => {}
         }
         return Vec::new();
     }
-    form.error = None;
-    if form.confirm_discard {
-        if key.code == KeyCode::Char('y') {
-            app.attribute = None;
-            app.screen = Screen::Detail;
-        } else {
-            form.confirm_discard = false;
+    match action {
+        Action::Review => {
+            if let Some(update) = build(form) {
+                let lines = review_lines(app, &update);
+                if let Some(form) = app.edit.attribute.as_mut() {
+                    form.error = None;
+                    form.review = Some(AttributeReview {
+                        update,
+                        lines,
+                        sending: false,
+                    });
+                }
+            }
+            return Vec::new();
         }
-        return Vec::new();
-    }
-    match key.code {
-        KeyCode::Esc if form.modified() => form.confirm_discard = true,
-        KeyCode::Esc => {
-            app.attribute = None;
-            app.screen = Screen::Detail;
-        }
-        KeyCode::Tab | KeyCode::BackTab => {
+        Action::Discard => close(app),
+        Action::KeepEditing => form.confirm_discard = false,
+        Action::Back if form.modified() => form.confirm_discard = true,
+        Action::Back => close(app),
+        Action::NextField | Action::PrevField => {
+            form.error = None;
             let order = [AttributeField::Token, AttributeField::Name, AttributeField::Value];
             let at = order.iter().position(|f| *f == form.focus).unwrap_or(0);
-            let next = if key.code == KeyCode::Tab {
+            let next = if action == Action::NextField {
                 (at + 1) % 3
             } else {
                 (at + 2) % 3
             };
             form.focus = order[next];
         }
-        _ => match form.focus {
-            AttributeField::Token => {
-                form.token.on_key(key);
-                form.token_source = "typed".into();
+        Action::Type => {
+            form.error = None;
+            match form.focus {
+                AttributeField::Token => {
+                    form.token.on_key(key);
+                    form.token_source = "typed".into();
+                }
+                AttributeField::Name => {
+                    form.name.on_key(key);
+                }
+                AttributeField::Value => {
+                    form.value.editor.input(key);
+                    form.value.check(None);
+                }
             }
-            AttributeField::Name => {
-                form.name.on_key(key);
-            }
-            AttributeField::Value => {
-                form.value.editor.input(key);
-                form.value.check(None);
-            }
-        },
+        }
+        _ => {}
     }
     Vec::new()
 }
 
 pub(super) fn on_paste(app: &mut App, text: &str) {
-    let Some(form) = app.attribute.as_mut() else {
+    let Some(form) = app.edit.attribute.as_mut() else {
         return;
     };
     if form.review.is_some() {
@@ -260,7 +270,7 @@ pub(super) fn on_paste(app: &mut App, text: &str) {
 pub(super) fn on_done(app: &mut App, outcome: super::review::WriteOutcome) -> Vec<Effect> {
     use super::review::WriteOutcome;
     app.finish(Task::Write);
-    let Some(form) = app.attribute.as_mut() else {
+    let Some(form) = app.edit.attribute.as_mut() else {
         return Vec::new();
     };
     let Some(review) = form.review.as_mut() else {
@@ -277,20 +287,20 @@ pub(super) fn on_done(app: &mut App, outcome: super::review::WriteOutcome) -> Ve
             ..
         } => {
             let success = response.success;
-            app.history.push(response.clone());
-            app.response = Some(response);
+            app.history.record(&response);
+            app.edit.response = Some(response);
             app.screen = Screen::Response;
             if success {
-                app.attribute = None;
-                app.status = Status::Info("The registry accepted the update".into());
+                app.edit.attribute = None;
+                app.chrome.status = Status::Info("The registry accepted the update".into());
             } else {
                 form.review = None;
-                app.status = Status::Error("The registry refused the update: Esc returns to the form".into());
+                app.chrome.status = Status::Error("The registry refused the update: Esc returns to the form".into());
             }
         }
         WriteOutcome::Failed { error, response: None } => {
             form.review = None;
-            app.status = Status::Error(format!("Not sent: {} — the form is kept", for_display(&error)));
+            app.chrome.status = Status::Error(format!("Not sent: {} — the form is kept", for_display(&error)));
         }
         WriteOutcome::Changed { .. } => {}
     }

@@ -1,12 +1,20 @@
-//! The identity detail: the identity as the server sent it, cut into sections
-//! of styled lines, with a scroll position per section.
+//! The identity detail screen: the identity as the server sent it, cut into
+//! sections of styled lines (`sections`), with a scroll position per
+//! section; the keys typed before it arrived, the form to open once it is
+//! there, and the draft waiting for it.
 
 use chrono::{DateTime, Utc};
+use crossterm::event::KeyEvent;
 use serde_json::Value;
 
-use super::doc::{StyledLine, Tone, json_lines};
-use super::time::describe_time;
-use crate::sanitize::for_display;
+use super::doc::StyledLine;
+use super::forms::FormKind;
+use super::keys::{Action, Context};
+use super::sections::build_sections;
+use super::{App, Effect, Screen, Status, Task, attribute, drafting, editing, schemas};
+
+/// At most this many keys typed ahead of a loading identity are kept.
+const MAX_TYPEAHEAD: usize = 64;
 
 /// The detail sections, in Tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,275 +124,158 @@ impl DetailState {
     }
 }
 
-fn text(value: Option<&Value>) -> String {
-    match value {
-        None | Some(Value::Null) => "—".to_owned(),
-        Some(Value::String(s)) if s.is_empty() => "(empty)".to_owned(),
-        Some(Value::String(s)) => for_display(s).into_owned(),
-        Some(other) => for_display(&other.to_string()).into_owned(),
+/// What opens once the identity has arrived (an edit key on the list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pending {
+    Form(FormKind),
+    /// The traits in the user's own editor (`E`).
+    External,
+    /// The attribute-registry form (`a`).
+    Attribute,
+}
+
+/// The detail screen.
+#[derive(Debug, Default)]
+pub struct DetailScreen {
+    /// The identity open (loading, loaded or failed).
+    pub state: Option<DetailState>,
+    /// A draft waiting for this identity: Enter restores, `v` shows, `x` discards.
+    pub offer: Option<crate::drafts::Draft>,
+    /// Keys typed before the identity arrived, acted on when it does.
+    typeahead: Vec<KeyEvent>,
+    pending: Option<Pending>,
+}
+
+impl DetailScreen {
+    /// The id of the identity open.
+    pub fn id(&self) -> Option<&str> {
+        self.state.as_ref().map(|d| d.id.as_str())
+    }
+
+    /// The identity as the server sent it, once it is there.
+    pub fn identity(&self) -> Option<&Value> {
+        self.state.as_ref().and_then(|d| d.identity.as_ref())
     }
 }
 
-fn time_field(label: &str, value: Option<&Value>, now: DateTime<Utc>) -> StyledLine {
-    let shown = match value.and_then(Value::as_str) {
-        Some(raw) => describe_time(raw, now),
-        None => "—".to_owned(),
+/// Opens the detail of `id` and asks for it; `pending` opens once it is there.
+pub(super) fn open(app: &mut App, id: String, pending: Option<Pending>) -> Vec<Effect> {
+    app.detail.state = Some(DetailState::loading(id.clone()));
+    app.detail.pending = pending;
+    app.screen = Screen::Detail;
+    app.chrome.status = Status::None;
+    app.begin(Task::Identity);
+    vec![Effect::LoadIdentity { id }]
+}
+
+pub(super) fn context(app: &App) -> Context {
+    match app.detail.state.as_ref() {
+        Some(d) if d.identity.is_some() => Context::Detail {
+            offer: app.detail.offer.is_some(),
+        },
+        Some(d) if d.loading => Context::DetailLoading,
+        _ => Context::DetailFailed,
+    }
+}
+
+fn leave(app: &mut App) -> Vec<Effect> {
+    let was_loading = app.detail.state.as_ref().is_some_and(|d| d.loading);
+    app.screen = Screen::List;
+    app.detail = DetailScreen::default();
+    app.chrome.status = Status::None;
+    if was_loading {
+        return vec![app.cancel(Task::Identity)];
+    }
+    Vec::new()
+}
+
+/// A key on the detail view, by its action (see `keys`).
+pub(super) fn on_action(app: &mut App, action: Action, key: KeyEvent) -> Vec<Effect> {
+    let height = app.detail_body_height();
+    let Some(detail) = app.detail.state.as_mut() else {
+        return leave(app);
     };
-    StyledLine::field(label, shown, Tone::Plain)
-}
-
-fn build_sections(identity: &Value, now: DateTime<Utc>) -> Vec<Section> {
-    SectionKind::ALL
-        .iter()
-        .map(|&kind| {
-            let lines = match kind {
-                SectionKind::Summary => summary(identity, now),
-                SectionKind::Traits => json_lines(identity.get("traits").unwrap_or(&Value::Null)),
-                SectionKind::Metadata => metadata(&without_secrets(identity)),
-                SectionKind::Credentials => credentials(identity, now),
-                SectionKind::Addresses => addresses(identity, now),
-                SectionKind::Raw => json_lines(&without_secrets(identity)),
-            };
-            Section { kind, lines, scroll: 0 }
-        })
-        .collect()
-}
-
-fn summary(identity: &Value, now: DateTime<Utc>) -> Vec<StyledLine> {
-    let state = identity.get("state").and_then(Value::as_str).unwrap_or("?");
-    let state_tone = if state == "active" { Tone::Good } else { Tone::Bad };
-    let mut lines = vec![
-        StyledLine::field("id", text(identity.get("id")), Tone::Plain),
-        StyledLine::field("schema", text(identity.get("schema_id")), Tone::Plain),
-        StyledLine::field("state", for_display(state).into_owned(), state_tone),
-        time_field("state changed", identity.get("state_changed_at"), now),
-        time_field("created", identity.get("created_at"), now),
-        time_field("updated", identity.get("updated_at"), now),
-        StyledLine::field("organization", text(identity.get("organization_id")), Tone::Plain),
-        StyledLine::field("external id", text(identity.get("external_id")), Tone::Plain),
-    ];
-    if let Some(url) = identity.get("schema_url") {
-        lines.push(StyledLine::field("schema url", text(Some(url)), Tone::Muted));
-    }
-    let credential_types: Vec<String> = identity
-        .get("credentials")
-        .and_then(Value::as_object)
-        .map(|m| m.keys().map(|k| for_display(k).into_owned()).collect())
-        .unwrap_or_default();
-    let credentials = if credential_types.is_empty() {
-        "none".to_owned()
-    } else {
-        credential_types.join(", ")
-    };
-    lines.push(StyledLine::field("credentials", credentials, Tone::Plain));
-    lines
-}
-
-fn metadata(identity: &Value) -> Vec<StyledLine> {
-    let mut lines = Vec::new();
-    for (index, key) in ["metadata_public", "metadata_admin"].into_iter().enumerate() {
-        if index > 0 {
-            lines.push(StyledLine::default());
+    match action {
+        Action::Back => return leave(app),
+        Action::TypeAhead if app.detail.typeahead.len() < MAX_TYPEAHEAD => app.detail.typeahead.push(key),
+        Action::RestoreDraft => return drafting::restore_offer(app),
+        Action::ShowDraft => return drafting::show_offer(app),
+        Action::DiscardDraft => return drafting::discard_offer(app),
+        Action::Down => detail.scroll_by(1, height),
+        Action::Up => detail.scroll_by(-1, height),
+        Action::PageDown => detail.scroll_by(height as isize, height),
+        Action::PageUp => detail.scroll_by(-(height as isize), height),
+        Action::Top => detail.scroll_by(-(isize::MAX / 2), height),
+        Action::Bottom => detail.scroll_to_end(height),
+        Action::Right => detail.hscroll = detail.hscroll.saturating_add(8),
+        Action::Left => detail.hscroll = detail.hscroll.saturating_sub(8),
+        Action::NextSection => detail.next_section(true),
+        Action::PrevSection => detail.next_section(false),
+        Action::Reload => {
+            detail.loading = true;
+            let id = detail.id.clone();
+            app.begin(Task::Identity);
+            app.chrome.status = Status::Info("Reloading…".into());
+            return vec![Effect::LoadIdentity { id }];
         }
-        lines.push(StyledLine::toned(Tone::Heading, key));
-        match identity.get(key) {
-            None => lines.push(StyledLine::toned(Tone::Muted, "(not set)")),
-            Some(value) => lines.extend(json_lines(value)),
+        Action::CopyId => {
+            let id = Some(detail.id.clone());
+            return super::list::copy_id(app, id);
         }
-    }
-    lines
-}
-
-fn credentials(identity: &Value, now: DateTime<Utc>) -> Vec<StyledLine> {
-    let Some(map) = identity
-        .get("credentials")
-        .and_then(Value::as_object)
-        .filter(|m| !m.is_empty())
-    else {
-        return vec![StyledLine::toned(Tone::Muted, "No credentials.")];
-    };
-    let mut lines = Vec::new();
-    for (kind, credential) in map {
-        if !lines.is_empty() {
-            lines.push(StyledLine::default());
-        }
-        lines.push(StyledLine::toned(Tone::Heading, for_display(kind).into_owned()));
-        let identifiers: Vec<&str> = credential
-            .get("identifiers")
-            .and_then(Value::as_array)
-            .map(|ids| ids.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        if kind == "oidc" {
-            lines.push(StyledLine::toned(Tone::Label, "  provider            subject"));
-            for identifier in &identifiers {
-                let (provider, subject) = identifier.split_once(':').unwrap_or((identifier, ""));
-                lines.push(StyledLine::plain(format!(
-                    "  {:<18}  {}",
-                    for_display(provider),
-                    for_display(subject)
-                )));
-            }
-            if identifiers.is_empty() {
-                lines.push(StyledLine::toned(Tone::Muted, "  (no linked providers)"));
-            }
-        } else {
-            let shown: Vec<String> = identifiers.iter().map(|i| for_display(i).into_owned()).collect();
-            let shown = if shown.is_empty() {
-                "—".to_owned()
-            } else {
-                shown.join(", ")
-            };
-            lines.push(StyledLine::field("  identifiers", shown, Tone::Plain));
-        }
-        lines.push(StyledLine::field(
-            "  version",
-            text(credential.get("version")),
-            Tone::Plain,
-        ));
-        lines.push(time_field("  created", credential.get("created_at"), now));
-        lines.push(time_field("  updated", credential.get("updated_at"), now));
-    }
-    lines
-}
-
-fn addresses(identity: &Value, now: DateTime<Utc>) -> Vec<StyledLine> {
-    let mut lines = vec![StyledLine::toned(Tone::Heading, "verifiable addresses")];
-    let verifiable = identity.get("verifiable_addresses").and_then(Value::as_array);
-    match verifiable.filter(|a| !a.is_empty()) {
-        None => lines.push(StyledLine::toned(Tone::Muted, "  none")),
-        Some(items) => {
-            for address in items {
-                let verified = address.get("verified").and_then(Value::as_bool).unwrap_or(false);
-                let mut line = StyledLine::plain(format!(
-                    "  {:<40} {:<6} ",
-                    text(address.get("value")),
-                    text(address.get("via"))
-                ));
-                if verified {
-                    line.push(Tone::Good, "verified");
-                    let when = address.get("verified_at").and_then(Value::as_str);
-                    if let Some(when) = when {
-                        line.push(Tone::Muted, format!(" {}", describe_time(when, now)));
-                    }
-                } else {
-                    line.push(Tone::Bad, format!("not verified ({})", text(address.get("status"))));
-                }
-                lines.push(line);
-            }
-        }
-    }
-    lines.push(StyledLine::default());
-    lines.push(StyledLine::toned(Tone::Heading, "recovery addresses"));
-    let recovery = identity.get("recovery_addresses").and_then(Value::as_array);
-    match recovery.filter(|a| !a.is_empty()) {
-        None => lines.push(StyledLine::toned(Tone::Muted, "  none")),
-        Some(items) => {
-            for address in items {
-                lines.push(StyledLine::plain(format!(
-                    "  {:<40} {}",
-                    text(address.get("value")),
-                    text(address.get("via"))
-                )));
-            }
-        }
-    }
-    lines
-}
-
-/// The identity for the raw view, with any credential `config` hidden: idcon
-/// never asks for secrets, but a server may send them anyway.
-fn without_secrets(identity: &Value) -> Value {
-    let mut shown = identity.clone();
-    if let Some(map) = shown.get_mut("credentials").and_then(Value::as_object_mut) {
-        for credential in map.values_mut() {
-            if let Some(config) = credential.get_mut("config") {
-                *config = Value::String("<hidden by idcon>".to_owned());
-            }
-        }
-    }
-    mask_issuance_tokens(&mut shown);
-    shown
-}
-
-/// A Yoti issuance token lets whoever holds it change the person's
-/// attributes: views show only its last four characters (the attribute form
-/// still prefills the real one).
-pub(crate) fn mask_issuance_tokens(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            for (key, child) in map.iter_mut() {
-                match child {
-                    Value::String(token) if key == "issuance_token" => {
-                        *token = crate::registry::mask_token(token);
-                    }
-                    other => mask_issuance_tokens(other),
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(mask_issuance_tokens),
+        Action::History => return super::history::open(app),
+        Action::Drafts => return drafting::open_list(app),
+        Action::Edit(kind) => return editing::edit_on_detail(app, Pending::Form(kind)),
+        Action::EditExternally => return editing::edit_on_detail(app, Pending::External),
+        Action::EditAttribute => return editing::edit_on_detail(app, Pending::Attribute),
         _ => {}
     }
+    Vec::new()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn sample() -> Value {
-        json!({
-            "id": "9f1c0c1e-0000-4000-8000-000000000001",
-            "schema_id": "email",
-            "state": "active",
-            "traits": {"email": "ana@example.com"},
-            "metadata_public": null,
-            "credentials": {
-                "password": {"type": "password", "identifiers": ["ana@example.com"], "version": 0,
-                              "config": {"hashed_password": "$argon2id$v=19$m=16,t=2,p=1$c2FsdA$aGFzaA"}},
-                "oidc": {"type": "oidc", "identifiers": ["google:1234", "github:99"], "version": 0}
-            },
-            "verifiable_addresses": [{"value": "ana@example.com", "via": "email", "verified": true, "status": "completed", "verified_at": "2026-01-01T00:00:00Z"}],
-            "recovery_addresses": [{"value": "ana@example.com", "via": "email"}]
-        })
-    }
-
-    fn all_text(state: &DetailState, kind: SectionKind) -> String {
-        let section = state
-            .sections
-            .iter()
-            .find(|s| s.kind == kind)
-            .map(|s| s.lines.clone())
-            .unwrap_or_default();
-        section.iter().map(StyledLine::text).collect::<Vec<_>>().join("\n")
-    }
-
-    #[test]
-    fn secrets_never_reach_the_view() {
-        let mut state = DetailState::loading("x".into());
-        state.fill(sample(), Utc::now());
-        for kind in SectionKind::ALL {
-            assert!(!all_text(&state, kind).contains("argon2id"), "{kind:?} shows a hash");
+/// The identity arrived (or could not be read).
+pub(super) fn on_identity(app: &mut App, id: String, result: Result<Value, String>) -> Vec<Effect> {
+    app.finish(Task::Identity);
+    let now = app.chrome.now;
+    let Some(detail) = app.detail.state.as_mut().filter(|d| d.id == id) else {
+        return Vec::new(); // the user has left this identity already
+    };
+    match result {
+        Ok(identity) => {
+            let schema_id = identity.get("schema_id").and_then(Value::as_str).map(str::to_owned);
+            detail.fill(identity, now);
+            // Its schema is asked for first, so a form opening now knows it is on its way.
+            schemas::want_ids(app, schema_id.as_deref());
+            let mut effects = schemas::request(app);
+            app.detail.offer = app.drafts.known.iter().find(|d| d.identity_id == id).cloned();
+            effects.extend(match app.detail.pending.take() {
+                Some(Pending::Attribute) => attribute::open(app),
+                Some(pending) => {
+                    let effects = match pending {
+                        Pending::Form(kind) => editing::open_form(app, kind),
+                        _ => editing::open_externally(app),
+                    };
+                    if app.detail.offer.is_some() {
+                        app.chrome.status =
+                            Status::Info("A draft waits for this identity: Esc, then Enter restores it".into());
+                    }
+                    effects
+                }
+                None => Vec::new(),
+            });
+            // Keys typed while the identity loaded act now, in order, as if
+            // typed after it arrived (scripts and fast typists type ahead).
+            for key in std::mem::take(&mut app.detail.typeahead) {
+                effects.extend(super::on_key(app, key));
+            }
+            effects
         }
-    }
-
-    #[test]
-    fn oidc_pairs_and_addresses_are_listed() {
-        let mut state = DetailState::loading("x".into());
-        state.fill(sample(), Utc::now());
-        let creds = all_text(&state, SectionKind::Credentials);
-        assert!(creds.contains("google") && creds.contains("1234") && creds.contains("github"));
-        let addresses = all_text(&state, SectionKind::Addresses);
-        assert!(addresses.contains("ana@example.com") && addresses.contains("verified"));
-        let metadata = all_text(&state, SectionKind::Metadata);
-        assert!(metadata.contains("metadata_admin\n(not set)"));
-    }
-
-    #[test]
-    fn sections_cycle_both_ways() {
-        let mut state = DetailState::loading("x".into());
-        state.next_section(false);
-        assert_eq!(state.current, SectionKind::ALL.len() - 1);
-        state.next_section(true);
-        assert_eq!(state.current, 0);
+        Err(error) => {
+            detail.loading = false;
+            detail.error = Some(error.clone());
+            app.detail.pending = None;
+            app.detail.typeahead.clear();
+            app.chrome.status = Status::Error(format!("Loading the identity failed: {error} — press r to retry"));
+            Vec::new()
+        }
     }
 }

@@ -1,5 +1,5 @@
-//! Drafts: what an open form holds, kept so a dropped SSH session loses
-//! nothing. The content is the text exactly as typed (a half-typed JSON edit
+//! What a draft holds: the content of an open form, kept so a dropped SSH
+//! session loses nothing (`drafting` decides when it is saved). The content is the text exactly as typed (a half-typed JSON edit
 //! restores byte for byte), never a secret: the password and hash fields of
 //! the credentials form are not saved at all, and the text of the traits and
 //! metadata editors is read (as JSON, or half-typed JSON as far as it goes)
@@ -355,7 +355,7 @@ mod tests {
             error: None,
         };
         for c in ['\n', ' ', '"', 'n', 'é', '{'] {
-            form.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE), None);
+            form.type_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE), None);
         }
         let typed = match &form.body {
             FormBody::Traits(t) => t.field.text(),
@@ -388,7 +388,7 @@ mod tests {
             error: None,
         };
         for c in "hunter2".chars() {
-            form.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE), None);
+            form.type_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE), None);
         }
         assert!(form.modified());
         assert_eq!(content(&form), None);

@@ -1,38 +1,48 @@
-//! Opening the edit forms and routing keys into them. Sending lives in
+//! Opening the edit forms and acting on their keys. Sending lives in
 //! `review`; this module only gets the user from an identity to a form and
 //! back, never losing what they typed.
 
 use crossterm::event::KeyEvent;
 use serde_json::Value;
 
-use super::forms::{Form, FormAction, FormBody, FormKind, JsonField};
-use super::json_edit::{TraitsValidator, editable_text};
-use super::{App, DetailState, Effect, Screen, Status, Task};
+use super::attribute::AttributeForm;
+use super::detail::Pending;
+use super::forms::{Form, FormBody, FormKind, JsonField, SecretString, Submit};
+use super::json_edit::{Problem, editable_text};
+use super::keys::{Action, Context};
+use super::response::ResponseView;
+use super::review::Review;
+use super::schemas::Schemas;
+use super::{App, Effect, Screen, Status, Task};
 
-fn kind_for_key(c: char) -> Option<FormKind> {
-    match c {
-        'e' | 'E' => Some(FormKind::Traits),
-        's' => Some(FormKind::State),
-        'm' => Some(FormKind::Metadata),
-        'c' => Some(FormKind::Credentials),
-        'i' => Some(FormKind::Schema),
-        _ => None,
-    }
+/// The writing side of the console: one form at a time, its review, the
+/// attribute-registry form, and the answer to the last request.
+#[derive(Debug, Default)]
+pub struct Editing {
+    /// The open edit form.
+    pub form: Option<Form>,
+    /// The review of the form's change, once Ctrl-S built it.
+    pub review: Option<Review>,
+    /// The open attribute-registry form.
+    pub attribute: Option<AttributeForm>,
+    /// The answer shown on the response screen.
+    pub response: Option<ResponseView>,
 }
 
 /// Refuses every write key on a read-only profile, before anything opens;
 /// the refusal is recorded in the audit trail like any refused write.
-fn refuse_read_only(app: &mut App, c: char, identity_id: Option<String>) -> Option<Vec<Effect>> {
+pub(super) fn refuse_read_only(app: &mut App, pending: Pending, identity_id: Option<String>) -> Option<Vec<Effect>> {
     if !app.profile.read_only {
         return None;
     }
-    app.status = Status::Error(format!(
+    app.chrome.status = Status::Error(format!(
         "Profile “{}” is read-only: nothing can be changed or sent from it",
         app.profile.name
     ));
-    let what = match c {
-        'a' => "attribute",
-        _ => kind_for_key(c).map_or("edit", FormKind::name),
+    let what = match pending {
+        Pending::Attribute => "attribute",
+        Pending::External => FormKind::Traits.name(),
+        Pending::Form(kind) => kind.name(),
     };
     Some(vec![Effect::AuditRefusal {
         identity_id,
@@ -40,70 +50,23 @@ fn refuse_read_only(app: &mut App, c: char, identity_id: Option<String>) -> Opti
     }])
 }
 
-/// An edit key on the list: fetch the selected identity fresh, then open the
-/// form on it.
-pub(super) fn edit_key_on_list(app: &mut App, c: char, id: Option<String>) -> Vec<Effect> {
-    if let Some(refused) = refuse_read_only(app, c, id.clone()) {
-        return refused;
-    }
-    let Some(id) = id else {
-        return Vec::new();
-    };
-    let Some(kind) = kind_for_key(c) else {
-        // `a`: open the identity, then the attribute form on it.
-        app.detail = Some(DetailState::loading(id.clone()));
-        app.screen = Screen::Detail;
-        app.status = Status::None;
-        app.pending_attribute = true;
-        app.begin(Task::Identity);
-        return vec![Effect::LoadIdentity { id }];
-    };
-    app.detail = Some(DetailState::loading(id.clone()));
-    app.screen = Screen::Detail;
-    app.status = Status::None;
-    app.pending_form = Some(kind);
-    app.pending_external = c == 'E';
-    app.begin(Task::Identity);
-    vec![Effect::LoadIdentity { id }]
-}
-
 /// An edit key on the detail view of a loaded identity.
-pub(super) fn edit_key_on_detail(app: &mut App, c: char) -> Vec<Effect> {
-    let id = app.detail.as_ref().map(|d| d.id.clone());
-    if let Some(refused) = refuse_read_only(app, c, id) {
+pub(super) fn edit_on_detail(app: &mut App, pending: Pending) -> Vec<Effect> {
+    let id = app.detail.id().map(str::to_owned);
+    if let Some(refused) = refuse_read_only(app, pending, id) {
         return refused;
     }
-    if c == 'a' {
+    if pending == Pending::Attribute {
         return super::attribute::open(app);
     }
-    let loaded = app.detail.as_ref().is_some_and(|d| d.identity.is_some());
-    if !loaded {
-        app.status = Status::Info("Wait until the identity has loaded".into());
+    if app.detail.identity().is_none() {
+        app.chrome.status = Status::Info("Wait until the identity has loaded".into());
         return Vec::new();
     }
-    let Some(kind) = kind_for_key(c) else {
-        return Vec::new();
-    };
-    if c == 'E' {
-        app.pending_external = true;
+    match pending {
+        Pending::Form(kind) => open_form(app, kind),
+        _ => open_externally(app),
     }
-    open_form(app, kind)
-}
-
-/// Compiles the schema `schema_id` once and keeps it.
-fn ensure_validator(app: &mut App, schema_id: &str) {
-    if app.validators.contains_key(schema_id) {
-        return;
-    }
-    let compiled = match app.schema_docs.get(schema_id) {
-        Some(schema) => TraitsValidator::new(schema),
-        None => Err(format!("the identity schema {schema_id} is not known to the server")),
-    };
-    app.validators.insert(schema_id.to_owned(), compiled);
-}
-
-fn validator<'a>(app: &'a App, schema_id: &str) -> Option<&'a TraitsValidator> {
-    app.validators.get(schema_id).and_then(|v| v.as_ref().ok())
 }
 
 fn schema_of(identity: &Value) -> String {
@@ -114,30 +77,34 @@ fn schema_of(identity: &Value) -> String {
         .to_owned()
 }
 
-/// Opens `kind` on the identity of the detail view.
-pub(super) fn open_form(app: &mut App, kind: FormKind) -> Vec<Effect> {
-    let Some(identity) = app.detail.as_ref().and_then(|d| d.identity.clone()) else {
+/// `E`: the traits of the identity open, in the user's own editor.
+pub(super) fn open_externally(app: &mut App) -> Vec<Effect> {
+    let (Some(identity_id), Some(identity)) = (app.detail.id(), app.detail.identity()) else {
         return Vec::new();
     };
-    let identity_id = app.detail.as_ref().map(|d| d.id.clone()).unwrap_or_default();
+    let identity_id = identity_id.to_owned();
+    let schema_id = schema_of(identity);
+    let text = editable_text(identity.get("traits").unwrap_or(&Value::Null));
+    app.schemas.ensure_validator(&schema_id);
+    app.chrome.status = Status::Info("Editing the traits in your editor…".into());
+    vec![Effect::EditExternally { identity_id, text }]
+}
+
+/// Opens `kind` on the identity of the detail view.
+pub(super) fn open_form(app: &mut App, kind: FormKind) -> Vec<Effect> {
+    let Some(identity) = app.detail.identity().cloned() else {
+        return Vec::new();
+    };
+    let identity_id = app.detail.id().unwrap_or_default().to_owned();
     let schema_id = schema_of(&identity);
-    ensure_validator(app, &schema_id);
-    if std::mem::take(&mut app.pending_external) {
-        let traits = identity.get("traits").unwrap_or(&Value::Null);
-        app.status = Status::Info("Editing the traits in your editor…".into());
-        return vec![Effect::EditExternally {
-            identity_id,
-            text: editable_text(traits),
-        }];
-    }
+    app.schemas.ensure_validator(&schema_id);
     let body = match kind {
         FormKind::Traits => Form::traits(&identity),
         FormKind::State => Form::state(&identity),
         FormKind::Metadata => Form::metadata(&identity),
         FormKind::Credentials => Form::credentials(&identity),
         FormKind::Schema => {
-            let mut choices: Vec<String> = app.schema_docs.keys().cloned().collect();
-            choices.sort();
+            let mut choices = app.schemas.known_ids();
             if !choices.contains(&schema_id) {
                 choices.insert(0, schema_id.clone());
             }
@@ -151,37 +118,37 @@ pub(super) fn open_form(app: &mut App, kind: FormKind) -> Vec<Effect> {
         confirm_discard: false,
         error: None,
     };
-    recheck(app, &mut form);
-    if let Some(problem) = app.validators.get(&schema_id).and_then(|v| v.as_ref().err()) {
+    recheck(&mut app.schemas, &mut form);
+    if let Some(problem) = app.schemas.validator_problem(&schema_id) {
         form.error = Some(format!("traits cannot be checked here: {problem}"));
     }
-    app.form = Some(form);
+    app.edit.form = Some(form);
     app.screen = Screen::Form;
-    app.status = Status::None;
+    app.chrome.status = Status::None;
     Vec::new()
 }
 
 /// Re-runs the checks a form shows (schema problems of the traits, of the
 /// chosen schema).
-fn recheck(app: &mut App, form: &mut Form) {
+fn recheck(schemas: &mut Schemas, form: &mut Form) {
     let schema_id = schema_of(&form.base);
     match &mut form.body {
         FormBody::Traits(traits) => {
-            traits.field.check(validator(app, &schema_id));
+            traits.field.check(schemas.validator(&schema_id));
         }
         FormBody::Schema(schema) => {
             let Some(choice) = schema.choices.get(schema.selected).cloned() else {
                 return;
             };
-            ensure_validator(app, &choice);
+            schemas.ensure_validator(&choice);
             let traits = form.base.get("traits").cloned().unwrap_or(Value::Null);
-            schema.problems = match app.validators.get(&choice) {
-                Some(Ok(v)) => v.problems(&traits),
-                Some(Err(err)) => vec![super::json_edit::Problem {
+            schema.problems = match (schemas.validator(&choice), schemas.validator_problem(&choice)) {
+                (Some(v), _) => v.problems(&traits),
+                (None, Some(err)) => vec![Problem {
                     location: "/".into(),
-                    message: err.clone(),
+                    message: err.to_owned(),
                 }],
-                None => Vec::new(),
+                (None, None) => Vec::new(),
             };
         }
         FormBody::Metadata(meta) => {
@@ -192,74 +159,158 @@ fn recheck(app: &mut App, form: &mut Form) {
     }
 }
 
-pub(super) fn on_form_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
-    let Some(mut form) = app.form.take() else {
+/// Where the form's keys go: its kind, the focused field, or the question
+/// whether to drop the changes.
+pub(super) fn context(app: &App) -> Context {
+    let Some(form) = app.edit.form.as_ref() else {
+        return Context::FormTraits;
+    };
+    if form.confirm_discard {
+        return Context::Discard;
+    }
+    match &form.body {
+        FormBody::Traits(_) => Context::FormTraits,
+        FormBody::Metadata(_) => Context::FormMetadata,
+        FormBody::State(_) => Context::FormState,
+        FormBody::Schema(_) => Context::FormSchema,
+        FormBody::Credentials(c) if c.hashing => Context::FormHashing,
+        FormBody::Credentials(c) => match c.focus {
+            super::forms::CredentialField::Mode => Context::FormMode,
+            super::forms::CredentialField::HashLocally => Context::FormToggle,
+            _ => Context::FormField,
+        },
+    }
+}
+
+fn close(app: &mut App) -> Vec<Effect> {
+    app.edit.form = None;
+    app.screen = Screen::Detail;
+    app.chrome.status = Status::None;
+    Vec::new()
+}
+
+/// A key on the open form, by its action (see `keys`).
+pub(super) fn on_action(app: &mut App, action: Action, key: KeyEvent) -> Vec<Effect> {
+    let Some(mut form) = app.edit.form.take() else {
         app.screen = Screen::Detail;
         return Vec::new();
     };
-    let schema_id = schema_of(&form.base);
-    let action = form.on_key(key, validator(app, &schema_id));
-    if matches!(form.body, FormBody::Schema(_)) {
-        recheck(app, &mut form);
-    }
+    let schema_id = form.schema_id().to_owned();
     match action {
-        FormAction::Nothing => {
-            app.form = Some(form);
-            Vec::new()
-        }
-        FormAction::Close => {
-            app.screen = Screen::Detail;
-            app.status = Status::None;
-            Vec::new()
-        }
-        FormAction::Review => {
-            let output = form.output(validator(app, &schema_id));
-            app.form = Some(form);
-            match output {
-                Some(output) => super::review::open(app, output),
-                None => Vec::new(),
+        Action::Discard => return close(app),
+        Action::KeepEditing => form.confirm_discard = false,
+        Action::Back if form.modified() => form.confirm_discard = true,
+        Action::Back => return close(app),
+        Action::Review => return submit(app, form, &schema_id),
+        Action::StopWaiting => {
+            if let FormBody::Credentials(creds) = &mut form.body {
+                creds.hashing = false;
             }
+            app.edit.form = Some(form);
+            app.chrome.status = Status::Info("Stopped hashing: the form is kept, Ctrl-S tries again".into());
+            return vec![app.cancel(Task::Hash)];
+        }
+        _ => {
+            // Any change to the form makes the last Ctrl-S's complaint stale.
+            form.error = None;
+            match action {
+                Action::Type => form.type_key(key, app.schemas.validator(&schema_id)),
+                Action::Toggle => form.toggle(),
+                Action::SetActive => form.set_active(true),
+                Action::SetInactive => form.set_active(false),
+                Action::Up => form.choose(false),
+                Action::Down => form.choose(true),
+                Action::NextField => form.next_field(true),
+                Action::PrevField => form.next_field(false),
+                Action::PrevMode => form.switch_mode(false),
+                Action::NextMode => form.switch_mode(true),
+                _ => {}
+            }
+            if matches!(form.body, FormBody::Schema(_)) {
+                recheck(&mut app.schemas, &mut form);
+            }
+        }
+    }
+    app.edit.form = Some(form);
+    Vec::new()
+}
+
+/// Ctrl-S: the review, or the password to hash here first.
+fn submit(app: &mut App, mut form: Form, schema_id: &str) -> Vec<Effect> {
+    let submitted = form.submit(app.schemas.validator(schema_id));
+    let identity_id = form.identity_id.clone();
+    if let (Some(Submit::Hash(_)), FormBody::Credentials(creds)) = (&submitted, &mut form.body) {
+        creds.hashing = true;
+    }
+    app.edit.form = Some(form);
+    match submitted {
+        Some(Submit::Review(output)) => super::review::open(app, output),
+        Some(Submit::Hash(password)) => {
+            app.chrome.status = Status::Info("Hashing the password here (argon2id)… Esc stops waiting".into());
+            app.begin(Task::Hash);
+            vec![Effect::HashPassword { identity_id, password }]
+        }
+        None => Vec::new(),
+    }
+}
+
+/// The password hashed here came back: review it as a hash import.
+pub(super) fn on_hashed(app: &mut App, identity_id: String, result: Result<SecretString, String>) -> Vec<Effect> {
+    app.finish(Task::Hash);
+    let Some(form) = app.edit.form.as_mut().filter(|f| f.identity_id == identity_id) else {
+        return Vec::new();
+    };
+    let FormBody::Credentials(creds) = &mut form.body else {
+        return Vec::new();
+    };
+    if !creds.hashing {
+        return Vec::new(); // the user stopped waiting
+    }
+    match creds.hashed(result) {
+        Some(output) => {
+            app.chrome.status = Status::None;
+            super::review::open(app, output)
+        }
+        None => {
+            form.error = Some("fix the field marked in red".into());
+            app.chrome.status = Status::None;
+            Vec::new()
         }
     }
 }
 
-pub(super) fn on_form_paste(app: &mut App, text: &str) {
-    let Some(mut form) = app.form.take() else {
+pub(super) fn on_paste(app: &mut App, text: &str) {
+    let Some(mut form) = app.edit.form.take() else {
         return;
     };
     let schema_id = schema_of(&form.base);
-    form.paste(text, validator(app, &schema_id));
-    app.form = Some(form);
+    form.paste(text, app.schemas.validator(&schema_id));
+    app.edit.form = Some(form);
 }
 
 /// The traits came back from the user's editor: open the traits form on them
 /// (checked as if typed), or say why not and keep the identity as it was.
 pub(super) fn on_external_edit(app: &mut App, identity_id: String, result: Result<String, String>) -> Vec<Effect> {
-    let on_this = app
-        .detail
-        .as_ref()
-        .is_some_and(|d| d.id == identity_id && d.identity.is_some());
+    let on_this = app.detail.id() == Some(identity_id.as_str()) && app.detail.identity().is_some();
     if !on_this {
         return Vec::new();
     }
     match result {
         Ok(text) => {
             let effects = open_form(app, FormKind::Traits);
-            if let Some(form) = app.form.as_mut() {
+            if let Some(mut form) = app.edit.form.take() {
                 let original = form.base.get("traits").cloned().unwrap_or(Value::Null);
                 form.body = FormBody::Traits(super::forms::TraitsForm {
                     field: JsonField::from_text(text.trim_end(), &original),
                 });
+                recheck(&mut app.schemas, &mut form);
+                app.edit.form = Some(form);
             }
-            if let Some(mut form) = app.form.take() {
-                recheck(app, &mut form);
-                app.form = Some(form);
-            }
-            app.status = Status::Info("Back from the editor: Ctrl-S reviews the change".into());
+            app.chrome.status = Status::Info("Back from the editor: Ctrl-S reviews the change".into());
             effects
         }
         Err(error) => {
-            app.status = Status::Error(format!("The editor failed: {error}"));
+            app.chrome.status = Status::Error(format!("The editor failed: {error}"));
             Vec::new()
         }
     }

@@ -2,11 +2,11 @@
 //! keeps exactly what the user typed (nothing is lost on a failed send) and
 //! turns it into a [`FormOutput`] only when the user asks to review.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 use ratatui_textarea::TextArea;
 use serde_json::Value;
 
-use super::input::{SecretInput, TextInput};
+pub use super::credentials::{CredentialField, CredentialMode, CredentialsForm};
 use super::json_edit::{Problem, TraitsValidator, editable_text, parse};
 
 /// Shown where traits cannot be checked against their identity schema here
@@ -71,8 +71,9 @@ pub enum FormOutput {
     },
 }
 
-/// A password on its way into a request body: never printed by `Debug`.
-#[derive(PartialEq)]
+/// A password (or a hash made of one) on its way into a request body: never
+/// printed by `Debug`, wiped when dropped.
+#[derive(PartialEq, Clone)]
 pub struct SecretString(pub String);
 
 impl std::fmt::Debug for SecretString {
@@ -87,14 +88,14 @@ impl Drop for SecretString {
     }
 }
 
-/// What a key did in a form, for the app to act on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FormAction {
-    Nothing,
-    /// Ctrl-S: build the request and open the review.
-    Review,
-    /// Esc: leave the form.
-    Close,
+/// What Ctrl-S on a form leads to.
+#[derive(Debug, PartialEq)]
+pub enum Submit {
+    /// The change to review.
+    Review(FormOutput),
+    /// A new password to hash here first (argon2id, off the event loop);
+    /// the hash is then reviewed as a hash import.
+    Hash(SecretString),
 }
 
 fn new_editor(text: &str) -> TextArea<'static> {
@@ -197,157 +198,12 @@ pub struct MetadataForm {
     pub focus: MetadataFocus,
 }
 
-/// What the credentials form imports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CredentialMode {
-    Password,
-    Hash,
-    Oidc,
-}
-
-impl CredentialMode {
-    pub const ALL: [CredentialMode; 3] = [CredentialMode::Password, CredentialMode::Hash, CredentialMode::Oidc];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            CredentialMode::Password => "New password",
-            CredentialMode::Hash => "Import a password hash",
-            CredentialMode::Oidc => "Link an OIDC provider",
-        }
-    }
-}
-
-/// The fields of the credentials form, in Tab order per mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CredentialField {
-    Mode,
-    Password,
-    Confirm,
-    HashLocally,
-    Phc,
-    Provider,
-    Subject,
-}
-
-#[derive(Debug)]
-pub struct CredentialsForm {
-    pub mode: CredentialMode,
-    pub focus: CredentialField,
-    pub password: SecretInput,
-    pub confirm: SecretInput,
-    /// Hash the new password here with argon2id so the plaintext never leaves this host.
-    pub hash_locally: bool,
-    pub phc: TextInput,
-    pub provider: TextInput,
-    pub subject: TextInput,
-    /// The provider/subject pairs already linked (from the identity).
-    pub linked: Vec<(String, String)>,
-    /// The inline error at the field that is wrong.
-    pub field_error: Option<(CredentialField, String)>,
-}
-
-impl CredentialsForm {
-    pub fn fields(&self) -> &'static [CredentialField] {
-        match self.mode {
-            CredentialMode::Password => &[
-                CredentialField::Mode,
-                CredentialField::Password,
-                CredentialField::Confirm,
-                CredentialField::HashLocally,
-            ],
-            CredentialMode::Hash => &[CredentialField::Mode, CredentialField::Phc],
-            CredentialMode::Oidc => &[
-                CredentialField::Mode,
-                CredentialField::Provider,
-                CredentialField::Subject,
-            ],
-        }
-    }
-
-    fn move_focus(&mut self, forward: bool) {
-        let fields = self.fields();
-        let at = fields.iter().position(|f| *f == self.focus).unwrap_or(0);
-        let next = if forward {
-            (at + 1) % fields.len()
-        } else {
-            (at + fields.len() - 1) % fields.len()
-        };
-        self.focus = fields[next];
-    }
-
-    fn switch_mode(&mut self, forward: bool) {
-        let all = CredentialMode::ALL;
-        let at = all.iter().position(|m| *m == self.mode).unwrap_or(0);
-        self.mode = all[if forward {
-            (at + 1) % all.len()
-        } else {
-            (at + all.len() - 1) % all.len()
-        }];
-        self.field_error = None;
-    }
-
-    /// Checks the fields of the current mode and builds the output, or names
-    /// the field that is wrong. Nothing typed is cleared either way.
-    pub fn output(&mut self) -> Option<FormOutput> {
-        self.field_error = None;
-        let fail = |form: &mut Self, field, message: &str| {
-            form.field_error = Some((field, message.to_owned()));
-            form.focus = field;
-            None
-        };
-        match self.mode {
-            CredentialMode::Password => {
-                if self.password.is_empty() {
-                    return fail(self, CredentialField::Password, "type the new password");
-                }
-                if self.password.expose() != self.confirm.expose() {
-                    return fail(self, CredentialField::Confirm, "the two passwords differ");
-                }
-                if self.hash_locally {
-                    match crate::hashes::hash_password_argon2id(self.password.expose()) {
-                        Ok(hash) => Some(FormOutput::PasswordHash(hash)),
-                        Err(err) => fail(self, CredentialField::HashLocally, &err.to_string()),
-                    }
-                } else {
-                    Some(FormOutput::Password(SecretString(self.password.expose().to_owned())))
-                }
-            }
-            CredentialMode::Hash => {
-                let hash = self.phc.text().trim().to_owned();
-                if hash.is_empty() {
-                    return fail(self, CredentialField::Phc, "paste the hash to import");
-                }
-                match crate::hashes::check_importable(&hash) {
-                    Ok(()) => Some(FormOutput::PasswordHash(hash)),
-                    Err(err) => fail(self, CredentialField::Phc, &err.to_string()),
-                }
-            }
-            CredentialMode::Oidc => {
-                let provider = self.provider.text().trim().to_owned();
-                let subject = self.subject.text().trim().to_owned();
-                if provider.is_empty() {
-                    return fail(
-                        self,
-                        CredentialField::Provider,
-                        "the provider id is empty (e.g. google)",
-                    );
-                }
-                if subject.is_empty() {
-                    return fail(
-                        self,
-                        CredentialField::Subject,
-                        "the subject is empty (the user's id at the provider)",
-                    );
-                }
-                if self.linked.iter().any(|(p, s)| *p == provider && *s == subject) {
-                    return fail(
-                        self,
-                        CredentialField::Subject,
-                        "this provider and subject are linked already",
-                    );
-                }
-                Some(FormOutput::Oidc { provider, subject })
-            }
+impl MetadataForm {
+    /// The editor that has the keys.
+    pub fn focused(&mut self) -> &mut JsonField {
+        match self.focus {
+            MetadataFocus::Public => &mut self.public,
+            MetadataFocus::Admin => &mut self.admin,
         }
     }
 }
@@ -448,18 +304,7 @@ impl Form {
                     .collect()
             })
             .unwrap_or_default();
-        FormBody::Credentials(CredentialsForm {
-            mode: CredentialMode::Password,
-            focus: CredentialField::Password,
-            password: SecretInput::default(),
-            confirm: SecretInput::default(),
-            hash_locally: false,
-            phc: TextInput::default(),
-            provider: TextInput::default(),
-            subject: TextInput::default(),
-            linked,
-            field_error: None,
-        })
+        FormBody::Credentials(CredentialsForm::new(linked))
     }
 
     pub fn schema(identity: &Value, choices: Vec<String>) -> FormBody {
@@ -484,78 +329,75 @@ impl Form {
             FormBody::State(f) => f.active != (f.current == "active"),
             FormBody::Metadata(f) => f.public.modified() || f.admin.modified(),
             // Any field typed into counts, whichever mode shows now.
-            FormBody::Credentials(f) => {
-                !f.password.is_empty()
-                    || !f.confirm.is_empty()
-                    || !f.phc.text().is_empty()
-                    || !f.provider.text().is_empty()
-                    || !f.subject.text().is_empty()
-            }
+            FormBody::Credentials(f) => f.modified(),
             FormBody::Schema(f) => f.choices.get(f.selected).is_some_and(|c| *c != f.current),
         }
     }
 
-    /// Handles a key. `validator` is the schema of the traits being edited
-    /// (for the schema form: of the selected schema).
-    pub fn on_key(&mut self, key: KeyEvent, validator: Option<&TraitsValidator>) -> FormAction {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        if self.confirm_discard {
-            return match key.code {
-                KeyCode::Char('y') => FormAction::Close,
-                _ => {
-                    self.confirm_discard = false;
-                    FormAction::Nothing
-                }
-            };
-        }
-        if ctrl && matches!(key.code, KeyCode::Char('s') | KeyCode::Char('S')) {
-            return FormAction::Review;
-        }
-        if key.code == KeyCode::Esc {
-            if self.modified() {
-                self.confirm_discard = true;
-                return FormAction::Nothing;
-            }
-            return FormAction::Close;
-        }
-        self.error = None;
+    /// An editing key into the focused text field. `validator` is the
+    /// schema of the traits being edited.
+    pub fn type_key(&mut self, key: KeyEvent, validator: Option<&TraitsValidator>) {
         match &mut self.body {
             FormBody::Traits(form) => {
                 form.field.editor.input(key);
                 form.field.check(validator);
             }
-            FormBody::State(form) => match key.code {
-                KeyCode::Char(' ') | KeyCode::Enter | KeyCode::Tab => form.active = !form.active,
-                KeyCode::Char('a') | KeyCode::Up | KeyCode::Char('k') => form.active = true,
-                KeyCode::Char('i') | KeyCode::Down | KeyCode::Char('j') => form.active = false,
-                _ => {}
-            },
-            FormBody::Metadata(form) => match key.code {
-                KeyCode::Tab | KeyCode::BackTab => {
-                    form.focus = match form.focus {
-                        MetadataFocus::Public => MetadataFocus::Admin,
-                        MetadataFocus::Admin => MetadataFocus::Public,
-                    }
-                }
-                _ => {
-                    let field = match form.focus {
-                        MetadataFocus::Public => &mut form.public,
-                        MetadataFocus::Admin => &mut form.admin,
-                    };
-                    field.editor.input(key);
-                    field.check(None);
-                }
-            },
-            FormBody::Credentials(form) => on_credentials_key(form, key),
-            FormBody::Schema(form) => match key.code {
-                KeyCode::Up | KeyCode::Char('k') => form.selected = form.selected.saturating_sub(1),
-                KeyCode::Down | KeyCode::Char('j') => {
-                    form.selected = (form.selected + 1).min(form.choices.len().saturating_sub(1))
-                }
-                _ => {}
-            },
+            FormBody::Metadata(form) => {
+                let field = form.focused();
+                field.editor.input(key);
+                field.check(None);
+            }
+            FormBody::Credentials(form) => form.type_key(key),
+            FormBody::State(_) | FormBody::Schema(_) => {}
         }
-        FormAction::Nothing
+    }
+
+    /// Space on the state form or on "hash here".
+    pub fn toggle(&mut self) {
+        match &mut self.body {
+            FormBody::State(form) => form.active = !form.active,
+            FormBody::Credentials(form) => form.hash_locally = !form.hash_locally,
+            _ => {}
+        }
+    }
+
+    /// The state to send (`a` active, `i` inactive).
+    pub fn set_active(&mut self, active: bool) {
+        if let FormBody::State(form) = &mut self.body {
+            form.active = active;
+        }
+    }
+
+    /// Moves the schema choice by one.
+    pub fn choose(&mut self, forward: bool) {
+        if let FormBody::Schema(form) = &mut self.body {
+            form.selected = if forward {
+                (form.selected + 1).min(form.choices.len().saturating_sub(1))
+            } else {
+                form.selected.saturating_sub(1)
+            };
+        }
+    }
+
+    /// Tab: the other metadata editor, the next credentials field.
+    pub fn next_field(&mut self, forward: bool) {
+        match &mut self.body {
+            FormBody::Metadata(form) => {
+                form.focus = match form.focus {
+                    MetadataFocus::Public => MetadataFocus::Admin,
+                    MetadataFocus::Admin => MetadataFocus::Public,
+                }
+            }
+            FormBody::Credentials(form) => form.move_focus(forward),
+            _ => {}
+        }
+    }
+
+    /// ←/→ on the credentials form's import choice.
+    pub fn switch_mode(&mut self, forward: bool) {
+        if let FormBody::Credentials(form) = &mut self.body {
+            form.switch_mode(forward);
+        }
     }
 
     /// Pasted text goes into the focused text field only.
@@ -569,31 +411,26 @@ impl Form {
                 form.field.check(validator);
             }
             FormBody::Metadata(form) => {
-                let field = match form.focus {
-                    MetadataFocus::Public => &mut form.public,
-                    MetadataFocus::Admin => &mut form.admin,
-                };
+                let field = form.focused();
                 field.paste(text);
                 field.check(None);
             }
-            FormBody::Credentials(form) => {
-                let line = text.lines().next().unwrap_or_default();
-                match form.focus {
-                    CredentialField::Password => form.password.insert(line),
-                    CredentialField::Confirm => form.confirm.insert(line),
-                    CredentialField::Phc => form.phc.insert(line.trim()),
-                    CredentialField::Provider => form.provider.insert(line),
-                    CredentialField::Subject => form.subject.insert(line),
-                    CredentialField::Mode | CredentialField::HashLocally => {}
-                }
-            }
+            FormBody::Credentials(form) => form.paste(text),
             FormBody::State(_) | FormBody::Schema(_) => {}
         }
     }
 
-    /// Turns the form into what it asks to change, or puts the reason it
-    /// cannot at the field (everything typed stays).
-    pub fn output(&mut self, validator: Option<&TraitsValidator>) -> Option<FormOutput> {
+    /// Turns the form into what it asks to change (or a password to hash
+    /// first), or puts the reason it cannot at the field (everything typed
+    /// stays).
+    pub fn submit(&mut self, validator: Option<&TraitsValidator>) -> Option<Submit> {
+        if let FormBody::Credentials(form) = &mut self.body {
+            let result = form.submit();
+            if result.is_none() && self.error.is_none() {
+                self.error = Some("fix the field marked in red".into());
+            }
+            return result;
+        }
         let result = match &mut self.body {
             FormBody::Traits(form) => match form.field.check(validator) {
                 Some(value) if form.field.problems.is_empty() => Some(FormOutput::Traits(value)),
@@ -622,7 +459,7 @@ impl Form {
                     None
                 }
             },
-            FormBody::Credentials(form) => form.output(),
+            FormBody::Credentials(_) => None,
             FormBody::Schema(form) => match form.choices.get(form.selected) {
                 Some(choice) if *choice == form.current => {
                     self.error = Some(format!("the identity uses {choice} already"));
@@ -644,40 +481,6 @@ impl Form {
         if result.is_none() && self.error.is_none() {
             self.error = Some("fix the field marked in red".into());
         }
-        result
-    }
-}
-
-fn on_credentials_key(form: &mut CredentialsForm, key: KeyEvent) {
-    match key.code {
-        KeyCode::Tab | KeyCode::Down => form.move_focus(true),
-        KeyCode::BackTab | KeyCode::Up => form.move_focus(false),
-        _ => match form.focus {
-            CredentialField::Mode => match key.code {
-                KeyCode::Left => form.switch_mode(false),
-                KeyCode::Right | KeyCode::Char(' ') => form.switch_mode(true),
-                _ => {}
-            },
-            CredentialField::HashLocally => {
-                if matches!(key.code, KeyCode::Char(' ') | KeyCode::Enter) {
-                    form.hash_locally = !form.hash_locally;
-                }
-            }
-            CredentialField::Password => {
-                form.password.on_key(key);
-            }
-            CredentialField::Confirm => {
-                form.confirm.on_key(key);
-            }
-            CredentialField::Phc => {
-                form.phc.on_key(key);
-            }
-            CredentialField::Provider => {
-                form.provider.on_key(key);
-            }
-            CredentialField::Subject => {
-                form.subject.on_key(key);
-            }
-        },
+        result.map(Submit::Review)
     }
 }

@@ -81,7 +81,12 @@ pub struct SecretInput {
 
 impl std::fmt::Debug for SecretInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SecretInput(<{} chars hidden>)", self.len())
+        write!(
+            f,
+            "SecretInput(<{} chars hidden>, cursor {})",
+            self.len(),
+            self.cursor()
+        )
     }
 }
 

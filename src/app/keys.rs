@@ -1,139 +1,296 @@
-//! The keys of each screen, in one table that both the help overlay and the
-//! footer read, so the two can never disagree with each other.
+//! The keys of every screen, one table per context: which key, what it does
+//! (an [`Action`]), how the help names it and whether the footer shows it.
+//!
+//! Key handling looks the action up here ([`action`]); the footer, the help
+//! overlay and the README's key table read the same rows ([`bindings`]). A
+//! key therefore cannot work without being listed, and the key test in
+//! `app/tests` presses every key on every screen to prove that each listed
+//! key does something (as gitui's `key_match` over the `KeysList` that also
+//! feeds its command bar).
 
-use super::Screen;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-/// One key binding as shown to the user.
+use super::forms::FormKind;
+
+/// Which keys a binding takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pattern {
+    /// One character, without Ctrl or Alt (Shift is how terminals report
+    /// capitals, so it is allowed).
+    Char(char),
+    /// A named key (Enter, arrows, F1, ...) without Ctrl or Alt.
+    Code(KeyCode),
+    /// Ctrl with a letter, either case.
+    Ctrl(char),
+    /// Any printable character without Ctrl or Alt: typing into a field.
+    Printable,
+    /// What a one-line field takes: typing, Backspace, Delete, ←/→,
+    /// Home/End, Ctrl-U/A/E.
+    LineEditing,
+    /// What a JSON editor takes: typing, Enter, Tab, Backspace, Delete,
+    /// arrows, Home/End, PgUp/PgDn and its Emacs keys.
+    TextEditing,
+    /// Any key at all.
+    Any,
+}
+
+impl Pattern {
+    pub fn matches(self, key: &KeyEvent) -> bool {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = key.modifiers.contains(KeyModifiers::ALT);
+        let plain = !ctrl && !alt;
+        match self {
+            Pattern::Char(c) => plain && key.code == KeyCode::Char(c),
+            Pattern::Code(code) => plain && key.code == code,
+            Pattern::Ctrl(c) => ctrl && !alt && matches!(key.code, KeyCode::Char(k) if k.eq_ignore_ascii_case(&c)),
+            Pattern::Printable => plain && matches!(key.code, KeyCode::Char(c) if !c.is_control()),
+            Pattern::LineEditing => {
+                Pattern::Printable.matches(key)
+                    || (plain
+                        && matches!(
+                            key.code,
+                            KeyCode::Backspace
+                                | KeyCode::Delete
+                                | KeyCode::Left
+                                | KeyCode::Right
+                                | KeyCode::Home
+                                | KeyCode::End
+                        ))
+                    || (ctrl && !alt && matches!(key.code, KeyCode::Char('u' | 'a' | 'e')))
+            }
+            Pattern::TextEditing => matches!(
+                key.code,
+                KeyCode::Char(_)
+                    | KeyCode::Enter
+                    | KeyCode::Tab
+                    | KeyCode::BackTab
+                    | KeyCode::Backspace
+                    | KeyCode::Delete
+                    | KeyCode::Left
+                    | KeyCode::Right
+                    | KeyCode::Up
+                    | KeyCode::Down
+                    | KeyCode::Home
+                    | KeyCode::End
+                    | KeyCode::PageUp
+                    | KeyCode::PageDown
+            ),
+            Pattern::Any => true,
+        }
+    }
+
+    /// How the help names this key; a binding's `keys` text contains it
+    /// (checked by a test), so the help names every key that works.
+    pub fn name(self) -> String {
+        match self {
+            Pattern::Char(' ') => "space".to_owned(),
+            Pattern::Char(c) => c.to_string(),
+            Pattern::Ctrl(c) => format!("Ctrl-{}", c.to_ascii_uppercase()),
+            Pattern::Code(code) => match code {
+                KeyCode::Up => "↑".to_owned(),
+                KeyCode::Down => "↓".to_owned(),
+                KeyCode::Left => "←".to_owned(),
+                KeyCode::Right => "→".to_owned(),
+                KeyCode::PageUp => "PgUp".to_owned(),
+                KeyCode::PageDown => "PgDn".to_owned(),
+                KeyCode::BackTab => "S-Tab".to_owned(),
+                KeyCode::F(n) => format!("F{n}"),
+                KeyCode::Enter => "Enter".to_owned(),
+                KeyCode::Esc => "Esc".to_owned(),
+                KeyCode::Tab => "Tab".to_owned(),
+                KeyCode::Backspace => "Backspace".to_owned(),
+                KeyCode::Delete => "Delete".to_owned(),
+                KeyCode::Home => "Home".to_owned(),
+                KeyCode::End => "End".to_owned(),
+                other => format!("{other:?}"),
+            },
+            Pattern::Printable | Pattern::LineEditing | Pattern::TextEditing => "type".to_owned(),
+            Pattern::Any => "key".to_owned(),
+        }
+    }
+}
+
+/// What a key does. Handlers match on this, never on key codes (text
+/// fields get the key itself with [`Action::Type`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    Help,
+    CloseHelp,
+    /// Esc or `q`: leave this screen (or clear, or cancel what runs).
+    Back,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Left,
+    Right,
+    NextSection,
+    PrevSection,
+    Open,
+    Search,
+    Reload,
+    CopyId,
+    History,
+    Drafts,
+    Edit(FormKind),
+    EditExternally,
+    EditAttribute,
+    RestoreDraft,
+    ShowDraft,
+    DiscardDraft,
+    /// A key pressed before the identity arrived: kept, and acted on then.
+    TypeAhead,
+    /// The key goes into the focused text field.
+    Type,
+    /// Backspace in the search prompt.
+    Erase,
+    AskServer,
+    Review,
+    NextField,
+    PrevField,
+    Toggle,
+    SetActive,
+    SetInactive,
+    PrevMode,
+    NextMode,
+    Send,
+    Merge,
+    Overwrite,
+    StopWaiting,
+    /// `y` when asked whether to drop what was typed.
+    Discard,
+    KeepEditing,
+}
+
+/// One row of a screen's keys.
 #[derive(Debug, Clone, Copy)]
-pub struct KeyHelp {
+pub struct Binding {
+    /// The keys as help and footer name them.
     pub keys: &'static str,
-    pub action: &'static str,
-    /// Shown in the footer, not only in the help overlay.
+    /// What they do, for the help overlay (the footer shows the part before
+    /// any parenthesis).
+    pub help: &'static str,
     pub in_footer: bool,
+    /// Each key and what it does; the first matching row of a table wins.
+    pub map: &'static [(Pattern, Action)],
 }
 
-const fn key(keys: &'static str, action: &'static str, in_footer: bool) -> KeyHelp {
-    KeyHelp {
-        keys,
-        action,
-        in_footer,
-    }
+/// Where the keys go: a screen, or a state of one that takes other keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// The help overlay over another context; `scrolls` when it is longer
+    /// than the screen.
+    Help {
+        scrolls: bool,
+    },
+    List,
+    Search,
+    DetailLoading,
+    DetailFailed,
+    /// `offer`: a draft waits for this identity.
+    Detail {
+        offer: bool,
+    },
+    FormTraits,
+    FormMetadata,
+    FormState,
+    FormSchema,
+    /// The credentials form with the import choice focused.
+    FormMode,
+    /// The credentials form with "hash here" focused.
+    FormToggle,
+    /// The credentials form with a text field focused.
+    FormField,
+    /// Waiting for the password to be hashed here.
+    FormHashing,
+    /// "Discard your changes?" of a form.
+    Discard,
+    ReviewReady,
+    ReviewSending,
+    ReviewConflict,
+    Response,
+    History,
+    Drafts,
+    Text,
+    /// The attribute form with the token or name focused.
+    AttributeLine,
+    /// The attribute form with the JSON value focused.
+    AttributeValue,
+    AttributeReview,
+    AttributeSending,
 }
 
-const LIST: &[KeyHelp] = &[
-    key("j/k ↑/↓", "move", true),
-    key("PgUp/PgDn", "page up / down", false),
-    key("g/G", "top / bottom", false),
-    key("Enter", "open", true),
-    key("/", "search", true),
-    key("r", "reload (retry after an error)", true),
-    key("y", "copy id (OSC 52)", false),
-    key("Esc", "clear search / cancel", false),
-    key(
-        "e s m c i a",
-        "edit traits, state, metadata, credentials, schema, attribute",
-        false,
-    ),
-    key("?", "help", true),
-    key("q", "quit", true),
-    key("Ctrl-C", "quit from anywhere", false),
+/// The keys of `context`, in the order help shows them (and matching tries them).
+pub fn bindings(context: Context) -> Vec<&'static Binding> {
+    super::keymap::table(context)
+        .iter()
+        .flat_map(|group| group.iter())
+        .collect()
+}
+
+/// What `key` does in `context`; `None` when the table does not list it
+/// (then it does nothing).
+pub fn action(context: Context, key: &KeyEvent) -> Option<Action> {
+    bindings(context)
+        .into_iter()
+        .flat_map(|binding| binding.map.iter())
+        .find(|(pattern, _)| pattern.matches(key))
+        .map(|&(_, action)| action)
+}
+
+/// Every context with the name the README's key table gives it, in the
+/// README's order.
+pub const README_ROWS: &[(&str, Context)] = &[
+    ("list", Context::List),
+    ("search prompt (`/`)", Context::Search),
+    ("detail, loading", Context::DetailLoading),
+    ("detail", Context::Detail { offer: false }),
+    ("detail, draft waiting", Context::Detail { offer: true }),
+    ("detail, failed to load", Context::DetailFailed),
+    ("traits form (`e`)", Context::FormTraits),
+    ("metadata form (`m`)", Context::FormMetadata),
+    ("state form (`s`)", Context::FormState),
+    ("schema form (`i`)", Context::FormSchema),
+    ("credentials form (`c`), import choice", Context::FormMode),
+    ("credentials form, hash here", Context::FormToggle),
+    ("credentials form, text field", Context::FormField),
+    ("credentials form, hashing", Context::FormHashing),
+    ("a changed form, Esc pressed", Context::Discard),
+    ("review", Context::ReviewReady),
+    ("review, sending", Context::ReviewSending),
+    ("review, changed on the server", Context::ReviewConflict),
+    ("response", Context::Response),
+    ("history (`H`)", Context::History),
+    ("drafts (`D`)", Context::Drafts),
+    ("draft diff (`v`)", Context::Text),
+    ("attribute form (`a`), token or name", Context::AttributeLine),
+    ("attribute form, value", Context::AttributeValue),
+    ("attribute review", Context::AttributeReview),
+    ("attribute review, sending", Context::AttributeSending),
+    ("help overlay (longer than the screen)", Context::Help { scrolls: true }),
+    ("help overlay", Context::Help { scrolls: false }),
 ];
 
-const SEARCH: &[KeyHelp] = &[
-    key("type", "filter loaded rows", true),
-    key("Enter", "ask the server (exact identifier, or id)", true),
-    key("↑/↓", "move", false),
-    key("Esc", "cancel", true),
-    key("Ctrl-C", "quit", false),
-];
-
-const DETAIL: &[KeyHelp] = &[
-    key("Tab/S-Tab", "section", true),
-    key("j/k ↑/↓", "scroll", true),
-    key("PgUp/PgDn", "page up / down", false),
-    key("g/G", "top / bottom", false),
-    key("h/l ←/→", "scroll sideways", false),
-    key("r", "reload", true),
-    key("y", "copy id (OSC 52)", true),
-    key(
-        "e s m c i a",
-        "edit traits, state, metadata, credentials, schema, attribute",
-        false,
-    ),
-    key("?", "help", true),
-    key("Esc/q", "back", true),
-    key("Ctrl-C", "quit", false),
-];
-
-const FORM: &[KeyHelp] = &[
-    key("Ctrl-S", "review the change (nothing is sent yet)", true),
-    key("F1", "help", true),
-    key("Tab", "next field / editor", true),
-    key("Esc", "close the form (asks before dropping changes)", true),
-    key("type", "edit; JSON is checked as you type", false),
-    key("space", "toggle (state, options)", false),
-    key("Ctrl-C", "quit", false),
-];
-
-const REVIEW: &[KeyHelp] = &[
-    key("y", "send", true),
-    key("n/Esc", "back to the form", true),
-    key("m/o", "after a conflict: merge / overwrite", true),
-    key("j/k PgUp/PgDn", "scroll", false),
-    key("F1", "help", false),
-    key("Ctrl-C", "quit", false),
-];
-
-const RESPONSE: &[KeyHelp] = &[
-    key("j/k PgUp/PgDn", "scroll", true),
-    key("g/G", "top / bottom", false),
-    key("Esc", "back", true),
-    key("?", "help", true),
-    key("Ctrl-C", "quit", false),
-];
-
-const HISTORY: &[KeyHelp] = &[
-    key("j/k", "move", true),
-    key("Enter", "show the request again", true),
-    key("Esc", "back", true),
-    key("?", "help", true),
-    key("Ctrl-C", "quit", false),
-];
-
-const DRAFTS: &[KeyHelp] = &[
-    key("j/k", "move", true),
-    key("Enter", "open the identity (then Enter restores the draft)", true),
-    key("Esc", "back", true),
-    key("Ctrl-C", "quit", false),
-];
-
-const ATTRIBUTE: &[KeyHelp] = &[
-    key("Tab", "next field (token, name, value)", true),
-    key("F1", "help", false),
-    key("Ctrl-S", "review the exact body", true),
-    key("y / n", "in the review: send / back", true),
-    key("Esc", "close", true),
-    key("Ctrl-C", "quit", false),
-];
-
-const TEXT: &[KeyHelp] = &[
-    key("j/k PgUp/PgDn", "scroll", true),
-    key("Esc", "back", true),
-    key("Ctrl-C", "quit", false),
-];
-
-/// The bindings of the screen the user is on.
-pub fn bindings(screen: Screen, searching: bool) -> &'static [KeyHelp] {
-    match (screen, searching) {
-        (Screen::List, true) => SEARCH,
-        (Screen::List, false) => LIST,
-        (Screen::Detail, _) => DETAIL,
-        (Screen::Form, _) => FORM,
-        (Screen::Review, _) => REVIEW,
-        (Screen::Response, _) => RESPONSE,
-        (Screen::History, _) => HISTORY,
-        (Screen::Drafts, _) => DRAFTS,
-        (Screen::Attribute, _) => ATTRIBUTE,
-        (Screen::Text, _) => TEXT,
+/// The README's key table, made from the tables above: the README must hold
+/// exactly this (a test checks it), so scripts that drive the console by
+/// its keys read the truth.
+pub fn readme_table() -> String {
+    let mut out = String::from("| where | keys |\n| --- | --- |\n");
+    out.push_str(&format!(
+        "| everywhere | `{}` {}; `?` or, where `?` types, `F1` help for the current screen |\n",
+        super::keymap::QUIT_ANYWHERE.keys,
+        super::keymap::QUIT_ANYWHERE.help
+    ));
+    for (name, context) in README_ROWS {
+        let keys: Vec<String> = bindings(*context)
+            .iter()
+            .filter(|b| b.keys != super::keymap::QUIT_ANYWHERE.keys)
+            .map(|b| format!("`{}` {}", b.keys, b.help))
+            .collect();
+        out.push_str(&format!("| {name} | {} |\n", keys.join("; ").replace('|', "\\|")));
     }
+    out
 }

@@ -1,7 +1,14 @@
-//! The identity list: loaded rows, the type-to-filter view over them, the
-//! selection and the lazy paging state.
+//! The identity list screen: loaded rows, the type-to-filter view over them
+//! and the search prompt (`/`), the selection, lazy paging, and the keys.
 
-use super::rows::IdentityRow;
+use crossterm::event::{KeyCode, KeyEvent};
+use serde_json::Value;
+
+use super::detail::{self, Pending};
+use super::keys::Action;
+use super::rows::{IdentityRow, SearchIndex};
+use super::{App, Effect, PAGE_SIZE, Screen, Status, Task, editing, schemas};
+use crate::sanitize::for_display;
 
 /// Where the next page comes from: the query parameters the server's `Link`
 /// header gave for `rel="next"`, to be sent on our own base URL.
@@ -33,40 +40,9 @@ pub enum ListSource {
     },
 }
 
-/// The lower-cased search text of every loaded row in one contiguous buffer:
-/// filtering 100,000 rows is then a linear scan of memory instead of 100,000
-/// scattered heap strings (cache misses made that 3x slower).
-#[derive(Debug, Default)]
-pub struct SearchIndex {
-    text: String,
-    /// Where each row's text ends in `text`.
-    ends: Vec<usize>,
-}
-
-impl SearchIndex {
-    fn push(&mut self, row: &IdentityRow) {
-        self.text.push_str(&row.search_text());
-        self.ends.push(self.text.len());
-    }
-
-    fn row_text(&self, index: usize) -> &str {
-        let start = if index == 0 { 0 } else { self.ends[index - 1] };
-        &self.text[start..self.ends[index]]
-    }
-
-    fn matches(&self, index: usize, needle: &str) -> bool {
-        self.row_text(index).contains(needle)
-    }
-
-    fn clear(&mut self) {
-        self.text.clear();
-        self.ends.clear();
-    }
-}
-
 /// The full list set aside while server search results are shown.
 #[derive(Debug)]
-struct Stash {
+pub(super) struct Stash {
     rows: Vec<IdentityRow>,
     index: SearchIndex,
     paging: Paging,
@@ -75,7 +51,7 @@ struct Stash {
 #[derive(Debug)]
 pub struct ListState {
     pub rows: Vec<IdentityRow>,
-    index: SearchIndex,
+    pub(super) index: SearchIndex,
     /// Indices into `rows` that pass the filter, in order.
     pub visible: Vec<usize>,
     /// Position of the cursor in `visible`.
@@ -87,7 +63,24 @@ pub struct ListState {
     pub paging: Paging,
     pub source: ListSource,
     /// The full list kept aside while server search results are shown.
-    stash: Option<Stash>,
+    pub(super) stash: Option<Stash>,
+    /// `Some` while the search prompt has focus; holds the typed text.
+    pub search_input: Option<String>,
+    /// Counts reloads: answers to an older list are dropped.
+    pub(super) generation: u64,
+    /// Pages that arrived before the schemas, held until the identifier
+    /// trait is known.
+    pub(super) held: Vec<(u64, LoadedPage)>,
+    /// The cursor of the page request in flight (`None` for the first
+    /// page), so that a failed or cancelled page is retried from there.
+    pub(super) cursor_in_flight: Option<PageCursor>,
+}
+
+/// One page of the identity list as the runtime hands it over.
+#[derive(Debug, Clone)]
+pub struct LoadedPage {
+    pub items: Vec<Value>,
+    pub next: Option<PageCursor>,
 }
 
 impl Default for ListState {
@@ -102,6 +95,10 @@ impl Default for ListState {
             paging: Paging::Loading,
             source: ListSource::All,
             stash: None,
+            search_input: None,
+            generation: 0,
+            held: Vec::new(),
+            cursor_in_flight: None,
         }
     }
 }
@@ -288,128 +285,316 @@ impl ListState {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::app::rows::IdentityRow;
-    use serde_json::json;
+/// Loads the list again from the first page, keeping the filter typed.
+pub(super) fn reload(app: &mut App) -> Vec<Effect> {
+    let list = &mut app.list;
+    list.generation += 1;
+    let keep_filter = list.filter.clone();
+    list.clear();
+    list.set_filter(&keep_filter);
+    list.paging = Paging::Loading;
+    list.held.clear();
+    list.cursor_in_flight = None;
+    let generation = list.generation;
+    let cancel = app.cancel(Task::Page);
+    app.begin(Task::Page);
+    vec![
+        cancel,
+        Effect::LoadPage {
+            generation,
+            cursor: None,
+            page_size: PAGE_SIZE,
+        },
+    ]
+}
 
-    fn row(i: usize, email: &str) -> IdentityRow {
-        IdentityRow::from_identity(
-            &json!({"id": format!("00000000-0000-4000-8000-{i:012}"), "state": "active", "traits": {"email": email}}),
-            None,
-        )
+fn next_page(app: &mut App) -> Vec<Effect> {
+    let cursor = match app.list.full_list_paging() {
+        Paging::More(cursor) => cursor.clone(),
+        _ => return Vec::new(),
+    };
+    app.list.set_paging(Paging::Loading);
+    app.list.cursor_in_flight = Some(cursor.clone());
+    app.begin(Task::Page);
+    vec![Effect::LoadPage {
+        generation: app.list.generation,
+        cursor: Some(cursor),
+        page_size: PAGE_SIZE,
+    }]
+}
+
+/// After every message: ask for the next page when the cursor nears the
+/// end (lazy paging), and keep the cursor in view.
+pub(super) fn after_update(app: &mut App) -> Vec<Effect> {
+    let effects = if app.screen == Screen::List && app.list.wants_next_page() && app.schemas.settled() {
+        next_page(app)
+    } else {
+        Vec::new()
+    };
+    let height = app.list_body_height();
+    app.list.scroll_into_view(height);
+    effects
+}
+
+fn rows_from(app: &App, items: &[Value]) -> Vec<IdentityRow> {
+    items
+        .iter()
+        .map(|identity| {
+            let schema = identity.get("schema_id").and_then(Value::as_str).unwrap_or_default();
+            IdentityRow::from_identity(identity, app.schemas.hints.get(schema))
+        })
+        .collect()
+}
+
+fn accept_page(app: &mut App, page: LoadedPage) {
+    app.list.cursor_in_flight = None;
+    let rows = rows_from(app, &page.items);
+    let paging = match page.next {
+        Some(cursor) => Paging::More(cursor),
+        None => Paging::Done,
+    };
+    app.list.append(rows, paging);
+}
+
+/// The pages held for their schemas become rows once no schema is on its way.
+pub(super) fn accept_held_pages(app: &mut App) {
+    if !app.schemas.settled() {
+        return;
     }
-
-    #[test]
-    fn filter_narrows_and_widens_and_keeps_the_cursor() {
-        let mut list = ListState::default();
-        list.append(
-            (0..10).map(|i| row(i, &format!("user{i}@example.com"))).collect(),
-            Paging::Done,
-        );
-        list.move_to(3);
-        list.set_filter("user3");
-        assert_eq!(list.visible.len(), 1);
-        assert_eq!(
-            list.selected_row().map(|r| r.identifier.as_str()),
-            Some("user3@example.com")
-        );
-        list.set_filter("user");
-        assert_eq!(list.visible.len(), 10);
-        assert_eq!(list.selected, 3, "cursor stays on the same identity");
-        list.set_filter("USER1");
-        assert_eq!(list.visible.len(), 1, "filter is case-insensitive");
-    }
-
-    #[test]
-    fn appended_pages_respect_the_filter() {
-        let mut list = ListState::default();
-        list.set_filter("b");
-        list.append(vec![row(1, "a@x.io"), row(2, "b@x.io")], Paging::Done);
-        assert_eq!(list.visible.len(), 1);
-    }
-
-    #[test]
-    fn scrolling_follows_the_cursor() {
-        let mut list = ListState::default();
-        list.append((0..100).map(|i| row(i, "x@y.z")).collect(), Paging::Done);
-        list.move_by(30);
-        list.scroll_into_view(10);
-        assert_eq!(list.offset, 21);
-        list.move_by(-25);
-        list.scroll_into_view(10);
-        assert_eq!(list.offset, 5);
-        list.move_by(1000);
-        assert_eq!(list.selected, 99);
-    }
-
-    #[test]
-    fn server_results_can_be_left_again() {
-        let mut list = ListState {
-            paging: Paging::More(vec![("page_token".into(), "t".into())]),
-            ..Default::default()
-        };
-        list.append(
-            (0..5).map(|i| row(i, "x@y.z")).collect(),
-            Paging::More(vec![("page_token".into(), "t".into())]),
-        );
-        list.show_server_results("q".into(), vec![row(9, "q@y.z")]);
-        assert_eq!(list.rows.len(), 1);
-        assert!(!list.wants_next_page());
-        assert!(list.restore_full_list());
-        assert_eq!(list.rows.len(), 5);
-        assert!(matches!(list.paging, Paging::More(_)));
+    for (generation, page) in std::mem::take(&mut app.list.held) {
+        if generation == app.list.generation {
+            accept_page(app, page);
+        }
     }
 }
 
-#[cfg(test)]
-mod search_tests {
-    use super::*;
-    use serde_json::json;
-
-    fn row(i: usize, email: &str) -> IdentityRow {
-        IdentityRow::from_identity(
-            &json!({"id": format!("00000000-0000-4000-8000-{i:012}"), "state": "active", "traits": {"email": email}}),
-            None,
-        )
+/// Replaces the list row of an identity the server just returned, so the
+/// list never shows a state older than the detail.
+pub(super) fn refresh_row(app: &mut App, identity: &Value) {
+    let Some(id) = identity.get("id").and_then(Value::as_str) else {
+        return;
+    };
+    let fresh = rows_from(app, std::slice::from_ref(identity));
+    if let (Some(row), Some(slot)) = (fresh.into_iter().next(), app.list.rows.iter_mut().find(|r| r.id == id)) {
+        *slot = row;
     }
+}
 
-    #[test]
-    fn a_page_arriving_during_server_results_goes_to_the_full_list() {
-        let mut list = ListState::default();
-        list.append(vec![row(0, "a@x.io")], Paging::Loading);
-        list.show_server_results("b@x.io".into(), vec![row(7, "b@x.io")]);
-        list.append(vec![row(1, "c@x.io"), row(2, "d@x.io")], Paging::Done);
-        assert_eq!(list.rows.len(), 1, "results stay the server's answer");
-        assert_eq!(list.loaded_count(), 3);
-        assert!(list.restore_full_list());
-        assert_eq!(list.rows.len(), 3);
-        assert_eq!(list.paging, Paging::Done);
+pub(super) fn on_page(app: &mut App, generation: u64, result: Result<LoadedPage, String>) -> Vec<Effect> {
+    if generation != app.list.generation {
+        return Vec::new(); // an answer to a list that was reloaded since
     }
-
-    #[test]
-    fn local_matches_stay_openable_under_server_results() {
-        let mut list = ListState::default();
-        list.append(
-            vec![row(0, "ana@x.io"), row(1, "anabel@x.io"), row(2, "bo@x.io")],
-            Paging::Done,
-        );
-        list.set_filter("ana");
-        list.show_server_results("ana".into(), Vec::new());
-        let shown: Vec<&str> = list.rows.iter().map(|r| r.identifier.as_str()).collect();
-        assert_eq!(shown, vec!["ana@x.io", "anabel@x.io"]);
+    app.finish(Task::Page);
+    match result {
+        Ok(page) => {
+            schemas::want_for(app, &page.items);
+            let effects = schemas::request(app);
+            if app.schemas.settled() {
+                accept_page(app, page);
+            } else {
+                // Held until the schemas that give the rows' identifiers are in.
+                app.list.held.push((generation, page));
+            }
+            effects
+        }
+        Err(error) => {
+            let cursor = app.list.cursor_in_flight.take();
+            app.chrome.status = Status::Error(format!("Loading identities failed (r retries): {error}"));
+            app.list.set_paging(Paging::Failed { cursor, error });
+            Vec::new()
+        }
     }
+}
 
-    #[test]
-    fn a_typed_filter_does_not_pull_more_pages() {
-        let mut list = ListState::default();
-        list.append(
-            vec![row(0, "a@x.io")],
-            Paging::More(vec![("page_token".into(), "t".into())]),
-        );
-        assert!(list.wants_next_page());
-        list.set_filter("zzz");
-        assert!(!list.wants_next_page());
+pub(super) fn on_search(
+    app: &mut App,
+    generation: u64,
+    query: String,
+    result: Result<Vec<Value>, String>,
+) -> Vec<Effect> {
+    if generation != app.list.generation {
+        return Vec::new();
+    }
+    app.finish(Task::Search);
+    match result {
+        Ok(items) => {
+            schemas::want_for(app, &items);
+            let count = items.len();
+            let rows = rows_from(app, &items);
+            let shown = for_display(&query).into_owned();
+            app.list.show_server_results(query, rows);
+            let local = app.list.rows.len().saturating_sub(count);
+            let also = if local > 0 {
+                format!(", {local} loaded contain it")
+            } else {
+                String::new()
+            };
+            app.chrome.status = Status::Info(match count {
+                0 => format!("No identity on the server matches “{shown}”{also} — Esc shows the full list"),
+                1 => format!("1 identity on the server matches “{shown}”{also} — Esc shows the full list"),
+                n => format!("{n} identities on the server match “{shown}”{also} — Esc shows the full list"),
+            });
+        }
+        Err(error) => app.chrome.status = Status::Error(format!("Search failed: {error}")),
+    }
+    schemas::request(app)
+}
+
+/// Esc on the list: cancels a search, leaves server results or a filter,
+/// stops a page load; with none of them, says what it is for.
+fn on_escape(app: &mut App) -> Vec<Effect> {
+    if app.chrome.running(Task::Search) > 0 {
+        app.chrome.status = Status::Info("Search cancelled".into());
+        return vec![app.cancel(Task::Search)];
+    }
+    if app.list.restore_full_list() || !app.list.filter.is_empty() {
+        app.list.set_filter("");
+        app.chrome.status = Status::None;
+    } else if matches!(app.list.paging, Paging::Loading) {
+        app.chrome.status = Status::Info("Loading cancelled — press r to load again".into());
+        let cursor = app.list.cursor_in_flight.take();
+        app.list.paging = Paging::Failed {
+            cursor,
+            error: "cancelled".into(),
+        };
+        return vec![app.cancel(Task::Page)];
+    } else {
+        app.chrome.status = Status::Info("Esc clears search results or a filter and stops loading; q quits".into());
+    }
+    Vec::new()
+}
+
+/// A key on the list, by its action (see `keys`).
+pub(super) fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
+    let page = app.list_body_height() as isize;
+    let list = &mut app.list;
+    match action {
+        Action::Back => return on_escape(app),
+        Action::Down => list.move_by(1),
+        Action::Up => list.move_by(-1),
+        Action::PageDown => list.move_by(page),
+        Action::PageUp => list.move_by(-page),
+        Action::Top => list.move_to(0),
+        Action::Bottom => list.move_to(usize::MAX),
+        Action::Search => {
+            list.search_input = Some(list.filter.clone());
+            app.chrome.status = Status::None;
+        }
+        Action::Reload => {
+            if let Paging::Failed {
+                cursor: Some(cursor), ..
+            } = &list.paging
+            {
+                // Retry the page that failed, keeping what is loaded.
+                list.paging = Paging::More(cursor.clone());
+                app.chrome.status = Status::None;
+                return next_page(app);
+            }
+            app.chrome.status = Status::Info("Reloading…".into());
+            return reload(app);
+        }
+        Action::Open => {
+            return match list.selected_row().map(|row| row.id.clone()) {
+                Some(id) => detail::open(app, id, None),
+                None => Vec::new(),
+            };
+        }
+        Action::CopyId => {
+            let id = list.selected_row().map(|row| row.id.clone());
+            return copy_id(app, id);
+        }
+        Action::History => return super::history::open(app),
+        Action::Drafts => return super::drafting::open_list(app),
+        Action::Edit(kind) => return edit(app, Pending::Form(kind)),
+        Action::EditExternally => return edit(app, Pending::External),
+        Action::EditAttribute => return edit(app, Pending::Attribute),
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// An edit key on the list: fetch the selected identity fresh, then open the
+/// form on it.
+fn edit(app: &mut App, pending: Pending) -> Vec<Effect> {
+    let id = app.list.selected_row().map(|row| row.id.clone());
+    if let Some(refused) = editing::refuse_read_only(app, pending, id.clone()) {
+        return refused;
+    }
+    match id {
+        Some(id) => detail::open(app, id, Some(pending)),
+        None => Vec::new(),
+    }
+}
+
+/// A key in the search prompt.
+pub(super) fn on_search_action(app: &mut App, action: Action, key: KeyEvent) -> Vec<Effect> {
+    let Some(input) = app.list.search_input.as_mut() else {
+        return Vec::new();
+    };
+    match action {
+        Action::Back => {
+            app.list.search_input = None;
+            app.list.set_filter("");
+            app.chrome.status = Status::None;
+        }
+        Action::AskServer => {
+            let query = input.trim().to_owned();
+            app.list.search_input = None;
+            if query.is_empty() {
+                return Vec::new();
+            }
+            app.begin(Task::Search);
+            app.chrome.status = Status::Info(format!("Asking the server for “{}”…", for_display(&query)));
+            return vec![Effect::Search {
+                generation: app.list.generation,
+                query,
+            }];
+        }
+        Action::Erase => {
+            input.pop();
+            let filter = input.clone();
+            app.list.set_filter(&filter);
+        }
+        Action::Up => app.list.move_by(-1),
+        Action::Down => app.list.move_by(1),
+        Action::Type => {
+            if let KeyCode::Char(c) = key.code {
+                input.push(c);
+                let filter = input.clone();
+                app.list.set_filter(&filter);
+            }
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// A paste goes into the search prompt when it is open, never elsewhere.
+pub(super) fn on_paste(app: &mut App, text: &str) {
+    if let Some(input) = app.list.search_input.as_mut() {
+        let clean: String = text.chars().filter(|c| !c.is_control()).collect();
+        input.push_str(&clean);
+        let filter = input.clone();
+        app.list.set_filter(&filter);
+    }
+}
+
+/// `y`: the id to the clipboard, but only an id the sanitiser has nothing to
+/// say about. An id is server data: one holding a line break or an invisible
+/// character, pasted into a shell, would run or hide something.
+pub(super) fn copy_id(app: &mut App, id: Option<String>) -> Vec<Effect> {
+    match id {
+        Some(id) if id.chars().any(crate::sanitize::is_unsafe) => {
+            app.chrome.status = Status::Error(format!(
+                "Not copied: the id {} holds control or invisible characters",
+                for_display(&id)
+            ));
+            Vec::new()
+        }
+        Some(id) => {
+            app.chrome.status = Status::Info(format!("Copied {} to the clipboard", for_display(&id)));
+            vec![Effect::Copy(id)]
+        }
+        None => Vec::new(),
     }
 }

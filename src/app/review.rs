@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 
 use super::doc::{StyledLine, Tone};
 use super::forms::FormOutput;
+use super::keys::{Action, Context};
+pub use super::response::{ResponseView, note_verification, registry_response_view, response_view};
 use super::{App, Effect, Screen, Status, Task};
 use crate::api::{CredentialsImport, UpdateIdentityBody};
 use crate::diff::Change;
@@ -47,23 +49,6 @@ pub struct Review {
     pub lines: Vec<StyledLine>,
     pub stage: Stage,
     pub scroll: usize,
-}
-
-/// The result of a finished request, for the response view and history.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ResponseView {
-    pub method: String,
-    pub url: String,
-    pub request_id: String,
-    /// `None` when no answer came (timeout, dropped connection).
-    pub status: Option<u16>,
-    pub reason: String,
-    pub elapsed_ms: u64,
-    /// Sanitised lines: error summary, headers and the pretty body.
-    pub lines: Vec<StyledLine>,
-    pub success: bool,
-    pub scroll: usize,
-    pub identity_id: Option<String>,
 }
 
 /// What the runtime reports back about a write.
@@ -255,7 +240,7 @@ fn identity_url(app: &App, id: &str) -> String {
 
 /// Ctrl-S in a form: build the request and show the review.
 pub(super) fn open(app: &mut App, output: FormOutput) -> Vec<Effect> {
-    let Some(form) = app.form.as_mut() else {
+    let Some(form) = app.edit.form.as_mut() else {
         return Vec::new();
     };
     let request = match plan_write(&form.base, &output) {
@@ -271,7 +256,7 @@ pub(super) fn open(app: &mut App, output: FormOutput) -> Vec<Effect> {
     };
     let url = identity_url(app, &request.identity_id);
     let lines = review_lines(app, &request, &url);
-    app.review = Some(Review {
+    app.edit.review = Some(Review {
         request,
         url,
         lines,
@@ -279,14 +264,14 @@ pub(super) fn open(app: &mut App, output: FormOutput) -> Vec<Effect> {
         scroll: 0,
     });
     app.screen = Screen::Review;
-    app.status = Status::None;
+    app.chrome.status = Status::None;
     Vec::new()
 }
 
 /// Back to the form, exactly as it was.
 fn back_to_form(app: &mut App) -> Vec<Effect> {
-    app.review = None;
-    app.screen = if app.form.is_some() {
+    app.edit.review = None;
+    app.screen = if app.edit.form.is_some() {
         Screen::Form
     } else {
         Screen::Detail
@@ -295,12 +280,12 @@ fn back_to_form(app: &mut App) -> Vec<Effect> {
 }
 
 fn send(app: &mut App) -> Vec<Effect> {
-    let Some(review) = app.review.as_mut() else {
+    let Some(review) = app.edit.review.as_mut() else {
         return Vec::new();
     };
     review.stage = Stage::Sending;
     let request = review.request.clone();
-    app.status = Status::Info("Checking the identity is unchanged, then sending…".into());
+    app.chrome.status = Status::Info("Checking the identity is unchanged, then sending…".into());
     app.begin(Task::Write);
     vec![Effect::Write(Box::new(request))]
 }
@@ -311,7 +296,7 @@ fn send(app: &mut App) -> Vec<Effect> {
 /// keeps the server's other changes. Either way the result is reviewed again
 /// (and checked for freshness again when sent).
 fn rebase(app: &mut App, resolution: Resolution) -> Vec<Effect> {
-    let Some(review) = app.review.as_mut() else {
+    let Some(review) = app.edit.review.as_mut() else {
         return Vec::new();
     };
     let Stage::Conflict { latest, .. } = &review.stage else {
@@ -321,21 +306,21 @@ fn rebase(app: &mut App, resolution: Resolution) -> Vec<Effect> {
     match write::rebase(&review.request, &latest, resolution) {
         Ok(planned) => {
             review.request = planned;
-            if let Some(form) = app.form.as_mut() {
+            if let Some(form) = app.edit.form.as_mut() {
                 // The form now builds on the newer version too.
                 form.base = latest.raw.clone();
             }
-            let Some(review) = app.review.as_ref() else {
+            let Some(review) = app.edit.review.as_ref() else {
                 return Vec::new();
             };
             let (request, url) = (review.request.clone(), review.url.clone());
             let lines = review_lines(app, &request, &url);
-            if let Some(review) = app.review.as_mut() {
+            if let Some(review) = app.edit.review.as_mut() {
                 review.lines = lines;
                 review.stage = Stage::Ready;
                 review.scroll = 0;
             }
-            app.status = Status::Info(match resolution {
+            app.chrome.status = Status::Info(match resolution {
                 Resolution::Merge => "Merged your change onto the server's version: review it, then y sends".into(),
                 Resolution::Overwrite => {
                     "Your edited fields now replace the server's; its other changes stay. Review, then y sends".into()
@@ -351,57 +336,50 @@ fn rebase(app: &mut App, resolution: Resolution) -> Vec<Effect> {
     Vec::new()
 }
 
-pub(super) fn on_key(app: &mut App, key: crossterm::event::KeyEvent) -> Vec<Effect> {
-    use crossterm::event::KeyCode;
+/// Where the review's keys go: its stage decides.
+pub(super) fn context(app: &App) -> Context {
+    match app.edit.review.as_ref().map(|r| &r.stage) {
+        Some(Stage::Sending) => Context::ReviewSending,
+        Some(Stage::Conflict { .. }) => Context::ReviewConflict,
+        _ => Context::ReviewReady,
+    }
+}
+
+/// A key on the review, by its action (see `keys`).
+pub(super) fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
     let height = app.detail_body_height();
-    let Some(review) = app.review.as_mut() else {
+    let Some(review) = app.edit.review.as_mut() else {
         return back_to_form(app);
     };
+    let max = review.lines.len().saturating_sub(height);
     let scroll = |review: &mut Review, delta: isize| {
-        let max = review.lines.len().saturating_sub(height);
         review.scroll = review.scroll.saturating_add_signed(delta).min(max);
     };
-    match (&review.stage, key.code) {
-        (Stage::Sending, KeyCode::Esc) => {
-            app.status = Status::Error(
+    match action {
+        Action::StopWaiting => {
+            app.chrome.status = Status::Error(
                 "Stopped waiting: the server may still apply the change — reload the identity to check".into(),
             );
-            let cancel = app.cancel(Task::Write);
-            if let Some(review) = app.review.as_mut() {
-                review.stage = Stage::Ready;
-            }
-            vec![cancel]
+            review.stage = Stage::Ready;
+            return vec![app.cancel(Task::Write)];
         }
-        (Stage::Sending, _) => Vec::new(),
-        (Stage::Ready, KeyCode::Char('y')) => send(app),
-        (Stage::Ready, KeyCode::Char('n') | KeyCode::Esc) => back_to_form(app),
-        (Stage::Conflict { .. }, KeyCode::Char('m')) => rebase(app, Resolution::Merge),
-        (Stage::Conflict { .. }, KeyCode::Char('o')) => rebase(app, Resolution::Overwrite),
-        (Stage::Conflict { .. }, KeyCode::Char('n') | KeyCode::Esc | KeyCode::Char('b')) => back_to_form(app),
-        (_, KeyCode::Char('j') | KeyCode::Down) => {
-            scroll(review, 1);
-            Vec::new()
-        }
-        (_, KeyCode::Char('k') | KeyCode::Up) => {
-            scroll(review, -1);
-            Vec::new()
-        }
-        (_, KeyCode::PageDown) => {
-            scroll(review, height as isize);
-            Vec::new()
-        }
-        (_, KeyCode::PageUp) => {
-            scroll(review, -(height as isize));
-            Vec::new()
-        }
-        _ => Vec::new(),
+        Action::Send => return send(app),
+        Action::Back => return back_to_form(app),
+        Action::Merge => return rebase(app, Resolution::Merge),
+        Action::Overwrite => return rebase(app, Resolution::Overwrite),
+        Action::Down => scroll(review, 1),
+        Action::Up => scroll(review, -1),
+        Action::PageDown => scroll(review, height as isize),
+        Action::PageUp => scroll(review, -(height as isize)),
+        _ => {}
     }
+    Vec::new()
 }
 
 /// The runtime's report about a write.
 pub(super) fn on_outcome(app: &mut App, outcome: WriteOutcome) -> Vec<Effect> {
     app.finish(Task::Write);
-    let Some(review) = app.review.as_mut() else {
+    let Some(review) = app.edit.review.as_mut() else {
         return Vec::new();
     };
     if review.stage != Stage::Sending {
@@ -419,42 +397,42 @@ pub(super) fn on_outcome(app: &mut App, outcome: WriteOutcome) -> Vec<Effect> {
                 server_lines,
                 merge_error: None,
             };
-            app.status =
+            app.chrome.status =
                 Status::Error("Not sent: the identity changed on the server — m merge, o overwrite, Esc back".into());
             Vec::new()
         }
         WriteOutcome::Answered { response, identity } => {
             let success = response.success;
-            app.history.push(response.clone());
-            app.response = Some(response);
+            app.history.record(&response);
+            app.edit.response = Some(response);
             app.screen = Screen::Response;
             if success {
                 // The form is done; the detail shows what the server returned.
-                app.form = None;
-                app.review = None;
-                let now = app.now;
+                app.edit.form = None;
+                app.edit.review = None;
+                let now = app.chrome.now;
                 if let Some(identity) = identity {
-                    app.refresh_row(&identity);
-                    if let Some(detail) = app.detail.as_mut() {
+                    super::list::refresh_row(app, &identity);
+                    if let Some(detail) = app.detail.state.as_mut() {
                         detail.fill(identity, now);
                     }
                 }
-                app.status = Status::Info("Saved. Esc shows the identity as the server returned it".into());
+                app.chrome.status = Status::Info("Saved. Esc shows the identity as the server returned it".into());
             } else {
-                app.review = None;
-                app.status =
+                app.edit.review = None;
+                app.chrome.status =
                     Status::Error("The server refused the change: Esc returns to the form with your edit".into());
             }
             Vec::new()
         }
         WriteOutcome::Failed { error, response } => {
-            app.review = None;
+            app.edit.review = None;
             if let Some(response) = response {
-                app.history.push(response.clone());
-                app.response = Some(response);
+                app.history.record(&response);
+                app.edit.response = Some(response);
                 app.screen = Screen::Response;
             } else {
-                app.screen = if app.form.is_some() {
+                app.screen = if app.edit.form.is_some() {
                     Screen::Form
                 } else {
                     Screen::Detail
@@ -462,209 +440,8 @@ pub(super) fn on_outcome(app: &mut App, outcome: WriteOutcome) -> Vec<Effect> {
             }
             let shown = for_display(&error).into_owned();
             // What to do first: a long error would push it off a narrow screen.
-            app.status = Status::Error(format!("Not saved, your edit is kept (Ctrl-S to try again): {shown}"));
+            app.chrome.status = Status::Error(format!("Not saved, your edit is kept (Ctrl-S to try again): {shown}"));
             Vec::new()
         }
-    }
-}
-
-/// Keys on the response view.
-pub(super) fn on_response_key(app: &mut App, key: crossterm::event::KeyEvent) -> Vec<Effect> {
-    use crossterm::event::KeyCode;
-    let height = app.detail_body_height();
-    let Some(response) = app.response.as_mut() else {
-        app.screen = Screen::Detail;
-        return Vec::new();
-    };
-    let max = response.lines.len().saturating_sub(height);
-    match key.code {
-        KeyCode::Esc | KeyCode::Char('q') | KeyCode::Enter => {
-            app.response = None;
-            app.screen = match (app.returning_to_history, app.form.is_some(), app.detail.is_some()) {
-                (true, _, _) => Screen::History,
-                (false, true, _) => Screen::Form,
-                _ if app.attribute.is_some() => Screen::Attribute,
-                (false, false, true) => Screen::Detail,
-                _ => Screen::List,
-            };
-            app.returning_to_history = false;
-        }
-        KeyCode::Char('j') | KeyCode::Down => response.scroll = (response.scroll + 1).min(max),
-        KeyCode::Char('k') | KeyCode::Up => response.scroll = response.scroll.saturating_sub(1),
-        KeyCode::PageDown => response.scroll = (response.scroll + height).min(max),
-        KeyCode::PageUp => response.scroll = response.scroll.saturating_sub(height),
-        KeyCode::Char('g') | KeyCode::Home => response.scroll = 0,
-        KeyCode::Char('G') | KeyCode::End => response.scroll = max,
-        _ => {}
-    }
-    Vec::new()
-}
-
-/// Builds the response view from an HTTP exchange: for an error the
-/// envelope's reason, message and details stand first, in plain words.
-/// Puts what the server did not keep (or normalised) of a successful write
-/// right under the status, where it is read first: a `200` that dropped a
-/// member must not look like a clean success.
-pub fn note_verification(view: &mut ResponseView, verification: &crate::write::Verification) {
-    let messages = verification.messages();
-    if messages.is_empty() {
-        return;
-    }
-    let at = view.lines.len().min(4);
-    let mut notes = vec![StyledLine::default()];
-    let heading = if verification.all_kept() {
-        "Sent and kept, with known normalisations"
-    } else {
-        "Sent, but not everything was kept"
-    };
-    notes.push(StyledLine::toned(Tone::Heading, heading));
-    for (index, message) in messages.into_iter().enumerate() {
-        let tone = if index < verification.not_kept.len() {
-            Tone::Bad
-        } else {
-            Tone::Muted
-        };
-        notes.push(StyledLine::toned(tone, message));
-    }
-    view.lines.splice(at..at, notes);
-}
-
-pub fn response_view(exchange: &crate::api::Exchange, identity_id: Option<String>) -> ResponseView {
-    let success = exchange.is_success();
-    let mut lines = Vec::new();
-    let status_tone = if success { Tone::Good } else { Tone::Bad };
-    lines.push(StyledLine(vec![
-        (Tone::Label, format!("{:<18}", "status")),
-        (
-            status_tone,
-            format!("{} {}", exchange.status, for_display(&exchange.reason)),
-        ),
-    ]));
-    lines.push(StyledLine::field(
-        "elapsed",
-        format!("{} ms", exchange.elapsed.as_millis()),
-        Tone::Plain,
-    ));
-    lines.push(StyledLine::field(
-        "request",
-        format!(
-            "{} {}",
-            exchange.method,
-            for_display(&crate::api::exchange::without_signing_params(&exchange.url))
-        ),
-        Tone::Plain,
-    ));
-    lines.push(StyledLine::field(
-        "request id",
-        for_display(&exchange.request_id).into_owned(),
-        Tone::Plain,
-    ));
-    if !success && let Some(error) = exchange.error() {
-        lines.push(StyledLine::default());
-        lines.push(StyledLine::toned(Tone::Heading, "What the server said"));
-        let value = serde_json::to_value(&error).unwrap_or(Value::Null);
-        for key in ["reason", "message", "code", "status", "id", "request"] {
-            if let Some(text) = value.get(key).filter(|v| !v.is_null()) {
-                let shown = match text {
-                    Value::String(s) => for_display(s).into_owned(),
-                    other => for_display(&other.to_string()).into_owned(),
-                };
-                lines.push(StyledLine::field(
-                    key,
-                    shown,
-                    if key == "reason" { Tone::Bad } else { Tone::Plain },
-                ));
-            }
-        }
-        if let Some(details) = value.get("details").filter(|d| !d.is_null()) {
-            lines.push(StyledLine::toned(Tone::Label, "details"));
-            lines.extend(super::doc::json_lines(details));
-        }
-    }
-    lines.push(StyledLine::default());
-    lines.push(StyledLine::toned(Tone::Heading, "Response headers"));
-    for (name, value) in &exchange.headers {
-        lines.push(StyledLine::field(
-            &for_display(name),
-            for_display(value).into_owned(),
-            Tone::Muted,
-        ));
-    }
-    lines.push(StyledLine::default());
-    lines.push(StyledLine::toned(Tone::Heading, "Response body"));
-    match exchange.body_json() {
-        Some(mut value) => {
-            // The identity's own issuance token is data the answer keeps (the
-            // next write is built from it), but it is never drawn in full.
-            super::detail::mask_issuance_tokens(&mut value);
-            lines.extend(super::doc::json_lines(&value));
-        }
-        None if exchange.body.is_empty() => lines.push(StyledLine::toned(Tone::Muted, "(empty)")),
-        None => {
-            let text = crate::sanitize::for_display_multiline(&exchange.body_text());
-            lines.extend(text.lines().map(StyledLine::plain));
-        }
-    }
-    ResponseView {
-        method: exchange.method.clone(),
-        url: crate::api::exchange::without_signing_params(&exchange.url),
-        request_id: exchange.request_id.clone(),
-        status: Some(exchange.status),
-        reason: exchange.reason.clone(),
-        elapsed_ms: u64::try_from(exchange.elapsed.as_millis()).unwrap_or(u64::MAX),
-        lines,
-        success,
-        scroll: 0,
-        identity_id,
-    }
-}
-
-/// The response view of a registry answer, with Yoti's error explained in
-/// plain words at the top.
-pub fn registry_response_view(exchange: &crate::api::Exchange, identity_id: &str) -> ResponseView {
-    let mut view = response_view(exchange, Some(identity_id.to_owned()));
-    let explanation = exchange
-        .body_json()
-        .and_then(|body| crate::registry::explain_yoti_error(exchange.status, &body))
-        .or_else(|| crate::registry::explain_yoti_error(exchange.status, &Value::Null));
-    if let (false, Some(text)) = (view.success, explanation) {
-        let shown = crate::sanitize::for_display(&text).into_owned();
-        view.lines
-            .insert(0, StyledLine::field("what this means", shown, Tone::Bad));
-    }
-    view
-}
-
-#[cfg(test)]
-mod response_tests {
-    use super::*;
-
-    /// A successful PUT answer holds the identity's own issuance token (it is
-    /// data: the next write is built from it); the response view never draws
-    /// it in full.
-    #[test]
-    fn the_response_view_masks_the_identitys_issuance_token() {
-        let token = "aXNzdWFuY2UtdG9rZW4tc2VjcmV0LTQyMDA=";
-        let body = serde_json::json!({
-            "id": "4f1b0c2e-0000-4000-8000-000000000001",
-            "metadata_admin": {"yoti": {"issuance_token": token}}
-        });
-        let exchange = crate::api::Exchange {
-            request_id: "r".into(),
-            method: "PUT".into(),
-            url: "http://127.0.0.1/admin/identities/4f1b0c2e-0000-4000-8000-000000000001".into(),
-            request_headers: Vec::new(),
-            request_body: None,
-            status: 200,
-            reason: "OK".into(),
-            headers: Vec::new(),
-            body: body.to_string().into_bytes(),
-            started_at: chrono::Utc::now(),
-            elapsed: std::time::Duration::from_millis(3),
-        };
-        let view = response_view(&exchange, None);
-        let text: String = view.lines.iter().map(StyledLine::text).collect::<Vec<_>>().join("\n");
-        assert!(!text.contains(token), "{text}");
-        assert!(text.contains("issuance_token"), "{text}");
     }
 }

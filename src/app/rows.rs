@@ -193,6 +193,37 @@ pub fn display_name(traits: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The lower-cased search text of every loaded row in one contiguous buffer:
+/// filtering 100,000 rows is then a linear scan of memory instead of 100,000
+/// scattered heap strings (cache misses made that 3x slower).
+#[derive(Debug, Default)]
+pub(super) struct SearchIndex {
+    text: String,
+    /// Where each row's text ends in `text`.
+    ends: Vec<usize>,
+}
+
+impl SearchIndex {
+    pub(super) fn push(&mut self, row: &IdentityRow) {
+        self.text.push_str(&row.search_text());
+        self.ends.push(self.text.len());
+    }
+
+    fn row_text(&self, index: usize) -> &str {
+        let start = if index == 0 { 0 } else { self.ends[index - 1] };
+        &self.text[start..self.ends[index]]
+    }
+
+    pub(super) fn matches(&self, index: usize, needle: &str) -> bool {
+        self.row_text(index).contains(needle)
+    }
+
+    pub(super) fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

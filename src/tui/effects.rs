@@ -1,18 +1,23 @@
 //! Runs effects on tokio tasks and sends their results back as messages.
-//! Every task can be cancelled (Esc) by its [`Task`] kind.
+//! Every task can be cancelled (Esc) by its [`Task`] kind; writes and
+//! refusals are awaited on quit, never aborted; drafts are saved in order by
+//! one worker that quitting waits for.
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::future::BoxFuture;
 use serde_json::Value;
-use tokio::sync::mpsc::UnboundedSender;
-use tokio::task::AbortHandle;
+use tokio::sync::mpsc::{self, UnboundedSender};
+use tokio::task::{AbortHandle, JoinHandle};
 
 use crate::app::attribute::AttributeRequest;
+use crate::app::forms::SecretString;
 use crate::app::list::PageCursor;
 use crate::app::review::{WriteOutcome, WriteRequest};
 use crate::app::{Effect, LoadedPage, Msg, Task};
+use crate::drafts::{Draft, DraftStore};
 
 /// The requests the console makes, as the runtime needs them. Errors are
 /// already worded for the status line. Implemented over the API client in
@@ -37,21 +42,111 @@ pub trait IdentitySource: Send + Sync + 'static {
 /// What the runtime talks to.
 pub type Services = Arc<dyn IdentitySource>;
 
+/// How long a changed form waits before it is saved as a draft: drafts are
+/// saved at most once a second while a form changes.
+pub const DRAFT_INTERVAL: Duration = Duration::from_secs(1);
+
+/// One change to the drafts folder, done in the order asked.
+enum DraftOp {
+    List,
+    Save(Box<Draft>),
+    Remove(String),
+}
+
+/// The task that reads and writes drafts (small blocking file work), one
+/// change at a time so a save never overtakes the removal after it.
+struct DraftWorker {
+    queue: Option<mpsc::UnboundedSender<DraftOp>>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl DraftWorker {
+    fn start(store: Option<DraftStore>, profile: String, tx: UnboundedSender<Msg>) -> Self {
+        let (queue, mut ops) = mpsc::unbounded_channel::<DraftOp>();
+        let store = store.map(Arc::new);
+        let handle = tokio::spawn(async move {
+            while let Some(op) = ops.recv().await {
+                let store = store.clone();
+                let profile = profile.clone();
+                let done = tokio::task::spawn_blocking(move || apply(store.as_deref(), &profile, op)).await;
+                if let Ok(Some(listed)) = done {
+                    // The receiver is gone only when the console is closing.
+                    let _ = tx.send(Msg::DraftsListed(listed));
+                }
+            }
+        });
+        Self {
+            queue: Some(queue),
+            handle: Some(handle),
+        }
+    }
+
+    fn push(&self, op: DraftOp) {
+        if let Some(queue) = self.queue.as_ref() {
+            // Fails only after `finish`, when nothing is asked any more.
+            let _ = queue.send(op);
+        }
+    }
+
+    /// Takes no more changes and waits (at most `limit`) for those queued.
+    async fn finish(&mut self, limit: Duration) {
+        self.queue = None;
+        if let Some(handle) = self.handle.take()
+            && tokio::time::timeout(limit, handle).await.is_err()
+        {
+            tracing::warn!("drafts were still being saved when the console closed");
+        }
+    }
+}
+
+/// One draft change on the disk; the listing comes back for the app.
+fn apply(store: Option<&DraftStore>, profile: &str, op: DraftOp) -> Option<Result<Vec<Draft>, String>> {
+    match op {
+        DraftOp::List => Some(match store {
+            Some(store) => store.list(Some(profile)).map_err(|e| e.to_string()),
+            None => Ok(Vec::new()),
+        }),
+        DraftOp::Save(draft) => {
+            if let Some(store) = store
+                && let Err(err) = store.save(&draft)
+            {
+                tracing::warn!("cannot save the draft of {}: {err}", draft.identity_id);
+            }
+            None
+        }
+        DraftOp::Remove(identity_id) => {
+            if let Some(store) = store
+                && let Err(err) = store.remove(profile, &identity_id)
+            {
+                tracing::warn!("cannot remove the draft of {identity_id}: {err}");
+            }
+            None
+        }
+    }
+}
+
 pub struct Runner {
     services: Services,
     tx: UnboundedSender<Msg>,
     running: HashMap<Task, Vec<AbortHandle>>,
     /// Writes in flight, awaited rather than aborted.
-    writes: Vec<tokio::task::JoinHandle<()>>,
+    writes: Vec<JoinHandle<()>>,
+    /// Refusals being recorded in the audit trail, awaited like writes.
+    refusals: Vec<JoinHandle<()>>,
+    drafts: DraftWorker,
 }
 
 impl Runner {
-    pub fn new(services: Services, tx: UnboundedSender<Msg>) -> Self {
+    /// `drafts`: where drafts of `profile` live (none: nothing is saved).
+    pub fn new(services: Services, tx: UnboundedSender<Msg>, drafts: Option<DraftStore>, profile: String) -> Self {
+        let worker = DraftWorker::start(drafts, profile, tx.clone());
         Self {
             services,
             tx,
             running: HashMap::new(),
             writes: Vec::new(),
+            refusals: Vec::new(),
+            drafts: worker,
         }
     }
 
@@ -79,18 +174,27 @@ impl Runner {
         self.writes.iter().any(|h| !h.is_finished())
     }
 
-    /// Waits (at most `limit`) for the writes still running, so that quitting
-    /// never leaves an audit `intent` without its `outcome`.
-    pub async fn finish_writes(&mut self, limit: std::time::Duration) {
-        let writes = std::mem::take(&mut self.writes);
-        let all = futures::future::join_all(writes);
-        if tokio::time::timeout(limit, all).await.is_err() {
+    /// Waits (at most `limit`) for the writes and refusals still running, so
+    /// that quitting never leaves an audit `intent` without its `outcome`, nor
+    /// a refusal unrecorded.
+    pub async fn finish_writes(&mut self, limit: Duration) {
+        let mut all = std::mem::take(&mut self.writes);
+        all.append(&mut self.refusals);
+        if tokio::time::timeout(limit, futures::future::join_all(all))
+            .await
+            .is_err()
+        {
             tracing::warn!("a write was still running when the console closed");
         }
     }
 
-    /// Starts one effect. `Quit` and `Copy` are the terminal's business and
-    /// are handled by the caller.
+    /// Waits (at most `limit`) for the drafts asked to be saved or removed.
+    pub async fn finish_drafts(&mut self, limit: Duration) {
+        self.drafts.finish(limit).await;
+    }
+
+    /// Starts one effect. `Quit`, `Copy` and `EditExternally` are the
+    /// terminal's business and are handled by the caller.
     pub fn run(&mut self, effect: Effect) {
         let services = Arc::clone(&self.services);
         match effect {
@@ -139,6 +243,17 @@ impl Runner {
                     handle.abort();
                 }
             }
+            Effect::HashPassword { identity_id, password } => {
+                self.spawn(
+                    Task::Hash,
+                    Box::pin(async move {
+                        Msg::PasswordHashed {
+                            identity_id,
+                            result: hash_password(password).await,
+                        }
+                    }),
+                );
+            }
             Effect::Write(request) => {
                 let fut = services.write(*request);
                 self.spawn(Task::Write, Box::pin(async move { Msg::WriteDone(fut.await) }));
@@ -150,7 +265,7 @@ impl Runner {
             Effect::LoadAudit { identity_id } => {
                 let fut = services.audit_lines(identity_id.clone());
                 self.spawn(
-                    Task::Identity,
+                    Task::Audit,
                     Box::pin(async move {
                         Msg::AuditLoaded {
                             identity_id,
@@ -161,14 +276,20 @@ impl Runner {
             }
             Effect::AuditRefusal { identity_id, reason } => {
                 let fut = services.record_refusal(identity_id, reason);
-                tokio::spawn(fut);
+                self.refusals.retain(|h| !h.is_finished());
+                self.refusals.push(tokio::spawn(fut));
             }
-            Effect::Copy(_)
-            | Effect::Quit
-            | Effect::EditExternally { .. }
-            | Effect::ListDrafts
-            | Effect::SaveDraft(_)
-            | Effect::RemoveDraft { .. } => {}
+            Effect::ListDrafts => self.drafts.push(DraftOp::List),
+            Effect::SaveDraft(draft) => self.drafts.push(DraftOp::Save(draft)),
+            Effect::RemoveDraft { identity_id } => self.drafts.push(DraftOp::Remove(identity_id)),
+            Effect::ScheduleDraftSave => {
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(DRAFT_INTERVAL).await;
+                    let _ = tx.send(Msg::DraftTick);
+                });
+            }
+            Effect::Copy(_) | Effect::Quit | Effect::EditExternally { .. } => {}
         }
     }
 
@@ -178,5 +299,16 @@ impl Runner {
                 handle.abort();
             }
         }
+    }
+}
+
+/// Argon2id is slow on purpose (and reads OS randomness for its salt): it
+/// runs on a blocking thread, never on the event loop.
+async fn hash_password(password: SecretString) -> Result<SecretString, String> {
+    let hashed = tokio::task::spawn_blocking(move || crate::hashes::hash_password_argon2id(&password.0)).await;
+    match hashed {
+        Ok(Ok(hash)) => Ok(SecretString(hash)),
+        Ok(Err(err)) => Err(err.to_string()),
+        Err(err) => Err(format!("hashing stopped: {err}")),
     }
 }

@@ -1,14 +1,19 @@
-//! The runtime of the console: owns the terminal, turns terminal events,
-//! request results and signals into [`Msg`]s, runs the [`Effect`]s that
-//! `update` returns on tokio tasks, and redraws only after a message.
+//! The runtime of the console: turns terminal events, request results and
+//! signals into [`Msg`]s, runs the [`Effect`]s that `update` returns on tokio
+//! tasks, and redraws only after a message.
 //!
-//! Nothing here decides anything; all behaviour lives in `app::update`.
+//! Nothing here decides anything; all behaviour lives in `app::update`. The
+//! loop ([`run_loop`]) takes any ratatui backend and a [`Host`] for what
+//! only the outside provides (input, the external editor, the clipboard),
+//! so tests run the real loop on a `TestBackend` with scripted keys; [`run`]
+//! is the loop on the real terminal.
 
 mod clipboard;
 mod editor;
 mod effects;
 pub mod terminal;
 
+use std::future::Future;
 use std::io::{self, Write as _};
 use std::time::Duration;
 
@@ -16,182 +21,180 @@ use anyhow::Context as _;
 use crossterm::event::{Event, EventStream};
 use futures::StreamExt as _;
 use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
-use tokio::signal::unix::{SignalKind, signal};
+use ratatui::backend::{Backend, CrosstermBackend};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::mpsc;
 
-use crate::app::{App, Effect, Msg, ProfileInfo, update};
+use crate::app::{App, Effect, Msg, ProfileInfo, Status, update};
+use crate::drafts::DraftStore;
 use crate::ui::{theme::Theme, view};
-pub use effects::{IdentitySource, Services};
+pub use effects::{DRAFT_INTERVAL, IdentitySource, Services};
 use terminal::{FrameWriter, TerminalGuard};
 
 /// How often the spinner moves while a request is in flight. Nothing ticks
 /// while the console is idle.
 const TICK: Duration = Duration::from_millis(120);
 
-/// Runs the console until the user quits or a signal arrives.
+/// How long quitting waits for a PUT already sent (its answer and audit line).
+const WRITE_GRACE: Duration = Duration::from_secs(60);
+
+/// How long quitting waits for drafts still being written.
+const DRAFT_GRACE: Duration = Duration::from_secs(5);
+
+/// What reaches the loop from outside the app.
+#[derive(Debug)]
+pub enum Input {
+    Event(Event),
+    /// SIGTERM, SIGHUP (dropped SSH) or SIGINT: save the draft and leave.
+    Signal(&'static str),
+}
+
+/// The outside of the loop: where input comes from and what only a real
+/// terminal can do. [`run`] uses the real one; tests script their own.
+pub trait Host<B: Backend> {
+    /// The next input; `None` when there is no more (the loop then ends).
+    fn next(&mut self) -> impl Future<Output = Option<io::Result<Input>>>;
+    /// Hands the terminal to `$VISUAL`/`$EDITOR` for `text` and takes it
+    /// back: what the user saved, or why not (the outer error: the terminal
+    /// could not be taken back).
+    fn edit_externally(&mut self, terminal: &mut Terminal<B>, text: &str) -> io::Result<Result<String, String>>;
+    /// Puts `text` on the clipboard (OSC 52).
+    fn copy(&mut self, terminal: &mut Terminal<B>, text: &str) -> io::Result<()>;
+    /// Called after each frame is drawn (tests read the screen here).
+    fn drawn(&mut self, _terminal: &Terminal<B>) {}
+}
+
+/// What the loop needs besides the terminal and the services.
+pub struct LoopOptions {
+    pub theme: Theme,
+    /// Where drafts live; `None` saves none.
+    pub drafts: Option<DraftStore>,
+}
+
+/// Runs the console on the real terminal until the user quits or a signal
+/// arrives.
 pub async fn run(profile: ProfileInfo, services: Services) -> anyhow::Result<()> {
     terminal::install_panic_hook();
     let _guard = TerminalGuard::new().context("cannot switch the terminal to full-screen mode")?;
     let writer = FrameWriter::new(io::stdout());
     let mut terminal = Terminal::new(CrosstermBackend::new(writer)).context("cannot use the terminal")?;
-    clear_screen(&mut terminal)?;
     let size = terminal.size()?;
-    let theme = Theme::from_env();
-    let multiplexer = clipboard::Multiplexer::detect();
+    let app = App::new(profile, size.width, size.height, chrono::Utc::now());
+    let mut host = RealTerminal::new()?;
+    let options = LoopOptions {
+        theme: Theme::from_env(),
+        drafts: DraftStore::default_root().map(DraftStore::new),
+    };
+    run_loop(&mut terminal, &mut host, app, services, options).await?;
+    Ok(())
+}
 
+/// The event loop: draws, waits for input, answers and ticks, updates, runs
+/// the effects; returns the app as it ended (tests look at it).
+pub async fn run_loop<B, H>(
+    terminal: &mut Terminal<B>,
+    host: &mut H,
+    mut app: App,
+    services: Services,
+    options: LoopOptions,
+) -> anyhow::Result<App>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+    H: Host<B>,
+{
+    clear_screen(terminal)?;
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
-    let mut runner = effects::Runner::new(services, tx);
-    let mut app = App::new(profile, size.width, size.height, chrono::Utc::now());
+    let mut runner = effects::Runner::new(services, tx, options.drafts, app.profile.name.clone());
     // Effects from the start are handled by the loop like any others.
     let mut pending = app.start();
-
-    let mut events = EventStream::new();
-    let mut sigterm = signal(SignalKind::terminate())?;
-    let mut sighup = signal(SignalKind::hangup())?;
-    let mut sigint = signal(SignalKind::interrupt())?;
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
 
-    let drafts = crate::drafts::DraftStore::default_root().map(crate::drafts::DraftStore::new);
-    // Drafts are saved at most once a second while a form changes.
-    let mut last_draft_save = tokio::time::Instant::now() - DRAFT_INTERVAL;
-    let mut draft_deadline: Option<tokio::time::Instant> = None;
-
     let mut dirty = true;
     loop {
-        // Run what the last message asked for; some effects answer at once
-        // (drafts, the external editor) and queue more.
+        // Run what the last message asked for; the external editor answers
+        // at once and may queue more.
         while !pending.is_empty() {
             for effect in std::mem::take(&mut pending) {
                 match effect {
-                    Effect::Quit => save_draft(&mut app, drafts.as_ref()),
-                    Effect::ListDrafts => {
-                        let listed = match drafts.as_ref() {
-                            Some(store) => store.list(Some(&app.profile.name)).map_err(|e| e.to_string()),
-                            None => Ok(Vec::new()),
-                        };
-                        pending.extend(update(&mut app, Msg::DraftsListed(listed)));
-                    }
-                    Effect::SaveDraft(draft) => store_draft(drafts.as_ref(), &draft),
-                    Effect::RemoveDraft { identity_id } => remove_draft(drafts.as_ref(), &app, &identity_id),
+                    Effect::Quit => {}
                     Effect::EditExternally { identity_id, text } => {
-                        // The editor needs the real terminal: give it back, wait, take it again.
-                        // The event reader must stop first, or it would steal the editor's keys.
-                        drop(events);
-                        terminal::restore();
-                        let result = editor::edit(&text, "traits").map_err(|e| crate::commands::one_line(&e));
-                        terminal::enter()?;
-                        clear_screen(&mut terminal)?;
-                        events = EventStream::new();
+                        let result = host.edit_externally(terminal, &text)?;
+                        clear_screen(terminal)?;
                         pending.extend(update(&mut app, Msg::ExternalEditDone { identity_id, result }));
                     }
-                    Effect::Copy(text) => {
-                        let bytes = clipboard::osc52(&text, multiplexer);
-                        let backend = terminal.backend_mut();
-                        backend.write_all(&bytes)?;
-                        backend.flush()?;
-                    }
+                    Effect::Copy(text) => host.copy(terminal, &text)?,
                     other => runner.run(other),
                 }
             }
         }
-        if app.quit {
+        if app.chrome.quit {
             break;
         }
         if dirty {
-            terminal.draw(|frame| view(&app, &theme, frame))?;
+            terminal.draw(|frame| view(&app, &options.theme, frame))?;
+            host.drawn(terminal);
             dirty = false;
-        }
-        if app.draft_dirty && draft_deadline.is_none() {
-            draft_deadline = Some(last_draft_save + DRAFT_INTERVAL);
         }
         let busy = app.busy();
         let msg = tokio::select! {
-            event = events.next() => match event {
-                Some(Ok(event)) => match to_msg(event) {
+            input = host.next() => match input {
+                Some(Ok(Input::Event(event))) => match to_msg(event) {
                     Some(msg) => msg,
                     None => continue,
                 },
+                Some(Ok(Input::Signal(name))) => {
+                    tracing::info!("{name}: leaving");
+                    // The open form is saved as a draft on the way out.
+                    for effect in update(&mut app, Msg::DraftTick) {
+                        runner.run(effect);
+                    }
+                    break;
+                }
                 Some(Err(err)) => return Err(err).context("reading the terminal failed"),
                 None => break,
             },
             Some(msg) = rx.recv() => msg,
             _ = ticker.tick(), if busy => Msg::Tick,
-            _ = tokio::time::sleep_until(draft_deadline.unwrap_or_else(tokio::time::Instant::now)), if draft_deadline.is_some() => {
-                draft_deadline = None;
-                last_draft_save = tokio::time::Instant::now();
-                Msg::DraftTick
-            }
-            _ = sigterm.recv() => { tracing::info!("SIGTERM: leaving"); save_draft(&mut app, drafts.as_ref()); break }
-            _ = sighup.recv() => { tracing::info!("SIGHUP (connection dropped): leaving"); save_draft(&mut app, drafts.as_ref()); break }
-            _ = sigint.recv() => { tracing::info!("SIGINT: leaving"); save_draft(&mut app, drafts.as_ref()); break }
         };
-        app.now = chrono::Utc::now();
+        app.chrome.now = chrono::Utc::now();
         pending = update(&mut app, msg);
         dirty = true;
     }
     runner.cancel_all();
     if runner.writes_in_flight() {
-        app.status = crate::app::Status::Info("Waiting for the write in flight to finish…".into());
+        app.chrome.status = Status::Info("Waiting for the write in flight to finish…".into());
         // The terminal may be gone (SIGHUP): waiting matters more than drawing.
-        let _ = terminal.draw(|frame| view(&app, &theme, frame));
-        runner.finish_writes(WRITE_GRACE).await;
-        // Their answers: the draft of an edit that went out must not outlive
-        // it (a SIGHUP mid-PUT saved one just before).
-        while let Ok(msg) = rx.try_recv() {
-            for effect in update(&mut app, msg) {
-                match effect {
-                    Effect::RemoveDraft { identity_id } => remove_draft(drafts.as_ref(), &app, &identity_id),
-                    Effect::SaveDraft(draft) => store_draft(drafts.as_ref(), &draft),
-                    _ => {}
-                }
+        let _ = terminal.draw(|frame| view(&app, &options.theme, frame));
+    }
+    runner.finish_writes(WRITE_GRACE).await;
+    // Their answers: the draft of an edit that went out must not outlive it
+    // (a SIGHUP mid-PUT saved one just before).
+    while let Ok(msg) = rx.try_recv() {
+        for effect in update(&mut app, msg) {
+            if matches!(effect, Effect::RemoveDraft { .. } | Effect::SaveDraft(_)) {
+                runner.run(effect);
             }
         }
     }
-    Ok(())
+    runner.finish_drafts(DRAFT_GRACE).await;
+    Ok(app)
 }
-
-fn remove_draft(store: Option<&crate::drafts::DraftStore>, app: &App, identity_id: &str) {
-    if let Some(store) = store
-        && let Err(err) = store.remove(&app.profile.name, identity_id)
-    {
-        tracing::warn!("cannot remove the draft of {identity_id}: {err}");
-    }
-}
-
-/// How long quitting waits for a PUT already sent (its answer and audit line).
-const WRITE_GRACE: Duration = Duration::from_secs(60);
 
 /// Clears the screen and makes the next frame draw every cell. Unlike
 /// ratatui's `Terminal::clear`, it does not ask the terminal where its cursor
 /// is: that query costs a round trip over SSH before the first frame, and the
 /// console would fail to start ("cursor position could not be read") on a
 /// terminal or a slow link that does not answer within crossterm's 2 s.
-fn clear_screen<W: io::Write>(terminal: &mut Terminal<CrosstermBackend<W>>) -> io::Result<()> {
+fn clear_screen<B>(terminal: &mut Terminal<B>) -> anyhow::Result<()>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+{
     let size = terminal.size()?;
-    terminal.resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))
-}
-
-/// How often, at most, the open form is saved as a draft.
-const DRAFT_INTERVAL: Duration = Duration::from_secs(1);
-
-fn store_draft(store: Option<&crate::drafts::DraftStore>, draft: &crate::drafts::Draft) {
-    if let Some(store) = store
-        && let Err(err) = store.save(draft)
-    {
-        tracing::warn!("cannot save the draft of {}: {err}", draft.identity_id);
-    }
-}
-
-/// Saves the open form right now (leaving on a signal or quit), whatever the
-/// debounce timer says.
-fn save_draft(app: &mut App, store: Option<&crate::drafts::DraftStore>) {
-    for effect in update(app, Msg::DraftTick) {
-        if let Effect::SaveDraft(draft) = effect {
-            store_draft(store, &draft);
-        }
-    }
+    terminal.resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))?;
+    Ok(())
 }
 
 /// Turns a terminal event into a message; `None` for events the console
@@ -202,5 +205,65 @@ fn to_msg(event: Event) -> Option<Msg> {
         Event::Paste(text) => Some(Msg::Paste(text)),
         Event::Resize(width, height) => Some(Msg::Resize { width, height }),
         _ => None,
+    }
+}
+
+/// The real terminal: crossterm's events, the three signals that end the
+/// console, `$EDITOR`, OSC 52.
+struct RealTerminal {
+    /// `None` while the external editor has the terminal.
+    events: Option<EventStream>,
+    sigterm: Signal,
+    sighup: Signal,
+    sigint: Signal,
+    multiplexer: clipboard::Multiplexer,
+}
+
+impl RealTerminal {
+    fn new() -> io::Result<Self> {
+        Ok(Self {
+            events: Some(EventStream::new()),
+            sigterm: signal(SignalKind::terminate())?,
+            sighup: signal(SignalKind::hangup())?,
+            sigint: signal(SignalKind::interrupt())?,
+            multiplexer: clipboard::Multiplexer::detect(),
+        })
+    }
+}
+
+type RealBackend = CrosstermBackend<FrameWriter<io::Stdout>>;
+
+impl Host<RealBackend> for RealTerminal {
+    async fn next(&mut self) -> Option<io::Result<Input>> {
+        let events = self.events.get_or_insert_with(EventStream::new);
+        tokio::select! {
+            event = events.next() => event.map(|result| result.map(Input::Event)),
+            _ = self.sigterm.recv() => Some(Ok(Input::Signal("SIGTERM"))),
+            _ = self.sighup.recv() => Some(Ok(Input::Signal("SIGHUP (connection dropped)"))),
+            _ = self.sigint.recv() => Some(Ok(Input::Signal("SIGINT"))),
+        }
+    }
+
+    fn edit_externally(
+        &mut self,
+        _terminal: &mut Terminal<RealBackend>,
+        text: &str,
+    ) -> io::Result<Result<String, String>> {
+        // The editor needs the real terminal: give it back, wait, take it
+        // again. The event reader must stop first, or it would steal the
+        // editor's keys.
+        self.events = None;
+        terminal::restore();
+        let result = editor::edit(text, "traits").map_err(|e| crate::text::error_line(&e));
+        terminal::enter()?;
+        self.events = Some(EventStream::new());
+        Ok(result)
+    }
+
+    fn copy(&mut self, terminal: &mut Terminal<RealBackend>, text: &str) -> io::Result<()> {
+        let bytes = clipboard::osc52(text, self.multiplexer);
+        let backend = terminal.backend_mut();
+        backend.write_all(&bytes)?;
+        io::Write::flush(backend)
     }
 }

@@ -13,7 +13,7 @@ use crate::app::rows::{display_name, primary_identifier};
 use crate::sanitize::for_display;
 
 pub fn draw(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
-    let Some(detail) = app.detail.as_ref() else {
+    let Some(detail) = app.detail.state.as_ref() else {
         return;
     };
     let parts = Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Min(1)]).split(area);
@@ -22,7 +22,7 @@ pub fn draw(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
         Some(identity) => {
             let traits = identity.get("traits").unwrap_or(&serde_json::Value::Null);
             let schema = identity.get("schema_id").and_then(|s| s.as_str()).unwrap_or_default();
-            let who = primary_identifier(traits, app.schema_hints.get(schema)).unwrap_or_default();
+            let who = primary_identifier(traits, app.schemas.hints.get(schema)).unwrap_or_default();
             let name = display_name(traits).map(|n| format!("  {n}")).unwrap_or_default();
             // The id right after the identifier, so a long name never pushes it off.
             format!(

@@ -18,13 +18,13 @@ pub fn draw_list(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
         "Drafts waiting from earlier sessions (never passwords or hashes)",
         theme.tone(Tone::Heading),
     ))];
-    if app.drafts.is_empty() {
+    if app.drafts.known.is_empty() {
         lines.push(Line::from(Span::styled("  none", theme.tone(Tone::Muted))));
     }
     let height = usize::from(area.height.saturating_sub(1));
-    let start = app.drafts_selected.saturating_sub(height.saturating_sub(1));
-    for (i, draft) in app.drafts.iter().enumerate().skip(start).take(height) {
-        let style = if i == app.drafts_selected {
+    let start = app.drafts.selected.saturating_sub(height.saturating_sub(1));
+    for (i, draft) in app.drafts.known.iter().enumerate().skip(start).take(height) {
+        let style = if i == app.drafts.selected {
             theme.selected()
         } else {
             Style::new()
@@ -40,16 +40,17 @@ pub fn draw_list(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
         )));
     }
     frame.render_widget(Paragraph::new(lines), area);
-    if !app.drafts.is_empty() {
-        let y = area.y + 1 + u16::try_from(app.drafts_selected.saturating_sub(start)).unwrap_or(0);
+    if !app.drafts.known.is_empty() {
+        let y = area.y + 1 + u16::try_from(app.drafts.selected.saturating_sub(start)).unwrap_or(0);
         frame.set_cursor_position(Position { x: area.x, y });
     }
 }
 
 pub fn draw_text(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
-    let Some((title, lines, scroll)) = app.text_view.as_ref() else {
+    let Some(text) = app.drafts.text.as_ref() else {
         return;
     };
+    let (title, lines, scroll) = (&text.title, &text.lines, &text.scroll);
     let parts = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).split(area);
     frame.render_widget(
         Paragraph::new(Span::styled(title.as_str(), theme.tone(Tone::Heading))),
@@ -69,7 +70,7 @@ pub fn draw_text(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
 
 /// The one-line offer shown above the detail sections when a draft waits.
 pub fn offer_line<'a>(app: &'a App, theme: &Theme) -> Option<Line<'a>> {
-    let draft = app.draft_offer.as_ref()?;
+    let draft = app.detail.offer.as_ref()?;
     Some(Line::from(vec![
         Span::styled(
             format!(

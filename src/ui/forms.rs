@@ -16,7 +16,7 @@ use crate::app::json_edit::Problem;
 use crate::sanitize::for_display;
 
 pub fn draw(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
-    let Some(form) = app.form.as_ref() else {
+    let Some(form) = app.edit.form.as_ref() else {
         return;
     };
     let parts = Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).split(area);
@@ -403,7 +403,7 @@ fn schema_form(form: &SchemaForm, list_problem: Option<&str>, theme: &Theme, are
 /// The attribute-registry form, or its review once Ctrl-S built the body.
 pub fn draw_attribute(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
     use crate::app::attribute::{AttributeField, masked_token};
-    let Some(form) = app.attribute.as_ref() else {
+    let Some(form) = app.edit.attribute.as_ref() else {
         return;
     };
     let parts = Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).split(area);

@@ -36,7 +36,7 @@ fn columns(width: u16) -> (Vec<Constraint>, bool) {
 
 pub fn draw(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
     let list = &app.list;
-    let (table_area, search_area) = if app.search_input.is_some() {
+    let (table_area, search_area) = if app.list.search_input.is_some() {
         let parts = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).split(area);
         (parts[0], Some(parts[1]))
     } else {
@@ -93,7 +93,7 @@ pub fn draw(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
     }
 
     if let Some(search_area) = search_area {
-        let text = app.search_input.as_deref().unwrap_or_default();
+        let text = app.list.search_input.as_deref().unwrap_or_default();
         let shown = crate::sanitize::for_display(text);
         let line = Line::from(vec![
             Span::styled("/", theme.footer_key()),
@@ -139,7 +139,7 @@ fn table_row<'a>(row: &'a IdentityRow, app: &App, theme: &Theme, wide: bool, col
         RowState::Inactive | RowState::Other => theme.tone(Tone::Bad),
     };
     let (ago, at) = match row.updated_at {
-        Some(t) => (relative(t, app.now), absolute(t)),
+        Some(t) => (relative(t, app.chrome.now), absolute(t)),
         None => ("—".to_owned(), "—".to_owned()),
     };
     let mut cells = vec![

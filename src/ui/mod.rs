@@ -60,7 +60,7 @@ pub fn view(app: &App, theme: &Theme, frame: &mut Frame) {
     }
     status_line(app, theme, take(), frame);
     footer(app, theme, take(), frame);
-    if app.show_help {
+    if app.chrome.help.is_some() {
         help::draw(app, theme, area, frame);
     }
 }
@@ -105,7 +105,7 @@ fn header(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
     };
     let mut right = format!("{loaded}{more} loaded ");
     if app.busy() {
-        right = format!("{} {right}", SPINNER[app.spinner % SPINNER.len()]);
+        right = format!("{} {right}", SPINNER[app.chrome.spinner % SPINNER.len()]);
     }
     let used_by = |badges: &[String]| -> usize {
         " idcon ".width() + badges.iter().map(|b| b.width() + 1).sum::<usize>() + right.width()
@@ -146,7 +146,7 @@ fn danger_banner(theme: &Theme, area: Rect, frame: &mut Frame) {
 }
 
 fn status_line(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
-    let (text, style) = match &app.status {
+    let (text, style) = match &app.chrome.status {
         Status::None => (String::new(), theme.info()),
         Status::Info(text) => (text.clone(), theme.info()),
         Status::Error(text) => (format!("✗ {text}"), theme.error()),
@@ -155,7 +155,7 @@ fn status_line(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
 }
 
 fn footer(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
-    let bindings = keys::bindings(app.screen, app.search_input.is_some());
+    let bindings = keys::bindings(app.screen_key_context());
     let mut spans = Vec::new();
     for binding in bindings.iter().filter(|b| b.in_footer) {
         if !spans.is_empty() {
@@ -164,7 +164,7 @@ fn footer(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
         spans.push(Span::styled(binding.keys, theme.footer_key()));
         spans.push(Span::raw(format!(
             " {}",
-            binding.action.split(" (").next().unwrap_or(binding.action)
+            binding.help.split(" (").next().unwrap_or(binding.help)
         )));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);

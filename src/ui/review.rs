@@ -27,7 +27,7 @@ fn lines_window<'a>(lines: &'a [StyledLine], scroll: usize, height: usize, theme
 }
 
 pub fn draw_review(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
-    let Some(review) = app.review.as_ref() else {
+    let Some(review) = app.edit.review.as_ref() else {
         return;
     };
     let (prompt, extra): (Line, Vec<StyledLine>) = match &review.stage {
@@ -101,7 +101,7 @@ pub fn draw_review(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
 }
 
 pub fn draw_response(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
-    let Some(response) = app.response.as_ref() else {
+    let Some(response) = app.edit.response.as_ref() else {
         return;
     };
     let verdict = match (response.success, response.status) {
@@ -137,14 +137,14 @@ pub fn draw_history(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
         "Requests made in this run",
         theme.tone(Tone::Heading),
     ))];
-    if app.history.is_empty() {
+    if app.history.entries.is_empty() {
         lines.push(Line::from(Span::styled("  none yet", theme.tone(Tone::Muted))));
     }
     let height = usize::from(area.height.saturating_sub(1));
-    let start = app.history_selected.saturating_sub(height.saturating_sub(1));
-    for (i, entry) in app.history.iter().enumerate().skip(start).take(height) {
+    let start = app.history.selected.saturating_sub(height.saturating_sub(1));
+    for (i, entry) in app.history.entries.iter().enumerate().skip(start).take(height) {
         let status = entry.status.map_or_else(|| "---".to_owned(), |s| s.to_string());
-        let style = if i == app.history_selected {
+        let style = if i == app.history.selected {
             theme.selected()
         } else {
             Style::new()
@@ -167,7 +167,7 @@ pub fn draw_history(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
             ),
         ]));
     }
-    let (area, audit_area) = match app.audit_lines.as_ref() {
+    let (area, audit_area) = match app.history.audit.as_ref() {
         Some(_) => {
             let parts = Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).split(area);
             (parts[0], Some(parts[1]))
@@ -175,7 +175,7 @@ pub fn draw_history(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
         None => (area, None),
     };
     frame.render_widget(Paragraph::new(lines), area);
-    if let (Some((identity_id, audit)), Some(audit_area)) = (app.audit_lines.as_ref(), audit_area) {
+    if let (Some((identity_id, audit)), Some(audit_area)) = (app.history.audit.as_ref(), audit_area) {
         let mut lines = vec![Line::from(Span::styled(
             format!("Audit trail of identity {}", for_display(identity_id)),
             theme.tone(Tone::Heading),
@@ -201,8 +201,8 @@ pub fn draw_history(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
         }
         frame.render_widget(Paragraph::new(lines), audit_area);
     }
-    let y = area.y + 1 + u16::try_from(app.history_selected.saturating_sub(start)).unwrap_or(0);
-    if !app.history.is_empty() && y < area.bottom() {
+    let y = area.y + 1 + u16::try_from(app.history.selected.saturating_sub(start)).unwrap_or(0);
+    if !app.history.entries.is_empty() && y < area.bottom() {
         frame.set_cursor_position(Position { x: area.x, y });
     }
 }

@@ -1,8 +1,13 @@
 //! Behaviour of the console without a terminal: feed messages, look at state
 //! and effects.
 
+mod keys;
+mod list_state;
+
+use super::list::Paging;
 use super::*;
 use chrono::TimeZone;
+use chrono::Utc;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::json;
 
@@ -155,7 +160,7 @@ fn failed_page_keeps_rows_and_r_retries_the_same_page() {
         },
     );
     assert_eq!(app.list.rows.len(), 10);
-    assert!(matches!(&app.status, Status::Error(text) if text.contains("500")));
+    assert!(matches!(&app.chrome.status, Status::Error(text) if text.contains("500")));
     let effects = update(&mut app, ch('r'));
     let cursor = vec![("page_token".to_owned(), "p2".to_owned())];
     assert!(effects.contains(&Effect::LoadPage {
@@ -228,12 +233,12 @@ fn paste_goes_into_search_but_never_acts_as_keys() {
     let mut app = app_with_rows(0..5);
     let effects = update(&mut app, Msg::Paste("q\r".into()));
     assert!(
-        effects.is_empty() && !app.quit,
+        effects.is_empty() && !app.chrome.quit,
         "a paste outside a text field does nothing"
     );
     update(&mut app, ch('/'));
     update(&mut app, Msg::Paste("user1\n".into()));
-    assert_eq!(app.search_input.as_deref(), Some("user1"));
+    assert_eq!(app.list.search_input.as_deref(), Some("user1"));
 }
 
 #[test]
@@ -251,9 +256,9 @@ fn enter_opens_detail_and_esc_goes_back() {
             result: Ok(identity(1)),
         },
     );
-    assert!(app.detail.as_ref().is_some_and(|d| d.identity.is_some()));
+    assert!(app.detail.state.as_ref().is_some_and(|d| d.identity.is_some()));
     update(&mut app, key(KeyCode::Tab));
-    assert_eq!(app.detail.as_ref().map(|d| d.current), Some(1));
+    assert_eq!(app.detail.state.as_ref().map(|d| d.current), Some(1));
     assert_eq!(update(&mut app, ch('y')), vec![Effect::Copy(id)]);
     update(&mut app, key(KeyCode::Esc));
     assert_eq!(app.screen, Screen::List);
@@ -275,7 +280,7 @@ fn read_only_profile_explains_on_edit_keys() {
     let (mut app, _) = started_app();
     app.profile.read_only = true;
     update(&mut app, ch('e'));
-    assert!(matches!(&app.status, Status::Error(text) if text.contains("read-only")));
+    assert!(matches!(&app.chrome.status, Status::Error(text) if text.contains("read-only")));
 }
 
 #[test]
@@ -323,7 +328,7 @@ fn y_never_copies_an_id_holding_a_line_break_or_invisible_characters() {
         },
     );
     assert_eq!(update(&mut app, ch('y')), Vec::new(), "nothing reaches the clipboard");
-    assert!(matches!(&app.status, Status::Error(text) if text.contains("Not copied")));
+    assert!(matches!(&app.chrome.status, Status::Error(text) if text.contains("Not copied")));
     update(&mut app, ch('j'));
     assert_eq!(
         update(&mut app, ch('y')),
@@ -404,9 +409,9 @@ fn a_schema_that_cannot_be_loaded_is_marked_and_asked_for_once() {
     assert_eq!(app.schema_warning(), Some(forms::SCHEMA_UNKNOWN_MARK));
     assert!(app.schema_missing("phone"));
     assert!(
-        matches!(&app.status, Status::Info(text) if text.contains("phone") && text.contains("not validated")),
+        matches!(&app.chrome.status, Status::Info(text) if text.contains("phone") && text.contains("not validated")),
         "{:?}",
-        app.status
+        app.chrome.status
     );
     update(&mut app, ch('G'));
     let effects = update(
@@ -459,13 +464,13 @@ fn the_traits_form_says_when_its_schema_is_unknown_and_checks_once_it_arrives() 
     assert_eq!(app.screen, Screen::Form);
     assert_eq!(app.traits_form_mark(), Some(forms::SCHEMA_UNKNOWN_MARK));
     // Without the schema only the syntax is checked: a bad phone is accepted here.
-    if let Some(forms::FormBody::Traits(traits)) = app.form.as_mut().map(|f| &mut f.body) {
+    if let Some(forms::FormBody::Traits(traits)) = app.edit.form.as_mut().map(|f| &mut f.body) {
         traits.field.editor.select_all();
         traits.field.editor.cut();
         traits.field.editor.insert_str(r#"{"phone": "not a number"}"#);
     }
     update(&mut app, key(KeyCode::End));
-    let problems = |app: &App| match app.form.as_ref().map(|f| &f.body) {
+    let problems = |app: &App| match app.edit.form.as_ref().map(|f| &f.body) {
         Some(forms::FormBody::Traits(traits)) => traits.field.problems.len(),
         _ => usize::MAX,
     };

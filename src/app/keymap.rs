@@ -1,0 +1,336 @@
+//! The key tables themselves: one per [`Context`], in the order the help
+//! shows them and matching tries them (the first row that takes a key wins,
+//! so Ctrl-C and Ctrl-S stand before a text field's typing row). What the
+//! rows mean is in `keys`.
+
+use crossterm::event::KeyCode as K;
+
+use super::forms::FormKind;
+use super::keys::Pattern::{Any, Char, Code, Ctrl, LineEditing, Printable, TextEditing};
+use super::keys::{Action as A, Binding, Context};
+
+/// Shown in the footer (and the help).
+const SHOWN: bool = true;
+/// Shown in the help only.
+const HELP_ONLY: bool = false;
+
+/// `row!(keys, help, footer; pattern => action, ...)`: one [`Binding`].
+macro_rules! row {
+    ($keys:literal, $help:literal, $footer:expr; $($pattern:expr => $action:expr),+ $(,)?) => {
+        Binding { keys: $keys, help: $help, in_footer: $footer, map: &[$(($pattern, $action)),+] }
+    };
+}
+
+pub(super) const QUIT_ANYWHERE: Binding = row!("Ctrl-C", "quit from anywhere", HELP_ONLY; Ctrl('c') => A::Quit);
+const HELP: Binding = row!("?", "help", SHOWN; Char('?') => A::Help);
+const F1_TOO: Binding = row!("F1", "help (also where ? types)", HELP_ONLY; Code(K::F(1)) => A::Help);
+/// Where `?` types, F1 opens the help.
+const F1_HELP: Binding = row!("F1", "help", SHOWN; Code(K::F(1)) => A::Help);
+const MOVE: Binding = row!("j/k ↑/↓", "move", SHOWN;
+    Char('j') => A::Down, Code(K::Down) => A::Down, Char('k') => A::Up, Code(K::Up) => A::Up);
+const SCROLL: Binding = row!("j/k ↑/↓", "scroll", SHOWN;
+    Char('j') => A::Down, Code(K::Down) => A::Down, Char('k') => A::Up, Code(K::Up) => A::Up);
+const SCROLL_QUIET: Binding = row!("j/k ↑/↓", "scroll", HELP_ONLY;
+    Char('j') => A::Down, Code(K::Down) => A::Down, Char('k') => A::Up, Code(K::Up) => A::Up);
+const PAGE: Binding = row!("PgUp/PgDn", "page up / down", HELP_ONLY;
+    Code(K::PageUp) => A::PageUp, Code(K::PageDown) => A::PageDown);
+const ENDS: Binding = row!("g/G Home/End", "top / bottom", HELP_ONLY;
+    Char('g') => A::Top, Code(K::Home) => A::Top, Char('G') => A::Bottom, Code(K::End) => A::Bottom);
+const COPY_ID: Binding = row!("y", "copy id (OSC 52)", HELP_ONLY; Char('y') => A::CopyId);
+const HISTORY: Binding = row!("H", "requests of this run, audit trail", HELP_ONLY; Char('H') => A::History);
+const DRAFTS: Binding = row!("D", "drafts from earlier sessions", HELP_ONLY; Char('D') => A::Drafts);
+const EDIT: &[Binding] = &[
+    row!("e", "edit the traits", HELP_ONLY; Char('e') => A::Edit(FormKind::Traits)),
+    row!("s", "change the state", HELP_ONLY; Char('s') => A::Edit(FormKind::State)),
+    row!("m", "edit the metadata", HELP_ONLY; Char('m') => A::Edit(FormKind::Metadata)),
+    row!("c", "credentials: password, hash import, OIDC", HELP_ONLY; Char('c') => A::Edit(FormKind::Credentials)),
+    row!("i", "change the identity schema", HELP_ONLY; Char('i') => A::Edit(FormKind::Schema)),
+    row!("E", "edit the traits in $VISUAL/$EDITOR", HELP_ONLY; Char('E') => A::EditExternally),
+    row!("a", "update a Yoti registry attribute", HELP_ONLY; Char('a') => A::EditAttribute),
+];
+const BACK: Binding = row!("Esc/q", "back", SHOWN; Code(K::Esc) => A::Back, Char('q') => A::Back);
+const REVIEW: Binding = row!("Ctrl-S", "review the change (nothing is sent yet)", SHOWN; Ctrl('s') => A::Review);
+const CLOSE_FORM: Binding = row!("Esc", "close (asks before dropping changes)", SHOWN; Code(K::Esc) => A::Back);
+const FIELDS: Binding = row!("Tab/↓ S-Tab/↑", "fields (next / previous)", SHOWN;
+    Code(K::Tab) => A::NextField, Code(K::Down) => A::NextField,
+    Code(K::BackTab) => A::PrevField, Code(K::Up) => A::PrevField);
+
+const LIST: &[Binding] = &[
+    MOVE,
+    PAGE,
+    ENDS,
+    row!("Enter", "open", SHOWN; Code(K::Enter) => A::Open),
+    row!("/", "search", SHOWN; Char('/') => A::Search),
+    row!("r", "reload (retries after an error)", SHOWN; Char('r') => A::Reload),
+    COPY_ID,
+    HISTORY,
+    DRAFTS,
+];
+const LIST_END: &[Binding] = &[
+    row!("Esc", "clear results or filter, stop loading", HELP_ONLY; Code(K::Esc) => A::Back),
+    HELP,
+    F1_TOO,
+    row!("q", "quit", SHOWN; Char('q') => A::Quit),
+    QUIT_ANYWHERE,
+];
+
+const SEARCH: &[Binding] = &[
+    row!("type", "filter loaded rows", SHOWN; Printable => A::Type),
+    row!("Backspace", "erase the last character", HELP_ONLY; Code(K::Backspace) => A::Erase),
+    row!("Enter", "ask the server (exact identifier, or id)", SHOWN; Code(K::Enter) => A::AskServer),
+    row!("↑/↓", "move", HELP_ONLY; Code(K::Up) => A::Up, Code(K::Down) => A::Down),
+    row!("Esc", "cancel", SHOWN; Code(K::Esc) => A::Back),
+    F1_HELP,
+    QUIT_ANYWHERE,
+];
+
+const DETAIL_LOADING: &[Binding] = &[
+    row!("Esc/q", "back (stops loading)", SHOWN; Code(K::Esc) => A::Back, Char('q') => A::Back),
+    HELP,
+    F1_TOO,
+    QUIT_ANYWHERE,
+    row!("other keys", "act once the identity is there", HELP_ONLY; Any => A::TypeAhead),
+];
+
+const DETAIL_FAILED: &[Binding] = &[
+    row!("r", "retry", SHOWN; Char('r') => A::Reload),
+    COPY_ID,
+    HISTORY,
+    DRAFTS,
+    HELP,
+    F1_TOO,
+    BACK,
+    QUIT_ANYWHERE,
+];
+
+/// The offer's own line names these three; the footer keeps the rest.
+const DRAFT_OFFER: &[Binding] = &[
+    row!("Enter", "restore the draft into its form", HELP_ONLY; Code(K::Enter) => A::RestoreDraft),
+    row!("v", "what the draft would change", HELP_ONLY; Char('v') => A::ShowDraft),
+    row!("x", "discard the draft", HELP_ONLY; Char('x') => A::DiscardDraft),
+];
+
+const DETAIL: &[Binding] = &[
+    row!("Tab/S-Tab", "section", SHOWN; Code(K::Tab) => A::NextSection, Code(K::BackTab) => A::PrevSection),
+    SCROLL,
+    PAGE,
+    ENDS,
+    row!("h/l ←/→", "scroll sideways", HELP_ONLY;
+        Char('h') => A::Left, Code(K::Left) => A::Left, Char('l') => A::Right, Code(K::Right) => A::Right),
+    row!("r", "reload", SHOWN; Char('r') => A::Reload),
+    row!("y", "copy id (OSC 52)", SHOWN; Char('y') => A::CopyId),
+    HISTORY,
+    DRAFTS,
+];
+const DETAIL_END: &[Binding] = &[HELP, F1_TOO, BACK, QUIT_ANYWHERE];
+
+const FORM_TRAITS: &[Binding] = &[
+    REVIEW,
+    F1_HELP,
+    CLOSE_FORM,
+    QUIT_ANYWHERE,
+    row!("type", "edit the JSON (checked as you type)", HELP_ONLY; TextEditing => A::Type),
+];
+
+const FORM_METADATA: &[Binding] = &[
+    REVIEW,
+    F1_HELP,
+    row!("Tab/S-Tab", "the other editor", SHOWN; Code(K::Tab) => A::NextField, Code(K::BackTab) => A::NextField),
+    CLOSE_FORM,
+    QUIT_ANYWHERE,
+    row!("type", "edit the JSON (null allowed)", HELP_ONLY; TextEditing => A::Type),
+];
+
+const FORM_STATE: &[Binding] = &[
+    row!("space Enter Tab", "toggle (active / inactive)", SHOWN;
+        Char(' ') => A::Toggle, Code(K::Enter) => A::Toggle, Code(K::Tab) => A::Toggle),
+    row!("a/k/↑ i/j/↓", "active / inactive", HELP_ONLY;
+        Char('a') => A::SetActive, Char('k') => A::SetActive, Code(K::Up) => A::SetActive,
+        Char('i') => A::SetInactive, Char('j') => A::SetInactive, Code(K::Down) => A::SetInactive),
+    REVIEW,
+    HELP,
+    F1_TOO,
+    CLOSE_FORM,
+    QUIT_ANYWHERE,
+];
+
+const FORM_SCHEMA: &[Binding] = &[
+    row!("j/k ↑/↓", "choose a schema", SHOWN;
+        Char('j') => A::Down, Code(K::Down) => A::Down, Char('k') => A::Up, Code(K::Up) => A::Up),
+    REVIEW,
+    HELP,
+    F1_TOO,
+    CLOSE_FORM,
+    QUIT_ANYWHERE,
+];
+
+const FORM_MODE: &[Binding] = &[
+    FIELDS,
+    row!("←/→ space", "switch (password, hash import, OIDC link)", SHOWN;
+        Code(K::Left) => A::PrevMode, Code(K::Right) => A::NextMode, Char(' ') => A::NextMode),
+    REVIEW,
+    F1_HELP,
+    CLOSE_FORM,
+    QUIT_ANYWHERE,
+];
+
+const FORM_TOGGLE: &[Binding] = &[
+    FIELDS,
+    row!("space/Enter", "toggle (hash here with argon2id)", SHOWN; Char(' ') => A::Toggle, Code(K::Enter) => A::Toggle),
+    REVIEW,
+    F1_HELP,
+    CLOSE_FORM,
+    QUIT_ANYWHERE,
+];
+
+const FORM_FIELD: &[Binding] = &[
+    FIELDS,
+    REVIEW,
+    F1_HELP,
+    CLOSE_FORM,
+    QUIT_ANYWHERE,
+    row!("type", "edit the field (Ctrl-U/A/E as in a shell)", HELP_ONLY; LineEditing => A::Type),
+];
+
+const FORM_HASHING: &[Binding] = &[
+    row!("Esc", "stop waiting (the form is kept)", SHOWN; Code(K::Esc) => A::StopWaiting),
+    F1_HELP,
+    QUIT_ANYWHERE,
+];
+
+const DISCARD: &[Binding] = &[
+    QUIT_ANYWHERE,
+    row!("y", "discard what was typed", SHOWN; Char('y') => A::Discard),
+    row!("other keys", "keep editing", SHOWN; Any => A::KeepEditing),
+];
+
+const REVIEW_READY: &[Binding] = &[
+    row!("y", "send", SHOWN; Char('y') => A::Send),
+    row!("n/Esc", "back to the form", SHOWN; Char('n') => A::Back, Code(K::Esc) => A::Back),
+    SCROLL_QUIET,
+    PAGE,
+    HELP,
+    F1_TOO,
+    QUIT_ANYWHERE,
+];
+
+const REVIEW_SENDING: &[Binding] = &[
+    row!("Esc", "stop waiting (the server may still apply it)", SHOWN; Code(K::Esc) => A::StopWaiting),
+    HELP,
+    F1_TOO,
+    QUIT_ANYWHERE,
+];
+
+const REVIEW_CONFLICT: &[Binding] = &[
+    row!("m", "merge (my edit onto the server's version)", SHOWN; Char('m') => A::Merge),
+    row!("o", "overwrite (the fields I edited win)", SHOWN; Char('o') => A::Overwrite),
+    row!("n/Esc", "back to the form", SHOWN; Char('n') => A::Back, Code(K::Esc) => A::Back),
+    SCROLL_QUIET,
+    PAGE,
+    HELP,
+    F1_TOO,
+    QUIT_ANYWHERE,
+];
+
+const RESPONSE: &[Binding] = &[
+    SCROLL,
+    PAGE,
+    ENDS,
+    row!("Esc/q/Enter", "back", SHOWN; Code(K::Esc) => A::Back, Char('q') => A::Back, Code(K::Enter) => A::Back),
+    HELP,
+    F1_TOO,
+    QUIT_ANYWHERE,
+];
+
+const HISTORY_SCREEN: &[Binding] = &[
+    MOVE,
+    row!("Enter", "show the request again", SHOWN; Code(K::Enter) => A::Open),
+    BACK,
+    HELP,
+    F1_TOO,
+    QUIT_ANYWHERE,
+];
+
+const DRAFTS_SCREEN: &[Binding] = &[
+    MOVE,
+    row!("Enter", "open the identity (Enter again restores)", SHOWN; Code(K::Enter) => A::Open),
+    BACK,
+    HELP,
+    F1_TOO,
+    QUIT_ANYWHERE,
+];
+
+const TEXT: &[Binding] = &[SCROLL, PAGE, BACK, HELP, F1_TOO, QUIT_ANYWHERE];
+
+const ATTRIBUTE_START: &[Binding] = &[
+    row!("Tab/S-Tab", "next field (token, name, value)", SHOWN;
+        Code(K::Tab) => A::NextField, Code(K::BackTab) => A::PrevField),
+    row!("Ctrl-S", "review the exact body", SHOWN; Ctrl('s') => A::Review),
+    row!("Esc", "close (asks before dropping it)", SHOWN; Code(K::Esc) => A::Back),
+    F1_HELP,
+    QUIT_ANYWHERE,
+];
+const ATTRIBUTE_LINE: &[Binding] = &[row!("type", "edit the field", HELP_ONLY; LineEditing => A::Type)];
+const ATTRIBUTE_VALUE: &[Binding] =
+    &[row!("type", "edit the JSON value (a string needs quotes)", HELP_ONLY; TextEditing => A::Type)];
+
+const ATTRIBUTE_REVIEW: &[Binding] = &[
+    row!("y", "send", SHOWN; Char('y') => A::Send),
+    row!("n/Esc", "back to the form", SHOWN; Char('n') => A::Back, Code(K::Esc) => A::Back),
+    HELP,
+    F1_TOO,
+    QUIT_ANYWHERE,
+];
+
+const ATTRIBUTE_SENDING: &[Binding] = &[
+    row!("Esc", "stop waiting (the registry may still apply it)", SHOWN; Code(K::Esc) => A::StopWaiting),
+    HELP,
+    F1_TOO,
+    QUIT_ANYWHERE,
+];
+
+const HELP_SCROLLS: &[Binding] = &[
+    QUIT_ANYWHERE,
+    row!("↑/↓ PgUp/PgDn", "scroll the help", SHOWN;
+        Code(K::Up) => A::Up, Code(K::Down) => A::Down, Code(K::PageUp) => A::PageUp, Code(K::PageDown) => A::PageDown),
+    row!("other keys", "close the help", SHOWN; Any => A::CloseHelp),
+];
+
+const HELP_FITS: &[Binding] = &[
+    QUIT_ANYWHERE,
+    row!("any key", "closes the help", SHOWN; Any => A::CloseHelp),
+];
+
+/// The groups of rows that make the table of `context`.
+pub(super) fn table(context: Context) -> &'static [&'static [Binding]] {
+    match context {
+        Context::Help { scrolls: true } => &[HELP_SCROLLS],
+        Context::Help { scrolls: false } => &[HELP_FITS],
+        Context::List => &[LIST, EDIT, LIST_END],
+        Context::Search => &[SEARCH],
+        Context::DetailLoading => &[DETAIL_LOADING],
+        Context::DetailFailed => &[DETAIL_FAILED],
+        Context::Detail { offer: true } => &[DRAFT_OFFER, DETAIL, EDIT, DETAIL_END],
+        Context::Detail { offer: false } => &[DETAIL, EDIT, DETAIL_END],
+        Context::FormTraits => &[FORM_TRAITS],
+        Context::FormMetadata => &[FORM_METADATA],
+        Context::FormState => &[FORM_STATE],
+        Context::FormSchema => &[FORM_SCHEMA],
+        Context::FormMode => &[FORM_MODE],
+        Context::FormToggle => &[FORM_TOGGLE],
+        Context::FormField => &[FORM_FIELD],
+        Context::FormHashing => &[FORM_HASHING],
+        Context::Discard => &[DISCARD],
+        Context::ReviewReady => &[REVIEW_READY],
+        Context::ReviewSending => &[REVIEW_SENDING],
+        Context::ReviewConflict => &[REVIEW_CONFLICT],
+        Context::Response => &[RESPONSE],
+        Context::History => &[HISTORY_SCREEN],
+        Context::Drafts => &[DRAFTS_SCREEN],
+        Context::Text => &[TEXT],
+        Context::AttributeLine => &[ATTRIBUTE_START, ATTRIBUTE_LINE],
+        Context::AttributeValue => &[ATTRIBUTE_START, ATTRIBUTE_VALUE],
+        Context::AttributeReview => &[ATTRIBUTE_REVIEW],
+        Context::AttributeSending => &[ATTRIBUTE_SENDING],
+    }
+}

@@ -1,0 +1,595 @@
+//! The key test: on every screen (each key context, in one or more states
+//! where its keys can act), every printable key, F1–F12, the arrows and the
+//! other named keys are pressed. A key that changes anything (state or
+//! effects) must be listed in that context's table, and each listed key
+//! must change something in at least one of the context's states. The
+//! README's key table and the help overlay are checked against the same
+//! tables.
+
+use chrono::TimeZone;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde_json::{Value, json};
+
+use super::super::keys::{self, Context, Pattern};
+use super::super::review::WriteOutcome;
+use super::super::*;
+use crate::drafts::Draft;
+
+const ID: &str = "00000000-0000-4000-8000-000000000002";
+
+fn press(app: &mut App, code: KeyCode) {
+    update(app, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn ch(app: &mut App, c: char) {
+    press(app, KeyCode::Char(c));
+}
+
+fn ctrl(app: &mut App, c: char) {
+    update(app, Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)));
+}
+
+fn typed(app: &mut App, text: &str) {
+    text.chars().for_each(|c| ch(app, c));
+}
+
+/// An identity with enough in it that every section and the review scroll.
+fn identity(i: usize) -> Value {
+    let mut traits = serde_json::Map::new();
+    traits.insert("email".into(), json!(format!("user{i}@example.com")));
+    for n in 0..12 {
+        traits.insert(
+            format!("field{n:02}"),
+            json!(format!("a value long enough to scroll sideways {n} {}", "x".repeat(60))),
+        );
+    }
+    json!({
+        "id": format!("00000000-0000-4000-8000-{i:012}"),
+        "schema_id": "phone",
+        "state": "active",
+        "traits": traits,
+        "metadata_public": {"plan": "pro"},
+        "metadata_admin": {"ticket": "SUP-1", "yoti": {"issuance_token": "it-token-0123456789abcdef"}},
+        "credentials": {"password": {"type": "password", "identifiers": ["a@example.com"], "version": 0}},
+        "updated_at": "2026-11-20T10:00:00Z"
+    })
+}
+
+fn schemas() -> Msg {
+    let open = json!({"type": "object", "properties": {"traits": {"type": "object"}}});
+    Msg::SchemasLoaded(Ok(vec![
+        ("email".into(), open.clone()),
+        ("phone".into(), open.clone()),
+        ("zeta".into(), open),
+    ]))
+}
+
+/// The list of 100 identities (all loaded unless `more`), at `width`x`height`.
+fn list_app(width: u16, height: u16, more: bool) -> App {
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 24, 12, 0, 0)
+        .single()
+        .unwrap_or_default();
+    let profile = ProfileInfo {
+        name: "test".into(),
+        identities_url: "http://127.0.0.1/admin/identities".into(),
+        attribute_registry_url: "http://127.0.0.1/registry".into(),
+        attribute_registry: true,
+        issuance_token_pointer: "/metadata_admin/yoti/issuance_token".into(),
+        ..Default::default()
+    };
+    let mut app = App::new(profile, width, height, now);
+    app.start();
+    update(&mut app, schemas());
+    let next = more.then(|| vec![("page_token".to_owned(), "p2".to_owned())]);
+    update(
+        &mut app,
+        Msg::PageLoaded {
+            generation: 1,
+            result: Ok(LoadedPage {
+                items: (0..100).map(identity).collect(),
+                next,
+            }),
+        },
+    );
+    app
+}
+
+/// The list with the cursor in the middle.
+fn list() -> App {
+    let mut app = list_app(80, 24, false);
+    (0..50).for_each(|_| ch(&mut app, 'j'));
+    app
+}
+
+/// The detail of the third identity, loaded.
+fn detail() -> App {
+    let mut app = list_app(80, 24, false);
+    ch(&mut app, 'j');
+    ch(&mut app, 'j');
+    press(&mut app, KeyCode::Enter);
+    update(
+        &mut app,
+        Msg::IdentityLoaded {
+            id: ID.into(),
+            result: Ok(identity(2)),
+        },
+    );
+    app
+}
+
+fn draft(identity_id: &str) -> Draft {
+    let text = serde_json::to_string_pretty(&json!({
+        "email": "changed@example.com",
+        "a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6, "g": 7, "h": 8
+    }))
+    .unwrap_or_default();
+    Draft::new("test", identity_id, "traits", json!({ "text": text }), None)
+}
+
+/// The detail with a draft waiting for it.
+fn detail_with_offer() -> App {
+    let mut app = list_app(80, 24, false);
+    update(
+        &mut app,
+        Msg::DraftsListed(Ok(vec![
+            draft(ID),
+            draft("00000000-0000-4000-8000-000000000007"),
+            draft("00000000-0000-4000-8000-000000000009"),
+        ])),
+    );
+    ch(&mut app, 'j');
+    ch(&mut app, 'j');
+    press(&mut app, KeyCode::Enter);
+    update(
+        &mut app,
+        Msg::IdentityLoaded {
+            id: ID.into(),
+            result: Ok(identity(2)),
+        },
+    );
+    app
+}
+
+/// The detail on its raw JSON, scrolled down and sideways.
+fn detail_scrolled() -> App {
+    scrolled(detail())
+}
+
+fn scrolled(mut app: App) -> App {
+    (0..5).for_each(|_| press(&mut app, KeyCode::Tab));
+    (0..5).for_each(|_| ch(&mut app, 'j'));
+    (0..2).for_each(|_| ch(&mut app, 'l'));
+    app
+}
+
+fn form(key: char) -> App {
+    let mut app = detail();
+    ch(&mut app, key);
+    app
+}
+
+/// A JSON editor with its cursor inside the text, away from every edge.
+fn traits_form() -> App {
+    let mut app = form('e');
+    (0..3).for_each(|_| press(&mut app, KeyCode::Down));
+    (0..4).for_each(|_| press(&mut app, KeyCode::Right));
+    app
+}
+
+fn metadata_form() -> App {
+    let mut app = form('m');
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Right);
+    app
+}
+
+fn state_form(inactive: bool) -> App {
+    let mut app = form('s');
+    if inactive {
+        ch(&mut app, ' ');
+    }
+    app
+}
+
+fn credentials_on(field: usize) -> App {
+    let mut app = form('c');
+    // Password, confirm, hash here, then around to the import choice.
+    (0..field).for_each(|_| press(&mut app, KeyCode::Tab));
+    app
+}
+
+fn credentials_text_field() -> App {
+    let mut app = form('c');
+    typed(&mut app, "abcd");
+    press(&mut app, KeyCode::Left);
+    app
+}
+
+fn hashing() -> App {
+    let mut app = form('c');
+    typed(&mut app, "pw");
+    press(&mut app, KeyCode::Tab);
+    typed(&mut app, "pw");
+    press(&mut app, KeyCode::Tab);
+    ch(&mut app, ' ');
+    ctrl(&mut app, 's');
+    app
+}
+
+fn discard_form() -> App {
+    let mut app = state_form(true);
+    press(&mut app, KeyCode::Esc);
+    app
+}
+
+fn review() -> App {
+    let mut app = state_form(true);
+    ctrl(&mut app, 's');
+    (0..2).for_each(|_| ch(&mut app, 'j'));
+    app
+}
+
+fn sending() -> App {
+    let mut app = review();
+    ch(&mut app, 'y');
+    app
+}
+
+fn conflict() -> App {
+    let mut app = sending();
+    let mut newer = identity(2);
+    newer["traits"]["email"] = json!("someone-else@example.com");
+    newer["updated_at"] = json!("2026-11-21T10:00:00Z");
+    let latest = match crate::write::Snapshot::from_raw(newer.clone()) {
+        Ok(snapshot) => Box::new(snapshot),
+        Err(e) => panic!("snapshot: {e}"),
+    };
+    let server_changes = crate::diff::diff(&identity(2), &newer);
+    update(
+        &mut app,
+        Msg::WriteDone(WriteOutcome::Changed { latest, server_changes }),
+    );
+    app
+}
+
+fn answer() -> response::ResponseView {
+    let exchange = crate::api::Exchange {
+        request_id: "r".into(),
+        method: "PUT".into(),
+        url: format!("http://127.0.0.1/admin/identities/{ID}"),
+        request_headers: Vec::new(),
+        request_body: None,
+        status: 200,
+        reason: "OK".into(),
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: identity(2).to_string().into_bytes(),
+        started_at: Utc::now(),
+        elapsed: std::time::Duration::from_millis(3),
+    };
+    response::response_view(&exchange, Some(ID.into()))
+}
+
+fn response_screen() -> App {
+    let mut app = sending();
+    update(
+        &mut app,
+        Msg::WriteDone(WriteOutcome::Answered {
+            response: answer(),
+            identity: Some(identity(2)),
+        }),
+    );
+    (0..2).for_each(|_| ch(&mut app, 'j'));
+    app
+}
+
+fn history() -> App {
+    let mut app = list();
+    for _ in 0..3 {
+        app.history.record(&answer());
+    }
+    ch(&mut app, 'H');
+    ch(&mut app, 'k');
+    app
+}
+
+fn drafts() -> App {
+    let mut app = detail_with_offer();
+    press(&mut app, KeyCode::Esc);
+    ch(&mut app, 'D');
+    ch(&mut app, 'j');
+    app
+}
+
+fn text() -> App {
+    let mut app = detail_with_offer();
+    update(&mut app, Msg::Resize { width: 80, height: 15 });
+    ch(&mut app, 'v');
+    ch(&mut app, 'j');
+    app
+}
+
+fn attribute_name() -> App {
+    let mut app = form('a');
+    typed(&mut app, "name");
+    press(&mut app, KeyCode::Left);
+    app
+}
+
+fn attribute_value() -> App {
+    let mut app = form('a');
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::End);
+    press(&mut app, KeyCode::Enter);
+    typed(&mut app, "xyz");
+    press(&mut app, KeyCode::Enter);
+    typed(&mut app, "abc");
+    press(&mut app, KeyCode::Up);
+    press(&mut app, KeyCode::Left);
+    app
+}
+
+fn attribute_discard() -> App {
+    let mut app = attribute_name();
+    press(&mut app, KeyCode::Esc);
+    app
+}
+
+fn attribute_review() -> App {
+    let mut app = form('a');
+    typed(&mut app, "com.example.membership");
+    ctrl(&mut app, 's');
+    app
+}
+
+fn attribute_sending() -> App {
+    let mut app = attribute_review();
+    ch(&mut app, 'y');
+    app
+}
+
+fn help(width: u16, height: u16) -> App {
+    let mut app = list_app(width, height, false);
+    ch(&mut app, '?');
+    if app.key_context() == (Context::Help { scrolls: true }) {
+        press(&mut app, KeyCode::Down);
+    }
+    app
+}
+
+fn list_loading_more() -> App {
+    let mut app = list_app(80, 24, true);
+    ch(&mut app, 'G');
+    ch(&mut app, 'k');
+    app
+}
+
+fn searching() -> App {
+    let mut app = list();
+    ch(&mut app, '/');
+    typed(&mut app, "user");
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Down);
+    app
+}
+
+fn detail_loading() -> App {
+    let mut app = list();
+    press(&mut app, KeyCode::Enter);
+    app
+}
+
+fn detail_failed() -> App {
+    let mut app = list();
+    press(&mut app, KeyCode::Enter);
+    let id = app.detail.id().unwrap_or_default().to_owned();
+    update(
+        &mut app,
+        Msg::IdentityLoaded {
+            id,
+            result: Err("HTTP 500".into()),
+        },
+    );
+    app
+}
+
+type Scenario = (&'static str, fn() -> App);
+
+/// Each context and the states in which its keys are tried.
+fn scenarios() -> Vec<(Context, Vec<Scenario>)> {
+    vec![
+        (Context::Help { scrolls: false }, vec![("help", || help(200, 50))]),
+        (
+            Context::Help { scrolls: true },
+            vec![("help at 60x15", || help(60, 15))],
+        ),
+        (
+            Context::List,
+            vec![("list", list), ("list loading more", list_loading_more)],
+        ),
+        (Context::Search, vec![("search", searching)]),
+        (Context::DetailLoading, vec![("detail loading", detail_loading)]),
+        (Context::DetailFailed, vec![("detail failed", detail_failed)]),
+        (
+            Context::Detail { offer: false },
+            vec![("detail", detail), ("detail scrolled", detail_scrolled)],
+        ),
+        (
+            Context::Detail { offer: true },
+            vec![
+                ("detail with a draft", detail_with_offer),
+                ("scrolled, with a draft", || scrolled(detail_with_offer())),
+            ],
+        ),
+        (Context::FormTraits, vec![("traits form", traits_form)]),
+        (Context::FormMetadata, vec![("metadata form", metadata_form)]),
+        (
+            Context::FormState,
+            vec![
+                ("state form", || state_form(false)),
+                ("state form toggled", || state_form(true)),
+            ],
+        ),
+        (Context::FormSchema, vec![("schema form", || form('i'))]),
+        (Context::FormMode, vec![("import choice", || credentials_on(3))]),
+        (Context::FormToggle, vec![("hash here", || credentials_on(2))]),
+        (Context::FormField, vec![("password field", credentials_text_field)]),
+        (Context::FormHashing, vec![("hashing", hashing)]),
+        (
+            Context::Discard,
+            vec![("form, Esc", discard_form), ("attribute form, Esc", attribute_discard)],
+        ),
+        (Context::ReviewReady, vec![("review", review)]),
+        (Context::ReviewSending, vec![("review sending", sending)]),
+        (Context::ReviewConflict, vec![("review conflict", conflict)]),
+        (Context::Response, vec![("response", response_screen)]),
+        (Context::History, vec![("history", history)]),
+        (Context::Drafts, vec![("drafts", drafts)]),
+        (Context::Text, vec![("draft diff", text)]),
+        (Context::AttributeLine, vec![("attribute name", attribute_name)]),
+        (Context::AttributeValue, vec![("attribute value", attribute_value)]),
+        (Context::AttributeReview, vec![("attribute review", attribute_review)]),
+        (
+            Context::AttributeSending,
+            vec![("attribute sending", attribute_sending)],
+        ),
+    ]
+}
+
+/// Every key the test presses: printable ASCII, F1–F12, arrows and the
+/// other named keys a terminal sends.
+fn all_keys() -> Vec<KeyEvent> {
+    let mut codes: Vec<KeyCode> = (' '..='~').map(KeyCode::Char).collect();
+    codes.extend((1..=12).map(KeyCode::F));
+    codes.extend([
+        KeyCode::Up,
+        KeyCode::Down,
+        KeyCode::Left,
+        KeyCode::Right,
+        KeyCode::Enter,
+        KeyCode::Esc,
+        KeyCode::Tab,
+        KeyCode::BackTab,
+        KeyCode::Backspace,
+        KeyCode::Delete,
+        KeyCode::Home,
+        KeyCode::End,
+        KeyCode::PageUp,
+        KeyCode::PageDown,
+    ]);
+    codes
+        .into_iter()
+        .map(|code| {
+            // Terminals report capitals and Shift-Tab with Shift.
+            let shift = matches!(code, KeyCode::Char(c) if c.is_ascii_uppercase()) || code == KeyCode::BackTab;
+            let modifiers = if shift { KeyModifiers::SHIFT } else { KeyModifiers::NONE };
+            KeyEvent::new(code, modifiers)
+        })
+        .collect()
+}
+
+/// The scenario as it stands, after one message that changes nothing (so
+/// what `update` does after every message has been done).
+fn settled(build: fn() -> App) -> App {
+    let mut app = build();
+    let (width, height) = (app.chrome.width, app.chrome.height);
+    update(&mut app, Msg::Resize { width, height });
+    app
+}
+
+/// Whether `key` changes the state or asks for anything.
+fn acts(build: fn() -> App, key: KeyEvent) -> bool {
+    let mut app = settled(build);
+    let before = format!("{app:?}");
+    let effects = update(&mut app, Msg::Key(key));
+    !effects.is_empty() || format!("{app:?}") != before
+}
+
+fn name(key: &KeyEvent) -> String {
+    let pattern = match key.code {
+        KeyCode::Char(c) => Pattern::Char(c),
+        code => Pattern::Code(code),
+    };
+    pattern.name()
+}
+
+#[test]
+fn every_key_does_what_its_screen_lists_and_nothing_else() {
+    let keys = all_keys();
+    let mut problems = Vec::new();
+    for (context, states) in scenarios() {
+        for (label, build) in &states {
+            let found = settled(*build).key_context();
+            assert_eq!(found, context, "the scenario \"{label}\" is not in {context:?}");
+        }
+        for key in &keys {
+            let listed = keys::action(context, key).is_some();
+            let acted: Vec<&str> = states
+                .iter()
+                .filter(|(_, build)| acts(*build, *key))
+                .map(|(label, _)| *label)
+                .collect();
+            if !listed && !acted.is_empty() {
+                problems.push(format!(
+                    "{context:?}: {} does something ({}) but is not listed",
+                    name(key),
+                    acted.join(", ")
+                ));
+            }
+            if listed && acted.is_empty() {
+                problems.push(format!("{context:?}: {} is listed but does nothing", name(key)));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn every_context_is_tried_and_in_the_readme_table() {
+    let tried: Vec<Context> = scenarios().into_iter().map(|(context, _)| context).collect();
+    for (_, context) in keys::README_ROWS {
+        assert!(tried.contains(context), "{context:?} has no scenario in the key test");
+    }
+    assert_eq!(
+        tried.len(),
+        keys::README_ROWS.len(),
+        "a context is missing from README_ROWS"
+    );
+}
+
+/// The help names every key that works: each key a row takes is named in
+/// the row's `keys` text, and every context offers the help and Ctrl-C.
+#[test]
+fn the_help_names_every_key_of_every_row() {
+    for (_, context) in keys::README_ROWS {
+        let bindings = keys::bindings(*context);
+        for binding in &bindings {
+            for (pattern, _) in binding.map {
+                assert!(
+                    binding.keys.contains(&pattern.name()),
+                    "{context:?}: \"{}\" does not name {}",
+                    binding.keys,
+                    pattern.name()
+                );
+            }
+        }
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(keys::action(*context, &ctrl_c), Some(keys::Action::Quit), "{context:?}");
+    }
+}
+
+#[test]
+fn the_readme_key_table_is_the_key_tables() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+    let readme = std::fs::read_to_string(path).unwrap_or_default();
+    let table = keys::readme_table();
+    assert!(
+        readme.contains(&table),
+        "README.md's key table differs from app::keys; it should read:\n\n{table}"
+    );
+}
