@@ -7,7 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use idcon::api::Exchange;
 use idcon::app::forms::FormBody;
 use idcon::app::review::{ResponseView, WriteOutcome, response_view};
-use idcon::app::{App, Effect, LoadedPage, Msg, ProfileInfo, Screen, update};
+use idcon::app::{App, Effect, LoadedPage, MIN_HEIGHT, MIN_WIDTH, Msg, ProfileInfo, Screen, update};
 use idcon::diff::diff;
 use idcon::drafts::Draft;
 use idcon::ui::{theme::Theme, view};
@@ -181,6 +181,10 @@ fn render(app: &App) -> String {
     let theme = Theme { color: true };
     if let Err(e) = terminal.draw(|frame| view(app, &theme, frame)) {
         panic!("draw: {e}");
+    }
+    if app.chrome.width == 0 {
+        // The backend cannot print a buffer without columns; nothing to see.
+        return String::new();
     }
     terminal.backend().to_string()
 }
@@ -821,4 +825,302 @@ fn the_review_never_shows_the_issuance_token() {
         );
         assert_no_secrets(&render(&app));
     }
+}
+
+// ---- Every screen at the edges: the minimum size and no size at all --------
+
+type Prepare = Box<dyn Fn(&mut App)>;
+
+/// Every screen (and the states that change what it draws), as the user
+/// reaches it.
+fn every_screen() -> Vec<(&'static str, Prepare)> {
+    let boxed = |f: fn(&mut App)| -> Prepare { Box::new(f) };
+    let mut screens: Vec<(&'static str, Prepare)> = vec![
+        ("list", boxed(|_| {})),
+        (
+            "list_search",
+            boxed(|app| {
+                key(app, KeyCode::Char('/'));
+                type_text(app, "lindq");
+            }),
+        ),
+        ("list_loading", boxed(|app| key(app, KeyCode::Char('G')))),
+        (
+            "list_error",
+            boxed(|app| {
+                key(app, KeyCode::Char('G'));
+                let result = Err("HTTP 500 Internal Server Error: the server failed".to_owned());
+                update(app, Msg::PageLoaded { generation: 1, result });
+            }),
+        ),
+        ("help_list", boxed(|app| key(app, KeyCode::Char('?')))),
+        ("detail_loading", boxed(|app| key(app, KeyCode::Enter))),
+        (
+            "detail_failed",
+            boxed(|app| {
+                key(app, KeyCode::Enter);
+                let id = FIRST_ID.to_owned();
+                update(
+                    app,
+                    Msg::IdentityLoaded {
+                        id,
+                        result: Err(NOT_JSON.to_owned()),
+                    },
+                );
+            }),
+        ),
+        (
+            "help_detail",
+            boxed(|app| {
+                open_detail(app, 0);
+                key(app, KeyCode::Char('?'));
+            }),
+        ),
+        (
+            "form_traits",
+            boxed(|app| {
+                open_detail(app, 0);
+                key(app, KeyCode::Char('e'));
+            }),
+        ),
+        (
+            "help_form",
+            boxed(|app| {
+                open_detail(app, 0);
+                key(app, KeyCode::Char('e'));
+                key(app, KeyCode::F(1));
+            }),
+        ),
+        (
+            "form_state",
+            boxed(|app| {
+                open_detail(app, 0);
+                key(app, KeyCode::Char('s'));
+            }),
+        ),
+        (
+            "form_metadata",
+            boxed(|app| {
+                open_detail(app, 0);
+                key(app, KeyCode::Char('m'));
+            }),
+        ),
+        (
+            "form_credentials",
+            boxed(|app| {
+                open_detail(app, 0);
+                key(app, KeyCode::Char('c'));
+            }),
+        ),
+        (
+            "form_schema",
+            boxed(|app| {
+                open_detail(app, 0);
+                key(app, KeyCode::Char('i'));
+            }),
+        ),
+        (
+            "form_discard",
+            boxed(|app| {
+                open_detail(app, 0);
+                key(app, KeyCode::Char('s'));
+                key(app, KeyCode::Char(' '));
+                key(app, KeyCode::Esc);
+            }),
+        ),
+        (
+            "review",
+            boxed(|app| {
+                open_detail(app, 0);
+                key(app, KeyCode::Char('s'));
+                key(app, KeyCode::Char(' '));
+                ctrl(app, 's');
+            }),
+        ),
+        ("review_sending", boxed(send_state_change)),
+        ("response", boxed(state_change_saved)),
+        ("response_refused", boxed(email_change_refused)),
+        (
+            "history",
+            boxed(|app| {
+                state_change_saved(app);
+                key(app, KeyCode::Esc);
+                key(app, KeyCode::Char('H'));
+            }),
+        ),
+        (
+            "drafts",
+            boxed(|app| {
+                update(app, Msg::DraftsListed(Ok(drafts())));
+                key(app, KeyCode::Char('D'));
+            }),
+        ),
+        (
+            "detail_draft_offer",
+            boxed(|app| {
+                update(app, Msg::DraftsListed(Ok(drafts())));
+                open_detail(app, 0);
+            }),
+        ),
+        (
+            "draft_diff",
+            boxed(|app| {
+                update(app, Msg::DraftsListed(Ok(drafts())));
+                open_detail(app, 0);
+                key(app, KeyCode::Char('v'));
+            }),
+        ),
+        (
+            "attribute_form",
+            boxed(|app| {
+                open_detail_with(app, identity_with_token(0));
+                key(app, KeyCode::Char('a'));
+            }),
+        ),
+        (
+            "attribute_review",
+            boxed(|app| {
+                open_detail_with(app, identity_with_token(0));
+                key(app, KeyCode::Char('a'));
+                type_text(app, "com.example.membership");
+                ctrl(app, 's');
+            }),
+        ),
+    ];
+    for (index, name) in ["summary", "traits", "metadata", "credentials", "addresses", "raw"]
+        .into_iter()
+        .enumerate()
+    {
+        let leaked: &'static str = Box::leak(format!("detail_{name}").into_boxed_str());
+        screens.push((leaked, Box::new(move |app: &mut App| open_detail(app, index))));
+    }
+    screens
+}
+
+/// What a server said that is not JSON, as the client words it.
+const NOT_JSON: &str = "the answer of GET http://127.0.0.1:4455/admin/identities/10000000-5b1e-4c2d-9a8f-000000000000 \
+     is not JSON: expected value at line 1 column 1 (body: <html><body>502 Bad Gateway</body></html>)";
+
+/// At 60x15, the smallest size the console draws at, every screen keeps its
+/// footer, shows no escape and no secret; the help overlay keeps "Ctrl-C"
+/// and how to close it in view.
+#[test]
+fn every_screen_at_the_minimum_size() {
+    for (name, prepare) in every_screen() {
+        let mut app = app(MIN_WIDTH, MIN_HEIGHT, false);
+        prepare(&mut app);
+        let screen = render(&app);
+        assert!(!screen.contains('\u{1b}'), "{name}: escape reached the screen");
+        assert_no_secrets(&screen);
+        let rows: Vec<&str> = screen.lines().collect();
+        assert_eq!(rows.len(), usize::from(MIN_HEIGHT), "{name}");
+        let footer = rows
+            .last()
+            .map(|r| r.trim_matches(|c| c == '"' || c == ' '))
+            .unwrap_or_default();
+        if !name.starts_with("help") {
+            assert!(!footer.is_empty(), "{name}: no footer at 60x15:\n{screen}");
+        } else {
+            assert!(screen.contains("Ctrl-C"), "{name}: Ctrl-C is cut:\n{screen}");
+            assert!(
+                screen.contains("any key closes this help") || screen.contains("any other key closes this help"),
+                "{name}: how to close the help is cut:\n{screen}"
+            );
+        }
+        if [
+            "list",
+            "help_list",
+            "help_detail",
+            "help_form",
+            "detail_failed",
+            "list_error",
+            "review",
+        ]
+        .contains(&name)
+        {
+            insta::assert_snapshot!(format!("{name}_60x15"), screen);
+        }
+    }
+}
+
+/// A terminal shrunk to nothing (or one cell) draws without panicking, and
+/// says it is too small as soon as it has room to.
+#[test]
+fn every_screen_at_no_size_at_all() {
+    for (width, height) in [(0, 0), (1, 1), (0, 15), (60, 0), (59, 15), (60, 14)] {
+        for (name, prepare) in every_screen() {
+            let mut app = app(80, 24, false);
+            prepare(&mut app);
+            update(&mut app, Msg::Resize { width, height });
+            let screen = render(&app);
+            assert!(!screen.contains('\u{1b}'), "{name} at {width}x{height}");
+            if width >= 20 && height >= 3 {
+                assert!(screen.contains("too small"), "{name} at {width}x{height}:\n{screen}");
+            }
+        }
+    }
+}
+
+/// Why the list stopped loading, in the list itself and wrapped: a server
+/// error, an answer that is not JSON, a dropped connection.
+#[test]
+fn the_list_says_why_loading_stopped() {
+    let reasons = [
+        "HTTP 500 Internal Server Error: the server failed",
+        NOT_JSON,
+        "GET http://127.0.0.1:4455/admin/identities?page_size=250&page_token=next failed: connection closed before message completed",
+    ];
+    for error in reasons {
+        let mut app = app(80, 24, false);
+        key(&mut app, KeyCode::Char('G'));
+        update(
+            &mut app,
+            Msg::PageLoaded {
+                generation: 1,
+                result: Err(error.to_owned()),
+            },
+        );
+        // The end of the list, where the note stands under the last row.
+        key(&mut app, KeyCode::Char('G'));
+        let screen: String = render(&app)
+            .lines()
+            .map(|line| line.trim_matches('"').trim_end())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let words: String = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(words.contains("loading stopped (r retries)"), "{words}");
+        let tail: String = error
+            .split_whitespace()
+            .rev()
+            .take(3)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            words.contains(&tail),
+            "the end of the reason {tail:?} is shown:\n{words}"
+        );
+    }
+}
+
+/// The detail's error wraps: the end of a long reason stays on screen.
+#[test]
+fn the_detail_error_wraps() {
+    let mut app = app(80, 24, false);
+    key(&mut app, KeyCode::Enter);
+    update(
+        &mut app,
+        Msg::IdentityLoaded {
+            id: FIRST_ID.into(),
+            result: Err(NOT_JSON.to_owned()),
+        },
+    );
+    let screen = render(&app);
+    assert!(
+        screen.contains("Gateway</body></html>)"),
+        "the end of the reason is shown:\n{screen}"
+    );
+    insta::assert_snapshot!("detail_failed_80x24", screen);
 }

@@ -274,7 +274,10 @@ pub(super) fn on_identity(app: &mut App, id: String, result: Result<Value, Strin
             detail.error = Some(error.clone());
             app.detail.pending = None;
             app.detail.typeahead.clear();
-            app.chrome.status = Status::Error(format!("Loading the identity failed: {error} — press r to retry"));
+            app.chrome.status = Status::Error(format!(
+                "Loading the identity failed: {} — press r to retry",
+                crate::sanitize::for_display(&error)
+            ));
             Vec::new()
         }
     }

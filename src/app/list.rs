@@ -74,6 +74,8 @@ pub struct ListState {
     /// The cursor of the page request in flight (`None` for the first
     /// page), so that a failed or cancelled page is retried from there.
     pub(super) cursor_in_flight: Option<PageCursor>,
+    /// The terminal's width, to know how many rows a wrapped note takes.
+    pub(super) note_width: u16,
 }
 
 /// One page of the identity list as the runtime hands it over.
@@ -99,6 +101,7 @@ impl Default for ListState {
             generation: 0,
             held: Vec::new(),
             cursor_in_flight: None,
+            note_width: 80,
         }
     }
 }
@@ -206,8 +209,9 @@ impl ListState {
     /// possible (the view calls this with the real height before drawing).
     pub fn scroll_into_view(&mut self, height: usize) {
         let height = height.max(1);
-        // On the last row, also show the note under it ("loading more…").
-        let extra = usize::from(self.has_trailing_note());
+        // On the last row, also show the note under it ("loading more…", or
+        // why loading stopped, which may wrap).
+        let extra = self.note_rows();
         let bottom = if self.selected + 1 >= self.visible.len() {
             self.selected + extra
         } else {
@@ -225,6 +229,32 @@ impl ListState {
     /// True when a note row follows the last row (loading, failure).
     pub fn has_trailing_note(&self) -> bool {
         matches!(self.paging, Paging::Loading | Paging::Failed { .. })
+    }
+
+    /// The note under the last row while a page loads or after one failed:
+    /// a failure says why (a server error, an answer that is not JSON, a
+    /// dropped connection) as the detail view does.
+    pub fn note(&self) -> Option<String> {
+        match &self.paging {
+            Paging::Loading => Some("  loading more identities…".to_owned()),
+            Paging::Failed { error, .. } => Some(format!("  ✗ loading stopped (r retries): {}", for_display(error))),
+            Paging::More(_) | Paging::Done => None,
+        }
+    }
+
+    /// The rows the note takes, wrapped at the list's width (at most five).
+    pub fn note_rows(&self) -> usize {
+        let Some(note) = self.note() else {
+            return 0;
+        };
+        let width = usize::from(self.note_width.max(1));
+        let columns = unicode_width::UnicodeWidthStr::width(note.as_str());
+        // Wrapping at words takes a row more than the columns alone say.
+        if columns <= width {
+            1
+        } else {
+            (columns.div_ceil(width) + 1).min(5)
+        }
     }
 
     /// True when the cursor is close enough to the end that the next page
@@ -332,6 +362,7 @@ pub(super) fn after_update(app: &mut App) -> Vec<Effect> {
         Vec::new()
     };
     let height = app.list_body_height();
+    app.list.note_width = app.chrome.width;
     app.list.scroll_into_view(height);
     effects
 }
@@ -399,7 +430,10 @@ pub(super) fn on_page(app: &mut App, generation: u64, result: Result<LoadedPage,
         }
         Err(error) => {
             let cursor = app.list.cursor_in_flight.take();
-            app.chrome.status = Status::Error(format!("Loading identities failed (r retries): {error}"));
+            app.chrome.status = Status::Error(format!(
+                "Loading identities failed (r retries): {}",
+                for_display(&error)
+            ));
             app.list.set_paging(Paging::Failed { cursor, error });
             Vec::new()
         }
@@ -435,7 +469,7 @@ pub(super) fn on_search(
                 n => format!("{n} identities on the server match “{shown}”{also} — Esc shows the full list"),
             });
         }
-        Err(error) => app.chrome.status = Status::Error(format!("Search failed: {error}")),
+        Err(error) => app.chrome.status = Status::Error(format!("Search failed: {}", for_display(&error))),
     }
     schemas::request(app)
 }

@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::theme::Theme;
 use crate::app::App;
@@ -64,11 +64,12 @@ pub fn draw(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
         return;
     }
     if let (Some(error), None) = (&detail.error, &detail.identity) {
+        // Wrapped: the reason is never cut at the terminal's width.
         let text = vec![
-            Line::from(Span::styled(format!("✗ {error}"), theme.error())),
+            Line::from(Span::styled(format!("✗ {}", for_display(error)), theme.error())),
             Line::from("r retries, Esc goes back"),
         ];
-        frame.render_widget(Paragraph::new(text), body);
+        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }), body);
         return;
     }
     let Some(section) = detail.section() else {

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use ratatui::layout::{Constraint, Flex, Layout, Position, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::theme::Theme;
@@ -79,17 +79,21 @@ pub fn draw(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
     let table = Table::new(rows, widths).header(header).column_spacing(1);
     frame.render_widget(table, table_area);
 
-    // The line after the last row tells what happens next, across the full width.
+    // The lines after the last row tell what happens next, across the full
+    // width; a failure says why, wrapped over the rows left.
     if drawn < body_height
         && let Some((text, style)) = trailing_note(app)
     {
         let y = table_area.y + 1 + u16::try_from(drawn).unwrap_or(0);
         let note_area = Rect {
             y,
-            height: 1,
+            height: table_area.bottom().saturating_sub(y),
             ..table_area
         };
-        frame.render_widget(Paragraph::new(Span::styled(text, style)), note_area);
+        frame.render_widget(
+            Paragraph::new(Span::styled(text, style)).wrap(Wrap { trim: false }),
+            note_area,
+        );
     }
 
     if let Some(search_area) = search_area {
@@ -169,8 +173,8 @@ fn schema_cell<'a>(row: &'a IdentityRow, app: &App, theme: &Theme, width: usize)
 fn trailing_note(app: &App) -> Option<(String, Style)> {
     let list = &app.list;
     match &list.paging {
-        Paging::Loading => Some(("  loading more identities…".to_owned(), theme_muted(app))),
-        Paging::Failed { .. } => Some(("  ✗ loading stopped — r retries".to_owned(), Style::new())),
+        Paging::Loading => list.note().map(|note| (note, theme_muted(app))),
+        Paging::Failed { .. } => list.note().map(|note| (note, Style::new())),
         Paging::More(_) => None,
         Paging::Done => {
             if list.visible.is_empty() {
