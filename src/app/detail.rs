@@ -220,7 +220,7 @@ pub(super) fn on_action(app: &mut App, action: Action, key: KeyEvent) -> Vec<Eff
         }
         Action::CopyId => {
             let id = Some(detail.id.clone());
-            return super::list::copy_id(app, id);
+            return super::copy_id(app, id);
         }
         Action::History => return super::history::open(app),
         Action::Drafts => return drafting::open_list(app),

@@ -15,11 +15,12 @@ use crate::sanitize::for_display;
 pub type PageCursor = Vec<(String, String)>;
 
 /// The state of loading more pages.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub enum Paging {
     /// More pages exist and none is being fetched.
     More(PageCursor),
     /// A page request is in flight.
+    #[default]
     Loading,
     /// The last page has been read.
     Done,
@@ -31,13 +32,12 @@ pub enum Paging {
 pub const PREFETCH_ROWS: usize = 60;
 
 /// What the list shows: everything loaded, or the answer to a server search.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub enum ListSource {
+    #[default]
     All,
     /// Results of asking the server for `query` (exact identifier or id).
-    ServerSearch {
-        query: String,
-    },
+    ServerSearch { query: String },
 }
 
 /// The full list set aside while server search results are shown.
@@ -48,7 +48,7 @@ pub(super) struct Stash {
     paging: Paging,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct ListState {
     pub rows: Vec<IdentityRow>,
     pub(super) index: SearchIndex,
@@ -74,7 +74,8 @@ pub struct ListState {
     /// The cursor of the page request in flight (`None` for the first
     /// page), so that a failed or cancelled page is retried from there.
     pub(super) cursor_in_flight: Option<PageCursor>,
-    /// The terminal's width, to know how many rows a wrapped note takes.
+    /// The terminal's width, to know how many rows a wrapped note takes
+    /// (0 until the first message: then 80 is assumed).
     pub(super) note_width: u16,
 }
 
@@ -83,27 +84,6 @@ pub struct ListState {
 pub struct LoadedPage {
     pub items: Vec<Value>,
     pub next: Option<PageCursor>,
-}
-
-impl Default for ListState {
-    fn default() -> Self {
-        Self {
-            rows: Vec::new(),
-            index: SearchIndex::default(),
-            visible: Vec::new(),
-            selected: 0,
-            offset: 0,
-            filter: String::new(),
-            paging: Paging::Loading,
-            source: ListSource::All,
-            stash: None,
-            search_input: None,
-            generation: 0,
-            held: Vec::new(),
-            cursor_in_flight: None,
-            note_width: 80,
-        }
-    }
 }
 
 impl ListState {
@@ -247,7 +227,7 @@ impl ListState {
         let Some(note) = self.note() else {
             return 0;
         };
-        let width = usize::from(self.note_width.max(1));
+        let width = usize::from(if self.note_width == 0 { 80 } else { self.note_width });
         let columns = unicode_width::UnicodeWidthStr::width(note.as_str());
         // Wrapping at words takes a row more than the columns alone say.
         if columns <= width {
@@ -535,7 +515,7 @@ pub(super) fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::CopyId => {
             let id = list.selected_row().map(|row| row.id.clone());
-            return copy_id(app, id);
+            return super::copy_id(app, id);
         }
         Action::History => return super::history::open(app),
         Action::Drafts => return super::drafting::open_list(app),
@@ -610,25 +590,5 @@ pub(super) fn on_paste(app: &mut App, text: &str) {
         input.push_str(&clean);
         let filter = input.clone();
         app.list.set_filter(&filter);
-    }
-}
-
-/// `y`: the id to the clipboard, but only an id the sanitiser has nothing to
-/// say about. An id is server data: one holding a line break or an invisible
-/// character, pasted into a shell, would run or hide something.
-pub(super) fn copy_id(app: &mut App, id: Option<String>) -> Vec<Effect> {
-    match id {
-        Some(id) if id.chars().any(crate::sanitize::is_unsafe) => {
-            app.chrome.status = Status::Error(format!(
-                "Not copied: the id {} holds control or invisible characters",
-                for_display(&id)
-            ));
-            Vec::new()
-        }
-        Some(id) => {
-            app.chrome.status = Status::Info(format!("Copied {} to the clipboard", for_display(&id)));
-            vec![Effect::Copy(id)]
-        }
-        None => Vec::new(),
     }
 }

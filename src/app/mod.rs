@@ -33,6 +33,7 @@ pub mod schemas;
 pub mod sections;
 pub mod time;
 
+use crate::sanitize::for_display;
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyEvent, KeyEventKind};
 use serde_json::Value;
@@ -413,6 +414,26 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         Context::AttributeLine | Context::AttributeValue | Context::AttributeReview | Context::AttributeSending => {
             attribute::on_action(app, action, key)
         }
+    }
+}
+
+/// `y`: the id to the clipboard, but only an id the sanitiser has nothing to
+/// say about. An id is server data: one holding a line break or an invisible
+/// character, pasted into a shell, would run or hide something.
+fn copy_id(app: &mut App, id: Option<String>) -> Vec<Effect> {
+    match id {
+        Some(id) if id.chars().any(crate::sanitize::is_unsafe) => {
+            app.chrome.status = Status::Error(format!(
+                "Not copied: the id {} holds control or invisible characters",
+                for_display(&id)
+            ));
+            Vec::new()
+        }
+        Some(id) => {
+            app.chrome.status = Status::Info(format!("Copied {} to the clipboard", for_display(&id)));
+            vec![Effect::Copy(id)]
+        }
+        None => Vec::new(),
     }
 }
 
