@@ -123,13 +123,15 @@ pub(super) fn save_now(app: &mut App) -> Vec<Effect> {
         return Vec::new();
     };
     let base_updated_at = form.base.get("updated_at").and_then(Value::as_str).map(str::to_owned);
-    let draft = Draft::new(
+    let mut draft = Draft::new(
         &app.profile.name,
         &form.identity_id,
         form.kind().name(),
         content.clone(),
         base_updated_at,
     );
+    // Stamped with the app's clock (set by the runtime), not read here.
+    draft.saved_at = app.chrome.now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let drafts = &mut app.drafts;
     drafts.last_content = Some(content);
     drafts.known.retain(|d| d.identity_id != draft.identity_id);

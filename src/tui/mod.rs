@@ -147,6 +147,7 @@ where
                 Some(Ok(Input::Signal(name))) => {
                     tracing::info!("{name}: leaving");
                     // The open form is saved as a draft on the way out.
+                    app.chrome.now = chrono::Utc::now();
                     for effect in update(&mut app, Msg::DraftTick) {
                         runner.run(effect);
                     }
