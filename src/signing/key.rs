@@ -169,11 +169,9 @@ impl SigningKey {
         // small for a SHA-256 signature (impossible: `from_pem_str` refuses keys
         // under MIN_KEY_BITS) and the OS failing to give random bytes, which leaves
         // nothing sensible to do.
-        let signature = self
-            .private
+        self.private
             .sign(Pkcs1v15Sign::new::<Sha256>(), &hashed)
-            .expect("RSA PKCS#1 v1.5 signing of a SHA-256 digest with a loaded key");
-        signature
+            .expect("RSA PKCS#1 v1.5 signing of a SHA-256 digest with a loaded key")
     }
 
     /// Whether signatures come from ring (see the type's documentation).
