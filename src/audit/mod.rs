@@ -403,6 +403,11 @@ pub struct AuditLog {
     who: Who,
     syslog: Option<Syslog>,
     warnings: Mutex<Vec<String>>,
+    /// Held while a line is appended. The file lock (`flock`) keeps other
+    /// processes out, but threads of this one share the descriptor, and a
+    /// lock on it is theirs already: without this, two lines written at once
+    /// could each see the other half-written and add a stray line break.
+    appending: Mutex<()>,
 }
 
 impl AuditLog {
@@ -453,6 +458,7 @@ impl AuditLog {
             who: Who::from_env(),
             syslog,
             warnings: Mutex::new(warnings),
+            appending: Mutex::new(()),
         })
     }
 
@@ -543,6 +549,9 @@ impl AuditLog {
     fn append_line(&self, text: &str) -> io::Result<()> {
         use std::os::unix::fs::FileExt as _;
         let file = &self.file;
+        // A writer that panicked left no half state behind this lock: the
+        // line it wrote is complete or cut back.
+        let _appending = self.appending.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         file.lock()?;
         let result = (|| {
             let start = file.metadata()?.len();
@@ -592,6 +601,42 @@ fn refuse_shared(path: &Path, kind: &'static str, fix: &'static str) -> Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn threads_sharing_one_trail_never_leave_a_blank_or_broken_line() {
+        // As `apply --jobs N` writes: one open trail, many threads at once,
+        // lines long enough to cross page boundaries.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("audit.jsonl");
+        let log = Arc::new(AuditLog::open(&path, false).expect("open"));
+        let writers: Vec<_> = (0..8)
+            .map(|n| {
+                let log = Arc::clone(&log);
+                std::thread::spawn(move || {
+                    for i in 0..40 {
+                        let big = serde_json::json!({"traits": {"bio": "y".repeat(1500 + 97 * i)}});
+                        let intent = Intent {
+                            target: Target {
+                                request_id: format!("{n}-{i}"),
+                                ..Target::default()
+                            },
+                            changes: diff::diff(&serde_json::json!({}), &big),
+                        };
+                        log.intent(&intent).expect("intent");
+                    }
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.join().expect("writer thread");
+        }
+        let text = fs::read_to_string(&path).expect("read");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 320);
+        for line in lines {
+            assert!(serde_json::from_str::<Value>(line).is_ok(), "not a JSON line: {line:?}");
+        }
+    }
 
     #[test]
     fn url_passwords_and_secret_parameters_are_redacted() {
