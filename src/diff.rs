@@ -6,6 +6,15 @@
 //! what gets recorded. An absent member and a `null` one are different things
 //! to Kratos (an omitted `metadata_public` is erased, a `null` one is set to
 //! null), so they stay different here: `None` means absent.
+//!
+//! Hand-written rather than the `json-patch` crate's `diff`: review and audit
+//! need each change's old value (an RFC 6902 operation carries only the new
+//! one), numbers compare by meaning (`1.0` is `1`; json-patch compares
+//! spelling), an array whose length changed is one change (json-patch shifts
+//! indices, which misleads a reviewer), and the lost-update merge ([`apply`],
+//! [`conflicts`]) names every conflicting member where a patch stops at its
+//! first failed `test`. A `PATCH` body maps each [`Change`] to one `add`,
+//! `remove` or `replace` operation.
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};

@@ -4,6 +4,10 @@
 //! is Kratos's internal one, and another Kratos-like server may put any host
 //! in it; the client rebuilds the URL on the profile's own base URL and
 //! identities path, so a link can never send a signed request elsewhere.
+//!
+//! Hand-written (RFC 8288's grammar is small): a malformed piece must be
+//! skipped without losing the links around it, and only a next link's query
+//! is ever used, so a crate's parsed URLs would be thrown away.
 
 use url::Url;
 

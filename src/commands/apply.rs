@@ -27,6 +27,7 @@ use std::fs::File;
 use std::io::{self, BufRead as _, IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -796,37 +797,83 @@ fn read_results(path: &Path, plan_id: &str) -> Result<HashMap<String, ResultLine
 
 /// The progress of a run: a bar on stderr when it is a terminal, one line
 /// per identity on stdout when that is not a terminal (logs, pipes), and on
-/// a terminal only the identities that were not simply sent.
+/// a terminal only the identities that were not simply sent. The bar is
+/// indicatif's: counters only (no identity data), drawn once per result and
+/// at most ten times a second (indicatif's limit), never on a timer: every
+/// byte goes through SSH.
 struct Progress {
     total: usize,
     done: usize,
-    counts: HashMap<ResultKind, usize>,
-    bar: bool,
+    /// What the bar's `{counters}` shows, read when it draws.
+    shown: Arc<Counters>,
+    bar: indicatif::ProgressBar,
     every_line: bool,
-    last_draw: Option<std::time::Instant>,
 }
 
-/// Redraw the bar at most this often: every byte goes through SSH.
-const REDRAW_EVERY: Duration = Duration::from_millis(100);
-const CLEAR_LINE: &str = "\r\u{1b}[2K";
+/// Most redraws of the bar per second.
+const REDRAWS_PER_SECOND: u8 = 10;
+
+/// The counts the bar shows, shared with its template.
+#[derive(Debug, Default)]
+struct Counters {
+    sent: AtomicUsize,
+    already: AtomicUsize,
+    skipped: AtomicUsize,
+    failed: AtomicUsize,
+}
+
+impl Counters {
+    fn write(&self, out: &mut dyn std::fmt::Write) {
+        let get = |count: &AtomicUsize| count.load(Ordering::Relaxed);
+        // Nothing to do when the bar's line cannot take more text.
+        let _ = write!(
+            out,
+            "sent {}  already {}  skipped {}  failed {}",
+            get(&self.sent),
+            get(&self.already),
+            get(&self.skipped),
+            get(&self.failed)
+        );
+    }
+}
 
 impl Progress {
     fn new(total: usize) -> Progress {
-        let mut progress = Progress {
+        let target = if io::stderr().is_terminal() {
+            indicatif::ProgressDrawTarget::stderr_with_hz(REDRAWS_PER_SECOND)
+        } else {
+            indicatif::ProgressDrawTarget::hidden()
+        };
+        let shown = Arc::new(Counters::default());
+        let counters = Arc::clone(&shown);
+        // A constant template: it parses; the default style is only a fallback.
+        let style = indicatif::ProgressStyle::with_template("[{bar:20}] {pos}/{len}  {counters}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .with_key(
+                "counters",
+                move |_: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| counters.write(out),
+            )
+            .progress_chars("#-");
+        let bar = indicatif::ProgressBar::with_draw_target(Some(total as u64), target).with_style(style);
+        bar.tick();
+        Progress {
             total,
             done: 0,
-            counts: HashMap::new(),
-            bar: io::stderr().is_terminal(),
+            shown,
+            bar,
             every_line: !io::stdout().is_terminal(),
-            last_draw: None,
-        };
-        progress.draw(true);
-        progress
+        }
     }
 
     fn record(&mut self, line: &ResultLine) {
         self.done += 1;
-        *self.counts.entry(line.result).or_default() += 1;
+        let counter = match line.result {
+            ResultKind::Sent => &self.shown.sent,
+            ResultKind::AlreadyApplied => &self.shown.already,
+            ResultKind::SkippedChanged | ResultKind::SkippedMissing => &self.shown.skipped,
+            ResultKind::Failed | ResultKind::Unknown => &self.shown.failed,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
         let notable =
             !matches!(line.result, ResultKind::Sent | ResultKind::AlreadyApplied) || !line.not_kept.is_empty();
         if self.every_line || notable {
@@ -850,70 +897,18 @@ impl Progress {
                 let changed: Vec<String> = line.server_changes.iter().map(|p| script::one_line(p)).collect();
                 text.push_str(&format!(" [{}]", changed.join(", ")));
             }
-            self.clear();
-            // A closed stdout must not stop the run: the result file has it all.
-            let _ = print_line(&text);
+            // The bar steps aside for the line. A closed stdout must not
+            // stop the run: the result file has it all.
+            self.bar.suspend(|| {
+                let _ = print_line(&text);
+            });
         }
-        self.draw(self.done == self.total);
-    }
-
-    fn clear(&self) {
-        if self.bar && self.last_draw.is_some() {
-            let mut err = io::stderr().lock();
-            let _ = err.write_all(CLEAR_LINE.as_bytes());
-            let _ = err.flush();
-        }
-    }
-
-    fn draw(&mut self, force: bool) {
-        if !self.bar {
-            return;
-        }
-        let now = std::time::Instant::now();
-        if !force && self.last_draw.is_some_and(|at| now.duration_since(at) < REDRAW_EVERY) {
-            return;
-        }
-        self.last_draw = Some(now);
-        let count = |kind| self.counts.get(&kind).copied().unwrap_or(0);
-        let counters = |done, sent, already, skipped, failed| {
-            format!(
-                " {done}/{}  sent {sent}  already {already}  skipped {skipped}  failed {failed}",
-                self.total
-            )
-        };
-        let text = counters(
-            self.done,
-            count(ResultKind::Sent),
-            count(ResultKind::AlreadyApplied),
-            count(ResultKind::SkippedChanged) + count(ResultKind::SkippedMissing),
-            count(ResultKind::Failed) + count(ResultKind::Unknown),
-        );
-        // The bar keeps its width while the numbers grow.
-        let widest = counters(self.total, self.total, self.total, self.total, self.total);
-        // A terminal that reports no size (0 columns) gets the classic 80.
-        let columns = crossterm::terminal::size()
-            .ok()
-            .filter(|(columns, _)| *columns > 0)
-            .map_or(80, |(columns, _)| usize::from(columns));
-        let width = columns.saturating_sub(widest.chars().count() + 3).min(40);
-        let mut line = String::from(CLEAR_LINE);
-        if width >= 5 {
-            let filled = (self.done * width).checked_div(self.total).unwrap_or(width);
-            line.push('[');
-            line.push_str(&"#".repeat(filled));
-            line.push_str(&"-".repeat(width - filled));
-            line.push(']');
-        }
-        line.push_str(&text);
-        let mut err = io::stderr().lock();
-        let _ = err.write_all(line.as_bytes());
-        let _ = err.flush();
+        self.bar.set_position(self.done as u64);
     }
 
     /// Takes the bar off the screen before the summary.
     fn finish(&mut self) {
-        self.clear();
-        self.bar = false;
+        self.bar.finish_and_clear();
     }
 }
 

@@ -11,10 +11,9 @@ use futures::FutureExt as _;
 use futures::future::BoxFuture;
 use serde_json::Value;
 
-use crate::api::{Client, IdentityFilter, IdentityQuery};
+use crate::api::{Client, IdentityFilter, IdentityQuery, PageCursor};
 use crate::app::attribute::AttributeRequest;
 use crate::app::doc::{StyledLine, Tone};
-use crate::app::list::PageCursor;
 use crate::app::review::{ResponseView, WriteOutcome, WriteRequest, response_view};
 use crate::app::{LoadedPage, ProfileInfo};
 use crate::audit::AuditLog;

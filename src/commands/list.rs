@@ -366,6 +366,8 @@ fn formula_guarded(cell: String) -> String {
 }
 
 /// RFC 4180: a cell with a comma, quote or line break is quoted, quotes doubled.
+/// Hand-written: the quoting is these lines, and rows go straight to stdout
+/// as pages arrive; the `csv` crate would be a dependency for nothing more.
 fn write_csv_row(out: &mut impl Write, cells: &[String]) -> io::Result<()> {
     let mut line = String::new();
     for (index, cell) in cells.iter().enumerate() {

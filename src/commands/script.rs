@@ -392,7 +392,9 @@ pub fn confirm(question: &str) -> Result<(), Failure> {
 }
 
 /// A secret typed on the terminal after `prompt`, without echo. Ctrl-C and
-/// Esc cancel (nothing was sent).
+/// Esc cancel (nothing was sent). Hand-written on crossterm's raw mode, which
+/// the console already uses, rather than a password-prompt crate: it also
+/// takes a bracketed paste as one piece.
 pub fn read_secret_from_terminal(prompt: &str) -> Result<String, Failure> {
     use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
     eprint!("{prompt}");
