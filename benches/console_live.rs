@@ -11,7 +11,7 @@
 //! Prints figures; asserts nothing. `cargo bench --bench console_live`;
 //! `IDCON_LIVE_SEED=N` changes the number of identities (default 100,000).
 
-#[path = "../tests/support/pty.rs"]
+#[path = "../tests/it/support/pty.rs"]
 mod pty;
 
 use std::io::{BufRead as _, BufReader};

@@ -6,79 +6,37 @@
 //! never reaches the audit trail or the output.
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
-use std::process::{Output, Stdio};
+use std::process::Output;
 use std::sync::Arc;
 
+use crate::support::cli_env::CliEnv;
 use idcon::api::{AttributeUpdate, Client, IdentityQuery};
 use idcon::audit::{AuditLog, Who};
 use idcon::config::Profile;
-use idcon::demo::{self, DemoOptions, RunningDemo};
+use idcon::demo::DemoOptions;
 use idcon::registry::{self, RegistryError};
 use serde_json::{Value, json};
-use tokio::io::AsyncWriteExt;
 
 const TOKEN_POINTER: &str = "/metadata_admin/yoti/issuance_token";
 const NAME: &str = "com.example.membership_level";
 
+/// The shared CLI harness, plus this file's helpers.
 struct Env {
-    demo: RunningDemo,
-    dir: tempfile::TempDir,
-    key: PathBuf,
+    base: CliEnv,
+}
+
+impl std::ops::Deref for Env {
+    type Target = CliEnv;
+    fn deref(&self) -> &CliEnv {
+        &self.base
+    }
 }
 
 impl Env {
     async fn start() -> Env {
-        let demo = match demo::start(DemoOptions::for_tests()).await {
-            Ok(demo) => demo,
-            Err(err) => panic!("demo server: {err:#}"),
-        };
-        let dir = tempfile::tempdir().expect("tempdir");
-        let key = dir.path().join("demo-key.pem");
-        std::fs::write(&key, demo::DEMO_PRIVATE_KEY_PEM).expect("write key");
-        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-        Env { demo, dir, key }
-    }
-
-    fn audit_path(&self) -> PathBuf {
-        self.dir.path().join("state/idcon/audit.jsonl")
-    }
-
-    fn audit_text(&self) -> String {
-        std::fs::read_to_string(self.audit_path()).unwrap_or_default()
-    }
-
-    fn audit_lines(&self) -> Vec<Value> {
-        self.audit_text()
-            .lines()
-            .map(|line| serde_json::from_str(line).expect("audit line is JSON"))
-            .collect()
-    }
-
-    /// Runs `idcon --base-url ... --key ... --sdk-id ... ARGS` with `stdin`.
-    async fn idcon(&self, args: &[&str], stdin: &[u8]) -> Output {
-        let base_url = self.demo.base_url();
-        let key = self.key.to_str().expect("utf-8 path");
-        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_idcon"));
-        command
-            .args(["--base-url", &base_url, "--key", key, "--sdk-id", demo::DEMO_SDK_ID])
-            .args(args)
-            .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
-            .env("XDG_STATE_HOME", self.dir.path().join("state"))
-            .env_remove("IDCON_PROFILE")
-            .env_remove("NO_COLOR")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        let mut child = command.spawn().expect("run idcon");
-        let mut input = child.stdin.take().expect("stdin");
-        input.write_all(stdin).await.expect("write stdin");
-        drop(input);
-        tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
-            .await
-            .expect("idcon finished in time")
-            .expect("idcon output")
+        Env {
+            base: CliEnv::start_with(DemoOptions::for_tests()).await,
+        }
     }
 
     /// `attribute update --attribute-registry-url <demo> ARGS`.
@@ -89,10 +47,9 @@ impl Env {
         self.idcon(&all, stdin).await
     }
 
+    /// The shared profile, with the demo's attribute registry.
     fn profile(&self) -> Profile {
-        let mut profile = Profile::for_base_url("demo", url::Url::parse(&self.demo.base_url()).expect("url"));
-        profile.key_file = Some(self.key.clone());
-        profile.sdk_id = Some(demo::DEMO_SDK_ID.to_owned());
+        let mut profile = self.base.profile();
         profile.attribute_registry_url = Some(url::Url::parse(&self.demo.attribute_registry_url()).expect("url"));
         profile
     }
@@ -142,10 +99,6 @@ impl Env {
             }
         }
         panic!("every demo identity has a token")
-    }
-
-    async fn stored(&self, id: &str) -> Value {
-        self.demo.identity(id).await.expect("stored identity")
     }
 
     /// The attribute `name` as the demo registry holds it for `id`.

@@ -4,11 +4,9 @@
 //!
 //! Every wait is bounded (the harness panics with the screen on timeout).
 
-#[path = "support/pty.rs"]
-mod pty;
+use crate::support::pty;
 
-#[path = "support/console_env.rs"]
-mod console_env;
+use crate::support::console_env;
 
 use std::time::Duration;
 

@@ -11,28 +11,29 @@ use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
-use idcon::api::{Client, IdentityQuery};
-use idcon::config::Profile;
-use idcon::demo::{self, DemoOptions, RunningDemo};
+use crate::support::cli_env::CliEnv;
+use crate::support::openapi::update_identity_body_validator as body_validator;
+use idcon::api::IdentityQuery;
+use idcon::demo::DemoOptions;
 use serde_json::{Value, json};
 
+/// The shared CLI harness, plus this file's helpers.
 struct Env {
-    demo: RunningDemo,
-    dir: tempfile::TempDir,
-    key: PathBuf,
+    base: CliEnv,
+}
+
+impl std::ops::Deref for Env {
+    type Target = CliEnv;
+    fn deref(&self) -> &CliEnv {
+        &self.base
+    }
 }
 
 impl Env {
     async fn start(options: DemoOptions) -> Env {
-        let demo = match demo::start(options).await {
-            Ok(demo) => demo,
-            Err(err) => panic!("demo server: {err:#}"),
-        };
-        let dir = tempfile::tempdir().expect("tempdir");
-        let key = dir.path().join("demo-key.pem");
-        std::fs::write(&key, demo::DEMO_PRIVATE_KEY_PEM).expect("write key");
-        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-        Env { demo, dir, key }
+        Env {
+            base: CliEnv::start_with(options).await,
+        }
     }
 
     async fn seeded(count: usize) -> Env {
@@ -47,43 +48,18 @@ impl Env {
         self.dir.path().join(name)
     }
 
-    fn audit_lines(&self) -> Vec<Value> {
-        std::fs::read_to_string(self.dir.path().join("state/idcon/audit.jsonl"))
-            .unwrap_or_default()
-            .lines()
-            .map(|line| serde_json::from_str(line).expect("audit line is JSON"))
-            .collect()
-    }
-
     /// Runs `idcon --base-url ... --key ... --sdk-id ... ARGS`; stdin is not a terminal.
     async fn idcon(&self, args: &[&str]) -> Output {
-        let base_url = self.demo.base_url();
-        let key = self.key.to_str().expect("utf-8 path");
-        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_idcon"));
+        let mut command = self.command(args);
         command
-            .args(["--base-url", &base_url, "--key", key, "--sdk-id", demo::DEMO_SDK_ID])
-            .args(args)
             .current_dir(self.dir.path())
-            .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
-            .env("XDG_STATE_HOME", self.dir.path().join("state"))
-            .env_remove("IDCON_PROFILE")
             .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
+            .stdin(Stdio::null());
         let child = command.spawn().expect("run idcon");
         tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
             .await
             .expect("idcon finished in time")
             .expect("idcon output")
-    }
-
-    fn client(&self) -> Client {
-        let mut profile = Profile::for_base_url("demo", url::Url::parse(&self.demo.base_url()).expect("url"));
-        profile.key_file = Some(self.key.clone());
-        profile.sdk_id = Some(demo::DEMO_SDK_ID.to_owned());
-        Client::new(&profile).expect("client")
     }
 
     async fn all_ids(&self) -> Vec<String> {
@@ -97,10 +73,6 @@ impl Env {
             .expect("list");
         assert!(page.value.next.is_none(), "the seed fits one page of 500");
         page.value.items.into_iter().map(|i| i.id).collect()
-    }
-
-    async fn stored(&self, id: &str) -> Value {
-        self.demo.identity(id).await.expect("stored identity")
     }
 
     /// `count` identities that are active now.
@@ -180,18 +152,6 @@ fn last_results(plan: &str) -> BTreeMap<String, String> {
 
 fn updated_at_of_all(stored: &[Value]) -> Vec<Value> {
     stored.iter().map(|s| s["updated_at"].clone()).collect()
-}
-
-/// A validator for `#/components/schemas/updateIdentityBody`.
-fn body_validator() -> jsonschema::Validator {
-    let spec: Value = serde_json::from_str(include_str!("data/kratos-openapi.json")).expect("spec");
-    jsonschema::options()
-        .with_draft(jsonschema::Draft::Draft202012)
-        .build(&json!({
-            "$ref": "#/components/schemas/updateIdentityBody",
-            "components": spec["components"].clone(),
-        }))
-        .expect("updateIdentityBody compiles")
 }
 
 /// The intents and outcomes of the audit trail, paired by request id:

@@ -2,25 +2,28 @@
 //! binary against the in-process demo server, checking output formats, exit
 //! codes and that each update flag changes exactly its member.
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Output, Stdio};
 
 use argon2::password_hash::{PasswordHash, PasswordVerifier};
-use idcon::api::{Client, IdentityQuery};
-use idcon::config::Profile;
-use idcon::demo::{self, DemoOptions, RunningDemo};
+use idcon::api::IdentityQuery;
+use idcon::demo::{self, DemoOptions};
 use idcon::diff;
 use serde_json::{Value, json};
-use tokio::io::AsyncWriteExt;
 
-#[path = "support/pty.rs"]
-mod pty;
+use crate::support::cli_env::CliEnv;
+use crate::support::pty;
 
+/// The shared CLI harness, plus this file's helpers.
 struct Env {
-    demo: RunningDemo,
-    dir: tempfile::TempDir,
-    key: PathBuf,
+    base: CliEnv,
+}
+
+impl std::ops::Deref for Env {
+    type Target = CliEnv;
+    fn deref(&self) -> &CliEnv {
+        &self.base
+    }
 }
 
 impl Env {
@@ -29,60 +32,9 @@ impl Env {
     }
 
     async fn start_with(options: DemoOptions) -> Env {
-        let demo = match demo::start(options).await {
-            Ok(demo) => demo,
-            Err(err) => panic!("demo server: {err:#}"),
-        };
-        let dir = tempfile::tempdir().expect("tempdir");
-        let key = dir.path().join("demo-key.pem");
-        std::fs::write(&key, demo::DEMO_PRIVATE_KEY_PEM).expect("write key");
-        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-        Env { demo, dir, key }
-    }
-
-    fn audit_path(&self) -> PathBuf {
-        self.dir.path().join("state/idcon/audit.jsonl")
-    }
-
-    fn audit_lines(&self) -> Vec<Value> {
-        std::fs::read_to_string(self.audit_path())
-            .unwrap_or_default()
-            .lines()
-            .map(|line| serde_json::from_str(line).expect("audit line is JSON"))
-            .collect()
-    }
-
-    /// Runs `idcon --base-url ... --key ... --sdk-id ... ARGS` with `stdin`.
-    async fn idcon(&self, args: &[&str], stdin: &[u8]) -> Output {
-        let base_url = self.demo.base_url();
-        let key = self.key.to_str().expect("utf-8 path");
-        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_idcon"));
-        command
-            .args(["--base-url", &base_url, "--key", key, "--sdk-id", demo::DEMO_SDK_ID])
-            .args(args)
-            .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
-            .env("XDG_STATE_HOME", self.dir.path().join("state"))
-            .env_remove("IDCON_PROFILE")
-            .env_remove("NO_COLOR")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        let mut child = command.spawn().expect("run idcon");
-        let mut input = child.stdin.take().expect("stdin");
-        input.write_all(stdin).await.expect("write stdin");
-        drop(input);
-        tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
-            .await
-            .expect("idcon finished in time")
-            .expect("idcon output")
-    }
-
-    fn client(&self) -> Client {
-        let mut profile = Profile::for_base_url("demo", url::Url::parse(&self.demo.base_url()).expect("url"));
-        profile.key_file = Some(self.key.clone());
-        profile.sdk_id = Some(demo::DEMO_SDK_ID.to_owned());
-        Client::new(&profile).expect("client")
+        Env {
+            base: CliEnv::start_with(options).await,
+        }
     }
 
     async fn all_ids(&self) -> Vec<String> {
@@ -96,10 +48,6 @@ impl Env {
             .expect("list");
         assert!(page.value.next.is_none(), "the curated seed fits one page of 500");
         page.value.items.into_iter().map(|i| i.id).collect()
-    }
-
-    async fn stored(&self, id: &str) -> Value {
-        self.demo.identity(id).await.expect("stored identity")
     }
 
     async fn find(&self, pick: impl Fn(&Value) -> bool) -> String {
@@ -593,12 +541,7 @@ async fn a_dry_run_prints_diff_and_signed_request_and_sends_nothing() {
     );
     let body: Value = serde_json::from_str(doc["request"]["body"].as_str().expect("body")).expect("body JSON");
     assert_eq!(body["state"], "inactive");
-    let spec: Value = serde_json::from_str(include_str!("data/kratos-openapi.json")).expect("spec");
-    let validator = jsonschema::validator_for(&json!({
-        "$ref": "#/components/schemas/updateIdentityBody",
-        "components": spec["components"].clone(),
-    }))
-    .expect("updateIdentityBody compiles");
+    let validator = crate::support::openapi::update_identity_body_validator();
     assert!(validator.is_valid(&body), "{body}");
     assert_eq!(
         body["metadata_admin"], before["metadata_admin"],
@@ -1060,91 +1003,6 @@ async fn on_a_terminal_the_diff_is_coloured_the_question_asked_and_the_password_
     );
 }
 
-/// `list --output jsonl` streams a 50,000-identity tenant page by page: every
-/// identity exactly once, in id order, while the process's resident memory
-/// stays flat (sampled from /proc while it runs; the README has the figures).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn list_streams_fifty_thousand_identities_as_json_lines_in_flat_memory() {
-    let demo = demo::start(DemoOptions {
-        seed_count: Some(50_000),
-        ..DemoOptions::for_tests()
-    })
-    .await
-    .expect("demo server");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let key = dir.path().join("demo-key.pem");
-    std::fs::write(&key, demo::DEMO_PRIVATE_KEY_PEM).expect("write key");
-    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-    let base_url = demo.base_url();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_idcon"))
-        .args([
-            "--base-url",
-            &base_url,
-            "--key",
-            key.to_str().expect("utf-8"),
-            "--sdk-id",
-            demo::DEMO_SDK_ID,
-        ])
-        .args(["list", "--output", "jsonl"])
-        .env("XDG_CONFIG_HOME", dir.path().join("config"))
-        .env("XDG_STATE_HOME", dir.path().join("state"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("run idcon");
-    let pid = child.id().expect("pid");
-    let stdout = child.stdout.take().expect("stdout");
-    let sampler = tokio::spawn(async move {
-        let mut peak_kib = 0u64;
-        // Bounded: at most 10 minutes of samples.
-        for _ in 0..12_000 {
-            let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
-                break;
-            };
-            let rss = status
-                .lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or(0);
-            peak_kib = peak_kib.max(rss);
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        peak_kib
-    });
-    use tokio::io::AsyncBufReadExt;
-    let mut lines = tokio::io::BufReader::new(stdout).lines();
-    let mut count = 0usize;
-    let mut previous = String::new();
-    while let Some(line) = lines.next_line().await.expect("read a line") {
-        let identity: Value = serde_json::from_str(&line).expect("each line is one JSON identity");
-        let id = identity["id"].as_str().expect("id").to_owned();
-        assert!(id > previous, "ids come in order, each once: {previous} then {id}");
-        assert!(
-            identity
-                .get("credentials")
-                .is_none_or(|c| c.pointer("/password/config").is_none()),
-            "no secrets"
-        );
-        previous = id;
-        count += 1;
-    }
-    let status = child.wait().await.expect("idcon exits");
-    assert!(status.success(), "idcon list failed: {status}");
-    assert_eq!(count, 50_000);
-    let peak_kib = sampler.await.expect("sampler");
-    eprintln!(
-        "idcon list --output jsonl over 50,000 identities: peak RSS {} KiB",
-        peak_kib
-    );
-    assert!(
-        peak_kib < 100 * 1024,
-        "memory stays flat while streaming: peak {peak_kib} KiB"
-    );
-    demo.stop().await;
-}
-
 /// Two `idcon update`s of one identity in a row both go out: the second read
 /// sees Kratos's database spelling (microseconds) where the first PUT answered
 /// with nanoseconds, and that is not a change.
@@ -1244,26 +1102,9 @@ async fn a_hash_in_argv_is_warned_about_and_stdin_keeps_it_out() {
 impl Env {
     /// Starts `idcon --base-url ... ARGS` without waiting (stdin closed).
     fn spawn_idcon(&self, args: &[&str]) -> tokio::process::Child {
-        let key = self.key.to_str().expect("utf-8 path");
-        tokio::process::Command::new(env!("CARGO_BIN_EXE_idcon"))
-            .args([
-                "--base-url",
-                &self.demo.base_url(),
-                "--key",
-                key,
-                "--sdk-id",
-                demo::DEMO_SDK_ID,
-            ])
-            .args(args)
-            .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
-            .env("XDG_STATE_HOME", self.dir.path().join("state"))
-            .env_remove("IDCON_PROFILE")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("run idcon")
+        let mut command = self.command(args);
+        command.stdin(Stdio::null());
+        command.spawn().expect("run idcon")
     }
 }
 

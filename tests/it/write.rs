@@ -9,6 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::support::openapi::update_identity_body_validator as body_validator;
 use argon2::password_hash::{PasswordHash, PasswordVerifier};
 use idcon::api::{Client, CredentialsImport, IdentityQuery, IdentityState, OidcProviderImport};
 use idcon::audit::{self, AuditLog, Entry};
@@ -112,20 +113,6 @@ fn profile(demo: &RunningDemo, dir: &tempfile::TempDir, read_only: bool) -> Prof
     profile.read_only = read_only;
     profile.audit_file = Some(dir.path().join("state/audit.jsonl"));
     profile
-}
-
-/// A validator for `#/components/schemas/updateIdentityBody`, its `$ref`s
-/// resolved inside the spec document.
-fn body_validator() -> jsonschema::Validator {
-    let spec: Value = serde_json::from_str(include_str!("data/kratos-openapi.json")).expect("the OpenAPI spec is JSON");
-    let schema = json!({
-        "$ref": "#/components/schemas/updateIdentityBody",
-        "components": spec["components"].clone(),
-    });
-    jsonschema::options()
-        .with_draft(jsonschema::Draft::Draft202012)
-        .build(&schema)
-        .expect("updateIdentityBody compiles")
 }
 
 /// The exact bytes that would be sent validate against the spec.

@@ -1,7 +1,6 @@
 //! The demo server's `PUT {prefix}/identities/{id}`, with Kratos's semantics.
 
-#[path = "demo_support.rs"]
-mod support;
+use crate::support::demo as support;
 
 use serde_json::{Value, json};
 use support::{Client, client, find, id_of, start};

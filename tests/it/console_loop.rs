@@ -372,7 +372,7 @@ impl World {
 }
 
 fn identities() -> Vec<Value> {
-    serde_json::from_str(include_str!("../assets/demo/identities.json")).unwrap_or_default()
+    serde_json::from_str(include_str!("../../assets/demo/identities.json")).unwrap_or_default()
 }
 
 fn id_of(email: &str) -> String {

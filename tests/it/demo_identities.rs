@@ -1,8 +1,7 @@
 //! The demo server's read side: listing (paging, filters), get by id, schemas,
 //! errors for unknown routes.
 
-#[path = "demo_support.rs"]
-mod support;
+use crate::support::demo as support;
 
 use idcon::demo::KratosVersion;
 use serde_json::Value;

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use idcon::demo::{DEMO_PRIVATE_KEY_PEM, DEMO_SDK_ID, DemoOptions, RunningDemo};
 use serde_json::Value;
 
-use crate::pty::{Console, WAIT};
+use crate::support::pty::{Console, WAIT};
 
 /// The terminal size of the editing and safety tests: forms fit, rows count.
 pub const COLS: u16 = 100;
@@ -175,7 +175,7 @@ impl Home {
 }
 
 fn demo_identities() -> Vec<Value> {
-    match serde_json::from_str(include_str!("../../assets/demo/identities.json")) {
+    match serde_json::from_str(include_str!("../../../assets/demo/identities.json")) {
         Ok(all) => all,
         Err(e) => panic!("demo identities: {e}"),
     }

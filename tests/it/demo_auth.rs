@@ -1,8 +1,7 @@
 //! The demo server's gatekeeping: Yoti signatures (each rejection with its own
 //! message), the Connhex bearer token, request ids, and injected faults.
 
-#[path = "demo_support.rs"]
-mod support;
+use crate::support::demo as support;
 
 use idcon::signing;
 use support::{Client, Signing, client, start, start_with};

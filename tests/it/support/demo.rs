@@ -1,5 +1,5 @@
-//! Shared helpers for the demo server's integration tests (included with
-//! `#[path]` by the `demo_*` test files): a server on a free loopback port and a
+//! Shared helpers for the demo server's integration tests (imported as
+//! `support` by the `demo_*` modules): a server on a free loopback port and a
 //! small reqwest client that signs like the Yoti SDKs.
 #![allow(dead_code)]
 

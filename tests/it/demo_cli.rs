@@ -2,8 +2,7 @@
 //! serving signed requests, a clean stop on SIGTERM, and clear refusals of
 //! bad flags.
 
-#[path = "demo_support.rs"]
-mod support;
+use crate::support::demo as support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

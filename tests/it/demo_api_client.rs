@@ -1,8 +1,7 @@
 //! idcon's own API client against the demo server: paging through a whole
 //! seed with signed requests, following the `Link` header.
 
-#[path = "demo_support.rs"]
-mod support;
+use crate::support::demo as support;
 
 use std::collections::HashSet;
 use std::io::Write as _;

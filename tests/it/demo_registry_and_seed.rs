@@ -1,7 +1,6 @@
 //! The attribute registry, and what the demo server is seeded with.
 
-#[path = "demo_support.rs"]
-mod support;
+use crate::support::demo as support;
 
 use serde_json::{Value, json};
 use support::{Client, client, find, id_of, list_all, start, start_with};

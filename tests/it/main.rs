@@ -1,0 +1,29 @@
+//! One integration-test binary, a module per area (see tests/README.md).
+
+mod support;
+
+mod architecture;
+mod attribute;
+mod audit;
+mod body_contract;
+mod bulk;
+mod cli_commands;
+mod client;
+mod completions;
+mod config;
+mod console_e2e;
+mod console_edit_e2e;
+mod console_loop;
+mod console_safety_e2e;
+mod demo_api_client;
+mod demo_auth;
+mod demo_cli;
+mod demo_identities;
+mod demo_registry_and_seed;
+mod demo_update;
+mod drafts;
+mod echoed_secrets;
+mod sign_cli;
+mod signing;
+mod ui_snapshots;
+mod write;
