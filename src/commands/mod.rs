@@ -14,7 +14,3 @@ pub mod profiles;
 pub mod script;
 pub mod sign;
 pub mod update;
-
-/// The old name of [`crate::text::error_line`], kept for callers outside
-/// the commands.
-pub use crate::text::error_line as one_line;
