@@ -30,4 +30,5 @@ pub mod signing;
 pub mod text;
 pub mod tui;
 pub mod ui;
+pub mod who;
 pub mod write;
