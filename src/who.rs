@@ -2,9 +2,12 @@
 //! (what it signs in with) and its name. One place, so the console, `list`,
 //! `plan`, `apply`, drafts and the audit trail all name a person the same way.
 //!
-//! Kratos's list answers carry no credentials (`identity/handler.go`
-//! `list` expands only the defaults), so the identifier comes from the traits,
-//! guided by the schema's `ory.sh/kratos.credentials.*.identifier` marks.
+//! Kratos's list answers usually carry no credentials
+//! (`identity/handler.go` `parseListIdentitiesParameters` expands only the
+//! defaults unless a credentials filter or `include_credential` is given), and
+//! when they do, the first one may be a `github:…` OIDC subject. So the
+//! identifier comes from the traits, guided by the schema's
+//! `ory.sh/kratos.credentials.*.identifier` marks.
 
 use serde_json::Value;
 
