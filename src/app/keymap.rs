@@ -219,6 +219,7 @@ const REVIEW_SENDING: &[Binding] = &[
     HELP,
     F1_TOO,
     QUIT_ANYWHERE,
+    row!("r", "reason (a ticket; recorded in the audit trail)", SHOWN; Char('r') => A::Reason),
 ];
 
 const REVIEW_CONFLICT: &[Binding] = &[
@@ -226,6 +227,14 @@ const REVIEW_CONFLICT: &[Binding] = &[
     row!("o", "overwrite (the fields I edited win)", SHOWN; Char('o') => A::Overwrite),
     row!("n/Esc", "back to the form", SHOWN; Char('n') => A::Back, Code(K::Esc) => A::Back),
     SCROLL_QUIET,
+const REVIEW_REASON: &[Binding] = &[
+    row!("Enter", "keep the reason", SHOWN; Code(K::Enter) => A::Done),
+    row!("Esc", "undo the typing", SHOWN; Code(K::Esc) => A::Back),
+    F1_HELP,
+    QUIT_ANYWHERE,
+    row!("type", "edit the reason (Ctrl-U/A/E as in a shell)", HELP_ONLY; LineEditing => A::Type),
+];
+
     PAGE,
     HELP,
     F1_TOO,
@@ -233,6 +242,19 @@ const REVIEW_CONFLICT: &[Binding] = &[
 ];
 
 const RESPONSE: &[Binding] = &[
+/// Esc stopped the waiting, not the write: `y` only says why it does not
+/// send again.
+const REVIEW_STOPPED: &[Binding] = &[
+    row!("n/Esc", "back to the form (the write is still followed)", SHOWN;
+        Char('n') => A::Back, Code(K::Esc) => A::Back),
+    row!("y", "does not send again (says why)", HELP_ONLY; Char('y') => A::Send),
+    SCROLL_QUIET,
+    PAGE,
+    HELP,
+    F1_TOO,
+    QUIT_ANYWHERE,
+];
+
     SCROLL,
     PAGE,
     ENDS,
@@ -334,3 +356,5 @@ pub(super) fn table(context: Context) -> &'static [&'static [Binding]] {
         Context::AttributeSending => &[ATTRIBUTE_SENDING],
     }
 }
+        Context::ReviewReason => &[REVIEW_REASON],
+        Context::ReviewStopped => &[REVIEW_STOPPED],

@@ -175,6 +175,10 @@ pub struct Binding {
     pub help: &'static str,
     pub in_footer: bool,
     /// Each key and what it does; the first matching row of a table wins.
+    /// `r` on the review: the reason line takes the keys.
+    Reason,
+    /// Enter on the review's reason line: keep what was typed.
+    Done,
     pub map: &'static [(Pattern, Action)],
 }
 
@@ -224,7 +228,11 @@ pub enum Context {
 }
 
 /// The keys of `context`, in the order help shows them (and matching tries them).
+    /// The review's reason line has the keys (`r`).
+    ReviewReason,
 pub fn bindings(context: Context) -> Vec<&'static Binding> {
+    /// The user stopped waiting for the write; the review is disarmed.
+    ReviewStopped,
     super::keymap::table(context)
         .iter()
         .flat_map(|group| group.iter())
@@ -294,3 +302,5 @@ pub fn readme_table() -> String {
     }
     out
 }
+    ("review, reason line (`r`)", Context::ReviewReason),
+    ("review, stopped waiting", Context::ReviewStopped),

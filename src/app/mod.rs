@@ -79,6 +79,9 @@ pub struct ProfileInfo {
     pub issuance_token_pointer: String,
 }
 
+    /// Every write needs a reason (the profile's `require_reason`): the
+    /// review refuses `y` until one is given.
+    pub require_reason: bool,
 /// Everything that can happen to the console.
 #[derive(Debug, Clone)]
 pub enum Msg {
@@ -391,6 +394,7 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     match context {
         Context::Help { .. } => {
             let rows = keys::bindings(keys_context::under_help(app)).len();
+    history::after_update(app);
             app.chrome.on_help_action(action, rows);
             Vec::new()
         }
@@ -407,7 +411,11 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         | Context::FormField
         | Context::FormHashing
         | Context::Discard => editing::on_action(app, action, key),
-        Context::ReviewReady | Context::ReviewSending | Context::ReviewConflict => review::on_action(app, action),
+        Context::ReviewReady
+        | Context::ReviewReason
+        | Context::ReviewSending
+        | Context::ReviewStopped
+        | Context::ReviewConflict => review::on_action(app, action, key),
         Context::Response => response::on_action(app, action),
         Context::History => history::on_action(app, action),
         Context::Drafts | Context::Text => drafting::on_action(app, action),
@@ -475,6 +483,7 @@ mod keys_context {
             Screen::Response => Context::Response,
             Screen::History => Context::History,
             Screen::Drafts => Context::Drafts,
+        Screen::Review => review::on_paste(app, text),
             Screen::Text => Context::Text,
             Screen::Attribute => attribute::context(app),
         }

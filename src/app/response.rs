@@ -61,8 +61,17 @@ pub(super) fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
     Vec::new()
 }
 
-/// Builds the response view from an HTTP exchange: for an error the
-/// envelope's reason, message and details stand first, in plain words.
+/// The heading [`note_verification`] puts over what a successful write did
+/// not keep; [`all_kept`] looks for it.
+const NOT_KEPT_HEADING: &str = "Sent, but not everything was kept";
+
+/// Whether the server kept everything a successful write sent (no "not
+/// kept" note from [`note_verification`]): the history says "not all kept"
+/// otherwise.
+pub fn all_kept(view: &ResponseView) -> bool {
+    !view.lines.iter().any(|line| line.text() == NOT_KEPT_HEADING)
+}
+
 /// Puts what the server did not keep (or normalised) of a successful write
 /// right under the status, where it is read first: a `200` that dropped a
 /// member must not look like a clean success.
@@ -76,7 +85,7 @@ pub fn note_verification(view: &mut ResponseView, verification: &crate::write::V
     let heading = if verification.all_kept() {
         "Sent and kept, with known normalisations"
     } else {
-        "Sent, but not everything was kept"
+        NOT_KEPT_HEADING
     };
     notes.push(StyledLine::toned(Tone::Heading, heading));
     for (index, message) in messages.into_iter().enumerate() {
@@ -90,6 +99,8 @@ pub fn note_verification(view: &mut ResponseView, verification: &crate::write::V
     view.lines.splice(at..at, notes);
 }
 
+/// Builds the response view from an HTTP exchange: for an error the
+/// envelope's reason, message and details stand first, in plain words.
 pub fn response_view(exchange: &crate::api::Exchange, identity_id: Option<String>) -> ResponseView {
     let success = exchange.is_success();
     let mut lines = Vec::new();

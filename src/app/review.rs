@@ -6,11 +6,26 @@
 //! changed it meanwhile; if someone did, the review shows their change and the
 //! user merges, overwrites or goes back. The form stays untouched throughout,
 //! so going back or a failed send never loses an edit.
+//!
+//! The review names who the write is about ([`Who`]: primary identifier and
+//! name) and carries a reason line (`r`), recorded with the write in the
+//! audit trail; a `require_reason` profile refuses `y` until one is given.
+//! The last reason sent is offered on the next review of the run.
+//!
+//! Esc while sending stops *waiting*, not the write: the PUT may already be
+//! on the wire. The review is then disarmed (`y` says why it does not send
+//! again), and the write stays followed in the history (`H`) until its
+//! answer arrives, which is then shown (on the review if still open, else as
+//! a notice) and recorded in the same history entry.
 
+use crossterm::event::KeyEvent;
 use serde_json::{Value, json};
 
 use super::doc::{StyledLine, Tone};
 use super::forms::FormOutput;
+pub use super::history::Who;
+use super::history::{Outcome, Request};
+use super::input::TextInput;
 use super::keys::{Action, Context};
 pub use super::response::{ResponseView, note_verification, registry_response_view, response_view};
 use super::{App, Effect, Screen, Status, Task};
@@ -33,6 +48,9 @@ pub enum Stage {
     Ready,
     /// Fetching the identity again and sending.
     Sending,
+    /// The user stopped waiting (Esc) for the write, which may still be
+    /// applied: `y` does not send again; the answer shows when it comes.
+    StoppedWaiting,
     /// The server's version changed since the form opened.
     Conflict {
         latest: Box<Snapshot>,
@@ -49,6 +67,21 @@ pub struct Review {
     pub lines: Vec<StyledLine>,
     pub stage: Stage,
     pub scroll: usize,
+    /// Who the write is about, as the server had them when the form opened.
+    pub who: Who,
+    /// Why the write is made (a ticket): recorded in the audit `intent`.
+    pub reason: TextInput,
+    /// While the reason line has the keys: its text before (Esc restores it).
+    pub reason_before: Option<String>,
+    /// The reason is the last write's, offered again and not yet changed.
+    pub reason_remembered: bool,
+}
+
+impl Review {
+    /// The reason as it will be recorded: trimmed, `None` when empty.
+    pub fn reason_text(&self) -> Option<String> {
+        Some(self.reason.text().trim().to_owned()).filter(|r| !r.is_empty())
+    }
 }
 
 /// What the runtime reports back about a write.
@@ -254,14 +287,24 @@ pub(super) fn open(app: &mut App, output: FormOutput) -> Vec<Effect> {
             return Vec::new();
         }
     };
+    let base = form.base.clone();
     let url = identity_url(app, &request.identity_id);
     let lines = review_lines(app, &request, &url);
+    let who = Who::of(app, &base);
+    let mut reason = TextInput::default();
+    if let Some(last) = app.history.last_reason.as_deref() {
+        reason.set(last);
+    }
     app.edit.review = Some(Review {
         request,
         url,
         lines,
         stage: Stage::Ready,
         scroll: 0,
+        who,
+        reason_remembered: !reason.text().is_empty(),
+        reason,
+        reason_before: None,
     });
     app.screen = Screen::Review;
     app.chrome.status = Status::None;
@@ -279,15 +322,121 @@ fn back_to_form(app: &mut App) -> Vec<Effect> {
     Vec::new()
 }
 
+/// `y`: sends, unless something says not to — the user stopped waiting for
+/// this very write (it may still be applied), an earlier write is still in
+/// flight (its answer must find its own request), or the profile wants a
+/// reason and none is given (then the reason line takes the keys).
 fn send(app: &mut App) -> Vec<Effect> {
+    if let Some(earlier) = app.history.in_flight() {
+        let who = earlier.who.short();
+        let stopped = app
+            .edit
+            .review
+            .as_ref()
+            .is_some_and(|r| r.stage == Stage::StoppedWaiting);
+        app.chrome.status = Status::Error(if stopped {
+            format!("Not sent again: the first send to {who} may still be applied; its answer will show here")
+        } else {
+            format!("Not sent: the earlier write to {who} is still in flight; wait for its answer (H lists it)")
+        });
+        return Vec::new();
+    }
+    let require_reason = app.profile.require_reason;
+    let profile = app.profile.name.clone();
+    let now = app.chrome.now;
     let Some(review) = app.edit.review.as_mut() else {
         return Vec::new();
     };
+    if review.stage == Stage::StoppedWaiting {
+        // The answer came while the user was elsewhere; this review stays disarmed.
+        app.chrome.status =
+            Status::Error("Not sent again: the first send was answered (H shows it); n/Esc back to the form".into());
+        return Vec::new();
+    }
+    // The reason as the audit trail will keep it (`write::check_reason`:
+    // one plain line, bounded), or why there is none that will do.
+    let reason = match crate::write::check_reason(require_reason, Some(review.reason.text())) {
+        Ok(reason) => reason,
+        Err(crate::write::ReasonError::Required) => {
+            review.reason_before = Some(review.reason.text().to_owned());
+            app.chrome.status = Status::Error(format!(
+                "Not sent: profile “{}” needs a reason for every write — type it, Enter, then y",
+                for_display(&profile)
+            ));
+            return Vec::new();
+        }
+        Err(error) => {
+            review.reason_before = Some(review.reason.text().to_owned());
+            app.chrome.status = Status::Error(format!("Not sent: {error}"));
+            return Vec::new();
+        }
+    };
     review.stage = Stage::Sending;
-    let request = review.request.clone();
+    review.reason_before = None;
+    let mut request = review.request.clone().with_reason(reason.clone());
+    let schema = request.base.identity.schema_id.clone();
+    if let Some(hints) = app.schemas.hints.get(&schema) {
+        // The trail names the identity as the review did.
+        request = request.with_identifier_hints(hints);
+    }
+    app.history.begin(Request {
+        at: Some(now),
+        who: review.who.clone(),
+        changed: request.changes.iter().map(|c| c.pointer.clone()).collect(),
+        reason: reason.clone(),
+        outcome: Outcome::Sending,
+        response: None,
+        late: false,
+    });
+    app.history.last_reason = reason;
     app.chrome.status = Status::Info("Checking the identity is unchanged, then sending…".into());
     app.begin(Task::Write);
     vec![Effect::Write(Box::new(request))]
+}
+
+/// A paste goes into the reason line while it has the keys (a ticket's URL),
+/// and nowhere else on the review: it never answers `y`.
+pub(super) fn on_paste(app: &mut App, text: &str) {
+    if let Some(review) = app.edit.review.as_mut()
+        && review.reason_before.is_some()
+    {
+        review.reason.insert(text);
+        review.reason_remembered = false;
+    }
+}
+
+/// A key on the reason line (`r` gave it the keys): typing edits it, Enter
+/// keeps it, Esc puts back what it held before.
+fn on_reason_key(app: &mut App, action: Action, key: KeyEvent) -> Vec<Effect> {
+    let Some(review) = app.edit.review.as_mut() else {
+        return Vec::new();
+    };
+    match action {
+        Action::Type => {
+            let before = review.reason.text().to_owned();
+            review.reason.on_key(key);
+            if review.reason.text() != before {
+                review.reason_remembered = false;
+            }
+        }
+        Action::Done => {
+            review.reason_before = None;
+            app.chrome.status = match review.reason_text() {
+                Some(_) => Status::Info("Reason kept: it is recorded with the write. y sends".into()),
+                None => Status::None,
+            };
+        }
+        Action::Back => {
+            if let Some(before) = review.reason_before.take()
+                && before != review.reason.text()
+            {
+                review.reason.set(&before);
+            }
+            app.chrome.status = Status::None;
+        }
+        _ => {}
+    }
+    Vec::new()
 }
 
 /// After a conflict: rebuilds the write on the server's newer version
@@ -336,17 +485,26 @@ fn rebase(app: &mut App, resolution: Resolution) -> Vec<Effect> {
     Vec::new()
 }
 
-/// Where the review's keys go: its stage decides.
+/// Where the review's keys go: its stage decides, and the reason line when
+/// it has them.
 pub(super) fn context(app: &App) -> Context {
-    match app.edit.review.as_ref().map(|r| &r.stage) {
-        Some(Stage::Sending) => Context::ReviewSending,
-        Some(Stage::Conflict { .. }) => Context::ReviewConflict,
-        _ => Context::ReviewReady,
+    let Some(review) = app.edit.review.as_ref() else {
+        return Context::ReviewReady;
+    };
+    match &review.stage {
+        Stage::Sending => Context::ReviewSending,
+        Stage::StoppedWaiting => Context::ReviewStopped,
+        _ if review.reason_before.is_some() => Context::ReviewReason,
+        Stage::Conflict { .. } => Context::ReviewConflict,
+        Stage::Ready => Context::ReviewReady,
     }
 }
 
 /// A key on the review, by its action (see `keys`).
-pub(super) fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
+pub(super) fn on_action(app: &mut App, action: Action, key: KeyEvent) -> Vec<Effect> {
+    if context(app) == Context::ReviewReason {
+        return on_reason_key(app, action, key);
+    }
     let height = app.detail_body_height();
     let Some(review) = app.edit.review.as_mut() else {
         return back_to_form(app);
@@ -357,11 +515,19 @@ pub(super) fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
     };
     match action {
         Action::StopWaiting => {
+            // The write is not aborted (it may be on the wire already): the
+            // review is disarmed and the history keeps following it.
+            review.stage = Stage::StoppedWaiting;
+            app.history.stop_waiting();
             app.chrome.status = Status::Error(
-                "Stopped waiting: the server may still apply the change — reload the identity to check".into(),
+                "Stopped waiting: the server may still apply it; its answer will show (H lists it)".into(),
             );
-            review.stage = Stage::Ready;
-            return vec![app.cancel(Task::Write)];
+        }
+        Action::Reason => {
+            review.reason_before = Some(review.reason.text().to_owned());
+            app.chrome.status = Status::Info(
+                "Why this write (a ticket)? Recorded in the audit trail. Enter keeps it, Esc undoes".into(),
+            );
         }
         Action::Send => return send(app),
         Action::Back => return back_to_form(app),
@@ -376,15 +542,114 @@ pub(super) fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
     Vec::new()
 }
 
-/// The runtime's report about a write.
+/// The runtime's report about a write. It belongs to the one write in
+/// flight (a new one is not sent before it is in): its history entry takes
+/// the outcome, then it is shown on the review when the review of this write
+/// is still open (waiting, or stopped waiting), else as a notice.
 pub(super) fn on_outcome(app: &mut App, outcome: WriteOutcome) -> Vec<Effect> {
     app.finish(Task::Write);
+    let Some(index) = app.history.following.take() else {
+        return Vec::new(); // not an answer to any write of this run
+    };
+    let stage = app.edit.review.as_ref().map(|r| &r.stage);
+    let waiting = matches!(stage, Some(Stage::Sending));
+    let on_its_review = waiting || matches!(stage, Some(Stage::StoppedWaiting));
+    settle(app, index, &outcome, !waiting);
+    if on_its_review {
+        show_on_review(app, outcome)
+    } else {
+        late_notice(app, index, outcome)
+    }
+}
+
+/// The history entry of the write takes its real outcome.
+fn settle(app: &mut App, index: usize, outcome: &WriteOutcome, late: bool) {
+    let Some(entry) = app.history.entries.get_mut(index) else {
+        return;
+    };
+    entry.late = late;
+    match outcome {
+        WriteOutcome::Changed { .. } => entry.outcome = Outcome::NotSent,
+        WriteOutcome::Answered { response, .. } => {
+            entry.outcome = Outcome::Answered;
+            entry.response = Some(response.clone());
+        }
+        WriteOutcome::Failed { error, response } => {
+            entry.outcome = Outcome::Failed(error.clone());
+            entry.response = response.clone();
+        }
+    }
+}
+
+/// What the server returned after a successful write replaces what the
+/// console shows of that identity: its list row, the detail when it is the
+/// one open, and the base of a form open on it (so a second review compares
+/// with the server as it is now, not as it was).
+fn take_returned_identity(app: &mut App, identity: &Value) {
+    let now = app.chrome.now;
+    super::list::refresh_row(app, identity);
+    let id = identity.get("id").and_then(Value::as_str).unwrap_or_default();
+    if app.detail.id() == Some(id)
+        && let Some(detail) = app.detail.state.as_mut()
+    {
+        detail.fill(identity.clone(), now);
+    }
+    if let Some(form) = app.edit.form.as_mut()
+        && form.identity_id == id
+    {
+        form.base = identity.clone();
+    }
+}
+
+/// The answer of a write the user stopped waiting for and left the review
+/// of: the console says what became of it, and `H` has it.
+fn late_notice(app: &mut App, index: usize, outcome: WriteOutcome) -> Vec<Effect> {
+    let who = app
+        .history
+        .entries
+        .get(index)
+        .map(|entry| entry.who.short())
+        .unwrap_or_default();
+    app.chrome.status = match outcome {
+        WriteOutcome::Answered { response, identity } => {
+            let status = match response.status {
+                Some(code) => format!("{code} {}", for_display(&response.reason)),
+                None => "no status".to_owned(),
+            };
+            if response.success {
+                if let Some(identity) = identity {
+                    take_returned_identity(app, &identity);
+                }
+                if super::response::all_kept(&response) {
+                    Status::Info(format!("Late answer for {who}: {status}, saved — H shows it"))
+                } else {
+                    Status::Error(format!(
+                        "Late answer for {who}: {status}, but not everything was kept — H shows it"
+                    ))
+                }
+            } else {
+                Status::Error(format!(
+                    "Late answer for {who}: refused, {status}; nothing changed — H shows it"
+                ))
+            }
+        }
+        WriteOutcome::Failed { error, .. } => Status::Error(format!(
+            "The write to {who} you stopped waiting for failed: {} — H shows it",
+            for_display(&error)
+        )),
+        WriteOutcome::Changed { .. } => Status::Error(format!(
+            "The write to {who} was not sent: it had changed on the server first — H shows it"
+        )),
+    };
+    Vec::new()
+}
+
+/// The answer on the review of its write: the response screen, or the
+/// conflict to decide.
+fn show_on_review(app: &mut App, outcome: WriteOutcome) -> Vec<Effect> {
     let Some(review) = app.edit.review.as_mut() else {
         return Vec::new();
     };
-    if review.stage != Stage::Sending {
-        return Vec::new(); // the user stopped waiting
-    }
     match outcome {
         WriteOutcome::Changed { latest, server_changes } => {
             let mut server_lines = vec![StyledLine::toned(
@@ -403,19 +668,14 @@ pub(super) fn on_outcome(app: &mut App, outcome: WriteOutcome) -> Vec<Effect> {
         }
         WriteOutcome::Answered { response, identity } => {
             let success = response.success;
-            app.history.record(&response);
             app.edit.response = Some(response);
             app.screen = Screen::Response;
             if success {
                 // The form is done; the detail shows what the server returned.
                 app.edit.form = None;
                 app.edit.review = None;
-                let now = app.chrome.now;
                 if let Some(identity) = identity {
-                    super::list::refresh_row(app, &identity);
-                    if let Some(detail) = app.detail.state.as_mut() {
-                        detail.fill(identity, now);
-                    }
+                    take_returned_identity(app, &identity);
                 }
                 app.chrome.status = Status::Info("Saved. Esc shows the identity as the server returned it".into());
             } else {
@@ -428,7 +688,6 @@ pub(super) fn on_outcome(app: &mut App, outcome: WriteOutcome) -> Vec<Effect> {
         WriteOutcome::Failed { error, response } => {
             app.edit.review = None;
             if let Some(response) = response {
-                app.history.record(&response);
                 app.edit.response = Some(response);
                 app.screen = Screen::Response;
             } else {

@@ -71,6 +71,7 @@ pub async fn open_with_key(profile: Profile, key: Option<crate::signing::Signing
             .unwrap_or_default(),
         attribute_registry: client.attribute_registry_url().is_some(),
         issuance_token_pointer: profile.issuance_token_pointer.clone(),
+        require_reason: profile.require_reason,
     };
     // Without a trail the console still reads; every write is refused with
     // this reason. The trail's warnings (syslog unreachable) are shown with

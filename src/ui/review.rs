@@ -10,7 +10,10 @@ use ratatui::widgets::{Paragraph, Wrap};
 /// approved must be visible in full.
 const WRAP: Wrap = Wrap { trim: false };
 
+use unicode_width::UnicodeWidthStr;
+
 use super::detail::styled;
+use super::list;
 use super::theme::Theme;
 use crate::app::App;
 use crate::app::doc::{StyledLine, Tone};
@@ -26,18 +29,87 @@ fn lines_window<'a>(lines: &'a [StyledLine], scroll: usize, height: usize, theme
         .collect()
 }
 
+/// A `label  value` line of the review and response heads, as the body's
+/// fields are drawn (label padded to 18).
+fn head_line<'a>(label: &str, value: Vec<Span<'a>>, theme: &Theme) -> Line<'a> {
+    let mut spans = vec![Span::styled(format!("{label:<18}"), theme.tone(Tone::Label))];
+    spans.extend(value);
+    Line::from(spans)
+}
+
+/// Rows `lines` take in `width` columns once wrapped (at least one each).
+fn wrapped_rows(lines: &[Line], width: u16) -> u16 {
+    let width = usize::from(width.max(1));
+    let rows: usize = lines.iter().map(|line| line.width().max(1).div_ceil(width)).sum();
+    u16::try_from(rows).unwrap_or(u16::MAX)
+}
+
+/// Who the write is about and why: the two lines a reviewer must see before
+/// `y`, above the scrolled body so they never scroll away.
+fn who_and_why<'a>(app: &App, review: &'a crate::app::review::Review, theme: &Theme) -> Vec<Line<'a>> {
+    let who = head_line(
+        "identity",
+        vec![Span::styled(review.who.label(), theme.tone(Tone::Heading))],
+        theme,
+    );
+    let editing = review.reason_before.is_some();
+    let text = for_display(review.reason.text()).into_owned();
+    let mut value = Vec::new();
+    if text.is_empty() && !editing {
+        let hint = if app.profile.require_reason {
+            "(none yet: this profile needs one; r gives it)"
+        } else {
+            "(none; r gives one, e.g. a ticket)"
+        };
+        let tone = if app.profile.require_reason {
+            theme.error()
+        } else {
+            theme.tone(Tone::Muted)
+        };
+        value.push(Span::styled(hint, tone));
+    } else {
+        let style = if editing {
+            theme.selected()
+        } else {
+            theme.tone(Tone::Plain)
+        };
+        value.push(Span::styled(text, style));
+        if editing {
+            value.push(Span::styled(" ", theme.selected()));
+        } else if review.reason_remembered {
+            value.push(Span::styled(
+                "  (your last write's; r changes it)",
+                theme.tone(Tone::Muted),
+            ));
+        }
+    }
+    vec![who, head_line("reason", value, theme)]
+}
+
 pub fn draw_review(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
     let Some(review) = app.edit.review.as_ref() else {
         return;
     };
     let (prompt, extra): (Line, Vec<StyledLine>) = match &review.stage {
+        Stage::Ready if review.reason_before.is_some() => (
+            Line::from(vec![
+                Span::styled("Why this write? ", theme.tone(Tone::Heading)),
+                Span::styled("Enter", theme.footer_key()),
+                Span::raw(" keeps the reason  "),
+                Span::styled("Esc", theme.footer_key()),
+                Span::raw(" undoes the typing"),
+            ]),
+            Vec::new(),
+        ),
         Stage::Ready => (
             Line::from(vec![
                 Span::styled("Send this change? ", theme.tone(Tone::Heading)),
                 Span::styled("y", theme.footer_key()),
                 Span::raw(" send  "),
                 Span::styled("n/Esc", theme.footer_key()),
-                Span::raw(" back to the form"),
+                Span::raw(" back to the form  "),
+                Span::styled("r", theme.footer_key()),
+                Span::raw(" reason"),
             ]),
             Vec::new(),
         ),
@@ -46,6 +118,13 @@ pub fn draw_review(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
                 "Sending… (checked against the server's current version first; Esc stops waiting)",
                 theme.tone(Tone::Muted),
             )),
+            Vec::new(),
+        ),
+        Stage::StoppedWaiting => (
+            Line::from(vec![
+                Span::styled("Stopped waiting: ", theme.error()),
+                Span::raw("the server may still apply this; its answer will show. y does not send again"),
+            ]),
             Vec::new(),
         ),
         Stage::Conflict {
@@ -75,18 +154,22 @@ pub fn draw_review(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
             )
         }
     };
+    let head = who_and_why(app, review, theme);
+    let head_rows = wrapped_rows(&head, area.width).min(area.height / 3).max(1);
     let parts = Layout::vertical([
         Constraint::Length(1),
+        Constraint::Length(head_rows),
         Constraint::Length(u16::try_from(extra.len()).unwrap_or(0).min(area.height / 2)),
         Constraint::Min(1),
     ])
     .split(area);
     frame.render_widget(Paragraph::new(prompt), parts[0]);
+    frame.render_widget(Paragraph::new(head.clone()).wrap(WRAP), parts[1]);
     frame.render_widget(
-        Paragraph::new(lines_window(&extra, 0, usize::from(parts[1].height), theme)).wrap(WRAP),
-        parts[1],
+        Paragraph::new(lines_window(&extra, 0, usize::from(parts[2].height), theme)).wrap(WRAP),
+        parts[2],
     );
-    let body = parts[2];
+    let body = parts[3];
     frame.render_widget(
         Paragraph::new(lines_window(
             &review.lines,
@@ -97,7 +180,20 @@ pub fn draw_review(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
         .wrap(WRAP),
         body,
     );
-    frame.set_cursor_position(Position { x: area.x, y: area.y });
+    let cursor = if review.reason_before.is_some() {
+        // On the reason line, after the label and the text before the cursor.
+        let before: String = review.reason.text().chars().take(review.reason.cursor()).collect();
+        let column = 18 + UnicodeWidthStr::width(for_display(&before).as_ref());
+        let width = usize::from(area.width.max(1));
+        let row = head.first().map_or(1, |line| line.width().max(1).div_ceil(width)) + column / width;
+        Position {
+            x: area.x + u16::try_from(column % width).unwrap_or(0),
+            y: (parts[1].y + u16::try_from(row).unwrap_or(0)).min(parts[1].bottom().saturating_sub(1)),
+        }
+    } else {
+        Position { x: area.x, y: area.y }
+    };
+    frame.set_cursor_position(cursor);
 }
 
 pub fn draw_response(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
@@ -112,59 +208,118 @@ pub fn draw_response(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
         (false, Some(status)) => Span::styled(format!("✗ {status} {}", for_display(&response.reason)), theme.error()),
         (_, None) => Span::styled("✗ no answer".to_owned(), theme.error()),
     };
-    let parts = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).split(area);
     let title = Line::from(vec![
         Span::styled("Response  ", theme.tone(Tone::Heading)),
         verdict,
         Span::styled(format!("  {} ms", response.elapsed_ms), theme.tone(Tone::Muted)),
     ]);
+    // Who it was about (and why), from the request this answers.
+    let request = app.history.request_of(response);
+    let who = match request {
+        Some(request) => request.who.label(),
+        None => match response.identity_id.as_deref() {
+            Some(id) => crate::app::review::Who::by_id(app, id).label(),
+            None => String::new(),
+        },
+    };
+    let mut head = Vec::new();
+    if !who.is_empty() {
+        head.push(head_line(
+            "identity",
+            vec![Span::styled(who, theme.tone(Tone::Heading))],
+            theme,
+        ));
+    }
+    if let Some(reason) = request.and_then(|r| r.reason.as_deref()) {
+        head.push(head_line(
+            "reason",
+            vec![Span::raw(for_display(reason).into_owned())],
+            theme,
+        ));
+    }
+    let head_rows = if head.is_empty() {
+        0
+    } else {
+        wrapped_rows(&head, area.width).min(area.height / 3).max(1)
+    };
+    let parts =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(head_rows), Constraint::Min(1)]).split(area);
     frame.render_widget(Paragraph::new(title), parts[0]);
+    frame.render_widget(Paragraph::new(head).wrap(WRAP), parts[1]);
     frame.render_widget(
         Paragraph::new(lines_window(
             &response.lines,
             response.scroll,
-            usize::from(parts[1].height),
+            usize::from(parts[2].height),
             theme,
         ))
         .wrap(WRAP),
-        parts[1],
+        parts[2],
     );
     frame.set_cursor_position(Position { x: area.x, y: area.y });
 }
 
 pub fn draw_history(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
+    let width = usize::from(area.width);
     let mut lines = vec![Line::from(Span::styled(
         "Requests made in this run",
         theme.tone(Tone::Heading),
     ))];
+    // Columns: time, identity, changed members, outcome; identity and
+    // changes share what the outcome leaves.
+    let time_w = 9;
+    let outcome_w = (width / 3).clamp(12, 44);
+    let rest = width.saturating_sub(time_w + outcome_w + 3);
+    let who_w = (rest * 3 / 5).max(8);
+    let changed_w = rest.saturating_sub(who_w).max(6);
+    let cell = |text: &str, w: usize| format!("{:<w$}", list::fit(text, w));
     if app.history.entries.is_empty() {
         lines.push(Line::from(Span::styled("  none yet", theme.tone(Tone::Muted))));
+    } else {
+        lines.push(Line::from(Span::styled(
+            format!(
+                " {} {} {} {}",
+                cell("UTC", time_w - 1),
+                cell("IDENTITY", who_w),
+                cell("CHANGED", changed_w),
+                "OUTCOME"
+            ),
+            theme.column_titles(),
+        )));
     }
-    let height = usize::from(area.height.saturating_sub(1));
+    let height = usize::from(area.height.saturating_sub(2));
     let start = app.history.selected.saturating_sub(height.saturating_sub(1));
     for (i, entry) in app.history.entries.iter().enumerate().skip(start).take(height) {
-        let status = entry.status.map_or_else(|| "---".to_owned(), |s| s.to_string());
         let style = if i == app.history.selected {
             theme.selected()
         } else {
             Style::new()
         };
-        let tone = if entry.success {
-            theme.tone(Tone::Good)
+        let time = entry
+            .at
+            .map_or_else(|| "--:--:--".to_owned(), |at| at.format("%H:%M:%S").to_string());
+        let (tone, outcome) = entry.outcome_label();
+        let outcome = if entry.late {
+            format!("{outcome} (late)")
         } else {
-            theme.error()
+            outcome
+        };
+        let tone = match tone {
+            Tone::Good => theme.tone(Tone::Good),
+            Tone::Bad => theme.error(),
+            other => theme.tone(other),
         };
         lines.push(Line::from(vec![
-            Span::styled(format!(" {status} "), tone.patch(style)),
             Span::styled(
                 format!(
-                    " {} {}  {} ms ",
-                    entry.method,
-                    for_display(&entry.url),
-                    entry.elapsed_ms
+                    " {} {} {} ",
+                    cell(&time, time_w - 1),
+                    cell(&entry.who.label(), who_w),
+                    cell(&entry.changed_label(), changed_w)
                 ),
                 style,
             ),
+            Span::styled(list::fit(&outcome, outcome_w).into_owned(), tone.patch(style)),
         ]));
     }
     let (area, audit_area) = match app.history.audit.as_ref() {
@@ -201,7 +356,7 @@ pub fn draw_history(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
         }
         frame.render_widget(Paragraph::new(lines), audit_area);
     }
-    let y = area.y + 1 + u16::try_from(app.history.selected.saturating_sub(start)).unwrap_or(0);
+    let y = area.y + 2 + u16::try_from(app.history.selected.saturating_sub(start)).unwrap_or(0);
     if !app.history.entries.is_empty() && y < area.bottom() {
         frame.set_cursor_position(Position { x: area.x, y });
     }

@@ -304,6 +304,7 @@ mod typed {
             attribute_registry_url: String::new(),
             attribute_registry: false,
             issuance_token_pointer: "/metadata_admin/yoti/issuance_token".into(),
+            ..Default::default()
         };
         let mut app = App::new(profile, 100, 40, chrono::Utc::now());
         app.start();

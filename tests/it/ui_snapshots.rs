@@ -128,6 +128,7 @@ fn app_with_schemas(width: u16, height: u16, danger: bool, listed: bool) -> App 
         attribute_registry_url: "http://127.0.0.1:4455/attribute-registry".into(),
         attribute_registry: true,
         issuance_token_pointer: "/metadata_admin/yoti/issuance_token".into(),
+        require_reason: false,
     };
     let mut app = App::new(profile, width, height, now);
     app.start();

@@ -249,6 +249,22 @@ fn conflict() -> App {
     update(
         &mut app,
         Msg::WriteDone(WriteOutcome::Changed { latest, server_changes }),
+/// The review's reason line with the keys, the cursor inside the text.
+fn review_reason() -> App {
+    let mut app = review();
+    ch(&mut app, 'r');
+    typed(&mut app, "SUP-1");
+    press(&mut app, KeyCode::Left);
+    app
+}
+
+/// Esc while sending: the write is still followed, the review disarmed.
+fn stopped_waiting() -> App {
+    let mut app = sending();
+    press(&mut app, KeyCode::Esc);
+    app
+}
+
     );
     app
 }
@@ -453,7 +469,9 @@ fn scenarios() -> Vec<(Context, Vec<Scenario>)> {
             Context::AttributeSending,
             vec![("attribute sending", attribute_sending)],
         ),
+        (Context::ReviewReason, vec![("review reason line", review_reason)]),
     ]
+        (Context::ReviewStopped, vec![("review, stopped waiting", stopped_waiting)]),
 }
 
 /// Every key the test presses: printable ASCII, F1–F12, arrows and the

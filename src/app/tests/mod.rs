@@ -3,6 +3,7 @@
 
 mod keys;
 mod list_state;
+mod writes;
 
 use super::list::Paging;
 use super::*;
