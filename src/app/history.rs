@@ -72,19 +72,17 @@ impl Who {
         }
     }
 
-    /// "identifier · name", sanitised; the id when the traits name nobody.
+    /// "identifier (name)", sanitised, as the forms' titles and the drafts
+    /// list name a person ([`super::forms::Named`]); the id when the traits
+    /// name nobody.
     pub fn label(&self) -> String {
-        let parts: Vec<String> = [self.identifier.as_deref(), self.name.as_deref()]
-            .into_iter()
-            .flatten()
-            .filter(|s| !s.trim().is_empty())
-            .map(|s| for_display(s).into_owned())
-            .collect();
-        if parts.is_empty() {
-            format!("identity {}", for_display(&self.id))
-        } else {
-            parts.join(" · ")
-        }
+        let named = super::forms::Named {
+            identifier: self.identifier.clone(),
+            name: self.name.clone(),
+        };
+        named
+            .label()
+            .unwrap_or_else(|| format!("identity {}", for_display(&self.id)))
     }
 
     /// The identifier alone (or the id), sanitised: for status lines.
@@ -137,7 +135,7 @@ impl Request {
     pub fn outcome_label(&self) -> (Tone, String) {
         match (&self.outcome, self.response.as_ref()) {
             (Outcome::Sending, _) => (Tone::Muted, "sending…".to_owned()),
-            (Outcome::StoppedWaiting, _) => (Tone::Muted, "stopped waiting, still in flight".to_owned()),
+            (Outcome::StoppedWaiting, _) => (Tone::Muted, "stopped waiting…".to_owned()),
             (Outcome::NotSent, _) => (Tone::Bad, "not sent: changed on the server".to_owned()),
             (Outcome::Failed(error), None) => (Tone::Bad, format!("failed: {}", for_display(error))),
             (Outcome::Answered, None) => (Tone::Bad, "no answer".to_owned()),

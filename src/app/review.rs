@@ -335,9 +335,9 @@ fn send(app: &mut App) -> Vec<Effect> {
             .as_ref()
             .is_some_and(|r| r.stage == Stage::StoppedWaiting);
         app.chrome.status = Status::Error(if stopped {
-            format!("Not sent again: the first send to {who} may still be applied; its answer will show here")
+            "Not sent again: the first send may still be applied; wait for its answer".to_owned()
         } else {
-            format!("Not sent: the earlier write to {who} is still in flight; wait for its answer (H lists it)")
+            format!("Not sent: your write to {who} is still in flight; wait for its answer")
         });
         return Vec::new();
     }
@@ -360,7 +360,7 @@ fn send(app: &mut App) -> Vec<Effect> {
         Err(crate::write::ReasonError::Required) => {
             review.reason_before = Some(review.reason.text().to_owned());
             app.chrome.status = Status::Error(format!(
-                "Not sent: profile “{}” needs a reason for every write — type it, Enter, then y",
+                "Not sent: profile “{}” requires a reason — type it, Enter, then y",
                 for_display(&profile)
             ));
             return Vec::new();
@@ -519,15 +519,11 @@ pub(super) fn on_action(app: &mut App, action: Action, key: KeyEvent) -> Vec<Eff
             // review is disarmed and the history keeps following it.
             review.stage = Stage::StoppedWaiting;
             app.history.stop_waiting();
-            app.chrome.status = Status::Error(
-                "Stopped waiting: the server may still apply it; its answer will show (H lists it)".into(),
-            );
+            app.chrome.status = Status::Error("Stopped waiting; the write is still followed (H lists it)".into());
         }
         Action::Reason => {
             review.reason_before = Some(review.reason.text().to_owned());
-            app.chrome.status = Status::Info(
-                "Why this write (a ticket)? Recorded in the audit trail. Enter keeps it, Esc undoes".into(),
-            );
+            app.chrome.status = Status::Info("Type why (a ticket): it goes into the audit trail with the write".into());
         }
         Action::Send => return send(app),
         Action::Back => return back_to_form(app),

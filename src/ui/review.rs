@@ -55,7 +55,9 @@ fn who_and_why<'a>(app: &App, review: &'a crate::app::review::Review, theme: &Th
     let editing = review.reason_before.is_some();
     let text = for_display(review.reason.text()).into_owned();
     let mut value = Vec::new();
-    if text.is_empty() && !editing {
+    if text.is_empty() && !editing && review.stage != Stage::Ready {
+        value.push(Span::styled("(none)", theme.tone(Tone::Muted)));
+    } else if text.is_empty() && !editing {
         let hint = if app.profile.require_reason {
             "(none yet: this profile needs one; r gives it)"
         } else {
@@ -123,7 +125,7 @@ pub fn draw_review(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
         Stage::StoppedWaiting => (
             Line::from(vec![
                 Span::styled("Stopped waiting: ", theme.error()),
-                Span::raw("the server may still apply this; its answer will show. y does not send again"),
+                Span::raw("the server may still apply it; its answer will show here"),
             ]),
             Vec::new(),
         ),
@@ -265,27 +267,33 @@ pub fn draw_history(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
         "Requests made in this run",
         theme.tone(Tone::Heading),
     ))];
-    // Columns: time, identity, changed members, outcome; identity and
-    // changes share what the outcome leaves.
+    // Columns: time, identity, changed members, outcome, and on a wide
+    // terminal the reason; identity and changes share what the outcome leaves.
     let time_w = 9;
-    let outcome_w = (width / 3).clamp(12, 44);
-    let rest = width.saturating_sub(time_w + outcome_w + 3);
-    let who_w = (rest * 3 / 5).max(8);
-    let changed_w = rest.saturating_sub(who_w).max(6);
+    let outcome_w = (width / 4).clamp(16, 40);
+    let with_reason = width >= 120;
+    let rest = width.saturating_sub(time_w + outcome_w + 3 + usize::from(with_reason));
+    let (who_w, changed_w, reason_w) = if with_reason {
+        (rest * 2 / 5, rest * 3 / 10, rest - rest * 2 / 5 - rest * 3 / 10)
+    } else {
+        (rest * 3 / 5, rest - rest * 3 / 5, 0)
+    };
     let cell = |text: &str, w: usize| format!("{:<w$}", list::fit(text, w));
     if app.history.entries.is_empty() {
         lines.push(Line::from(Span::styled("  none yet", theme.tone(Tone::Muted))));
     } else {
-        lines.push(Line::from(Span::styled(
-            format!(
-                " {} {} {} {}",
-                cell("UTC", time_w - 1),
-                cell("IDENTITY", who_w),
-                cell("CHANGED", changed_w),
-                "OUTCOME"
-            ),
-            theme.column_titles(),
-        )));
+        let mut titles = format!(
+            " {} {} {} ",
+            cell("UTC", time_w - 1),
+            cell("IDENTITY", who_w),
+            cell("CHANGED", changed_w)
+        );
+        if with_reason {
+            titles.push_str(&cell("REASON", reason_w));
+            titles.push(' ');
+        }
+        titles.push_str("OUTCOME");
+        lines.push(Line::from(Span::styled(titles, theme.column_titles())));
     }
     let height = usize::from(area.height.saturating_sub(2));
     let start = app.history.selected.saturating_sub(height.saturating_sub(1));
@@ -309,16 +317,19 @@ pub fn draw_history(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
             Tone::Bad => theme.error(),
             other => theme.tone(other),
         };
+        let mut text = format!(
+            " {} {} {} ",
+            cell(&time, time_w - 1),
+            cell(&entry.who.label(), who_w),
+            cell(&entry.changed_label(), changed_w)
+        );
+        if with_reason {
+            let reason = entry.reason.as_deref().map(for_display).unwrap_or_default();
+            text.push_str(&cell(&reason, reason_w));
+            text.push(' ');
+        }
         lines.push(Line::from(vec![
-            Span::styled(
-                format!(
-                    " {} {} {} ",
-                    cell(&time, time_w - 1),
-                    cell(&entry.who.label(), who_w),
-                    cell(&entry.changed_label(), changed_w)
-                ),
-                style,
-            ),
+            Span::styled(text, style),
             Span::styled(list::fit(&outcome, outcome_w).into_owned(), tone.patch(style)),
         ]));
     }

@@ -627,6 +627,107 @@ fn history_with_audit_trail() {
     );
 }
 
+// ---- Who, why, and honest waiting ------------------------------------------
+
+fn y(app: &mut App) -> Vec<Effect> {
+    update(app, Msg::Key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE)))
+}
+
+/// The review with a reason typed into its line (`r`), the line still
+/// holding the keys: who, why and what, before `y`.
+#[test]
+fn review_with_a_reason() {
+    snapshot_each_size(
+        "review_reason",
+        |app| {
+            open_detail(app, 0);
+            key(app, KeyCode::Char('s'));
+            key(app, KeyCode::Char(' '));
+            ctrl(app, 's');
+            key(app, KeyCode::Char('r'));
+            type_text(app, "SUP-4711 customer asked to pause the account");
+            let screen = render(app);
+            assert!(screen.contains("ana.silva0@example.com (Ana Silva)"), "{screen}");
+        },
+        false,
+    );
+}
+
+/// A profile with `require_reason`: `y` without one sends nothing and says so.
+#[test]
+fn review_refuses_without_a_required_reason() {
+    snapshot_each_size(
+        "review_reason_required",
+        |app| {
+            app.profile.require_reason = true;
+            open_detail(app, 0);
+            key(app, KeyCode::Char('s'));
+            key(app, KeyCode::Char(' '));
+            ctrl(app, 's');
+            assert!(y(app).is_empty(), "nothing is sent without a reason");
+        },
+        false,
+    );
+}
+
+/// Esc while sending, then `y`: the review is disarmed and says why.
+#[test]
+fn review_after_stopping_the_wait() {
+    snapshot_each_size(
+        "review_stopped",
+        |app| {
+            send_state_change(app);
+            key(app, KeyCode::Esc);
+            assert!(y(app).is_empty(), "a second y sends nothing");
+        },
+        false,
+    );
+}
+
+/// `H` after a write whose answer came after the user stopped waiting, and
+/// a second one still in flight: one entry each, time, who, what changed and
+/// how it ended.
+#[test]
+fn history_with_a_late_answer_and_a_write_in_flight() {
+    snapshot_each_size(
+        "history_late",
+        |app| {
+            send_state_change(app);
+            key(app, KeyCode::Esc); // stop waiting
+            key(app, KeyCode::Esc); // back to the form
+            let body = returned_identity("inactive");
+            let response = response_view(&exchange(&identity_url(), 200, "OK", &body), Some(FIRST_ID.into()));
+            update(
+                app,
+                Msg::WriteDone(WriteOutcome::Answered {
+                    response,
+                    identity: Some(body),
+                }),
+            );
+            key(app, KeyCode::Esc); // the form asks before discarding
+            key(app, KeyCode::Char('y'));
+            assert_eq!(app.screen, Screen::Detail);
+            // A second change, with a reason, stopped waiting for.
+            key(app, KeyCode::Char('s'));
+            key(app, KeyCode::Char(' '));
+            ctrl(app, 's');
+            key(app, KeyCode::Char('r'));
+            type_text(app, "SUP-4711");
+            key(app, KeyCode::Enter);
+            assert_eq!(y(app).len(), 1);
+            key(app, KeyCode::Esc);
+            key(app, KeyCode::Esc);
+            key(app, KeyCode::Esc);
+            key(app, KeyCode::Char('y'));
+            key(app, KeyCode::Esc);
+            key(app, KeyCode::Char('H'));
+            assert_eq!(app.screen, Screen::History);
+            assert_eq!(app.history.entries.len(), 2);
+        },
+        false,
+    );
+}
+
 // ---- Drafts ---------------------------------------------------------------
 
 fn drafts() -> Vec<Draft> {

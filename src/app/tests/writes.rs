@@ -103,7 +103,7 @@ fn saved() -> WriteOutcome {
 fn the_review_names_the_identity_by_identifier_and_name() {
     let app = reviewing(false);
     let review = app.edit.review.as_ref().map(|r| r.who.label()).unwrap_or_default();
-    assert_eq!(review, "ana.silva@example.com · Ana Silva");
+    assert_eq!(review, "ana.silva@example.com (Ana Silva)");
 }
 
 #[test]
@@ -130,7 +130,7 @@ fn after_stopping_the_wait_y_sends_nothing_and_the_answer_still_lands() {
 
     update(&mut app, key(KeyCode::Esc));
     assert_eq!(app.key_context(), crate::app::keys::Context::ReviewStopped);
-    assert!(status(&app).contains("may still apply it"), "{}", status(&app));
+    assert!(status(&app).contains("still followed"), "{}", status(&app));
     assert_eq!(app.history.entries.len(), 1);
     assert_eq!(app.history.entries[0].outcome, Outcome::StoppedWaiting);
     assert!(app.busy(), "the write is still followed (the spinner says so)");
@@ -293,7 +293,7 @@ fn a_profile_that_requires_a_reason_refuses_y_without_one() {
     let effects = update(&mut app, ch('y'));
     assert!(writes(&effects).is_empty(), "{effects:?}");
     assert!(app.history.entries.is_empty());
-    assert!(status(&app).contains("needs a reason"), "{}", status(&app));
+    assert!(status(&app).contains("requires a reason"), "{}", status(&app));
     assert_eq!(app.key_context(), crate::app::keys::Context::ReviewReason);
     // Only spaces are no reason.
     typed(&mut app, "   ");
