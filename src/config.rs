@@ -19,6 +19,7 @@
 //! identities_path = "/iam/identities"
 //! bearer_token_env = "CONNHEX_TOKEN"
 //! danger = true
+//! require_reason = true                       # every write needs --reason
 //! audit_file = "/var/log/idcon/connhex-audit.jsonl"
 //! audit_syslog = true
 //! ```
@@ -111,6 +112,10 @@ pub struct Profile {
     pub audit_syslog: bool,
     /// JSON pointer into an identity where its Yoti issuance token sits.
     pub issuance_token_pointer: String,
+    /// Every write needs a reason (`--reason TEXT`, the console's reason
+    /// line), recorded in the audit trail as `why`: support writes are made
+    /// for a ticket. Sensible with `danger`.
+    pub require_reason: bool,
 }
 
 impl fmt::Debug for Profile {
@@ -141,6 +146,7 @@ impl fmt::Debug for Profile {
             .field("audit_file", &self.audit_file)
             .field("audit_syslog", &self.audit_syslog)
             .field("issuance_token_pointer", &self.issuance_token_pointer)
+            .field("require_reason", &self.require_reason)
             .finish()
     }
 }
@@ -170,6 +176,7 @@ impl Profile {
             audit_file: crate::paths::audit_file(),
             audit_syslog: false,
             issuance_token_pointer: DEFAULT_ISSUANCE_TOKEN_POINTER.to_owned(),
+            require_reason: false,
         }
     }
 
@@ -238,6 +245,7 @@ pub struct ProfileEntry {
     pub audit_file: Option<PathBuf>,
     pub audit_syslog: bool,
     pub issuance_token_pointer: Option<String>,
+    pub require_reason: bool,
 }
 
 /// Why no profile could be made. Displays as one line that names the file
@@ -316,6 +324,8 @@ identities_path = "/admin/identities"   # Connhex IAM: "/iam/identities"
 sdk_id = "your-client-sdk-id"           # sent as X-Yoti-Auth-Id
 key_file = "staging.pem"                # next to config.toml; chmod 600
 read_only = true                        # until you mean to change identities
+# danger = true                         # production: a red banner on every screen
+# require_reason = true                 # with danger: every write needs --reason (a ticket)
 "#;
 
 fn available_list(names: &[String]) -> String {
@@ -392,6 +402,7 @@ pub fn parse_config(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> 
             audit_file: raw.audit_file.map(|p| resolve_file(&p.0, base_dir)),
             audit_syslog: raw.audit_syslog.unwrap_or(false),
             issuance_token_pointer: raw.issuance_token_pointer.map(|p| p.0),
+            require_reason: raw.require_reason.unwrap_or(false),
         });
     }
 
@@ -603,6 +614,7 @@ fn build_profile(
             .issuance_token_pointer
             .clone()
             .unwrap_or_else(|| DEFAULT_ISSUANCE_TOKEN_POINTER.to_owned()),
+        require_reason: settings.require_reason,
     })
 }
 
@@ -694,6 +706,7 @@ struct RawProfile {
     audit_file: Option<FilePath>,
     audit_syslog: Option<bool>,
     issuance_token_pointer: Option<JsonPointer>,
+    require_reason: Option<bool>,
 }
 
 /// An http(s) URL with a host and nothing that would be lost or leaked when

@@ -12,6 +12,14 @@
 //! processes on the same host never interleave their lines. Secrets never
 //! reach the file: changes are redacted here, whatever the caller passes, and
 //! the password part of a URL is dropped.
+//!
+//! Intent and refusal lines also say *who* the identity is (`identifier`, its
+//! primary identifier when the write was planned, [`crate::who`]) and *why*
+//! the write is made (`why`, the user's reason, e.g. a ticket). `why` is not
+//! the refusal's `reason` (why idcon refused): two names, so neither is read
+//! as the other. Both are untrusted text, made one plain line of bounded
+//! length here ([`clean_why`], [`clean_identifier`]) whatever the caller
+//! passes; the outcome line joins them by `request_id`.
 
 mod read;
 mod syslog;
@@ -92,6 +100,14 @@ pub struct Target {
     pub url: String,
     /// `None` for a write that is not about one identity.
     pub identity_id: Option<String>,
+    /// The identity's primary identifier when the write was planned
+    /// ([`crate::who::primary_identifier`]), so that the trail names a
+    /// person, not only a UUID. Written on intent and refusal lines.
+    pub identifier: Option<String>,
+    /// The user's reason for the write (a ticket), checked by
+    /// `write::reason::check_reason`. Written as `why` on intent and refusal
+    /// lines.
+    pub why: Option<String>,
 }
 
 /// About to send a write.
@@ -129,6 +145,53 @@ pub struct Refusal {
     pub reason: String,
 }
 
+/// Longest `why` the trail keeps, in characters: a ticket reference and a
+/// sentence or two. `write::reason::check_reason` refuses a longer reason
+/// with a message; [`clean_why`] cuts one that reaches the trail anyway.
+pub const MAX_WHY_CHARS: usize = 500;
+
+/// Longest `identifier` the trail keeps, in characters (identity data can be
+/// anything; an email address is at most 254).
+pub const MAX_IDENTIFIER_CHARS: usize = 256;
+
+/// `text` as one plain line: every run of whitespace, line breaks, control,
+/// invisible and bidi characters ([`crate::sanitize::is_unsafe`]) becomes
+/// one space, and the ends are trimmed. Pure; the same rule the reason check
+/// applies before it counts characters, so what is checked is what is kept.
+pub fn one_plain_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut gap = false;
+    for c in text.chars() {
+        if c.is_whitespace() || crate::sanitize::is_unsafe(c) {
+            gap = true;
+        } else {
+            if gap && !out.is_empty() {
+                out.push(' ');
+            }
+            gap = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A reason as the trail keeps it: [`one_plain_line`], at most
+/// [`MAX_WHY_CHARS`] characters (cut with `…`), `None` when nothing is left.
+pub fn clean_why(text: &str) -> Option<String> {
+    bounded(text, MAX_WHY_CHARS)
+}
+
+/// An identifier as the trail keeps it: [`one_plain_line`], at most
+/// [`MAX_IDENTIFIER_CHARS`] characters (cut with `…`), `None` when empty.
+pub fn clean_identifier(text: &str) -> Option<String> {
+    bounded(text, MAX_IDENTIFIER_CHARS)
+}
+
+fn bounded(text: &str, max: usize) -> Option<String> {
+    let line = one_plain_line(text);
+    (!line.is_empty()).then(|| crate::text::fit(&line, max))
+}
+
 /// A fresh id for a request, for callers that do not have one yet.
 pub fn new_request_id() -> String {
     uuid::Uuid::new_v4().to_string()
@@ -151,7 +214,16 @@ impl Target {
             method: method.to_owned(),
             url,
             identity_id,
+            identifier: None,
+            why: None,
         }
+    }
+
+    /// This target with who the identity is and why it is written to.
+    pub fn about(mut self, identifier: Option<String>, why: Option<String>) -> Target {
+        self.identifier = identifier;
+        self.why = why;
+        self
     }
 
     /// A `PUT` of `client` refused before it was signed: it never got a
@@ -290,6 +362,14 @@ pub struct Entry {
     pub url: Option<String>,
     #[serde(default)]
     pub identity_id: Option<String>,
+    /// Intent and refusal: the identity's primary identifier when the write
+    /// was planned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier: Option<String>,
+    /// Intent and refusal: the user's reason for the write (not the
+    /// refusal's `reason`, which says why idcon refused it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<Change>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -328,6 +408,13 @@ impl Entry {
             method: Some(target.method.clone()),
             url: Some(redact_url(&target.url)),
             identity_id: target.identity_id.clone(),
+            // The outcome joins its intent by `request_id`: said once.
+            identifier: (event != Event::Outcome)
+                .then(|| target.identifier.as_deref().and_then(clean_identifier))
+                .flatten(),
+            why: (event != Event::Outcome)
+                .then(|| target.why.as_deref().and_then(clean_why))
+                .flatten(),
             changes: Vec::new(),
             status: None,
             elapsed_ms: None,
@@ -636,6 +723,52 @@ mod tests {
         for line in lines {
             assert!(serde_json::from_str::<Value>(line).is_ok(), "not a JSON line: {line:?}");
         }
+    }
+
+    #[test]
+    fn who_and_why_are_one_bounded_plain_line_on_intents_and_refusals_only() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("audit.jsonl");
+        let log = AuditLog::open(&path, false).expect("open");
+        let target = Target {
+            request_id: "r1".to_owned(),
+            ..Target::default()
+        }
+        .about(
+            Some("sofia@example.com\u{1b}[2J".to_owned()),
+            Some(format!("SUP-42\r\n\u{202e}evil \u{9b}31m {}", "x".repeat(600))),
+        );
+        log.intent(&Intent {
+            target: target.clone(),
+            changes: Vec::new(),
+        })
+        .expect("intent");
+        log.outcome(&Outcome {
+            target: target.clone(),
+            status: Some(200),
+            ..Outcome::default()
+        })
+        .expect("outcome");
+        log.refusal(&Refusal {
+            target,
+            changes: Vec::new(),
+            reason: "read-only profile".to_owned(),
+        })
+        .expect("refusal");
+        let text = fs::read_to_string(&path).expect("read");
+        let entries: Vec<Entry> = text
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("each line parses"))
+            .collect();
+        assert_eq!(entries.len(), 3);
+        let why = entries[0].why.clone().unwrap_or_default();
+        assert!(why.starts_with("SUP-42 evil 31m xxx"), "{why}");
+        assert_eq!(why.chars().count(), MAX_WHY_CHARS);
+        assert!(why.ends_with('…'));
+        assert_eq!(entries[0].identifier.as_deref(), Some("sofia@example.com [2J"));
+        assert_eq!((entries[1].why.as_ref(), entries[1].identifier.as_ref()), (None, None));
+        assert_eq!(entries[2].why.as_deref(), Some(why.as_str()));
+        assert_eq!(entries[2].reason.as_deref(), Some("read-only profile"));
     }
 
     #[test]

@@ -21,10 +21,12 @@ use serde_json::{Value, json};
 use super::script::{self, DryRunRequest, EXIT_REFUSED, Failure, RequestFormat, confirm, print_stdout};
 use crate::api::client::ATTRIBUTE_UPDATE_ENDPOINT;
 use crate::api::{AttributeUpdate, Client, PreparedRequest};
+use crate::audit::{self, Refusal, Target};
 use crate::config;
 use crate::config::Overrides;
 use crate::diff::REDACTED;
-use crate::registry::{self, RegistryError};
+use crate::registry::{self, RegistryError, UpdateContext};
+use crate::write::ReasonError;
 
 #[derive(Debug, Args)]
 pub struct AttributeArgs {
@@ -117,6 +119,25 @@ async fn update_attribute(global: &Overrides, args: &AttributeUpdateArgs) -> Res
         registry_url.as_str().trim_end_matches('/')
     );
     let client = Client::new(&profile).map_err(|err| Failure::api(&err))?;
+    // Before a token is read or anything is sent: a profile that requires a
+    // reason refuses a write without one, on the trail.
+    let reason = match script::check_reason(&profile, args.write.reason.as_deref(), args.write.dry_run) {
+        Ok(reason) => reason,
+        Err(err) => {
+            if err == ReasonError::Required {
+                let log = script::open_audit(&profile)?;
+                let refusal = Refusal {
+                    target: Target::refused_put(&client, endpoint_url.clone(), args.identity.clone()),
+                    changes: Vec::new(),
+                    reason: err.message(&profile.name, "none was given"),
+                };
+                if let Err(audit_err) = audit::on_blocking_pool(&log, move |log| log.refusal(&refusal)).await {
+                    script::warn_refusal_not_recorded(&audit_err);
+                }
+            }
+            return Err(script::reason_failure(&err, &profile.name));
+        }
+    };
 
     let typed_token = match (&args.issuance_token, args.issuance_token_stdin) {
         (Some(token), _) => {
@@ -141,21 +162,35 @@ async fn update_attribute(global: &Overrides, args: &AttributeUpdateArgs) -> Res
         Some(script::open_audit(&profile)?)
     };
 
-    let (token, source) = match typed_token {
-        Some(typed) => typed,
+    let (token, source, who) = match typed_token {
+        Some((token, source)) => (token, source, Who::default()),
         None => {
             // Checked above: without a token there is an identity.
             let id = args.identity.clone().unwrap_or_default();
-            let token = token_from_identity(&client, &id, &profile.issuance_token_pointer).await?;
+            let (token, who) = token_from_identity(&client, &id, &profile.issuance_token_pointer).await?;
             let pointer = profile.issuance_token_pointer.clone();
-            (token, TokenSource::Identity { id, pointer })
+            (token, TokenSource::Identity { id, pointer }, who)
         }
     };
     let update = AttributeUpdate::new(token, args.name.clone(), args.value.clone());
     registry::check_update(&update).map_err(|err| failure(&err, None))?;
     let identity_id = args.identity.as_deref();
+    let context = UpdateContext {
+        identity_id: args.identity.clone(),
+        identifier: who.identifier.clone(),
+        reason,
+    };
 
-    let review = render_review(&endpoint_url, client.profile_name(), identity_id, &source, &update);
+    let shown_who = script::who_text(who.identifier.as_deref(), who.name.as_deref());
+    let review = render_review(
+        &endpoint_url,
+        client.profile_name(),
+        identity_id,
+        &source,
+        &update,
+        shown_who.as_deref(),
+        context.reason.as_deref(),
+    );
     let interactive = !args.write.yes && !args.write.dry_run;
     if !json_output {
         print_stdout(&review)?;
@@ -168,11 +203,11 @@ async fn update_attribute(global: &Overrides, args: &AttributeUpdateArgs) -> Res
             profile: client.profile_name().to_owned(),
         };
         if let Some(log) = &audit {
-            let recorded = registry::record_refusal(
+            let recorded = registry::record_refusal_for(
                 log,
                 &client,
                 &update,
-                identity_id,
+                &context,
                 "read-only profile",
                 Some(&endpoint_url),
             )
@@ -187,7 +222,7 @@ async fn update_attribute(global: &Overrides, args: &AttributeUpdateArgs) -> Res
     if args.write.dry_run {
         let prepared = registry::sign_attribute_update(&client, &update)
             .map_err(|err| failure(&err, Some(&update.issuance_token)))?;
-        return print_dry_run(&prepared, &update, identity_id, args.write.format, json_output);
+        return print_dry_run(&prepared, &update, &context, args.write.format, json_output);
     }
 
     if interactive {
@@ -197,11 +232,11 @@ async fn update_attribute(global: &Overrides, args: &AttributeUpdateArgs) -> Res
         ))?;
     }
 
-    let result = script::finish_despite_signals(registry::send_attribute_update(
+    let result = script::finish_despite_signals(registry::send_attribute_update_for(
         &client,
         audit.as_ref(),
         &update,
-        identity_id,
+        &context,
     ))
     .await
     .map_err(|err| failure(&err, Some(&update.issuance_token)))?;
@@ -213,6 +248,8 @@ async fn update_attribute(global: &Overrides, args: &AttributeUpdateArgs) -> Res
     if json_output {
         let doc = json!({
             "identity_id": identity_id,
+            "identifier": context.identifier,
+            "reason": context.reason,
             "name": update.name,
             "status": exchange.status,
             "request_id": result.request_id,
@@ -262,21 +299,34 @@ fn parse_registry_url(raw: &str) -> Result<url::Url, Failure> {
     Ok(url)
 }
 
-/// The token stored in identity `id` at `pointer`.
-async fn token_from_identity(client: &Client, id: &str, pointer: &str) -> Result<String, Failure> {
+/// Who an identity is, when it was read ([`crate::who`]); raw identity
+/// data, shown only through [`script::who_text`].
+#[derive(Debug, Default)]
+struct Who {
+    identifier: Option<String>,
+    name: Option<String>,
+}
+
+/// The token stored in identity `id` at `pointer`, and who the identity is.
+async fn token_from_identity(client: &Client, id: &str, pointer: &str) -> Result<(String, Who), Failure> {
     let response = client.get_identity(id).await.map_err(|err| Failure::api(&err))?;
     let raw = response
         .exchange
         .body_json()
         .unwrap_or_else(|| serde_json::to_value(&response.value).unwrap_or(Value::Null));
-    registry::issuance_token_at(&raw, pointer).ok_or_else(|| {
+    let who = Who {
+        identifier: crate::who::primary_identifier(&response.value.traits, None),
+        name: crate::who::display_name(&response.value.traits),
+    };
+    let token = registry::issuance_token_at(&raw, pointer).ok_or_else(|| {
         Failure::usage(format!(
             "identity {} has no issuance token at {} (the profile's issuance_token_pointer): \
              give it with --issuance-token-stdin or --issuance-token",
             script::one_line(id),
             script::one_line(pointer)
         ))
-    })
+    })?;
+    Ok((token, who))
 }
 
 /// The failure of a registry write; Yoti's refusal explained in plain words
@@ -304,22 +354,29 @@ fn failure(err: &RegistryError, token: Option<&str>) -> Failure {
     failure
 }
 
-/// What will be sent, for the reviewer: where, for which identity, and the
-/// exact body with the token masked.
+/// What will be sent, for the reviewer: where, for which identity (and who
+/// that is, when it was read), why, and the exact body with the token masked.
 fn render_review(
     url: &str,
     profile: &str,
     identity_id: Option<&str>,
     source: &TokenSource,
     update: &AttributeUpdate,
+    who: Option<&str>,
+    reason: Option<&str>,
 ) -> String {
     let mut out = format!(
         "PUT {} (profile \"{}\")\n",
         script::one_line(url),
         script::one_line(profile)
     );
-    if let Some(id) = identity_id {
-        out.push_str(&format!("identity: {}\n", script::one_line(id)));
+    match (identity_id, who) {
+        (Some(id), Some(who)) => out.push_str(&format!("identity: {}, {who}\n", script::one_line(id))),
+        (Some(id), None) => out.push_str(&format!("identity: {}\n", script::one_line(id))),
+        _ => {}
+    }
+    if let Some(reason) = reason {
+        out.push_str(&format!("reason: {}\n", script::one_line(reason)));
     }
     let masked = registry::mask_token(&update.issuance_token);
     match source {
@@ -341,7 +398,7 @@ fn render_review(
 fn print_dry_run(
     prepared: &PreparedRequest,
     update: &AttributeUpdate,
-    identity_id: Option<&str>,
+    context: &UpdateContext,
     format: RequestFormat,
     json_output: bool,
 ) -> Result<(), Failure> {
@@ -373,7 +430,9 @@ fn print_dry_run(
         warn_if_escaped: false,
     };
     let doc = json!({
-        "identity_id": identity_id,
+        "identity_id": context.identity_id,
+        "identifier": context.identifier,
+        "reason": context.reason,
         "dry_run": true,
     });
     script::print_dry_run(&request, format, json_output, doc)
@@ -427,6 +486,12 @@ mod tests {
                 pointer: "/metadata_admin/yoti/issuance_token".into(),
             },
             &update,
+            Some("ana@example.com (Ana)"),
+            Some("SUP-42"),
+        );
+        assert!(
+            review.contains("identity: id-1, ana@example.com (Ana)\nreason: SUP-42\n"),
+            "{review}"
         );
         assert!(
             review.contains(

@@ -214,11 +214,14 @@ impl PlanEntry {
         if changes != self.changes {
             return Err("its body does not match its changes (was the plan file edited?)".to_owned());
         }
+        let identifier = crate::who::primary_identifier(&base.identity.traits, None);
         Ok(PlannedWrite {
             identity_id: self.id.clone(),
             base,
             body,
             changes,
+            identifier,
+            reason: None,
         })
     }
 }
@@ -278,6 +281,8 @@ pub fn with_fresh_secrets(planned: &PlannedWrite, latest: &Snapshot) -> Result<P
         base: latest.clone(),
         body,
         changes: planned.changes.clone(),
+        identifier: planned.identifier.clone(),
+        reason: planned.reason.clone(),
     })
 }
 

@@ -28,7 +28,8 @@ pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_CONFLICT: u8 = 3;
 /// No such identity.
 pub const EXIT_NOT_FOUND: u8 = 4;
-/// Refused: read-only profile or not confirmed; nothing was sent.
+/// Refused: read-only profile, no reason where the profile requires one, or
+/// not confirmed; nothing was sent.
 pub const EXIT_REFUSED: u8 = 5;
 /// Sent and answered with success, but the server did not keep every member
 /// that was sent (an older Kratos or a gateway dropped a field it does not know).
@@ -42,7 +43,8 @@ Exit codes:
   2  usage: bad flags or input values; nothing was sent
   3  conflict: the identity changed since it was read; nothing was sent
   4  not found
-  5  refused: read-only profile or not confirmed; nothing was sent
+  5  refused: read-only profile, no --reason where the profile has
+     require_reason = true, or not confirmed; nothing was sent
   6  not kept: the write succeeded, but the server's answer does not hold
      every member sent (e.g. external_id on Kratos v1.x); see the audit outcome";
 
@@ -447,6 +449,35 @@ pub fn warn_refusal_not_recorded(err: &impl std::fmt::Display) {
     );
 }
 
+/// An identity in words a person recognises, made safe for a terminal:
+/// `sofia@example.com (Sofia Berg)`, the identifier or the name alone when
+/// only one is known, `None` when neither is ([`crate::who`]; identity data
+/// is untrusted, so both pass through [`one_line`]).
+pub fn who_text(identifier: Option<&str>, name: Option<&str>) -> Option<String> {
+    let identifier = identifier.map(one_line).filter(|s| !s.is_empty());
+    let name = name.map(one_line).filter(|s| !s.is_empty());
+    match (identifier, name) {
+        (Some(identifier), Some(name)) if identifier != name => Some(format!("{identifier} ({name})")),
+        (Some(identifier), _) => Some(identifier),
+        (None, Some(name)) => Some(name),
+        (None, None) => None,
+    }
+}
+
+/// The lines under a write's heading that say who is changed and why
+/// (`  identity: …`, `  reason: …`), each only when known; safe for a
+/// terminal.
+pub fn render_who_and_why(who: Option<&str>, reason: Option<&str>) -> String {
+    let mut out = String::new();
+    if let Some(who) = who {
+        out.push_str(&format!("  identity: {who}\n"));
+    }
+    if let Some(reason) = reason {
+        out.push_str(&format!("  reason: {}\n", one_line(reason)));
+    }
+    out
+}
+
 const RED: &str = "\u{1b}[31m";
 const GREEN: &str = "\u{1b}[32m";
 const BOLD: &str = "\u{1b}[1m";
@@ -504,6 +535,51 @@ pub enum WriteOutput {
     Json,
 }
 
+/// `--reason TEXT`, defined once for every write command (`update`,
+/// `attribute update` through [`WriteFlags`], `plan`, `apply`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ReasonFlag {
+    /// Why this write is made, e.g. a ticket: "SUP-42 customer asked to close
+    /// the account". Recorded in the audit trail (`why`; find it with `idcon
+    /// audit --reason`); required by profiles with require_reason = true. One
+    /// line of at most 500 characters: line breaks and control characters
+    /// become spaces. For `plan` and `apply`: the reason of every entry that
+    /// has none of its own.
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
+    pub reason: Option<String>,
+}
+
+impl ReasonFlag {
+    pub fn as_deref(&self) -> Option<&str> {
+        self.reason.as_deref()
+    }
+}
+
+/// Why a write's reason is not acceptable, as a command failure: too long
+/// is a usage error (exit 2); missing where `profile` requires one is a
+/// refusal (exit 5), which the caller records in the audit trail
+/// ([`crate::write::ReasonError::Required`]).
+pub fn reason_failure(err: &crate::write::ReasonError, profile: &str) -> Failure {
+    let message = err.message(profile, crate::write::reason::CLI_HINT);
+    match err {
+        crate::write::ReasonError::Required => Failure::new(EXIT_REFUSED, format!("{message}; nothing was sent")),
+        crate::write::ReasonError::TooLong { .. } => Failure::usage(format!("--reason: {message}")),
+    }
+}
+
+/// The reason for a write of `profile`, cleaned and checked
+/// ([`crate::write::check_reason`]). Required only when something would be
+/// written: a read-only profile refuses every write anyway (and says so),
+/// and a dry run writes nothing; a reason given there is still checked.
+pub fn check_reason(
+    profile: &Profile,
+    given: Option<&str>,
+    dry_run: bool,
+) -> Result<Option<String>, crate::write::ReasonError> {
+    let required = profile.require_reason && !profile.read_only && !dry_run;
+    crate::write::check_reason(required, given)
+}
+
 /// The flags every write command shares (`update`, `attribute update`),
 /// defined once so they mean the same everywhere.
 #[derive(Debug, Clone, Args)]
@@ -524,6 +600,9 @@ pub struct WriteFlags {
     /// Output format (errors too).
     #[arg(long, value_enum, default_value_t = WriteOutput::Text)]
     pub output: WriteOutput,
+
+    #[command(flatten)]
+    pub reason: ReasonFlag,
 }
 
 impl WriteFlags {
@@ -660,6 +739,24 @@ mod tests {
         assert!(coloured.contains(RED) && coloured.contains(GREEN));
         assert_eq!(render_heading("PUT x", false), "PUT x\n");
         assert_eq!(render_heading("PUT x", true), format!("{BOLD}PUT x{RESET}\n"));
+    }
+
+    #[test]
+    fn an_identity_is_named_by_identifier_and_name_made_safe() {
+        assert_eq!(
+            who_text(Some("sofia@example.com"), Some("Sofia Berg")).as_deref(),
+            Some("sofia@example.com (Sofia Berg)")
+        );
+        assert_eq!(who_text(Some("ana"), Some("ana")).as_deref(), Some("ana"));
+        assert_eq!(who_text(None, Some("Ana")).as_deref(), Some("Ana"));
+        assert_eq!(who_text(Some(""), None), None);
+        let hostile = who_text(Some("a\u{1b}]52;c;x\u{7}@x"), Some("\u{202e}Bob\nEve")).unwrap_or_default();
+        assert!(!hostile.chars().any(crate::sanitize::is_unsafe), "{hostile}");
+        assert_eq!(
+            render_who_and_why(Some("ana@example.com"), Some("SUP-1")),
+            "  identity: ana@example.com\n  reason: SUP-1\n"
+        );
+        assert_eq!(render_who_and_why(None, None), "");
     }
 
     #[test]

@@ -25,8 +25,8 @@ use crate::api::{Client, CredentialsImport, IdentityState, OidcProviderImport, P
 use crate::audit::{self, AuditLog, Refusal, Target};
 use crate::config;
 use crate::config::Overrides;
-use crate::diff::{self, Change};
-use crate::write::{self, Edit, Freshness, PlannedWrite, Resolution, WriteError};
+use crate::diff;
+use crate::write::{self, Edit, Freshness, PlannedWrite, ReasonError, Resolution, WriteError};
 
 #[derive(Debug, Args)]
 #[command(after_help = script::EXIT_CODES_HELP)]
@@ -157,6 +157,18 @@ async fn update(global: &Overrides, args: &UpdateArgs) -> Result<(), Failure> {
     } else {
         Some(script::open_audit(&profile)?)
     };
+    // Before anything is read: a profile that requires a reason refuses a
+    // write without one at once, and the refusal is on the trail.
+    let reason = match script::check_reason(&profile, args.write.reason.as_deref(), args.write.dry_run) {
+        Ok(reason) => reason,
+        Err(err) => {
+            if err == ReasonError::Required {
+                let recorded = err.message(&profile.name, "none was given");
+                refuse_unplanned(audit.as_ref(), &client, &args.id, &recorded, None).await;
+            }
+            return Err(script::reason_failure(&err, &profile.name));
+        }
+    };
 
     let snapshot = write::fetch(&client, &args.id)
         .await
@@ -166,7 +178,7 @@ async fn update(global: &Overrides, args: &UpdateArgs) -> Result<(), Failure> {
         Err(err) => {
             // Refused after the identity was read (a hash Kratos would not
             // import, an OIDC link that exists already, ...): on the trail too.
-            let mut reason = err.to_string();
+            let mut refused_because = err.to_string();
             // The messages never quote a hash; should one ever, it stays off the trail.
             if let Some(hash) = args
                 .password_hash
@@ -174,12 +186,13 @@ async fn update(global: &Overrides, args: &UpdateArgs) -> Result<(), Failure> {
                 .map(|h| h.expose().trim())
                 .filter(|h| !h.is_empty())
             {
-                reason = reason.replace(hash, REDACTED);
+                refused_because = refused_because.replace(hash, REDACTED);
             }
-            refuse_unplanned(audit.as_ref(), &client, snapshot.id(), &reason).await;
+            refuse_unplanned(audit.as_ref(), &client, snapshot.id(), &refused_because, reason).await;
             return Err(Failure::write(&err));
         }
     };
+    planned = planned.with_reason(reason);
     if planned.is_noop() {
         return report_nothing_to_do(&planned, json_output);
     }
@@ -204,7 +217,7 @@ async fn update(global: &Overrides, args: &UpdateArgs) -> Result<(), Failure> {
     let colour = !json_output && script::use_colour();
     let url = client.identity_url(&planned.identity_id);
     if !json_output {
-        print_stdout(&render_diff(&planned.changes, &url, client.profile_name(), colour))?;
+        print_stdout(&render_diff(&planned, &url, client.profile_name(), colour))?;
     }
     for warning in planned.warnings() {
         eprintln!("idcon: warning: {}", script::one_line(&warning));
@@ -229,7 +242,7 @@ async fn update(global: &Overrides, args: &UpdateArgs) -> Result<(), Failure> {
     let interactive = !args.write.yes;
     if interactive {
         if json_output {
-            eprint!("{}", render_diff(&planned.changes, &url, client.profile_name(), false));
+            eprint!("{}", render_diff(&planned, &url, client.profile_name(), false));
         }
         confirm(&format!(
             "Send this change to profile \"{}\"?",
@@ -290,6 +303,8 @@ async fn update(global: &Overrides, args: &UpdateArgs) -> Result<(), Failure> {
         crate::api::models::redact_secrets(&mut identity);
         let doc = json!({
             "identity_id": planned.identity_id,
+            "identifier": planned.identifier,
+            "reason": planned.reason,
             "status": exchange.status,
             "request_id": result.request_id,
             "elapsed_ms": u64::try_from(exchange.elapsed.as_millis()).unwrap_or(u64::MAX),
@@ -338,13 +353,21 @@ async fn refuse(audit: Option<&Arc<AuditLog>>, client: &Client, planned: &Planne
 
 /// Records a refusal of an edit that could not even be planned: no body, so
 /// no changes, only the reason (whose messages never hold a password or
-/// hash). A failure to record it is only a warning.
-async fn refuse_unplanned(audit: Option<&Arc<AuditLog>>, client: &Client, identity_id: &str, reason: &str) {
+/// hash) and the user's own reason for the write (`why`), when given. A
+/// failure to record it is only a warning.
+async fn refuse_unplanned(
+    audit: Option<&Arc<AuditLog>>,
+    client: &Client,
+    identity_id: &str,
+    reason: &str,
+    why: Option<String>,
+) {
     let Some(log) = audit else {
         return;
     };
     let refusal = Refusal {
-        target: Target::refused_put(client, client.identity_url(identity_id), Some(identity_id.to_owned())),
+        target: Target::refused_put(client, client.identity_url(identity_id), Some(identity_id.to_owned()))
+            .about(None, why),
         changes: Vec::new(),
         reason: reason.to_owned(),
     };
@@ -512,15 +535,18 @@ fn read_hash() -> Result<String, Failure> {
     Ok(hash)
 }
 
-/// The review: where it goes, then one line per changed member.
-fn render_diff(changes: &[Change], url: &str, profile: &str, colour: bool) -> String {
+/// The review: where it goes, who the identity is and why it is changed,
+/// then one line per changed member.
+fn render_diff(planned: &PlannedWrite, url: &str, profile: &str, colour: bool) -> String {
     let head = format!(
         "PUT {} (profile \"{}\")",
         script::one_line(url),
         script::one_line(profile)
     );
     let mut out = script::render_heading(&head, colour);
-    out.push_str(&render_changes(changes, colour));
+    let who = script::who_text(planned.identifier.as_deref(), planned.display_name().as_deref());
+    out.push_str(&script::render_who_and_why(who.as_deref(), planned.reason.as_deref()));
+    out.push_str(&render_changes(&planned.changes, colour));
     out
 }
 
@@ -570,6 +596,8 @@ fn print_dry_run(
     };
     let doc = json!({
         "identity_id": planned.identity_id,
+        "identifier": planned.identifier,
+        "reason": planned.reason,
         "dry_run": true,
         "changes": planned.changes,
     });

@@ -30,5 +30,6 @@ pub use plan::{
     RegistryError, changes, check_update, display_body, display_sent_body, issuance_token_at, mask_token, scrub_text,
 };
 pub use send::{
-    AttributeResult, record_refusal, send_attribute_update, send_signed_attribute_update, sign_attribute_update,
+    AttributeResult, UpdateContext, record_refusal, record_refusal_for, send_attribute_update,
+    send_attribute_update_for, send_signed_attribute_update, send_signed_attribute_update_for, sign_attribute_update,
 };

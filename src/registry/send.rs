@@ -33,6 +33,31 @@ pub struct AttributeResult {
     pub audit_warning: Option<String>,
 }
 
+/// What the audit lines of an attribute update say beyond the request: the
+/// identity the token belongs to, who that is ([`crate::who`]) and the
+/// user's reason (checked by [`crate::write::check_reason`]). Each is
+/// optional: a token typed without `--identity` names no identity.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UpdateContext {
+    pub identity_id: Option<String>,
+    pub identifier: Option<String>,
+    pub reason: Option<String>,
+}
+
+impl UpdateContext {
+    /// Only the identity id, as the callers that know nothing more say it.
+    pub fn of_identity(identity_id: Option<&str>) -> UpdateContext {
+        UpdateContext {
+            identity_id: identity_id.map(str::to_owned),
+            ..UpdateContext::default()
+        }
+    }
+
+    fn target(&self, target: Target) -> Target {
+        target.about(self.identifier.clone(), self.reason.clone())
+    }
+}
+
 /// Builds and signs the `PUT` without sending it (a dry run prints it).
 /// Refuses a read-only profile and an invalid update before anything is
 /// signed. The request's body holds the token in clear: show it only through
@@ -62,6 +87,16 @@ pub async fn send_attribute_update(
     update: &AttributeUpdate,
     identity_id: Option<&str>,
 ) -> Result<AttributeResult, RegistryError> {
+    send_attribute_update_for(client, audit, update, &UpdateContext::of_identity(identity_id)).await
+}
+
+/// [`send_attribute_update`] with who and why on its audit lines.
+pub async fn send_attribute_update_for(
+    client: &Client,
+    audit: Option<&Arc<AuditLog>>,
+    update: &AttributeUpdate,
+    context: &UpdateContext,
+) -> Result<AttributeResult, RegistryError> {
     let prepared = match sign_attribute_update(client, update) {
         Ok(prepared) => prepared,
         Err(err) => {
@@ -72,14 +107,14 @@ pub async fn send_attribute_update(
                 _ => None,
             };
             if let (Some(log), Some(reason)) = (audit, reason)
-                && let Err(audit_err) = record_refusal(log, client, update, identity_id, &reason, None).await
+                && let Err(audit_err) = record_refusal_for(log, client, update, context, &reason, None).await
             {
                 tracing::warn!("cannot record the refusal: {audit_err}");
             }
             return Err(err);
         }
     };
-    send_signed_attribute_update(client, audit, update, identity_id, &prepared).await
+    send_signed_attribute_update_for(client, audit, update, context, &prepared).await
 }
 
 /// Sends a request made by [`sign_attribute_update`] for `update`, with its
@@ -91,15 +126,33 @@ pub async fn send_signed_attribute_update(
     identity_id: Option<&str>,
     prepared: &PreparedRequest,
 ) -> Result<AttributeResult, RegistryError> {
+    send_signed_attribute_update_for(
+        client,
+        audit,
+        update,
+        &UpdateContext::of_identity(identity_id),
+        prepared,
+    )
+    .await
+}
+
+/// [`send_signed_attribute_update`] with who and why on its audit lines.
+pub async fn send_signed_attribute_update_for(
+    client: &Client,
+    audit: Option<&Arc<AuditLog>>,
+    update: &AttributeUpdate,
+    context: &UpdateContext,
+    prepared: &PreparedRequest,
+) -> Result<AttributeResult, RegistryError> {
     let token = update.issuance_token.as_str();
     let changes = changes(update);
-    let target = Target::of_client(
+    let target = context.target(Target::of_client(
         client,
         prepared.request_id.clone(),
         &prepared.method,
         scrub_text(&prepared.url, token),
-        identity_id.map(str::to_owned),
-    );
+        context.identity_id.clone(),
+    ));
     if let Some(log) = audit {
         let intent = Intent {
             target: target.clone(),
@@ -157,12 +210,32 @@ pub async fn record_refusal(
     reason: &str,
     url: Option<&str>,
 ) -> Result<(), AuditError> {
+    record_refusal_for(
+        audit,
+        client,
+        update,
+        &UpdateContext::of_identity(identity_id),
+        reason,
+        url,
+    )
+    .await
+}
+
+/// [`record_refusal`] with who and why on the line.
+pub async fn record_refusal_for(
+    audit: &Arc<AuditLog>,
+    client: &Client,
+    update: &AttributeUpdate,
+    context: &UpdateContext,
+    reason: &str,
+    url: Option<&str>,
+) -> Result<(), AuditError> {
     let refusal = Refusal {
-        target: Target::refused_put(
+        target: context.target(Target::refused_put(
             client,
             url.map_or_else(|| ATTRIBUTE_UPDATE_ENDPOINT.to_owned(), str::to_owned),
-            identity_id.map(str::to_owned),
-        ),
+            context.identity_id.clone(),
+        )),
         changes: changes(update),
         reason: scrub_text(reason, &update.issuance_token),
     };

@@ -20,13 +20,19 @@
 //!    the new version, or names the members both sides changed.
 //! 4. [`send()`]: the signed PUT between its `intent` and `outcome` lines.
 //!
+//! Every write carries the user's reason when one is given (required by a
+//! profile's `require_reason`): [`reason::check_reason`] (pure) cleans and
+//! checks it, [`PlannedWrite::with_reason`] carries it to the audit lines.
+//!
 //! No terminal code lives here. Everything is re-exported here, so callers
 //! name `write::plan`, `write::send`, `write::Snapshot`, ...
 
 pub mod plan;
+pub mod reason;
 pub mod send;
 mod verify;
 
 pub use plan::{Edit, Freshness, PlannedWrite, Resolution, Snapshot, WriteError, compare, plan, rebase};
+pub use reason::{ReasonError, check_reason};
 pub use send::{WriteResult, check_fresh, fetch, record_refusal, send, send_signed, sign};
 pub use verify::{Normalised, Verification, verify};

@@ -144,9 +144,40 @@ pub struct PlannedWrite {
     /// Old body → new body, secrets redacted: what the reviewer confirms and
     /// what the audit trail records.
     pub changes: Vec<Change>,
+    /// Who the identity is, in words a person recognises: its primary
+    /// identifier ([`crate::who`]), from the traits [`plan()`] read, without
+    /// the schema's hints; [`PlannedWrite::with_identifier_hints`] uses them.
+    /// Shown where the write is confirmed and recorded as the audit lines'
+    /// `identifier`.
+    pub identifier: Option<String>,
+    /// Why the write is made (a ticket), as
+    /// [`check_reason`](super::reason::check_reason) returned it; recorded as
+    /// the audit lines' `why`. `None` until the caller sets it
+    /// ([`PlannedWrite::with_reason`]); [`rebase`] carries it over.
+    pub reason: Option<String>,
 }
 
 impl PlannedWrite {
+    /// This write with the user's reason (already checked by
+    /// [`check_reason`](super::reason::check_reason)).
+    pub fn with_reason(mut self, reason: Option<String>) -> PlannedWrite {
+        self.reason = reason;
+        self
+    }
+
+    /// This write naming its identity by the schema's credential identifier
+    /// (`hints` from [`crate::who::IdentifierHints::from_schema`]).
+    pub fn with_identifier_hints(mut self, hints: &crate::who::IdentifierHints) -> PlannedWrite {
+        self.identifier = crate::who::primary_identifier(&self.base.identity.traits, Some(hints));
+        self
+    }
+
+    /// The identity's display name ([`crate::who::display_name`]) from the
+    /// traits the write was planned on, raw: sanitise it before drawing.
+    pub fn display_name(&self) -> Option<String> {
+        crate::who::display_name(&self.base.identity.traits)
+    }
+
     /// True when sending would change nothing.
     pub fn is_noop(&self) -> bool {
         self.changes.is_empty()
@@ -303,11 +334,14 @@ fn to_json(body: &UpdateIdentityBody) -> Result<Value, WriteError> {
 fn finish(base: Snapshot, body: UpdateIdentityBody, original_json: &Value) -> Result<PlannedWrite, WriteError> {
     let new_json = to_json(&body)?;
     let changes = diff::redacted(diff::diff(original_json, &new_json));
+    let identifier = crate::who::primary_identifier(&base.identity.traits, None);
     Ok(PlannedWrite {
         identity_id: base.identity.id.clone(),
         base,
         body,
         changes,
+        identifier,
+        reason: None,
     })
 }
 
@@ -673,7 +707,11 @@ pub fn rebase(planned: &PlannedWrite, latest: &Snapshot, resolution: Resolution)
         check_credentials(&credentials, &latest.identity)?;
         body.credentials = Some(credentials);
     }
-    finish(latest.clone(), body, &latest_json)
+    let mut rebased = finish(latest.clone(), body, &latest_json)?;
+    // The same identity and the same ticket: who was confirmed and why.
+    rebased.identifier.clone_from(&planned.identifier);
+    rebased.reason.clone_from(&planned.reason);
+    Ok(rebased)
 }
 
 #[cfg(test)]

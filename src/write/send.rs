@@ -116,7 +116,8 @@ pub async fn send_signed(
         &prepared.method,
         prepared.url.clone(),
         Some(planned.identity_id.clone()),
-    );
+    )
+    .about(planned.identifier.clone(), planned.reason.clone());
     if let Some(log) = audit {
         let intent = Intent {
             target: target.clone(),
@@ -160,8 +161,8 @@ pub async fn send_signed(
 }
 
 /// Records a write that was refused before anything was sent (a conflict the
-/// user would not resolve, a read-only profile, ...), with what it would have
-/// changed.
+/// user would not resolve, a read-only profile, a missing reason, ...), with
+/// what it would have changed, who the identity is and the user's reason.
 pub async fn record_refusal(
     audit: &Arc<AuditLog>,
     client: &Client,
@@ -173,7 +174,8 @@ pub async fn record_refusal(
             client,
             client.identity_url(&planned.identity_id),
             Some(planned.identity_id.clone()),
-        ),
+        )
+        .about(planned.identifier.clone(), planned.reason.clone()),
         changes: planned.changes.clone(),
         reason: reason.to_owned(),
     };

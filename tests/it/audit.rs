@@ -31,6 +31,7 @@ fn target(request_id: &str, identity: &str) -> Target {
         method: "PUT".to_owned(),
         url: format!("https://kratos.example/admin/identities/{identity}?nonce=n&timestamp=1"),
         identity_id: Some(identity.to_owned()),
+        ..Target::default()
     }
 }
 

@@ -105,6 +105,18 @@ fn each_bad_config_names_the_file_line_and_problem() {
             "expected a boolean",
         ),
         (
+            "[profiles.a]\nbase_url = \"http://x\"\nrequire_reason = \"yes\"\n",
+            3,
+            18,
+            "expected a boolean",
+        ),
+        (
+            "[profiles.a]\nbase_url = \"http://x\"\nrequire_reasons = true\n",
+            3,
+            1,
+            "unknown field `require_reasons`",
+        ),
+        (
             "[profiles.a]\nbase_url = \"http://x\"\naudit_fille = \"/tmp/a.jsonl\"\n",
             3,
             1,
@@ -330,6 +342,7 @@ issuance_token_pointer = "/metadata_public/yoti~1token"
     );
     assert!(audited.audit_syslog);
     assert_eq!(audited.issuance_token_pointer, "/metadata_public/yoti~1token");
+    assert!(!plain.require_reason && !audited.require_reason, "off unless asked for");
     let shown = format!("{audited:?}");
     assert!(
         shown.contains("audit_file") && shown.contains("issuance_token_pointer"),
@@ -581,4 +594,38 @@ fn a_first_run_offers_the_demo_and_a_profile_to_copy() {
         stderr.contains("idcon demo") && !stderr.contains("[profiles."),
         "{stderr}"
     );
+}
+
+#[test]
+fn require_reason_is_read_from_the_profile_and_shown() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(
+        dir.path(),
+        "c.toml",
+        r#"default = "prod"
+
+[profiles.prod]
+base_url = "https://kratos.example"
+danger = true
+require_reason = true
+
+[profiles.staging]
+base_url = "https://staging.example"
+require_reason = false
+"#,
+    );
+    let prod = resolve_profile_from(&args_with_config(&path), None).expect("prod");
+    assert!(prod.require_reason && prod.danger);
+    assert!(format!("{prod:?}").contains("require_reason: true"));
+    let global = Overrides {
+        profile: Some("staging".into()),
+        ..args_with_config(&path)
+    };
+    assert!(!resolve_profile_from(&global, None).expect("staging").require_reason);
+    // A profile made from flags alone asks for no reason.
+    let flags = Overrides {
+        base_url: Some("http://127.0.0.1:1".into()),
+        ..Overrides::default()
+    };
+    assert!(!resolve_profile_from(&flags, None).expect("flags").require_reason);
 }
