@@ -293,7 +293,14 @@ struct World {
 
 impl World {
     async fn start() -> World {
-        let demo = match demo::start(DemoOptions::for_tests()).await {
+        World::start_with(|_| {}).await
+    }
+
+    /// The demo with its options changed first (latency, faults).
+    async fn start_with(configure: impl FnOnce(&mut DemoOptions)) -> World {
+        let mut options = DemoOptions::for_tests();
+        configure(&mut options);
+        let demo = match demo::start(options).await {
             Ok(demo) => demo,
             Err(err) => panic!("demo server: {err:#}"),
         };
@@ -318,6 +325,19 @@ impl World {
         profile
     }
 
+    fn audit_file(&self) -> std::path::PathBuf {
+        self.dir.path().join("audit.jsonl")
+    }
+
+    /// The audit trail's lines, parsed.
+    fn audit(&self) -> Vec<Value> {
+        std::fs::read_to_string(self.audit_file())
+            .unwrap_or_default()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("audit line {line}: {e}")))
+            .collect()
+    }
+
     fn drafts(&self) -> DraftStore {
         DraftStore::new(self.dir.path().join("drafts"))
     }
@@ -332,8 +352,7 @@ impl World {
         let mut profile = self.profile();
         profile.read_only = read_only;
         let client = Client::new(&profile).unwrap_or_else(|e| panic!("client: {e}"));
-        let audit =
-            AuditLog::open(&self.dir.path().join("audit.jsonl"), false).unwrap_or_else(|e| panic!("audit: {e}"));
+        let audit = AuditLog::open(&self.audit_file(), false).unwrap_or_else(|e| panic!("audit: {e}"));
         let info = ProfileInfo {
             name: "demo".into(),
             base_url: client.base_url().to_owned(),
@@ -574,4 +593,111 @@ async fn copy_and_help_go_through_the_loop() {
     let copies = world.copies.lock().map(|c| c.clone()).unwrap_or_default();
     assert_eq!(copies.len(), 1, "{copies:?}");
     assert!(uuid::Uuid::parse_str(&copies[0]).is_ok(), "{copies:?}");
+}
+
+/// Issue 14: with a slow server, `y` then Esc used to leave `y` armed; a
+/// second `y` sent again (refused by the freshness check, since the first
+/// had landed), showed the first one's `200` as its answer, and `H` listed
+/// one request. Now Esc stops the waiting only: `y` sends nothing more and
+/// says why, the first write is followed to its answer, which is told and
+/// recorded in its one history entry; the audit trail holds one intent (with
+/// the reason and who) and one outcome, and no refusal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_the_wait_never_sends_twice_and_the_late_answer_is_told() {
+    let world = World::start_with(|options| options.latency = Duration::from_millis(400)).await;
+    let id = id_of(ADA);
+    let app = world
+        .run(false, None, |mut keys| async move {
+            open_detail(&mut keys, ADA, &id).await;
+            keys.ch('s');
+            keys.wait_for("Change state").await;
+            keys.ch(' ');
+            keys.ctrl('s');
+            let review = keys.wait_for("Send this change?").await;
+            assert!(
+                review.contains("identity          ada.lovelace@example.com"),
+                "{review}"
+            );
+            keys.ch('r');
+            keys.typed("SUP-4711 deactivation requested");
+            keys.press(KeyCode::Enter);
+            keys.wait_for("Reason kept").await;
+            keys.ch('y');
+            keys.wait_for("Sending…").await;
+            keys.press(KeyCode::Esc);
+            keys.wait_for("Stopped waiting:").await;
+            keys.ch('y');
+            keys.wait_for("Not sent again").await;
+            keys.press(KeyCode::Esc);
+            keys.wait_for("Change state").await;
+            let told = keys.wait_for("Late answer for ada.lovelace@example.com: 200 OK").await;
+            assert!(told.contains("saved"), "{told}");
+            keys.press(KeyCode::Esc);
+            keys.wait("the discard question or the detail", |s| {
+                s.contains("discard") || s.contains("Summary")
+            })
+            .await;
+            if !keys.screen.borrow().contains("Summary") {
+                keys.ch('y');
+            }
+            keys.wait_for("Summary").await;
+            keys.ch('H');
+            let history = keys.wait_for("Requests made in this run").await;
+            assert!(history.contains("✓ 200 OK (late)"), "{history}");
+            assert!(history.contains("ada.lovelace@example.com"), "{history}");
+            keys.ctrl('c');
+        })
+        .await;
+    assert_eq!(app.history.entries.len(), 1, "one request, one entry");
+    let stored = world.demo.identity(&id_of(ADA)).await.unwrap_or_default();
+    assert_eq!(stored["state"], "inactive", "the first write landed");
+    let lines: Vec<Value> = world
+        .audit()
+        .into_iter()
+        .filter(|line| line["identity_id"] == id_of(ADA).as_str())
+        .collect();
+    let events: Vec<&str> = lines.iter().map(|l| l["event"].as_str().unwrap_or_default()).collect();
+    assert_eq!(events, ["intent", "outcome"], "no second attempt: {lines:?}");
+    assert_eq!(lines[0]["why"], "SUP-4711 deactivation requested");
+    assert_eq!(lines[0]["identifier"], ADA);
+}
+
+/// The reason of one write is offered on the next (support staff make
+/// several writes for one ticket), and each intent records its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_last_reason_is_offered_on_the_next_write() {
+    let world = World::start().await;
+    let id = id_of(ADA);
+    world
+        .run(false, None, |mut keys| async move {
+            open_detail(&mut keys, ADA, &id).await;
+            for round in 0..2 {
+                keys.ch('s');
+                keys.wait_for("Change state").await;
+                keys.ch(' ');
+                keys.ctrl('s');
+                keys.wait_for("Send this change?").await;
+                if round == 0 {
+                    keys.ch('r');
+                    keys.typed("SUP-77");
+                    keys.press(KeyCode::Enter);
+                } else {
+                    let review = keys.wait_for("(your last write's; r changes it)").await;
+                    assert!(review.contains("SUP-77"), "{review}");
+                }
+                keys.ch('y');
+                keys.wait_for("Response  ✓ 200").await;
+                keys.press(KeyCode::Esc);
+                keys.wait("the detail", |s| s.contains("Summary")).await;
+            }
+            keys.ctrl('c');
+        })
+        .await;
+    let whys: Vec<Value> = world
+        .audit()
+        .into_iter()
+        .filter(|line| line["event"] == "intent")
+        .map(|line| line["why"].clone())
+        .collect();
+    assert_eq!(whys, [Value::from("SUP-77"), Value::from("SUP-77")]);
 }

@@ -629,3 +629,73 @@ fn sighup_during_a_put_waits_for_it_and_leaves_no_draft_of_the_sent_edit() {
         .collect();
     assert_eq!(events, ["intent", "outcome"], "{audit}");
 }
+
+/// Issue 14, as a support person met it: with 400 ms latency, `y` then Esc
+/// said the server may still apply the change, but `y` stayed armed and a
+/// second `y` sent again. Now Esc stops the waiting, not the write: the
+/// review says a second `y` does not send, the first write's answer is told
+/// when it arrives, `H` lists that one request with its real outcome, and
+/// the audit trail holds one intent (with the reason typed on the review and
+/// the identity's identifier) and one outcome, no refusal.
+#[test]
+fn stopping_the_wait_disarms_the_review_and_the_late_answer_is_told() {
+    let demo = Demo::start_with(|options| options.latency = Duration::from_millis(400));
+    let home = Home::new();
+    let ada = curated("ada.lovelace@example.com");
+    let id = id_of(&ada);
+    let mut console = open_console(&home, &demo, &[], &[]);
+    open_detail(&mut console, "ada.lovelace@example.com", &id);
+    toggle_state(&mut console, "active");
+    let screen = review(&mut console);
+    assert!(
+        screen.contains("ada.lovelace@example.com"),
+        "the review names who: {screen}"
+    );
+    console.keys("r");
+    console.wait_for("Why this write?");
+    console.type_text("SUP-4711 deactivate on request");
+    console.enter();
+    console.wait_for("Reason kept");
+    console.keys("y");
+    console.wait_for("Sending");
+    console.esc();
+    console.wait_for("Stopped waiting:");
+    console.keys("y");
+    console.wait_for("Not sent again");
+    // Back to the form; the answer comes while the user is there.
+    console.esc();
+    console.wait_for("Change state");
+    let told = console.wait_for("Late answer for ada.lovelace@example.com");
+    assert!(told.contains("200 OK") && told.contains("saved"), "{told}");
+    assert_eq!(demo.identity(&id)["state"], "inactive", "the first write landed");
+
+    // Close the form (it asks: its edit is what was sent), then H.
+    console.esc();
+    console.wait_until("the discard question or the detail", WAIT, |s| {
+        s.contains("discard") || s.contains("Summary")
+    });
+    if !console.screen().contains("Summary") {
+        console.keys("y");
+    }
+    console.wait_for("Summary");
+    console.keys("H");
+    let history = console.wait_for("Requests made in this run");
+    assert!(history.contains("✓ 200 OK (late)"), "{history}");
+    let requests = history.split("Audit trail").next().unwrap_or_default();
+    assert_eq!(requests.matches("/state").count(), 1, "one request listed: {history}");
+    quit(&mut console);
+
+    let lines: Vec<Value> = audit_lines(&home.audit_file())
+        .into_iter()
+        .filter(|line| line["identity_id"] == id.as_str())
+        .collect();
+    let events: Vec<&str> = lines.iter().map(|line| text(line, "event")).collect();
+    assert_eq!(
+        events,
+        ["intent", "outcome"],
+        "no second attempt, no refusal: {lines:?}"
+    );
+    assert_eq!(text(&lines[0], "why"), "SUP-4711 deactivate on request");
+    assert_eq!(text(&lines[0], "identifier"), "ada.lovelace@example.com");
+    assert_eq!(lines[1]["status"], 200, "{}", lines[1]);
+}
