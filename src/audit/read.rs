@@ -2,6 +2,7 @@
 //! A damaged line (a crash mid-write, an editor accident) is reported with its
 //! number and skipped: the rest of the evidence stays readable.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -20,6 +21,10 @@ pub struct Filter {
     pub since: Option<Duration>,
     /// Exact OS user name.
     pub user: Option<String>,
+    /// Text the user's reason for the write (`why`) contains, in any case.
+    /// An outcome line carries no `why`: [`read_log`] keeps it when its
+    /// intent (same `request_id`) was kept.
+    pub reason: Option<String>,
 }
 
 impl Filter {
@@ -38,7 +43,19 @@ impl Filter {
             let age = now.signed_duration_since(time.with_timezone(&Utc));
             chrono::Duration::from_std(since).is_ok_and(|limit| age <= limit)
         });
-        identity_ok && user_ok && since_ok
+        identity_ok && user_ok && since_ok && self.reason_matches(entry)
+    }
+
+    /// True when no reason is asked for, or `entry`'s `why` contains it
+    /// (case-insensitive, Unicode lower case).
+    pub fn reason_matches(&self, entry: &Entry) -> bool {
+        self.reason.as_ref().is_none_or(|wanted| {
+            let wanted = wanted.trim().to_lowercase();
+            entry
+                .why
+                .as_ref()
+                .is_some_and(|why| why.to_lowercase().contains(&wanted))
+        })
     }
 }
 
@@ -75,6 +92,13 @@ pub fn read_log(path: &Path, filter: &Filter) -> Result<AuditRead, AuditError> {
     let mut result = AuditRead::default();
     let mut buffer = Vec::new();
     let mut number = 0;
+    // With a reason filter: the requests whose intent was kept, so that
+    // their outcome lines (which carry no `why`) are kept too.
+    let mut kept_requests: HashSet<String> = HashSet::new();
+    let outcome_filter = Filter {
+        reason: None,
+        ..filter.clone()
+    };
     loop {
         buffer.clear();
         if reader.read_until(b'\n', &mut buffer).map_err(read_error)? == 0 {
@@ -87,8 +111,22 @@ pub fn read_log(path: &Path, filter: &Filter) -> Result<AuditRead, AuditError> {
             continue;
         }
         match parse_line(line) {
-            Ok(entry) if filter.matches(&entry, now) => result.entries.push(entry),
-            Ok(_) => {}
+            Ok(entry) => {
+                let keep = if filter.reason.is_some() && entry.event == "outcome" {
+                    entry.request_id.as_ref().is_some_and(|id| kept_requests.contains(id))
+                        && outcome_filter.matches(&entry, now)
+                } else {
+                    filter.matches(&entry, now)
+                };
+                if keep {
+                    if filter.reason.is_some()
+                        && let Some(id) = &entry.request_id
+                    {
+                        kept_requests.insert(id.clone());
+                    }
+                    result.entries.push(entry);
+                }
+            }
             Err(message) => {
                 let message = if complete {
                     message

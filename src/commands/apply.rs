@@ -50,13 +50,18 @@ planned values is recorded as done without sending. Results go to
 PLAN.results.jsonl as each identity completes; running apply again continues
 where it stopped and never sends a change twice.
 
+Each write's audit intent records its reason (`why`): the entry's own, from
+the plan, else --reason. A profile with require_reason = true refuses the
+whole run (exit 5, nothing sent) while an entry to send has none.
+
 Exit codes:
   0  every identity of the plan is done (sent, now or earlier, or already so)
   1  some failed, have an unknown outcome or were not started: run apply again
   2  usage: bad flags or plan file; nothing was sent
   3  the rest is done, but some identities changed or were deleted since the
      plan and were skipped
-  5  refused: read-only profile or not confirmed; nothing was sent
+  5  refused: read-only profile, an entry without a reason where the profile
+     requires one, or not confirmed; nothing was sent
   6  everything was sent, but for some identities the server's answer does
      not hold every planned member (not_kept in the results file)";
 
@@ -90,6 +95,9 @@ pub struct ApplyArgs {
     /// bytes are not the ones that were reviewed.
     #[arg(long, value_name = "DIGEST")]
     pub digest: Option<String>,
+
+    #[command(flatten)]
+    pub reason: script::ReasonFlag,
 }
 
 fn parse_rps(raw: &str) -> Result<f64, String> {
@@ -177,7 +185,33 @@ pub fn run(global: &Overrides, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
 /// A plan entry ready to send.
 struct Pending {
     line: usize,
+    /// The identity's name as planned, for the question.
+    name: Option<String>,
     planned: PlannedWrite,
+}
+
+/// Identities named in `apply`'s question before "and N more".
+const MAX_NAMED_IN_QUESTION: usize = 3;
+
+/// The identities about to be written, as people know them, made safe for a
+/// terminal: `sofia@example.com (Sofia Berg), ana@example.com and 298 more`;
+/// an identity with neither identifier nor name is named by its id.
+fn who_list(writes: &[&Pending], max: usize) -> String {
+    let mut names: Vec<String> = writes
+        .iter()
+        .take(max)
+        .map(|w| {
+            script::who_text(w.planned.identifier.as_deref(), w.name.as_deref())
+                .unwrap_or_else(|| script::one_line(&w.planned.identity_id))
+        })
+        .collect();
+    let rest = writes.len().saturating_sub(max);
+    if rest > 0 {
+        names.push(format!("and {rest} more"));
+        let last = names.pop().unwrap_or_default();
+        return format!("{} {last}", names.join(", "));
+    }
+    names.join(", ")
 }
 
 async fn apply(global: &Overrides, args: &ApplyArgs) -> Result<ExitCode, Failure> {
@@ -191,17 +225,26 @@ async fn apply(global: &Overrides, args: &ApplyArgs) -> Result<ExitCode, Failure
             script::one_line(expected.trim())
         )));
     }
+    // Fills in the reason of the entries planned without one: a reason given
+    // to `plan` (per entry or with its --reason) was reviewed with the plan
+    // and is kept.
+    let apply_reason =
+        write::check_reason(false, args.reason.as_deref()).map_err(|err| script::reason_failure(&err, ""))?;
     let mut writes = Vec::with_capacity(plan.entries.len());
     for entry in &plan.entries {
-        let planned = entry.planned().map_err(|why| {
+        let mut planned = entry.planned().map_err(|why| {
             Failure::usage(format!(
                 "plan {plan_shown}, identity {} (line {}): {why}; nothing was sent",
                 script::one_line(&entry.id),
                 entry.line
             ))
         })?;
+        if planned.reason.is_none() {
+            planned.reason.clone_from(&apply_reason);
+        }
         writes.push(Pending {
             line: entry.line,
+            name: entry.name.clone(),
             planned,
         });
     }
@@ -223,7 +266,11 @@ async fn apply(global: &Overrides, args: &ApplyArgs) -> Result<ExitCode, Failure
     let to_do = pending_count(&writes, &earlier);
 
     if client.is_read_only() {
-        refuse_read_only(&profile, &client, &plan, to_do).await;
+        let reason = format!(
+            "read-only profile: apply of plan {} ({to_do} writes) refused",
+            plan.plan_id
+        );
+        refuse_run(&profile, &client, &plan, reason, apply_reason.clone()).await;
         return Err(Failure::new(
             EXIT_REFUSED,
             format!(
@@ -243,6 +290,28 @@ async fn apply(global: &Overrides, args: &ApplyArgs) -> Result<ExitCode, Failure
         return Ok(finish(&plan_shown, &writes, &earlier, 0, None));
     }
 
+    let unsettled: Vec<&Pending> = writes
+        .iter()
+        .filter(|w| !earlier.get(&w.planned.identity_id).is_some_and(|r| r.result.is_final()))
+        .collect();
+    let without_reason = unsettled.iter().filter(|w| w.planned.reason.is_none()).count();
+    if profile.require_reason && without_reason > 0 {
+        let required = write::ReasonError::Required.message(&profile.name, script::CLI_REASON_HINT);
+        let reason = format!(
+            "{required}: apply of plan {} refused, {without_reason} of {to_do} writes have none",
+            plan.plan_id
+        );
+        refuse_run(&profile, &client, &plan, reason, None).await;
+        return Err(Failure::new(
+            EXIT_REFUSED,
+            format!(
+                "{required} ({} in plan {plan_shown} {} none of its own); nothing was sent",
+                identities(without_reason, "entry", "entries"),
+                if without_reason == 1 { "has" } else { "have" }
+            ),
+        ));
+    }
+
     // A write without a trail is no write: open it before anything is sent.
     let audit = script::open_audit(&profile)?;
 
@@ -259,7 +328,18 @@ async fn apply(global: &Overrides, args: &ApplyArgs) -> Result<ExitCode, Failure
             script::one_line(client.profile_name()),
             script::one_line(&here)
         );
-        script::confirm(&format!("Send {}?", identities(to_do, "change", "changes")))?;
+        let reasons: std::collections::BTreeSet<&str> =
+            unsettled.iter().filter_map(|w| w.planned.reason.as_deref()).collect();
+        if reasons.len() == 1
+            && let Some(reason) = reasons.first()
+        {
+            eprintln!("Reason: {}", script::one_line(reason));
+        }
+        script::confirm(&format!(
+            "Send {}? {}",
+            identities(to_do, "change", "changes"),
+            who_list(&unsettled, MAX_NAMED_IN_QUESTION)
+        ))?;
     }
 
     // Lock, then read again: another run may have finished meanwhile.
@@ -340,8 +420,9 @@ fn pending_count(writes: &[Pending], results: &HashMap<String, ResultLine>) -> u
         .count()
 }
 
-/// One refusal line for the whole plan: the apply was refused, not each write.
-async fn refuse_read_only(profile: &config::Profile, client: &Client, plan: &PlanFile, to_do: usize) {
+/// One refusal line for the whole plan (the apply was refused, not each
+/// write), with `why`, the user's reason, when one was given.
+async fn refuse_run(profile: &config::Profile, client: &Client, plan: &PlanFile, reason: String, why: Option<String>) {
     let log = match audit::require(profile) {
         Ok(required) => required.log,
         Err(err) => {
@@ -350,12 +431,9 @@ async fn refuse_read_only(profile: &config::Profile, client: &Client, plan: &Pla
         }
     };
     let refusal = Refusal {
-        target: Target::refused_put(client, plan.identities_url.clone(), None),
+        target: Target::refused_put(client, plan.identities_url.clone(), None).about(None, why),
         changes: Vec::new(),
-        reason: format!(
-            "read-only profile: apply of plan {} ({to_do} writes) refused",
-            plan.plan_id
-        ),
+        reason,
     };
     if let Err(err) = audit::on_blocking_pool(&log, move |log| log.refusal(&refusal)).await {
         script::warn_refusal_not_recorded(&err);

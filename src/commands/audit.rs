@@ -3,9 +3,13 @@
 //!
 //! The table shows one row per request (its intent and outcome joined by
 //! `request_id`; a request without outcome shows `no outcome`, the trace of a
-//! crash or a dropped link) and one row per refusal. `--output json` prints
-//! the matching lines themselves as one JSON array. Everything printed is made
-//! safe for a terminal: the trail holds identity data, which is untrusted.
+//! crash or a dropped link) and one row per refusal: who the identity is (its
+//! primary identifier when the write was planned), the outcome and the
+//! user's reason; under each row, one line per changed member with its old
+//! and new value (secrets `<redacted>`, as the trail holds them).
+//! `--output json` prints the matching lines themselves as one JSON array.
+//! Everything printed is made safe for a terminal: the trail holds identity
+//! data, which is untrusted.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,6 +20,7 @@ use clap::{Args, ValueEnum};
 
 use crate::audit::{self, Entry, Filter};
 use crate::config::Overrides;
+use crate::diff::{self, Change};
 use crate::sanitize::{for_display, is_unsafe};
 
 #[derive(Debug, Args)]
@@ -31,6 +36,11 @@ pub struct AuditArgs {
     /// Only entries recorded for this OS user.
     #[arg(long, value_name = "NAME")]
     pub user: Option<String>,
+
+    /// Only writes whose reason (`why`, given with --reason or on the
+    /// console's review) contains TEXT, in any case; with their outcomes.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Output::Table)]
@@ -65,6 +75,7 @@ pub fn run(_global: &Overrides, args: &AuditArgs) -> anyhow::Result<ExitCode> {
             identity: args.identity.clone(),
             since: args.since,
             user: args.user.clone(),
+            reason: args.reason.clone().filter(|text| !text.trim().is_empty()),
         };
         let read = audit::read_log(&path, &filter)?;
         for corrupt in &read.corrupt {
@@ -112,25 +123,33 @@ struct Row {
     profile: String,
     method: String,
     identity: String,
+    identifier: String,
     status: String,
-    changes: String,
+    reason: String,
     note: String,
+    /// Printed under the row: one line per changed member, old → new.
+    changes: Vec<Change>,
 }
 
-const HEADINGS: [&str; 9] = [
+const HEADINGS: [&str; 10] = [
     "TIME",
     "USER",
     "SSH CLIENT",
     "PROFILE",
     "METHOD",
     "IDENTITY",
-    "STATUS",
-    "CHANGES",
+    "IDENTIFIER",
+    "OUTCOME",
+    "REASON",
     "NOTE",
 ];
 
 /// Longest cell before the last column; longer ones end in `…`.
 const MAX_CELL: usize = 48;
+
+/// Longest old or new value shown under a row; longer ones end in `…`
+/// (`--output json` has them whole).
+const MAX_VALUE: usize = 80;
 
 fn opt(value: &Option<String>) -> String {
     value.clone().unwrap_or_else(|| "-".to_owned())
@@ -151,9 +170,13 @@ fn row_for(entry: &Entry) -> Row {
         profile: opt(&entry.profile),
         method: opt(&entry.method),
         identity: opt(&entry.identity_id),
+        identifier: opt(&entry.identifier),
         status: String::new(),
-        changes: entry.changed_pointers().join(" "),
+        reason: entry.why.clone().unwrap_or_default(),
         note: String::new(),
+        // Redacted again: the trail holds them redacted, but it is a file a
+        // person may have edited.
+        changes: diff::redacted(entry.changes.clone()),
     }
 }
 
@@ -161,7 +184,11 @@ fn fill_outcome(row: &mut Row, entry: &Entry) {
     row.status = entry
         .status
         .map_or_else(|| "failed".to_owned(), |status| status.to_string());
-    row.note = entry.error.clone().unwrap_or_default();
+    let mut notes: Vec<String> = entry.error.iter().cloned().collect();
+    if !entry.not_kept.is_empty() {
+        notes.push(format!("not kept: {}", entry.not_kept.join(" ")));
+    }
+    row.note = notes.join("; ");
 }
 
 /// Joins intents and outcomes into rows, in the order the requests started.
@@ -208,7 +235,29 @@ fn cell(text: &str, limit: Option<usize>) -> String {
     }
 }
 
-/// The table as text, one line per row, columns padded to their widest cell.
+/// `    ~ /pointer: old → new` (`+` added, `-` removed), values as compact
+/// JSON, each at most [`MAX_VALUE`] characters, made safe for a terminal.
+fn change_lines(changes: &[Change]) -> String {
+    // JSON text: its backslashes are JSON's own, so only unsafe characters
+    // are escaped (not `for_display`, which would double them).
+    let value = |v: &serde_json::Value| crate::text::fit(&crate::sanitize::json_inert(&v.to_string()), MAX_VALUE);
+    let mut out = String::new();
+    for change in changes {
+        let pointer = cell(&change.pointer, None);
+        let line = match (&change.old, &change.new) {
+            (Some(old), Some(new)) => format!("    ~ {pointer}: {} → {}", value(old), value(new)),
+            (None, Some(new)) => format!("    + {pointer}: {}", value(new)),
+            (Some(old), None) => format!("    - {pointer}: {}", value(old)),
+            (None, None) => format!("    ? {pointer}"),
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// The table as text: one line per row, columns padded to their widest
+/// cell, and under each row its changes, old → new.
 fn table(entries: &[Entry]) -> String {
     let rows = rows(entries);
     if rows.is_empty() {
@@ -224,8 +273,9 @@ fn table(entries: &[Entry]) -> String {
             &row.profile,
             &row.method,
             &row.identity,
+            &row.identifier,
             &row.status,
-            &row.changes,
+            &row.reason,
             &row.note,
         ];
         lines.push(
@@ -240,7 +290,7 @@ fn table(entries: &[Entry]) -> String {
         .map(|col| lines.iter().map(|line| line[col].chars().count()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
-    for line in &lines {
+    for (index, line) in lines.iter().enumerate() {
         let mut text = String::new();
         for (col, value) in line.iter().enumerate() {
             if col == last {
@@ -252,6 +302,10 @@ fn table(entries: &[Entry]) -> String {
         }
         out.push_str(text.trim_end());
         out.push('\n');
+        // Line 0 is the headings.
+        if let Some(row) = index.checked_sub(1).and_then(|i| rows.get(i)) {
+            out.push_str(&change_lines(&row.changes));
+        }
     }
     out
 }
@@ -278,10 +332,44 @@ mod tests {
         ];
         let text = table(&entries);
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 4, "{text}");
-        assert!(lines[1].contains("2024-05-01 10:00:00Z") && lines[1].contains(" 200 ") && lines[1].contains("/state"));
-        assert!(lines[2].contains("refused") && lines[2].ends_with("read-only profile"));
-        assert!(lines[3].contains("no outcome"));
+        assert_eq!(lines.len(), 5, "{text}");
+        assert!(lines[0].contains("IDENTIFIER") && lines[0].contains("REASON"), "{text}");
+        assert!(
+            lines[1].contains("2024-05-01 10:00:00Z") && lines[1].contains(" 200"),
+            "{text}"
+        );
+        assert_eq!(lines[2], "    ~ /state: \"active\" → \"inactive\"");
+        assert!(lines[3].contains("refused") && lines[3].ends_with("read-only profile"));
+        assert!(lines[4].contains("no outcome"));
+    }
+
+    #[test]
+    fn a_row_names_who_and_why_and_shows_old_and_new_values_redacted() {
+        let entries = [
+            entry(
+                r#"{"time":"2024-05-01T10:00:00.000Z","event":"intent","request_id":"r1","user":"ana","method":"PUT","identity_id":"i1","identifier":"sofia@example.com","why":"SUP-42 asked to close","changes":[{"pointer":"/traits/name/first","old":"Sofia","new":"Sofie \"S\""},{"pointer":"/credentials/password/config/hashed_password","new":"$2a$10$abcdefghijklmnopqrstuv"},{"pointer":"/metadata_admin/ticket","new":"SUP-42"},{"pointer":"/external_id","old":"x"}]}"#,
+            ),
+            entry(
+                r#"{"time":"2024-05-01T10:00:02.000Z","event":"outcome","request_id":"r1","status":200,"not_kept":["/external_id"]}"#,
+            ),
+        ];
+        let text = table(&entries);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[1].contains("sofia@example.com")
+                && lines[1].contains(" 200 ")
+                && lines[1].contains("SUP-42 asked to close"),
+            "{text}"
+        );
+        assert!(lines[1].ends_with("not kept: /external_id"), "{text}");
+        assert_eq!(lines[2], "    ~ /traits/name/first: \"Sofia\" → \"Sofie \\\"S\\\"\"");
+        assert_eq!(
+            lines[3],
+            "    + /credentials/password/config/hashed_password: \"<redacted>\""
+        );
+        assert_eq!(lines[4], "    + /metadata_admin/ticket: \"SUP-42\"");
+        assert_eq!(lines[5], "    - /external_id: \"x\"");
+        assert!(!text.contains("$2a$10$"), "{text}");
     }
 
     #[test]

@@ -50,11 +50,13 @@ const MAX_SHOWN_INPUT_ERRORS: usize = 20;
 const PLAN_HELP: &str = "\
 Input (one entry per line; blank lines and lines starting with # are skipped):
   {\"id\": \"ID\", \"set\": {\"/metadata_admin/ticket\": \"SUP-42\"}}
-  {\"identifier\": \"ana@example.com\", \"state\": \"inactive\"}
+  {\"identifier\": \"ana@example.com\", \"state\": \"inactive\", \"reason\": \"SUP-42\"}
   ID                      (a plain id: needs --state)
 \"identifier\" is resolved with Kratos's credentials_identifier search and must
 match exactly one identity. \"set\" maps JSON pointers to JSON values, as
-`idcon update --set`. --state applies to every entry without its own \"state\".
+`idcon update --set`. --state applies to every entry without its own \"state\",
+--reason to every entry without its own \"reason\" (recorded in the audit
+trail when the entry is applied).
 Passwords and credentials cannot be planned (plans are files: no secrets on disk).
 
 The plan file (0600) holds per identity the id, updated_at, the changes, the
@@ -86,6 +88,9 @@ pub struct PlanArgs {
     #[arg(long, value_name = "N", default_value_t = 4,
           value_parser = clap::value_parser!(u16).range(1..=32))]
     pub jobs: u16,
+
+    #[command(flatten)]
+    pub reason: script::ReasonFlag,
 }
 
 /// A plan as stored on disk.
@@ -130,6 +135,17 @@ pub struct PlanEntry {
     /// The identity as read (credential secrets redacted): what `apply`
     /// compares a fresh read with.
     pub snapshot: Value,
+    /// Why (the entry's `"reason"`, else `plan --reason`): the audit intent's
+    /// `why` when `apply` sends it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Who the identity is ([`crate::who::primary_identifier`]), for the
+    /// review, `apply`'s question and the audit trail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier: Option<String>,
+    /// The identity's name ([`crate::who::display_name`]), for the review.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// An input entry that is not a write: a no-op or an error.
@@ -176,6 +192,9 @@ impl PlanEntry {
             changes: planned.changes.clone(),
             body,
             snapshot,
+            reason: planned.reason.clone(),
+            identifier: planned.identifier.clone(),
+            name: planned.display_name(),
         };
         // What `apply` will read back must be this very write (a member
         // that holds a copy of a secret would not be).
@@ -214,14 +233,17 @@ impl PlanEntry {
         if changes != self.changes {
             return Err("its body does not match its changes (was the plan file edited?)".to_owned());
         }
-        let identifier = crate::who::primary_identifier(&base.identity.traits, None);
+        let identifier = self
+            .identifier
+            .clone()
+            .or_else(|| crate::who::primary_identifier(&base.identity.traits, None));
         Ok(PlannedWrite {
             identity_id: self.id.clone(),
             base,
             body,
             changes,
             identifier,
-            reason: None,
+            reason: self.reason.clone(),
         })
     }
 }
@@ -370,6 +392,8 @@ struct Request {
     line: usize,
     selector: Selector,
     edit: Edit,
+    /// Its own `"reason"` (cleaned), else `--reason`.
+    reason: Option<String>,
 }
 
 /// What reading and planning one entry gave.
@@ -417,12 +441,16 @@ async fn plan(global: &Overrides, args: &PlanArgs) -> Result<ExitCode, Failure> 
         )));
     }
 
+    // The reason of every entry without its own: checked before anything is
+    // read. Planning sends nothing, so it is not required here (`apply` is).
+    let default_reason =
+        write::check_reason(false, args.reason.as_deref()).map_err(|err| script::reason_failure(&err, ""))?;
     let text = read_input(&args.input)?;
     let default_state = args.state.map(|state| match state {
         StateArg::Active => IdentityState::Active,
         StateArg::Inactive => IdentityState::Inactive,
     });
-    let requests = parse_input(&text, default_state.as_ref()).map_err(|errors| {
+    let requests = parse_input(&text, default_state.as_ref(), default_reason.as_deref()).map_err(|errors| {
         let input = script::one_line(&args.input.display().to_string());
         let mut message = format!("{input}: {} bad entries, nothing was read:", errors.len());
         for error in errors.iter().take(MAX_SHOWN_INPUT_ERRORS) {
@@ -534,6 +562,19 @@ async fn plan(global: &Overrides, args: &PlanArgs) -> Result<ExitCode, Failure> 
         .map_err(|err| Failure::error(format!("cannot write the plan {output_shown}: {err}")))?;
 
     print_plan(&plan, &planned_writes, &client, &output_shown, &plan_digest)?;
+    let without_reason = plan.entries.iter().filter(|entry| entry.reason.is_none()).count();
+    if profile.require_reason && without_reason > 0 {
+        eprintln!(
+            "idcon: note: profile \"{}\" requires a reason for every write and {without_reason} planned {} none: \
+             apply will need --reason TEXT",
+            script::one_line(&profile.name),
+            if without_reason == 1 {
+                "entry has"
+            } else {
+                "entries have"
+            }
+        );
+    }
     if plan.errors.is_empty() {
         Ok(ExitCode::SUCCESS)
     } else {
@@ -562,12 +603,18 @@ fn read_input(path: &Path) -> Result<String, Failure> {
 }
 
 /// Every entry of the input, or every problem in it (with its line number).
-fn parse_input(text: &str, default_state: Option<&IdentityState>) -> Result<Vec<Request>, Vec<String>> {
+/// `default_reason` (`--reason`, already checked) goes to every entry
+/// without its own.
+fn parse_input(
+    text: &str,
+    default_state: Option<&IdentityState>,
+    default_reason: Option<&str>,
+) -> Result<Vec<Request>, Vec<String>> {
     let mut requests = Vec::new();
     let mut errors = Vec::new();
     for (index, raw) in text.lines().enumerate() {
         let line = index + 1;
-        match parse_line(line, raw, default_state) {
+        match parse_line(line, raw, default_state, default_reason) {
             Ok(Some(request)) => requests.push(request),
             Ok(None) => {}
             Err(message) => errors.push(format!("line {line}: {message}")),
@@ -579,7 +626,12 @@ fn parse_input(text: &str, default_state: Option<&IdentityState>) -> Result<Vec<
 const SECRET_REFUSAL: &str = "passwords and credentials cannot be planned (a plan is a file, and secrets never go \
                               to disk): use `idcon update ID --password-stdin` or `--add-oidc` for each";
 
-fn parse_line(line: usize, raw: &str, default_state: Option<&IdentityState>) -> Result<Option<Request>, String> {
+fn parse_line(
+    line: usize,
+    raw: &str,
+    default_state: Option<&IdentityState>,
+    default_reason: Option<&str>,
+) -> Result<Option<Request>, String> {
     let text = raw.trim();
     if text.is_empty() || text.starts_with('#') {
         return Ok(None);
@@ -601,6 +653,7 @@ fn parse_line(line: usize, raw: &str, default_state: Option<&IdentityState>) -> 
                 state: Some(state.clone()),
                 ..Edit::default()
             },
+            reason: default_reason.map(str::to_owned),
         }));
     }
     let members: Map<String, Value> = match serde_json::from_str(text) {
@@ -613,9 +666,10 @@ fn parse_line(line: usize, raw: &str, default_state: Option<&IdentityState>) -> 
         if lower.contains("password") || lower == "credentials" || lower.contains("hash") {
             return Err(SECRET_REFUSAL.to_owned());
         }
-        if !["id", "identifier", "set", "state"].contains(&key.as_str()) {
+        if !["id", "identifier", "set", "state", "reason"].contains(&key.as_str()) {
             return Err(format!(
-                "unknown member {:?}: an entry holds \"id\" or \"identifier\", and \"set\" and/or \"state\"",
+                "unknown member {:?}: an entry holds \"id\" or \"identifier\", \"set\" and/or \"state\", \
+                 and may give a \"reason\"",
                 script::one_line(key)
             ));
         }
@@ -679,7 +733,21 @@ fn parse_line(line: usize, raw: &str, default_state: Option<&IdentityState>) -> 
     if edit.is_empty() {
         return Err("nothing to change: give \"set\" and/or \"state\" (or --state)".to_owned());
     }
-    Ok(Some(Request { line, selector, edit }))
+    let reason = match members.get("reason") {
+        None => default_reason.map(str::to_owned),
+        Some(Value::String(given)) => match write::check_reason(false, Some(given)) {
+            Ok(Some(reason)) => Some(reason),
+            Ok(None) => return Err("\"reason\" is empty: leave it out, or say why".to_owned()),
+            Err(err) => return Err(format!("\"reason\": {err}")),
+        },
+        Some(_) => return Err("\"reason\" must be a string".to_owned()),
+    };
+    Ok(Some(Request {
+        line,
+        selector,
+        edit,
+        reason,
+    }))
 }
 
 /// A failure of the service itself (down, refusing our key, erroring) stops
@@ -710,13 +778,15 @@ async fn resolve(client: &Client, request: &Request) -> Result<Resolved, EntryEr
     let snapshot = write::fetch(client, &id)
         .await
         .map_err(|err| api_error(Some(id.clone()), &err))?;
-    let planned = write::plan(&snapshot, &request.edit).map_err(|err| match err {
-        write::WriteError::Api(api) => api_error(Some(id.clone()), &api),
-        other => EntryError::Entry {
-            id: Some(id.clone()),
-            message: script::one_line(&other.to_string()),
-        },
-    })?;
+    let planned = write::plan(&snapshot, &request.edit)
+        .map_err(|err| match err {
+            write::WriteError::Api(api) => api_error(Some(id.clone()), &api),
+            other => EntryError::Entry {
+                id: Some(id.clone()),
+                message: script::one_line(&other.to_string()),
+            },
+        })?
+        .with_reason(request.reason.clone());
     if planned.is_noop() {
         Ok(Resolved::Noop(id))
     } else {
@@ -772,6 +842,8 @@ fn print_plan(
             script::one_line(write.base.updated_at().unwrap_or("unknown"))
         );
         out.push_str(&script::render_heading(&head, colour));
+        let who = script::who_text(write.identifier.as_deref(), write.display_name().as_deref());
+        out.push_str(&script::render_who_and_why(who.as_deref(), write.reason.as_deref()));
         out.push_str(&script::render_changes(&write.changes, colour));
     }
     for noop in &plan.noops {
@@ -810,7 +882,38 @@ mod tests {
     use serde_json::json;
 
     fn parsed(text: &str, state: Option<IdentityState>) -> Result<Vec<Request>, Vec<String>> {
-        parse_input(text, state.as_ref())
+        parse_input(text, state.as_ref(), None)
+    }
+
+    #[test]
+    fn an_entry_gives_its_own_reason_or_takes_the_flags() {
+        let text = "{\"id\": \"a1\", \"state\": \"inactive\", \"reason\": \"  SUP-1\\nclose\\u001b[2J  \"}\n\
+                    {\"id\": \"a2\", \"state\": \"inactive\"}\n\
+                    a3\n";
+        let requests = parse_input(text, Some(&IdentityState::Inactive), Some("SUP-9")).unwrap_or_default();
+        let reasons: Vec<Option<&str>> = requests.iter().map(|r| r.reason.as_deref()).collect();
+        assert_eq!(reasons, vec![Some("SUP-1 close [2J"), Some("SUP-9"), Some("SUP-9")]);
+
+        let text = format!(
+            "{{\"id\": \"a1\", \"state\": \"inactive\", \"reason\": \"  \"}}\n\
+             {{\"id\": \"a2\", \"state\": \"inactive\", \"reason\": 42}}\n\
+             {{\"id\": \"a3\", \"state\": \"inactive\", \"reason\": \"{}\"}}\n",
+            "x".repeat(501)
+        );
+        let errors = parse_input(&text, None, None).err().unwrap_or_default();
+        assert_eq!(errors.len(), 3, "{errors:#?}");
+        assert!(
+            errors[0].starts_with("line 1: ") && errors[0].contains("empty"),
+            "{errors:?}"
+        );
+        assert!(
+            errors[1].starts_with("line 2: ") && errors[1].contains("must be a string"),
+            "{errors:?}"
+        );
+        assert!(
+            errors[2].starts_with("line 3: ") && errors[2].contains("at most 500"),
+            "{errors:?}"
+        );
     }
 
     #[test]

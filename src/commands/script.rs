@@ -555,6 +555,9 @@ impl ReasonFlag {
     }
 }
 
+/// How the commands ask for a missing reason.
+pub const CLI_REASON_HINT: &str = crate::write::reason::CLI_HINT;
+
 /// Why a write's reason is not acceptable, as a command failure: too long
 /// is a usage error (exit 2); missing where `profile` requires one is a
 /// refusal (exit 5), which the caller records in the audit trail

@@ -288,7 +288,10 @@ fn write_sample_trail(path: &Path) {
     let ana = open(path, "ana");
     let bob = open(path, "bob");
     ana.intent(&Intent {
-        target: target("r-ana", "id-1"),
+        target: target("r-ana", "id-1").about(
+            Some("sofia@example.com".to_owned()),
+            Some("SUP-42 customer asked to close".to_owned()),
+        ),
         changes: state_change(),
     })
     .expect("intent");
@@ -302,7 +305,7 @@ fn write_sample_trail(path: &Path) {
     })
     .expect("outcome");
     bob.refusal(&Refusal {
-        target: target("r-bob", "id-2"),
+        target: target("r-bob", "id-2").about(None, Some("sup-77 Spam account".to_owned())),
         changes: state_change(),
         reason: "read-only profile".to_owned(),
     })
@@ -338,6 +341,17 @@ fn filters_by_identity_user_and_age() {
         ..Filter::default()
     };
     assert_eq!(ids(recent), ["r-ana:intent", "r-ana:outcome"]);
+    // The outcome carries no reason of its own: it comes with its intent.
+    let by_reason = |text: &str| {
+        ids(Filter {
+            reason: Some(text.to_owned()),
+            ..Filter::default()
+        })
+    };
+    assert_eq!(by_reason("sup-42"), ["r-ana:intent", "r-ana:outcome"]);
+    assert_eq!(by_reason("SUP-77"), ["r-bob:refusal"]);
+    assert_eq!(by_reason("sup-"), ["r-ana:intent", "r-ana:outcome", "r-bob:refusal"]);
+    assert!(by_reason("SUP-99").is_empty());
 }
 
 #[test]
@@ -469,12 +483,58 @@ fn idcon_audit_table_joins_intent_and_outcome() {
     let out = idcon(dir.path(), &["audit", "--file", &file_arg, "--since", "1h"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let rows: Vec<&str> = stdout.lines().collect();
-    assert_eq!(rows.len(), 3, "{stdout}");
-    assert!(rows[0].starts_with("TIME"));
-    assert!(rows[1].contains("ana") && rows[1].contains("203.0.113.7:52144") && rows[1].contains(" 200 "));
-    assert!(rows[1].contains("id-1") && rows[1].contains("/state"));
-    assert!(rows[2].contains("bob") && rows[2].contains("refused") && rows[2].contains("read-only profile"));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 5, "{stdout}");
+    assert!(lines[0].starts_with("TIME") && lines[0].contains("IDENTIFIER") && lines[0].contains("REASON"));
+    assert!(lines[1].contains("ana") && lines[1].contains("203.0.113.7:52144") && lines[1].contains(" 200 "));
+    assert!(
+        lines[1].contains("id-1") && lines[1].contains("sofia@example.com"),
+        "{stdout}"
+    );
+    assert!(lines[1].contains("SUP-42 customer asked to close"), "{stdout}");
+    // Under each row, what changed: old → new.
+    assert_eq!(lines[2], "    ~ /state: \"active\" → \"inactive\"", "{stdout}");
+    assert!(lines[3].contains("bob") && lines[3].contains("refused") && lines[3].contains("read-only profile"));
+    assert!(lines[3].contains("sup-77 Spam account"), "{stdout}");
+    assert_eq!(lines[4], "    ~ /state: \"active\" → \"inactive\"", "{stdout}");
+}
+
+#[test]
+fn idcon_audit_finds_writes_by_reason_in_any_case() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("trail.jsonl");
+    write_sample_trail(&file);
+    let file_arg = file.display().to_string();
+    let out = idcon(
+        dir.path(),
+        &["audit", "--file", &file_arg, "--reason", "sup-42", "--output", "json"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed: Value = serde_json::from_slice(&out.stdout).expect("one JSON array");
+    let events: Vec<(&str, &str)> = printed
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|e| {
+            (
+                e["request_id"].as_str().unwrap_or_default(),
+                e["event"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(events, [("r-ana", "intent"), ("r-ana", "outcome")]);
+    // Faithful: the lines as written, who and why included.
+    assert_eq!(printed[0]["why"], "SUP-42 customer asked to close");
+    assert_eq!(printed[0]["identifier"], "sofia@example.com");
+
+    let table = idcon(dir.path(), &["audit", "--file", &file_arg, "--reason", "SPAM"]);
+    let stdout = String::from_utf8_lossy(&table.stdout);
+    let rows: Vec<&str> = stdout.lines().filter(|l| !l.starts_with("    ")).collect();
+    assert_eq!(rows.len(), 2, "{stdout}");
+    assert!(rows[1].contains("bob") && rows[1].contains("refused"), "{stdout}");
+
+    let none = idcon(dir.path(), &["audit", "--file", &file_arg, "--reason", "SUP-99"]);
+    assert_eq!(String::from_utf8_lossy(&none.stdout), "no audit entries\n");
 }
 
 #[test]
