@@ -72,6 +72,14 @@ pub struct Draft {
     pub base_updated_at: Option<String>,
     /// RFC 3339, UTC.
     pub saved_at: String,
+    /// The identity's primary identifier when the draft was saved (what it
+    /// signs in with), so the drafts list names a person, not only a UUID.
+    /// Drafts saved before it was recorded have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier: Option<String>,
+    /// The identity's name when the draft was saved, as [`Draft::identifier`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 impl Draft {
@@ -84,7 +92,17 @@ impl Draft {
             content,
             base_updated_at,
             saved_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            identifier: None,
+            name: None,
         }
+    }
+
+    /// The same draft, naming whom it is for (`crate::who`'s primary
+    /// identifier and name, read when it is saved).
+    pub fn naming(mut self, identifier: Option<String>, name: Option<String>) -> Self {
+        self.identifier = identifier;
+        self.name = name;
+        self
     }
 }
 

@@ -8,7 +8,7 @@ use crossterm::event::KeyEvent;
 use serde_json::Value;
 
 use super::doc::{StyledLine, Tone};
-use super::forms::JsonField;
+use super::forms::{JsonField, Named};
 use super::input::TextInput;
 use super::keys::{Action, Context};
 use super::{App, Effect, Screen, Status, Task};
@@ -26,6 +26,8 @@ pub enum AttributeField {
 #[derive(Debug)]
 pub struct AttributeForm {
     pub identity_id: String,
+    /// Whom the update is for, as the header names them.
+    pub named: Named,
     pub token: TextInput,
     /// Where the token came from, shown next to it.
     pub token_source: String,
@@ -60,8 +62,12 @@ pub struct AttributeRequest {
     pub update: AttributeUpdate,
 }
 
-/// The token as shown: only its last four characters.
+/// The token as shown: stars and only its last four characters; nothing at
+/// all when there is no token, so an empty field never looks filled.
 pub fn masked_token(token: &str) -> String {
+    if token.is_empty() {
+        return String::new();
+    }
     crate::registry::mask_token(token)
 }
 
@@ -89,10 +95,12 @@ pub(super) fn open(app: &mut App) -> Vec<Effect> {
             token.set(&found);
             (format!("from {pointer}"), AttributeField::Name)
         }
-        None => (format!("not found at {pointer}: type it"), AttributeField::Token),
+        None => (format!("none at {pointer}: type it"), AttributeField::Token),
     };
+    let named = Named::of(identity, &app.schemas);
     app.edit.attribute = Some(AttributeForm {
         identity_id: detail.id.clone(),
+        named,
         token,
         token_source,
         name: TextInput::default(),

@@ -5,7 +5,7 @@
 use crossterm::event::KeyEvent;
 
 use super::forms::{FormOutput, SecretString, Submit};
-use super::input::{SecretInput, TextInput};
+use super::input::{KeyEffect, SecretInput, TextInput};
 
 /// What the credentials form imports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +57,9 @@ pub struct CredentialsForm {
     pub linked: Vec<(String, String)>,
     /// The inline error at the field that is wrong.
     pub field_error: Option<(CredentialField, String)>,
+    /// Ctrl-S has judged the hash once: from then on every change to it is
+    /// judged at once, so its error always speaks of the hash as it is.
+    hash_checked: bool,
 }
 
 impl CredentialsForm {
@@ -73,6 +76,7 @@ impl CredentialsForm {
             subject: TextInput::default(),
             linked,
             field_error: None,
+            hash_checked: false,
         }
     }
 
@@ -126,14 +130,17 @@ impl CredentialsForm {
 
     /// An editing key into the focused text field.
     pub(super) fn type_key(&mut self, key: KeyEvent) {
-        match self.focus {
+        let effect = match self.focus {
             CredentialField::Password => self.password.on_key(key),
             CredentialField::Confirm => self.confirm.on_key(key),
             CredentialField::Phc => self.phc.on_key(key),
             CredentialField::Provider => self.provider.on_key(key),
             CredentialField::Subject => self.subject.on_key(key),
-            CredentialField::Mode | CredentialField::HashLocally => false,
+            CredentialField::Mode | CredentialField::HashLocally => KeyEffect::Ignored,
         };
+        if effect == KeyEffect::Changed {
+            self.changed(self.focus);
+        }
     }
 
     /// Pasted text: its first line into the focused text field.
@@ -145,8 +152,44 @@ impl CredentialsForm {
             CredentialField::Phc => self.phc.insert(line.trim()),
             CredentialField::Provider => self.provider.insert(line),
             CredentialField::Subject => self.subject.insert(line),
-            CredentialField::Mode | CredentialField::HashLocally => {}
+            CredentialField::Mode | CredentialField::HashLocally => return,
         }
+        if !line.is_empty() {
+            self.changed(self.focus);
+        }
+    }
+
+    /// The text of `field` changed: an error shown about what was there
+    /// before is stale. Once Ctrl-S has judged the hash, the hash is judged
+    /// again at each change (its error says what is wrong with the hash as it
+    /// is now, or goes when it is fixed); any other field's error goes until
+    /// the next Ctrl-S.
+    fn changed(&mut self, field: CredentialField) {
+        if field == CredentialField::Phc && self.hash_checked {
+            self.field_error = None;
+            let hash = self.phc.text().trim();
+            if !hash.is_empty()
+                && let Err(err) = crate::hashes::check_importable(hash)
+            {
+                self.field_error = Some((CredentialField::Phc, err.to_string()));
+            }
+            return;
+        }
+        let Some((bad, _)) = &self.field_error else {
+            return;
+        };
+        // The repeat is judged against the password, the subject with its
+        // provider ("linked already").
+        let related = *bad == field
+            || matches!(
+                (*bad, field),
+                (CredentialField::Confirm, CredentialField::Password)
+                    | (CredentialField::Subject, CredentialField::Provider)
+            );
+        if !related {
+            return;
+        }
+        self.field_error = None;
     }
 
     /// Checks the fields of the current mode and says what to do next, or
@@ -176,6 +219,7 @@ impl CredentialsForm {
                 }
             }
             CredentialMode::Hash => {
+                self.hash_checked = true;
                 let hash = self.phc.text().trim().to_owned();
                 if hash.is_empty() {
                     return fail(self, CredentialField::Phc, "paste the hash to import");

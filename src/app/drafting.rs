@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::doc::StyledLine;
 pub use super::draft_text::{content, content_with, diff_lines, kind_of, restore_into};
+use super::forms::Named;
 use super::keys::Action;
 use super::{App, Effect, Screen, Status, editing};
 use crate::drafts::Draft;
@@ -61,8 +62,18 @@ impl Default for Drafting {
 /// is gone after a successful send or an explicit discard.
 pub(super) fn track(app: &mut App, form_before: Option<String>) -> Vec<Effect> {
     if let Some(form) = app.edit.form.as_ref() {
-        let content = content_with(form, &app.profile.issuance_token_pointer);
         let drafts = &mut app.drafts;
+        if !form.modified() && drafts.last_content.is_some() {
+            // Edited back to what the server holds (or to a mere
+            // reformatting of it): the draft saved meanwhile would restore a
+            // change nobody wants any more.
+            drafts.last_content = None;
+            drafts.dirty = false;
+            let identity_id = form.identity_id.clone();
+            drafts.known.retain(|d| d.identity_id != identity_id);
+            return vec![Effect::RemoveDraft { identity_id }];
+        }
+        let content = content_with(form, &app.profile.issuance_token_pointer);
         if content.is_some() && content != drafts.last_content {
             drafts.dirty = true;
             if !drafts.scheduled {
@@ -132,11 +143,64 @@ pub(super) fn save_now(app: &mut App) -> Vec<Effect> {
     );
     // Stamped with the app's clock (set by the runtime), not read here.
     draft.saved_at = app.chrome.now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let named = Named::of(&form.base, &app.schemas);
+    let draft = draft.naming(named.identifier, named.name);
     let drafts = &mut app.drafts;
     drafts.last_content = Some(content);
     drafts.known.retain(|d| d.identity_id != draft.identity_id);
     drafts.known.push(draft.clone());
     vec![Effect::SaveDraft(Box::new(draft))]
+}
+
+/// What quitting leaves of the form open at that moment, for the line the
+/// console prints once the terminal is restored (`tui::run`), so nobody
+/// wonders whether a half-done edit was lost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeftOpen {
+    /// The form's content was saved (or is being saved) as a draft.
+    Draft {
+        identity_id: String,
+        /// The form's draft name ("traits", "state", ...).
+        form: &'static str,
+        /// Whom it is for, sanitised: `ada@example.com (Ada Lovelace)`, or
+        /// `identity <id>` when the traits name nobody.
+        who: String,
+    },
+    /// Something was typed that is never written down (a password or hash).
+    NotSaved { form: &'static str, who: String },
+}
+
+/// See [`LeftOpen`]; `None` when no form with a change is open.
+pub fn left_open(app: &App) -> Option<LeftOpen> {
+    let form = app.edit.form.as_ref().filter(|f| f.modified())?;
+    let who = Named::of(&form.base, &app.schemas)
+        .label()
+        .unwrap_or_else(|| format!("identity {}", for_display(&form.identity_id)));
+    let name = form.kind().name();
+    Some(match content_with(form, &app.profile.issuance_token_pointer) {
+        Some(_) => LeftOpen::Draft {
+            identity_id: form.identity_id.clone(),
+            form: name,
+            who,
+        },
+        None => LeftOpen::NotSaved { form: name, who },
+    })
+}
+
+/// Whom a draft is for, made safe to draw: the primary identifier and name
+/// it recorded when saved, else (a draft saved before they were recorded)
+/// those of the identity's row in the loaded list; empty when neither knows.
+pub fn named_draft(app: &App, draft: &Draft) -> (String, String) {
+    let clean = |s: &Option<String>| for_display(s.as_deref().unwrap_or_default().trim()).into_owned();
+    if draft.identifier.is_some() || draft.name.is_some() {
+        return (clean(&draft.identifier), clean(&draft.name));
+    }
+    app.list
+        .rows
+        .iter()
+        .find(|row| row.id == draft.identity_id)
+        .map(|row| (row.identifier.clone(), row.name.clone()))
+        .unwrap_or_default()
 }
 
 /// Enter on a draft offered on the detail view: into its form.
@@ -176,8 +240,12 @@ pub(super) fn show_offer(app: &mut App) -> Vec<Effect> {
         return Vec::new();
     };
     let current = app.detail.identity().cloned().unwrap_or(Value::Null);
+    let title = match Named::of(&current, &app.schemas).label() {
+        Some(who) => format!("Draft — {who}"),
+        None => format!("Draft — identity {}", for_display(&draft.identity_id)),
+    };
     app.drafts.text = Some(TextView {
-        title: "Draft".to_owned(),
+        title,
         lines: diff_lines(draft, &current),
         scroll: 0,
     });

@@ -142,8 +142,10 @@ fn recheck(schemas: &mut Schemas, form: &mut Form) {
             };
             schemas.ensure_validator(&choice);
             let traits = form.base.get("traits").cloned().unwrap_or(Value::Null);
-            schema.problems = match (schemas.validator(&choice), schemas.validator_problem(&choice)) {
-                (Some(v), _) => v.problems(&traits),
+            let checked = schemas.validator(&choice).map(|v| v.problems(&traits));
+            schema.needs_new_traits = checked.as_ref().is_some_and(|problems| !problems.is_empty());
+            schema.problems = match (checked, schemas.validator_problem(&choice)) {
+                (Some(problems), _) => problems,
                 (None, Some(err)) => vec![Problem {
                     location: "/".into(),
                     message: err.to_owned(),
@@ -285,6 +287,10 @@ pub(super) fn on_paste(app: &mut App, text: &str) {
     };
     let schema_id = schema_of(&form.base);
     form.paste(text, app.schemas.validator(&schema_id));
+    if !form.confirm_discard {
+        // As for a typed key: the last Ctrl-S's complaint is stale now.
+        form.error = None;
+    }
     app.edit.form = Some(form);
 }
 

@@ -16,6 +16,46 @@ pub const SCHEMA_UNKNOWN_MARK: &str = "schema unknown — traits not validated";
 /// Shown in the traits form while its schema is still being loaded.
 pub const SCHEMA_LOADING_MARK: &str = "schema loading — traits not validated yet";
 
+/// Who an identity is, in words a person recognises: its primary identifier
+/// and its name, picked as everywhere else (`crate::who`, the schema's
+/// credential identifier first). The form headers, the drafts list and the
+/// line printed when the console closes all name an identity this way, so a
+/// support engineer sees whom they are changing, not only a UUID.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Named {
+    /// As the server has it: sanitise before drawing ([`Named::label`] does).
+    pub identifier: Option<String>,
+    /// As the server has it: sanitise before drawing.
+    pub name: Option<String>,
+}
+
+impl Named {
+    /// Reads the identity's traits, guided by its schema when it is loaded.
+    pub fn of(identity: &Value, schemas: &super::schemas::Schemas) -> Self {
+        let traits = identity.get("traits").unwrap_or(&Value::Null);
+        let schema_id = identity.get("schema_id").and_then(Value::as_str).unwrap_or_default();
+        Self {
+            identifier: crate::who::primary_identifier(traits, schemas.hints.get(schema_id)),
+            name: crate::who::display_name(traits),
+        }
+    }
+
+    /// `ada@example.com (Ada Lovelace)`, either part alone, or `None` when
+    /// the traits hold neither; made safe to draw.
+    pub fn label(&self) -> Option<String> {
+        let clean = |s: &Option<String>| {
+            s.as_deref()
+                .map(|s| crate::sanitize::for_display(s.trim()).into_owned())
+                .filter(|s| !s.is_empty())
+        };
+        match (clean(&self.identifier), clean(&self.name)) {
+            (Some(identifier), Some(name)) if identifier != name => Some(format!("{identifier} ({name})")),
+            (Some(one), _) | (None, Some(one)) => Some(one),
+            (None, None) => None,
+        }
+    }
+}
+
 /// Which form is open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FormKind {
@@ -115,19 +155,20 @@ fn editor_text(editor: &TextArea<'_>) -> String {
 pub struct JsonField {
     pub editor: TextArea<'static>,
     pub problems: Vec<Problem>,
+    /// The text the editor started from, and the value it stands for.
     original: String,
+    original_value: Value,
 }
 
 impl JsonField {
     pub fn new(value: &Value) -> Self {
         let text = editable_text(value);
-        let mut field = Self {
+        Self {
             editor: new_editor(&text),
             problems: Vec::new(),
             original: text,
-        };
-        field.problems.clear();
-        field
+            original_value: value.clone(),
+        }
     }
 
     /// Starts from text (a draft or the external editor's result).
@@ -136,6 +177,7 @@ impl JsonField {
             editor: new_editor(text),
             problems: Vec::new(),
             original: editable_text(original),
+            original_value: original.clone(),
         }
     }
 
@@ -143,8 +185,16 @@ impl JsonField {
         editor_text(&self.editor)
     }
 
+    /// True when the text says something else than the value the editor
+    /// started from. A change of spacing, line breaks, key order or escapes
+    /// only (the same JSON value) is no change: it is not worth a draft, nor
+    /// a question on Esc. Text that does not parse yet is a change.
     pub fn modified(&self) -> bool {
-        self.text() != self.original
+        let text = self.text();
+        if text == self.original {
+            return false;
+        }
+        serde_json::from_str::<Value>(&text).map_or(true, |value| value != self.original_value)
     }
 
     /// Re-checks the text: syntax first, then the schema when given.
@@ -215,6 +265,37 @@ pub struct SchemaForm {
     pub selected: usize,
     /// The identity's traits checked against the selected schema.
     pub problems: Vec<Problem>,
+    /// The selected schema was checked and the traits do not fit it: it
+    /// needs traits the identity lacks or forbids ones it has. This form
+    /// changes the schema alone, so the form points at the command that
+    /// changes both in one PUT ([`schema_and_traits_command`]).
+    pub needs_new_traits: bool,
+}
+
+/// The command that changes an identity's schema and its traits in one
+/// request, for a schema change the traits do not fit: `idcon update` sets
+/// `/schema_id` and replaces the traits from a file (`commands::update`,
+/// `--set` then `--traits-file`; Kratos validates the new traits against the
+/// new schema in the same PUT, `identity/handler.go` `update`). Quoted for a
+/// POSIX shell; sanitise before drawing.
+pub fn schema_and_traits_command(identity_id: &str, schema_id: &str) -> String {
+    let set = format!("/schema_id={}", Value::String(schema_id.to_owned()));
+    format!(
+        "idcon update {} --set {} --traits-file traits.json",
+        shell_word(identity_id),
+        shell_word(&set)
+    )
+}
+
+/// `word` as one POSIX shell word: as it is when it holds only safe
+/// characters, else in single quotes.
+fn shell_word(word: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./:@%+,".contains(c);
+    if !word.is_empty() && word.chars().all(safe) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
 
 // One form is open at a time, so the size of the largest variant (two JSON
@@ -319,6 +400,7 @@ impl Form {
             choices,
             selected,
             problems: Vec::new(),
+            needs_new_traits: false,
         })
     }
 
@@ -463,6 +545,12 @@ impl Form {
             FormBody::Schema(form) => match form.choices.get(form.selected) {
                 Some(choice) if *choice == form.current => {
                     self.error = Some(format!("the identity uses {choice} already"));
+                    None
+                }
+                Some(choice) if form.needs_new_traits => {
+                    self.error = Some(format!(
+                        "the traits do not fit the schema {choice}: change both with the command above"
+                    ));
                     None
                 }
                 Some(choice) if !form.problems.is_empty() => {

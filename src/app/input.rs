@@ -38,38 +38,79 @@ impl TextInput {
         }
     }
 
-    /// Applies an editing key; returns false when the key is not an editing key.
-    pub fn on_key(&mut self, key: KeyEvent) -> bool {
+    /// Applies an editing key, and says what it did: forms check a field
+    /// again only when its text changed (a cursor move leaves its error).
+    pub fn on_key(&mut self, key: KeyEvent) -> KeyEffect {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let len = self.text.chars().count();
         match key.code {
             KeyCode::Char('u') if ctrl => {
+                if self.cursor == 0 {
+                    return KeyEffect::Moved;
+                }
                 let at = self.byte_at(self.cursor);
                 self.text.replace_range(..at, "");
                 self.cursor = 0;
+                KeyEffect::Changed
             }
-            KeyCode::Char('a') if ctrl => self.cursor = 0,
-            KeyCode::Char('e') if ctrl => self.cursor = self.text.chars().count(),
+            KeyCode::Char('a') if ctrl => {
+                self.cursor = 0;
+                KeyEffect::Moved
+            }
+            KeyCode::Char('e') if ctrl => {
+                self.cursor = len;
+                KeyEffect::Moved
+            }
             KeyCode::Char(c) if !ctrl && !key.modifiers.contains(KeyModifiers::ALT) => {
                 self.insert(&c.to_string());
+                if self.text.chars().count() == len {
+                    KeyEffect::Moved // a control character, dropped
+                } else {
+                    KeyEffect::Changed
+                }
             }
             KeyCode::Backspace if self.cursor > 0 => {
                 let at = self.byte_at(self.cursor - 1);
                 self.text.remove(at);
                 self.cursor -= 1;
+                KeyEffect::Changed
             }
-            KeyCode::Delete if self.cursor < self.text.chars().count() => {
+            KeyCode::Delete if self.cursor < len => {
                 let at = self.byte_at(self.cursor);
                 self.text.remove(at);
+                KeyEffect::Changed
             }
-            KeyCode::Left => self.cursor = self.cursor.saturating_sub(1),
-            KeyCode::Right => self.cursor = (self.cursor + 1).min(self.text.chars().count()),
-            KeyCode::Home => self.cursor = 0,
-            KeyCode::End => self.cursor = self.text.chars().count(),
-            KeyCode::Backspace | KeyCode::Delete => {}
-            _ => return false,
+            KeyCode::Left => {
+                self.cursor = self.cursor.saturating_sub(1);
+                KeyEffect::Moved
+            }
+            KeyCode::Right => {
+                self.cursor = (self.cursor + 1).min(len);
+                KeyEffect::Moved
+            }
+            KeyCode::Home => {
+                self.cursor = 0;
+                KeyEffect::Moved
+            }
+            KeyCode::End => {
+                self.cursor = len;
+                KeyEffect::Moved
+            }
+            KeyCode::Backspace | KeyCode::Delete => KeyEffect::Moved,
+            _ => KeyEffect::Ignored,
         }
-        true
     }
+}
+
+/// What a key did to a one-line input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyEffect {
+    /// Not an editing key.
+    Ignored,
+    /// An editing key that left the text as it was (a cursor move).
+    Moved,
+    /// The text changed.
+    Changed,
 }
 
 /// A password: shown only as a count of bullets, never in `Debug`, wiped from
@@ -112,7 +153,7 @@ impl SecretInput {
         "•".repeat(self.len())
     }
 
-    pub fn on_key(&mut self, key: KeyEvent) -> bool {
+    pub fn on_key(&mut self, key: KeyEvent) -> KeyEffect {
         self.inner.on_key(key)
     }
 
@@ -144,14 +185,20 @@ mod tests {
     fn editing_keys() {
         let mut input = TextInput::default();
         input.insert("gogle");
+        assert_eq!(input.on_key(key(KeyCode::Left)), KeyEffect::Moved);
         input.on_key(key(KeyCode::Left));
         input.on_key(key(KeyCode::Left));
-        input.on_key(key(KeyCode::Left));
-        input.on_key(key(KeyCode::Char('o')));
+        assert_eq!(input.on_key(key(KeyCode::Char('o'))), KeyEffect::Changed);
         assert_eq!(input.text(), "google");
         input.on_key(key(KeyCode::End));
-        input.on_key(key(KeyCode::Backspace));
+        assert_eq!(
+            input.on_key(key(KeyCode::Delete)),
+            KeyEffect::Moved,
+            "nothing after the cursor"
+        );
+        assert_eq!(input.on_key(key(KeyCode::Backspace)), KeyEffect::Changed);
         assert_eq!(input.text(), "googl");
+        assert_eq!(input.on_key(key(KeyCode::F(2))), KeyEffect::Ignored);
         input.insert("\u{1b}[2Je\n");
         assert_eq!(input.text(), "googl[2Je", "control characters never enter");
     }

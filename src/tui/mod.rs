@@ -75,18 +75,56 @@ pub struct LoopOptions {
 /// arrives.
 pub async fn run(profile: ProfileInfo, services: Services) -> anyhow::Result<()> {
     terminal::install_panic_hook();
-    let _guard = TerminalGuard::new().context("cannot switch the terminal to full-screen mode")?;
+    let guard = TerminalGuard::new().context("cannot switch the terminal to full-screen mode")?;
     let writer = FrameWriter::new(io::stdout());
     let mut terminal = Terminal::new(CrosstermBackend::new(writer)).context("cannot use the terminal")?;
     let size = terminal.size()?;
     let app = App::new(profile, size.width, size.height, chrono::Utc::now());
     let mut host = RealTerminal::new()?;
+    let drafts = DraftStore::default_root().map(DraftStore::new);
     let options = LoopOptions {
         theme: Theme::from_env(),
-        drafts: DraftStore::default_root().map(DraftStore::new),
+        drafts: drafts.clone(),
     };
-    run_loop(&mut terminal, &mut host, app, services, options).await?;
+    let app = run_loop(&mut terminal, &mut host, app, services, options).await?;
+    // The shell's screen is back: say what became of the form left open.
+    drop(terminal);
+    drop(guard);
+    if let Some(line) = farewell(&app, drafts.as_ref()) {
+        // The terminal may be gone (SIGHUP): nothing to do about it then.
+        let mut out = io::stdout();
+        let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+    }
     Ok(())
+}
+
+/// The line printed after the terminal is restored when a form with a
+/// change was open at the end: where the change went (the draft file, read
+/// back to be sure it is there), or that a password was not kept. `None`
+/// when no form with a change was open.
+pub fn farewell(app: &App, store: Option<&DraftStore>) -> Option<String> {
+    use crate::app::drafting::{LeftOpen, left_open};
+    Some(match left_open(app)? {
+        LeftOpen::Draft { identity_id, form, who } => {
+            let saved = store
+                .and_then(|store| store.load(&app.profile.name, &identity_id).ok().flatten())
+                .is_some_and(|draft| draft.form == form);
+            if saved {
+                format!(
+                    "Draft saved: your {form} change for {who}. The next idcon session offers it on that \
+                     identity (D lists drafts)."
+                )
+            } else {
+                format!(
+                    "The {form} change for {who} could NOT be saved as a draft (see idcon's log); \
+                     it is lost."
+                )
+            }
+        }
+        LeftOpen::NotSaved { form, who } => {
+            format!("Not saved: the {form} form for {who} (passwords and hashes are never written down).")
+        }
+    })
 }
 
 /// The event loop: draws, waits for input, answers and ticks, updates, runs

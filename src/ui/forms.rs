@@ -10,17 +10,20 @@ use super::theme::Theme;
 use crate::app::App;
 use crate::app::doc::Tone;
 use crate::app::forms::{
-    CredentialField, CredentialMode, CredentialsForm, Form, FormBody, JsonField, MetadataFocus, SchemaForm, StateForm,
+    CredentialField, CredentialMode, CredentialsForm, Form, FormBody, JsonField, MetadataFocus, Named, SchemaForm,
+    StateForm, schema_and_traits_command,
 };
 use crate::app::json_edit::Problem;
 use crate::sanitize::for_display;
+use unicode_width::UnicodeWidthStr;
 
 pub fn draw(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
     let Some(form) = app.edit.form.as_ref() else {
         return;
     };
     let parts = Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).split(area);
-    let title = format!("{} — identity {}", form.kind().title(), for_display(&form.identity_id));
+    let named = Named::of(&form.base, &app.schemas);
+    let title = identity_title(form.kind().title(), &named, &form.identity_id, usize::from(area.width));
     frame.render_widget(Paragraph::new(Span::styled(title, theme.tone(Tone::Heading))), parts[0]);
     match &form.body {
         FormBody::Traits(traits) => {
@@ -49,7 +52,7 @@ pub fn draw(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
             );
         }
         FormBody::Credentials(creds) => credentials_form(creds, theme, parts[1], frame),
-        FormBody::Schema(schema) => schema_form(schema, app.schema_list_problem(), theme, parts[1], frame),
+        FormBody::Schema(schema) => schema_form(form, schema, app, theme, parts[1], frame),
     }
     bottom_line(form, app.traits_form_mark().is_some(), theme, parts[2], frame);
 }
@@ -66,7 +69,7 @@ fn bottom_line(form: &Form, unchecked: bool, theme: &Theme, area: Rect, frame: &
             Span::raw(" keep editing"),
         ])
     } else if let Some(error) = &form.error {
-        Line::from(Span::styled(format!("✗ {error}"), theme.error()))
+        Line::from(Span::styled(format!("✗ {}", for_display(error)), theme.error()))
     } else if unchecked {
         Line::from(Span::styled(
             "Ctrl-S reviews the change; without the schema only the server checks the traits",
@@ -79,6 +82,53 @@ fn bottom_line(form: &Form, unchecked: bool, theme: &Theme, area: Rect, frame: &
         ))
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// `Edit traits — ada@example.com (Ada Lovelace) · <id>`: the form, and whom
+/// it changes in words a person recognises. The whole id when the line has
+/// room for it, else its first eight characters; the name is cut last.
+pub(super) fn identity_title(title: &str, named: &Named, id: &str, width: usize) -> String {
+    let id = for_display(id);
+    let short: String = if id.chars().count() > 9 {
+        id.chars().take(8).chain(std::iter::once('…')).collect()
+    } else {
+        id.clone().into_owned()
+    };
+    let candidates = match named.label() {
+        Some(label) => vec![
+            format!("{title} — {label} · {id}"),
+            format!("{title} — {label} · {short}"),
+            format!("{title} — {label}"),
+        ],
+        None => vec![
+            format!("{title} — identity {id}"),
+            format!("{title} — identity {short}"),
+        ],
+    };
+    let last = candidates.last().cloned().unwrap_or_default();
+    candidates
+        .into_iter()
+        .find(|line| line.width() <= width)
+        .unwrap_or_else(|| cut(&last, width))
+}
+
+/// `text` cut to `width` columns, with `…` where it was cut.
+fn cut(text: &str, width: usize) -> String {
+    if text.width() <= width {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
 }
 
 fn focused_block<'a>(title: String, focused: bool, theme: &Theme) -> Block<'a> {
@@ -232,10 +282,15 @@ fn credentials_form(form: &CredentialsForm, theme: &Theme, area: Rect, frame: &m
         modes.push(Span::styled(format!(" {} ", mode.title()), style));
         modes.push(Span::raw(" "));
     }
-    if form.focus == CredentialField::Mode {
-        modes.push(Span::styled(" ←/→ switch", theme.tone(Tone::Muted)));
-    }
     lines.push(Line::from(modes));
+    // How to switch is said from the start, wherever the focus is (it
+    // starts in the first text field, where ←/→ move the cursor).
+    let hint = if form.focus == CredentialField::Mode {
+        "  ←/→ or space switch what to import · Tab/↓ go to its fields"
+    } else {
+        "  to import something else: S-Tab/↑ up to this choice, then ←/→"
+    };
+    lines.push(Line::from(Span::styled(hint, theme.tone(Tone::Muted))));
     lines.push(Line::from(""));
     let mut cursor_line = None;
     match form.mode {
@@ -268,8 +323,8 @@ fn credentials_form(form: &CredentialsForm, theme: &Theme, area: Rect, frame: &m
                 theme.tone(Tone::Muted),
             )));
             cursor_line = match form.focus {
-                CredentialField::Password => Some((2, form.password.cursor())),
-                CredentialField::Confirm => Some((3, form.confirm.cursor())),
+                CredentialField::Password => Some((3, form.password.cursor())),
+                CredentialField::Confirm => Some((4, form.confirm.cursor())),
                 _ => None,
             };
         }
@@ -287,7 +342,7 @@ fn credentials_form(form: &CredentialsForm, theme: &Theme, area: Rect, frame: &m
                 theme.tone(Tone::Muted),
             )));
             if form.focus == CredentialField::Phc {
-                cursor_line = Some((2, form.phc.cursor()));
+                cursor_line = Some((3, form.phc.cursor()));
             }
         }
         CredentialMode::Oidc => {
@@ -348,30 +403,32 @@ fn credentials_form(form: &CredentialsForm, theme: &Theme, area: Rect, frame: &m
     }
 }
 
-/// `list_problem`: why the server's schema list could not be read (then
-/// only the schemas of identities seen are offered).
-fn schema_form(form: &SchemaForm, list_problem: Option<&str>, theme: &Theme, area: Rect, frame: &mut Frame) {
+/// The schema choice and whether the traits fit it; when they do not, the
+/// command that changes schema and traits together. Below, why the choices
+/// may be incomplete (the server's schema list could not be read: then only
+/// the schemas of identities seen are offered).
+fn schema_form(form: &Form, schema: &SchemaForm, app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
     let mut lines = vec![
         Line::from(vec![
             Span::styled("Current schema: ", theme.tone(Tone::Label)),
-            Span::raw(for_display(&form.current).into_owned()),
+            Span::raw(for_display(&schema.current).into_owned()),
         ]),
         Line::from(""),
     ];
-    for (i, choice) in form.choices.iter().enumerate() {
-        let style = if i == form.selected {
+    for (i, choice) in schema.choices.iter().enumerate() {
+        let style = if i == schema.selected {
             theme.selected()
         } else {
             Style::new()
         };
-        let current = if *choice == form.current { "  (current)" } else { "" };
+        let current = if *choice == schema.current { "  (current)" } else { "" };
         lines.push(Line::from(Span::styled(
             format!("  {}{current}  ", for_display(choice)),
             style,
         )));
     }
     lines.push(Line::from(""));
-    if form.problems.is_empty() {
+    if schema.problems.is_empty() {
         lines.push(Line::from(Span::styled(
             "The traits fit the selected schema.",
             theme.tone(Tone::Good),
@@ -381,9 +438,30 @@ fn schema_form(form: &SchemaForm, list_problem: Option<&str>, theme: &Theme, are
             "The traits do not fit the selected schema:",
             theme.error(),
         )));
-        lines.extend(problem_lines(&form.problems, theme));
+        lines.extend(problem_lines(&schema.problems, theme));
     }
-    if let Some(problem) = list_problem {
+    if let Some(choice) = schema.choices.get(schema.selected).filter(|_| schema.needs_new_traits) {
+        lines.push(Line::from(""));
+        lines.push(Line::from(Span::styled(
+            format!(
+                "This form changes the schema alone. To change schema and traits in one request, \
+                 put the new traits (a JSON object) in traits.json and run, with profile “{}”:",
+                for_display(&app.profile.name)
+            ),
+            theme.tone(Tone::Label),
+        )));
+        // Two lines joined by a backslash: a narrow terminal never wraps it
+        // where a copy would run the first half alone.
+        let command = for_display(&schema_and_traits_command(&form.identity_id, choice)).into_owned();
+        match command.split_once(" --set ") {
+            Some((first, rest)) => {
+                lines.push(Line::from(format!("  {first} \\")));
+                lines.push(Line::from(format!("      --set {rest}")));
+            }
+            None => lines.push(Line::from(format!("  {command}"))),
+        }
+    }
+    if let Some(problem) = app.schema_list_problem() {
         lines.push(Line::from(""));
         lines.push(Line::from(Span::styled(
             format!(
@@ -394,7 +472,7 @@ fn schema_form(form: &SchemaForm, list_problem: Option<&str>, theme: &Theme, are
         )));
     }
     frame.render_widget(Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }), area);
-    let y = area.y + 2 + u16::try_from(form.selected).unwrap_or(0);
+    let y = area.y + 2 + u16::try_from(schema.selected).unwrap_or(0);
     if y < area.bottom() {
         frame.set_cursor_position(Position { x: area.x + 2, y });
     }
@@ -407,9 +485,11 @@ pub fn draw_attribute(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
         return;
     };
     let parts = Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).split(area);
-    let title = format!(
-        "Attribute registry update — identity {}",
-        for_display(&form.identity_id)
+    let title = identity_title(
+        "Attribute registry update",
+        &form.named,
+        &form.identity_id,
+        usize::from(area.width),
     );
     frame.render_widget(Paragraph::new(Span::styled(title, theme.tone(Tone::Heading))), parts[0]);
     if let Some(review) = form.review.as_ref() {

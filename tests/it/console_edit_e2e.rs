@@ -591,9 +591,12 @@ fn a_put_answered_500_keeps_the_form_and_a_retry_succeeds() {
     console.esc();
     wait_detail_loaded(&console, &id);
     let screen = history(&mut console);
-    let put_rows: Vec<&str> = screen.lines().filter(|l| l.contains(" PUT ")).collect();
+    let put_rows: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.contains("ada.lovelace@example.com") && l.contains("/state"))
+        .collect();
     assert_eq!(put_rows.len(), 2, "{screen}");
-    assert!(put_rows[0].contains("500") && put_rows[1].contains("200"), "{screen}");
+    assert!(put_rows[0].contains("✗ 500") && put_rows[1].contains("✓ 200"), "{screen}");
 }
 
 #[test]
@@ -892,6 +895,12 @@ fn the_schema_form_revalidates_the_traits_and_sends_only_a_fitting_schema() {
         form_hint(&console).contains("do not fit the schema")
     });
     assert_stays_on_form(&console, "traits that do not fit");
+    // The form points at the route that works: schema and traits together.
+    let command = schema_command_on(&console.screen());
+    assert_eq!(
+        command,
+        format!("idcon update {ada_id} --set '/schema_id=\"phone-password\"' --traits-file traits.json")
+    );
     console.esc();
     console.wait_for("Discard your changes?");
     console.keys("y");
@@ -899,6 +908,25 @@ fn the_schema_form_revalidates_the_traits_and_sends_only_a_fitting_schema() {
     console.esc();
     console.wait_until("the list", WAIT, |s| s.contains("IDENTIFIER"));
     assert_eq!(demo.identity(&ada_id), ada_before);
+
+    // Run as shown (with this console's connection flags and --yes), with
+    // traits that fit: the schema and the traits change in one request.
+    let traits = json!({"email": "ada.lovelace@example.com", "phone": "+441632960961"});
+    let folder = home.path("work");
+    if let Err(e) =
+        std::fs::create_dir_all(&folder).and_then(|()| std::fs::write(folder.join("traits.json"), traits.to_string()))
+    {
+        panic!("writing traits.json: {e}");
+    }
+    let output = run_shown_command(&home, &demo, &folder, &command);
+    assert!(
+        output.status.success(),
+        "{command}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let after = demo.identity(&ada_id);
+    assert_eq!(after["schema_id"], json!("phone-password"));
+    assert_eq!(after["traits"], traits);
 
     // An identity left with only an e-mail under phone-password moves to
     // email-password, where its traits fit.
@@ -931,6 +959,47 @@ fn the_schema_form_revalidates_the_traits_and_sends_only_a_fitting_schema() {
         }
     }
     assert_eq!(got, expected, "only the schema changed");
+}
+
+/// The command the schema form shows for a schema change that needs new
+/// traits, its two lines (joined by a backslash) made one.
+fn schema_command_on(screen: &str) -> String {
+    let lines: Vec<&str> = screen.lines().map(str::trim).collect();
+    let Some(at) = lines.iter().position(|l| l.starts_with("idcon update ")) else {
+        panic!("no command on the schema form:\n{screen}");
+    };
+    let first = lines[at].strip_suffix('\\').unwrap_or_else(|| panic!("{screen}"));
+    format!(
+        "{} {}",
+        first.trim_end(),
+        lines.get(at + 1).copied().unwrap_or_default()
+    )
+}
+
+/// Runs `command` (as the console shows it, `idcon` being this build) in a
+/// POSIX shell in `folder`, living in `home`, against `demo`, with `--yes`.
+fn run_shown_command(home: &Home, demo: &Demo, folder: &std::path::Path, command: &str) -> std::process::Output {
+    let Some(args) = command.strip_prefix("idcon ") else {
+        panic!("{command}");
+    };
+    let line = format!("\"$IDCON\" {args} --yes --base-url \"$BASE\" --key \"$KEY\" --sdk-id {DEMO_SDK_ID}");
+    let ran = std::process::Command::new("sh")
+        .args(["-c", &line])
+        .current_dir(folder)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home.path(""))
+        .env("XDG_STATE_HOME", home.path("state"))
+        .env("XDG_CONFIG_HOME", home.path("config"))
+        .env("IDCON", env!("CARGO_BIN_EXE_idcon"))
+        .env("BASE", demo.server.base_url())
+        .env("KEY", &home.key)
+        .stdin(std::process::Stdio::null())
+        .output();
+    match ran {
+        Ok(output) => output,
+        Err(e) => panic!("sh -c {line}: {e}"),
+    }
 }
 
 /// Checks that no escape sequence from identity data reached the terminal raw.
@@ -1264,4 +1333,84 @@ fn two_edits_in_a_row_both_go_out_without_a_false_conflict() {
             .contains("changed on the server"),
         "no refusal was recorded for a false conflict"
     );
+}
+
+/// What the shell shows once the console has closed (the main screen).
+fn after_exit(console: &mut Console) -> String {
+    assert!(console.wait_exit(WAIT).is_some(), "the console quits");
+    console.wait_until("the shell's screen", WAIT, |_| !console.alternate_screen())
+}
+
+#[test]
+fn forms_name_the_identity_and_quitting_mid_edit_says_where_the_draft_went() {
+    let demo = Demo::start();
+    let home = Home::new();
+    let mut console = home.console(&demo, &[], &[]);
+    let ada = curated("ada.lovelace@example.com");
+    let id = id_of(&ada);
+    open_detail(&mut console, "ada.lovelace@example.com", &id);
+
+    console.keys("e");
+    let screen = console.wait_until("the traits editor", WAIT, |s| {
+        s.contains("Edit traits") && s.contains("\"first\": \"Ada\"")
+    });
+    let header = screen.lines().nth(1).unwrap_or_default();
+    assert!(
+        header.contains("ada.lovelace@example.com (Ada Lovelace)") && header.contains(&id),
+        "the header names whom the form changes: {header}"
+    );
+    for _ in 0..3 {
+        console.send(DOWN);
+    }
+    console.send(END);
+    console.send(LEFT);
+    console.send(LEFT);
+    console.type_text("lia");
+    console.wait_for("\"first\": \"Adalia\"");
+    console.ctrl_c();
+    let shell = after_exit(&mut console);
+    assert!(
+        shell.contains("Draft saved: your traits change for ada.lovelace@example.com (Ada Lovelace)."),
+        "{shell}"
+    );
+    let Some(path) = home.draft_file(&id) else {
+        panic!("the line says saved, the draft is on disk:\n{shell}");
+    };
+    let draft: Value = match std::fs::read(&path).map(|b| serde_json::from_slice(&b)) {
+        Ok(Ok(draft)) => draft,
+        other => panic!("{}: {other:?}", path.display()),
+    };
+    assert_eq!(draft["identifier"], json!("ada.lovelace@example.com"));
+    assert_eq!(draft["name"], json!("Ada Lovelace"));
+
+    // The next session lists it by whom it is for, and a password typed
+    // into the credentials form is said not to be kept when the console is
+    // ended (SIGTERM here).
+    let mut console = home.console(&demo, &[], &[]);
+    console.keys("D");
+    let screen = console.wait_for("Drafts waiting");
+    let row = screen.lines().find(|l| l.contains("traits")).unwrap_or_default();
+    assert!(
+        row.contains("ada.lovelace@example.com") && row.contains("Ada Lovelace"),
+        "{screen}"
+    );
+    console.enter();
+    wait_detail_loaded(&console, &id);
+    console.keys("c");
+    console.wait_until("the credentials form", WAIT, |s| s.contains("new password"));
+    console.type_text("Tr0ub4dor&3");
+    console.wait_for("•••••••••••");
+    let pid = console.pid().map(|p| p.to_string()).unwrap_or_default();
+    let killed = std::process::Command::new("kill").args(["-TERM", &pid]).status();
+    assert!(killed.is_ok_and(|s| s.success()), "kill -TERM {pid}");
+    let shell = after_exit(&mut console);
+    assert!(
+        shell.contains(
+            "Not saved: the credentials form for ada.lovelace@example.com (Ada Lovelace) (passwords and hashes are never written down)."
+        ),
+        "{shell}"
+    );
+    assert!(!contains(&console.raw_output(), b"Tr0ub4dor"));
+    // The traits draft of the first session is still there.
+    assert!(home.draft_file(&id).is_some());
 }

@@ -359,7 +359,13 @@ mod typed {
         let mut app = app_on(identity(TOKEN), Vec::new());
         key(&mut app, KeyCode::Char('m'));
         key(&mut app, KeyCode::Tab); // metadata_admin, which holds the token
-        key(&mut app, KeyCode::Char(' '));
+        // A new member on the line after `{` (a space alone would be no
+        // change at all, and no draft).
+        key(&mut app, KeyCode::Down);
+        key(&mut app, KeyCode::Home);
+        for c in "\"queue\": \"L2\",".chars() {
+            key(&mut app, KeyCode::Char(c));
+        }
         let drafts = saved_drafts(update(&mut app, Msg::DraftTick));
         assert_eq!(drafts.len(), 1, "the edit is kept");
         store.save(&drafts[0]).expect("the draft is saved: no work is lost");
@@ -382,7 +388,7 @@ mod typed {
             let admin: Value = serde_json::from_str(&meta.admin.text()).expect("JSON again");
             assert_eq!(admin["yoti"]["issuance_token"], json!(server_token));
             assert_eq!(admin["ticket"], "SUP-1");
-            assert!(meta.admin.text().starts_with(' '), "the edit is back");
+            assert_eq!(admin["queue"], "L2", "the edit is back");
         }
     }
 
