@@ -1226,3 +1226,83 @@ fn the_detail_error_wraps() {
     );
     insta::assert_snapshot!("detail_failed_80x24", screen);
 }
+
+// ---- Forms and drafts name whom they change -------------------------------
+
+/// Every form's header names the identity by its primary identifier and
+/// name, with the whole id where the line has room and its start where not.
+#[test]
+fn every_form_names_whom_it_changes() {
+    for (width, height) in SIZES {
+        for form in ['e', 's', 'm', 'c', 'i', 'a'] {
+            let mut app = app(width, height, false);
+            open_detail_with(&mut app, identity_with_token(0));
+            key(&mut app, KeyCode::Char(form));
+            let screen = render(&app);
+            let header = screen.lines().nth(1).unwrap_or_default();
+            assert!(
+                header.contains("ana.silva0@example.com (Ana Silva)"),
+                "{form} at {width}x{height}:\n{screen}"
+            );
+            let id = if width >= 120 { FIRST_ID } else { "10000000…" };
+            assert!(header.contains(id), "{form} at {width}x{height}: {header}");
+        }
+    }
+}
+
+#[test]
+fn credentials_form_says_how_to_switch_from_the_start() {
+    snapshot_each_size(
+        "form_credentials_start",
+        |app| {
+            open_detail(app, 0);
+            key(app, KeyCode::Char('c'));
+            let screen = render(app);
+            assert!(screen.contains("S-Tab/↑ up to this choice, then ←/→"), "{screen}");
+        },
+        false,
+    );
+}
+
+#[test]
+fn attribute_form_without_a_token_shows_no_stars() {
+    snapshot_each_size(
+        "attribute_form_no_token",
+        |app| {
+            open_detail(app, 0);
+            key(app, KeyCode::Char('a'));
+            let screen = render(app);
+            let token = screen.lines().nth(2).unwrap_or_default();
+            assert!(token.contains("issuance token") && !token.contains('*'), "{screen}");
+        },
+        false,
+    );
+}
+
+#[test]
+fn drafts_list_names_whom_each_draft_is_for() {
+    snapshot_each_size(
+        "drafts_list_named",
+        |app| {
+            let recorded = Draft::new(
+                "demo",
+                "3f6e2b1a-0c4d-4e8f-9a7b-5c2d1e0f9a8b",
+                "metadata",
+                json!({"public_text": "{}", "admin_text": "{}", "focus": "admin"}),
+                None,
+            )
+            .naming(
+                Some("farah.haddad5@example.com".into()),
+                Some("Farah \u{1b}[2JHaddad".into()),
+            );
+            let mut recorded = recorded;
+            recorded.saved_at = "2026-11-24T09:15:00.000Z".into();
+            let mut all = drafts();
+            all.push(recorded);
+            update(app, Msg::DraftsListed(Ok(all)));
+            key(app, KeyCode::Char('D'));
+            assert_eq!(app.screen, Screen::Drafts);
+        },
+        false,
+    );
+}
