@@ -1,7 +1,7 @@
 //! The identity detail screen: the identity as the server sent it, cut into
-//! sections of styled lines (`sections`), with a scroll position per
-//! section; the keys typed before it arrived, the form to open once it is
-//! there, and the draft waiting for it.
+//! sections of styled lines (`sections`), each read through its own text
+//! view (scroll, wrap, search: `text_view`); the keys typed before it
+//! arrived, the form to open once it is there, and the draft waiting for it.
 
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
@@ -11,6 +11,7 @@ use super::doc::StyledLine;
 use super::forms::FormKind;
 use super::keys::{Action, Context};
 use super::sections::build_sections;
+use super::text_view::{TextView, Viewport};
 use super::{App, Effect, Screen, Status, Task, attribute, drafting, editing, schemas};
 
 /// At most this many keys typed ahead of a loading identity are kept.
@@ -53,7 +54,8 @@ impl SectionKind {
 pub struct Section {
     pub kind: SectionKind,
     pub lines: Vec<StyledLine>,
-    pub scroll: usize,
+    /// Where the section is scrolled, wrapped and searched.
+    pub view: TextView,
 }
 
 #[derive(Debug, Clone)]
@@ -64,8 +66,6 @@ pub struct DetailState {
     pub identity: Option<Value>,
     pub sections: Vec<Section>,
     pub current: usize,
-    /// Columns scrolled to the right (long JSON lines).
-    pub hscroll: usize,
     pub loading: bool,
     pub error: Option<String>,
 }
@@ -78,19 +78,20 @@ impl DetailState {
             identity: None,
             sections: Vec::new(),
             current: 0,
-            hscroll: 0,
             loading: true,
             error: None,
         }
     }
 
-    /// Fills the view from a freshly fetched identity, keeping the section and
-    /// scroll positions when it is a reload.
+    /// Fills the view from a freshly fetched identity, keeping the section,
+    /// scroll, wrap and search of each section when it is a reload (the
+    /// search runs again on the new text).
     pub fn fill(&mut self, identity: Value, now: DateTime<Utc>) {
-        let scrolls: Vec<usize> = self.sections.iter().map(|s| s.scroll).collect();
+        let views: Vec<TextView> = self.sections.drain(..).map(|s| s.view).collect();
         self.sections = build_sections(&identity, now);
-        for (section, scroll) in self.sections.iter_mut().zip(scrolls) {
-            section.scroll = scroll.min(section.lines.len().saturating_sub(1));
+        for (section, view) in self.sections.iter_mut().zip(views) {
+            section.view = view;
+            section.view.refresh(&section.lines);
         }
         self.identity = Some(identity);
         self.loading = false;
@@ -101,18 +102,6 @@ impl DetailState {
         self.sections.get(self.current)
     }
 
-    /// Scrolls the current section by `delta` lines within `height` visible lines.
-    pub fn scroll_by(&mut self, delta: isize, height: usize) {
-        if let Some(section) = self.sections.get_mut(self.current) {
-            let max = section.lines.len().saturating_sub(height.max(1));
-            section.scroll = section.scroll.saturating_add_signed(delta).min(max);
-        }
-    }
-
-    pub fn scroll_to_end(&mut self, height: usize) {
-        self.scroll_by(isize::MAX / 2, height);
-    }
-
     pub fn next_section(&mut self, forward: bool) {
         let count = SectionKind::ALL.len();
         self.current = if forward {
@@ -120,7 +109,37 @@ impl DetailState {
         } else {
             (self.current + count - 1) % count
         };
-        self.hscroll = 0;
+    }
+
+    /// `1`–`6`: the section of that number, in the order the tabs show.
+    pub fn jump_to(&mut self, digit: char) {
+        let index = digit.to_digit(10).and_then(|d| usize::try_from(d).ok());
+        if let Some(index) = index
+            .and_then(|d| d.checked_sub(1))
+            .filter(|i| *i < SectionKind::ALL.len())
+        {
+            self.current = index;
+        }
+    }
+
+    /// `w`: wrapping is one choice for the whole identity, so every section
+    /// follows the one it was pressed on.
+    fn toggle_wrap(&mut self, viewport: Viewport) {
+        let wrap = !self.section().is_some_and(|s| s.view.wrap);
+        for section in &mut self.sections {
+            section.view.set_wrap(&section.lines, viewport, wrap);
+        }
+    }
+}
+
+/// The room the detail's sections have: the terminal less the header,
+/// banner, title, tabs, draft offer, status line and footer (as
+/// `ui::detail` lays it out).
+pub(super) fn viewport(app: &App) -> Viewport {
+    let chrome = 5 + u16::from(app.profile.danger) + u16::from(app.detail.offer.is_some());
+    Viewport {
+        width: usize::from(app.chrome.width),
+        height: usize::from(app.chrome.height.saturating_sub(chrome)).max(1),
     }
 }
 
@@ -191,7 +210,7 @@ fn leave(app: &mut App) -> Vec<Effect> {
 
 /// A key on the detail view, by its action (see `keys`).
 pub(super) fn on_action(app: &mut App, action: Action, key: KeyEvent) -> Vec<Effect> {
-    let height = app.detail_body_height();
+    let viewport = viewport(app);
     let Some(detail) = app.detail.state.as_mut() else {
         return leave(app);
     };
@@ -201,16 +220,29 @@ pub(super) fn on_action(app: &mut App, action: Action, key: KeyEvent) -> Vec<Eff
         Action::RestoreDraft => return drafting::restore_offer(app),
         Action::ShowDraft => return drafting::show_offer(app),
         Action::DiscardDraft => return drafting::discard_offer(app),
-        Action::Down => detail.scroll_by(1, height),
-        Action::Up => detail.scroll_by(-1, height),
-        Action::PageDown => detail.scroll_by(height as isize, height),
-        Action::PageUp => detail.scroll_by(-(height as isize), height),
-        Action::Top => detail.scroll_by(-(isize::MAX / 2), height),
-        Action::Bottom => detail.scroll_to_end(height),
-        Action::Right => detail.hscroll = detail.hscroll.saturating_add(8),
-        Action::Left => detail.hscroll = detail.hscroll.saturating_sub(8),
+        Action::ToggleWrap => detail.toggle_wrap(viewport),
+        Action::Down
+        | Action::Up
+        | Action::PageDown
+        | Action::PageUp
+        | Action::Top
+        | Action::Bottom
+        | Action::Right
+        | Action::Left
+        | Action::Search
+        | Action::NextMatch
+        | Action::PrevMatch => {
+            if let Some(section) = detail.sections.get_mut(detail.current) {
+                section.view.act(&section.lines, viewport, action, None);
+            }
+        }
         Action::NextSection => detail.next_section(true),
         Action::PrevSection => detail.next_section(false),
+        Action::JumpSection => {
+            if let crossterm::event::KeyCode::Char(digit) = key.code {
+                detail.jump_to(digit);
+            }
+        }
         Action::Reload => {
             detail.loading = true;
             let id = detail.id.clone();

@@ -6,7 +6,7 @@
 use crossterm::event::KeyCode as K;
 
 use super::forms::FormKind;
-use super::keys::Pattern::{Any, Char, Code, Ctrl, LineEditing, Printable, TextEditing};
+use super::keys::Pattern::{Any, Char, Code, Ctrl, LineEditing, Printable, Range, TextEditing};
 use super::keys::{Action as A, Binding, Context};
 
 /// Shown in the footer (and the help).
@@ -110,15 +110,27 @@ const DRAFT_OFFER: &[Binding] = &[
     row!("x", "discard the draft", HELP_ONLY; Char('x') => A::DiscardDraft),
 ];
 
+/// What every text view takes (`app::text_view`): the detail's sections,
+/// the response, the review's body and a draft's diff.
+const SIDEWAYS: Binding = row!("h/l ←/→", "scroll sideways", HELP_ONLY;
+    Char('h') => A::Left, Code(K::Left) => A::Left, Char('l') => A::Right, Code(K::Right) => A::Right);
+const WRAP: Binding = row!("w", "wrap (long lines on / off)", SHOWN; Char('w') => A::ToggleWrap);
+const FIND: Binding = row!("/", "search (case ignored)", SHOWN; Char('/') => A::Search);
+const MATCHES: Binding = row!("n/N", "next / previous match", HELP_ONLY;
+    Char('n') => A::NextMatch, Char('N') => A::PrevMatch);
+
 const DETAIL: &[Binding] = &[
-    row!("Tab/S-Tab", "section", SHOWN; Code(K::Tab) => A::NextSection, Code(K::BackTab) => A::PrevSection),
+    row!("Tab/S-Tab 1–6", "section (1 summary … 6 raw JSON)", SHOWN;
+        Code(K::Tab) => A::NextSection, Code(K::BackTab) => A::PrevSection, Range('1', '6') => A::JumpSection),
     SCROLL,
     PAGE,
     ENDS,
-    row!("h/l ←/→", "scroll sideways", HELP_ONLY;
-        Char('h') => A::Left, Code(K::Left) => A::Left, Char('l') => A::Right, Code(K::Right) => A::Right),
-    row!("r", "reload", SHOWN; Char('r') => A::Reload),
-    row!("y", "copy id (OSC 52)", SHOWN; Char('y') => A::CopyId),
+    SIDEWAYS,
+    FIND,
+    MATCHES,
+    WRAP,
+    row!("r", "reload", HELP_ONLY; Char('r') => A::Reload),
+    COPY_ID,
     HISTORY,
     DRAFTS,
 ];
@@ -284,6 +296,16 @@ const DRAFTS_SCREEN: &[Binding] = &[
 
 const TEXT: &[Binding] = &[SCROLL, PAGE, BACK, HELP, F1_TOO, QUIT_ANYWHERE];
 
+/// The search prompt of a text view (`/`).
+const VIEW_SEARCH: &[Binding] = &[
+    row!("type", "the text to find (case ignored)", SHOWN; Printable => A::Type),
+    row!("Backspace", "erase the last character", HELP_ONLY; Code(K::Backspace) => A::Erase),
+    row!("Enter", "find (empty: clear the search)", SHOWN; Code(K::Enter) => A::Find),
+    row!("Esc", "cancel", SHOWN; Code(K::Esc) => A::Back),
+    F1_HELP,
+    QUIT_ANYWHERE,
+];
+
 const ATTRIBUTE_START: &[Binding] = &[
     row!("Tab/S-Tab", "next field (token, name, value)", SHOWN;
         Code(K::Tab) => A::NextField, Code(K::BackTab) => A::PrevField),
@@ -350,6 +372,7 @@ pub(super) fn table(context: Context) -> &'static [&'static [Binding]] {
         Context::History => &[HISTORY_SCREEN],
         Context::Drafts => &[DRAFTS_SCREEN],
         Context::Text => &[TEXT],
+        Context::ViewSearch => &[VIEW_SEARCH],
         Context::AttributeLine => &[ATTRIBUTE_START, ATTRIBUTE_LINE],
         Context::AttributeValue => &[ATTRIBUTE_START, ATTRIBUTE_VALUE],
         Context::AttributeReview => &[ATTRIBUTE_REVIEW],

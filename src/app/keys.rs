@@ -22,6 +22,9 @@ pub enum Pattern {
     Code(KeyCode),
     /// Ctrl with a letter, either case.
     Ctrl(char),
+    /// Any character from the first to the last, without Ctrl or Alt
+    /// (`1`–`6`: the handler reads which one from the key).
+    Range(char, char),
     /// Any printable character without Ctrl or Alt: typing into a field.
     Printable,
     /// What a one-line field takes: typing, Backspace, Delete, ←/→,
@@ -41,6 +44,7 @@ impl Pattern {
         let plain = !ctrl && !alt;
         match self {
             Pattern::Char(c) => plain && key.code == KeyCode::Char(c),
+            Pattern::Range(first, last) => plain && matches!(key.code, KeyCode::Char(c) if (first..=last).contains(&c)),
             Pattern::Code(code) => plain && key.code == code,
             Pattern::Ctrl(c) => ctrl && !alt && matches!(key.code, KeyCode::Char(k) if k.eq_ignore_ascii_case(&c)),
             Pattern::Printable => plain && matches!(key.code, KeyCode::Char(c) if !c.is_control()),
@@ -85,6 +89,7 @@ impl Pattern {
         match self {
             Pattern::Char(' ') => "space".to_owned(),
             Pattern::Char(c) => c.to_string(),
+            Pattern::Range(first, last) => format!("{first}–{last}"),
             Pattern::Ctrl(c) => format!("Ctrl-{}", c.to_ascii_uppercase()),
             Pattern::Code(code) => match code {
                 KeyCode::Up => "↑".to_owned(),
@@ -129,6 +134,16 @@ pub enum Action {
     Right,
     NextSection,
     PrevSection,
+    /// `1`–`6` on the detail: straight to that section.
+    JumpSection,
+    /// `w` in a text view: long lines wrap, or run off to the right.
+    ToggleWrap,
+    /// Enter in a text view's search prompt: find what was typed.
+    Find,
+    /// The next match of a text view's search (`n`).
+    NextMatch,
+    /// The previous match (`N`).
+    PrevMatch,
     Open,
     Search,
     Reload,
@@ -219,6 +234,9 @@ pub enum Context {
     History,
     Drafts,
     Text,
+    /// The search prompt of a text view (`/` on the detail, the response,
+    /// the review or a draft's diff).
+    ViewSearch,
     /// The attribute form with the token or name focused.
     AttributeLine,
     /// The attribute form with the JSON value focused.
@@ -274,6 +292,7 @@ pub const README_ROWS: &[(&str, Context)] = &[
     ("history (`H`)", Context::History),
     ("drafts (`D`)", Context::Drafts),
     ("draft diff (`v`)", Context::Text),
+    ("search in a view (`/`)", Context::ViewSearch),
     ("attribute form (`a`), token or name", Context::AttributeLine),
     ("attribute form, value", Context::AttributeValue),
     ("attribute review", Context::AttributeReview),

@@ -31,6 +31,7 @@ pub mod review;
 pub mod rows;
 pub mod schemas;
 pub mod sections;
+pub mod text_view;
 pub mod time;
 
 use crate::sanitize::for_display;
@@ -419,6 +420,7 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         Context::Response => response::on_action(app, action),
         Context::History => history::on_action(app, action),
         Context::Drafts | Context::Text => drafting::on_action(app, action),
+        Context::ViewSearch => text_view::on_prompt(app, action, key),
         Context::AttributeLine | Context::AttributeValue | Context::AttributeReview | Context::AttributeSending => {
             attribute::on_action(app, action, key)
         }
@@ -448,6 +450,10 @@ fn copy_id(app: &mut App, id: Option<String>) -> Vec<Effect> {
 /// A paste only ever goes into a text field; it never answers a prompt or
 /// triggers a key binding.
 fn on_paste(app: &mut App, text: &str) -> Vec<Effect> {
+    if text_view::prompt_open(app) {
+        text_view::on_paste(app, text);
+        return Vec::new();
+    }
     match app.screen {
         Screen::Form => editing::on_paste(app, text),
         Screen::Attribute => attribute::on_paste(app, text),
@@ -474,6 +480,9 @@ mod keys_context {
 
     /// The context of the screen itself, which the help overlay lists.
     pub fn under_help(app: &App) -> Context {
+        if super::text_view::prompt_open(app) {
+            return Context::ViewSearch;
+        }
         match app.screen {
             Screen::List if app.list.search_input.is_some() => Context::Search,
             Screen::List => Context::List,

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::detail::{Section, SectionKind};
 use super::doc::{StyledLine, Tone, json_lines};
+use super::text_view::TextView;
 use super::time::describe_time;
 use crate::sanitize::for_display;
 
@@ -39,7 +40,11 @@ pub(super) fn build_sections(identity: &Value, now: DateTime<Utc>) -> Vec<Sectio
                 SectionKind::Addresses => addresses(identity, now),
                 SectionKind::Raw => json_lines(&without_secrets(identity)),
             };
-            Section { kind, lines, scroll: 0 }
+            Section {
+                kind,
+                lines,
+                view: TextView::default(),
+            }
         })
         .collect()
 }

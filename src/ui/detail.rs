@@ -1,7 +1,7 @@
 //! The identity detail screen: a title, section tabs and the current section.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Position, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
@@ -11,6 +11,7 @@ use crate::app::detail::SectionKind;
 use crate::app::doc::{StyledLine, Tone};
 use crate::app::rows::{display_name, primary_identifier};
 use crate::sanitize::for_display;
+use unicode_width::UnicodeWidthStr;
 
 pub fn draw(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
     let Some(detail) = app.detail.state.as_ref() else {
@@ -24,12 +25,11 @@ pub fn draw(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
             let schema = identity.get("schema_id").and_then(|s| s.as_str()).unwrap_or_default();
             let who = primary_identifier(traits, app.schemas.hints.get(schema)).unwrap_or_default();
             let name = display_name(traits).map(|n| format!("  {n}")).unwrap_or_default();
-            // The id right after the identifier, so a long name never pushes it off.
-            format!(
-                "{}  ({}){}",
-                for_display(&who),
-                for_display(&detail.id),
-                for_display(&name)
+            title(
+                &for_display(&who),
+                &for_display(&detail.id),
+                &for_display(&name),
+                area.width,
             )
         }
         None => format!("identity {}", for_display(&detail.id)),
@@ -75,16 +75,22 @@ pub fn draw(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
     let Some(section) = detail.section() else {
         return;
     };
-    let height = usize::from(body.height);
-    let lines: Vec<Line> = section
-        .lines
-        .iter()
-        .skip(section.scroll)
-        .take(height)
-        .map(|line| styled(line, theme, detail.hscroll))
-        .collect();
-    frame.render_widget(Paragraph::new(lines), body);
-    frame.set_cursor_position(Position { x: body.x, y: body.y });
+    super::text_view::draw(&section.view, &section.lines, theme, body, frame);
+}
+
+/// The title: identifier, id and name, all sanitised already. The id
+/// stands right after the identifier, so a long name never pushes it off;
+/// it is the full UUID when everything fits the width (to read out or
+/// compare with a ticket), else its first eight characters and `…` (the
+/// summary and `y` still have all of it).
+fn title(who: &str, id: &str, name: &str, width: u16) -> String {
+    let full = format!("{who}  ({id}){name}");
+    if full.width() <= usize::from(width) {
+        return full;
+    }
+    let short: String = id.chars().take(8).collect();
+    let cut = if short.len() < id.len() { "…" } else { "" };
+    format!("{who}  ({short}{cut}){name}")
 }
 
 /// Converts a styled line, dropping the first `skip` characters (sideways scroll).

@@ -9,6 +9,7 @@ mod forms;
 mod help;
 mod list;
 mod review;
+mod text_view;
 pub mod theme;
 
 use ratatui::Frame;

@@ -159,7 +159,20 @@ fn detail_scrolled() -> App {
 fn scrolled(mut app: App) -> App {
     (0..5).for_each(|_| press(&mut app, KeyCode::Tab));
     (0..5).for_each(|_| ch(&mut app, 'j'));
+    // A search with a match on every trait, so n/N move.
+    ch(&mut app, '/');
+    typed(&mut app, "long enough");
+    press(&mut app, KeyCode::Enter);
     (0..2).for_each(|_| ch(&mut app, 'l'));
+    app
+}
+
+/// The raw JSON with its search prompt open and something typed.
+fn view_searching() -> App {
+    let mut app = detail();
+    ch(&mut app, '6');
+    ch(&mut app, '/');
+    typed(&mut app, "val");
     app
 }
 
@@ -462,6 +475,7 @@ fn scenarios() -> Vec<(Context, Vec<Scenario>)> {
         (Context::History, vec![("history", history)]),
         (Context::Drafts, vec![("drafts", drafts)]),
         (Context::Text, vec![("draft diff", text)]),
+        (Context::ViewSearch, vec![("detail, searching", view_searching)]),
         (Context::AttributeLine, vec![("attribute name", attribute_name)]),
         (Context::AttributeValue, vec![("attribute value", attribute_value)]),
         (Context::AttributeReview, vec![("attribute review", attribute_review)]),

@@ -4,6 +4,7 @@
 mod forms_papercuts;
 mod keys;
 mod list_state;
+mod text_view;
 mod writes;
 
 use super::list::Paging;
