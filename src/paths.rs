@@ -51,6 +51,13 @@ pub fn drafts_dir() -> Option<PathBuf> {
     state_dir().map(|dir| dir.join("drafts"))
 }
 
+/// `$XDG_STATE_HOME/idcon/demo-private-key.pem`: the 0600 copy of the
+/// embedded demo key that the demo's printed profile points `key_file` at
+/// (the copy in `assets/demo/` is refused: git does not keep a 0600 mode).
+pub fn demo_key_file() -> Option<PathBuf> {
+    state_dir().map(|dir| dir.join("demo-private-key.pem"))
+}
+
 /// Creates `dir` (and parents) with mode 0700 for the parts it creates.
 pub fn create_private_dir(dir: &Path) -> io::Result<()> {
     fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
@@ -212,6 +219,55 @@ pub fn write_private_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     fs::File::open(&folder).and_then(|dir| dir.sync_all())
 }
 
+/// Makes `path` a private copy of `bytes` (for the demo key): a copy that is
+/// already there with the same content is reused (made 0600 if it was not),
+/// else the file is written atomically with mode 0600 in a 0700 folder.
+/// Returns whether it wrote the file.
+///
+/// Refused, never followed or overwritten: a symbolic link at `path`
+/// (`O_NOFOLLOW`), anything but a regular file, a file of another user, a
+/// file with other content (it is someone's, not idcon's copy), and a folder
+/// that group or others can write without the sticky bit.
+pub fn ensure_private_copy(path: &Path, bytes: &[u8]) -> io::Result<bool> {
+    use std::io::Read as _;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_private_dir(parent)?;
+        refuse_open_folder(parent)?;
+    }
+    let existing = OpenOptions::new()
+        .read(true)
+        // A FIFO planted here must not block the open.
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path);
+    let mut file = match existing {
+        Ok(file) => file,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+            write_private_atomically(path, bytes)?;
+            return Ok(true);
+        }
+        Err(err) => return Err(symlink_explained(path, err)),
+    };
+    let meta = file.metadata()?;
+    refuse_foreign(path, &meta)?;
+    let mut present = Vec::new();
+    // A little more than expected tells "longer" from "the same".
+    (&mut file).take(bytes.len() as u64 + 1).read_to_end(&mut present)?;
+    if present != bytes {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!(
+                "{} already exists with other content; idcon does not overwrite it (remove it to get a fresh copy)",
+                path.display()
+            ),
+        ));
+    }
+    if meta.permissions().mode() & 0o077 != 0 {
+        // On the open file, not the name: nothing can be swapped in between.
+        file.set_permissions(fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(false)
+}
+
 /// Sends tracing output to the log file. Failure to open the log is not fatal:
 /// the console runs without a log rather than writing to the terminal.
 pub fn init_file_logging() -> Option<PathBuf> {
@@ -231,6 +287,42 @@ pub fn init_file_logging() -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_private_copy_is_written_once_reused_and_never_through_a_link() {
+        let Ok(dir) = tempfile::tempdir() else { return };
+        let path = dir.path().join("state/idcon/key.pem");
+        assert_eq!(ensure_private_copy(&path, b"key").ok(), Some(true), "written");
+        let mode = |p: &Path| fs::metadata(p).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&dir.path().join("state/idcon")), 0o700);
+        assert_eq!(ensure_private_copy(&path, b"key").ok(), Some(false), "reused");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).ok();
+        assert_eq!(ensure_private_copy(&path, b"key").ok(), Some(false));
+        assert_eq!(mode(&path), 0o600, "made private again");
+
+        let other = ensure_private_copy(&path, b"another key").err().map(|e| e.to_string());
+        assert!(
+            other.as_deref().is_some_and(|e| e.contains("other content")),
+            "{other:?}"
+        );
+        assert_eq!(fs::read(&path).ok().as_deref(), Some(&b"key"[..]), "not overwritten");
+
+        let target = dir.path().join("target.txt");
+        fs::write(&target, b"theirs").ok();
+        let link = dir.path().join("state/idcon/link.pem");
+        std::os::unix::fs::symlink(&target, &link).ok();
+        let refused = ensure_private_copy(&link, b"key").err().map(|e| e.to_string());
+        assert!(
+            refused.as_deref().is_some_and(|e| e.contains("symbolic link")),
+            "{refused:?}"
+        );
+        assert_eq!(fs::read(&target).ok().as_deref(), Some(&b"theirs"[..]));
+        let dangling = dir.path().join("state/idcon/dangling.pem");
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).ok();
+        assert!(ensure_private_copy(&dangling, b"key").is_err(), "a dangling link too");
+        assert!(!dir.path().join("nowhere").exists());
+    }
 
     #[test]
     fn private_files_are_0600_and_shared_ones_refused() {

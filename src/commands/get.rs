@@ -1,6 +1,8 @@
 //! `idcon get ID`: one identity as the server returns it (`json`), or the
-//! same laid out for reading (`table`). idcon never asks for credentials'
-//! secrets, and any a server sends anyway are redacted.
+//! same laid out for reading (`table`), which starts with the person's
+//! primary identifier and name as the console and `list` show them
+//! ([`crate::who`], with the identity's schema). idcon never asks for
+//! credentials' secrets, and any a server sends anyway are redacted.
 
 use std::process::ExitCode;
 
@@ -13,6 +15,7 @@ use crate::api::models::redact_secrets;
 use crate::config;
 use crate::config::Overrides;
 use crate::sanitize::{for_display, for_display_multiline};
+use crate::who::{IdentifierHints, display_name, primary_identifier};
 use crate::write::{self, Snapshot};
 
 #[derive(Debug, Args)]
@@ -51,18 +54,55 @@ async fn get(global: &Overrides, args: &GetArgs) -> Result<(), Failure> {
             redact_secrets(&mut raw);
             script::json_pretty(&raw)
         }
-        GetOutput::Table => table(&snapshot),
+        GetOutput::Table => {
+            let hints = schema_hints(&client, &snapshot.raw).await;
+            table(&snapshot, hints.as_ref())
+        }
     };
     script::print_stdout(&format!("{text}\n"))
 }
 
+/// The identifier marks of the identity's schema: `GET {schemas_path}/{id}`
+/// (through Kratos's redirect, or from `public_url`), else the identity's
+/// `schema_url`, as the console loads schemas. Without them the person is
+/// named by the usual traits, and stderr says so.
+async fn schema_hints(client: &Client, raw: &Value) -> Option<IdentifierHints> {
+    let schema_id = raw.get("schema_id").and_then(Value::as_str)?;
+    let by_id = match client.get_schema(schema_id).await {
+        Ok(schema) => return Some(IdentifierHints::from_schema(&schema.value)),
+        Err(err) => err.to_string(),
+    };
+    let by_url = match raw.get("schema_url").and_then(Value::as_str) {
+        Some(url) => match client.get_schema_at(url).await {
+            Ok(schema) => return Some(IdentifierHints::from_schema(&schema.value)),
+            Err(err) => err.to_string(),
+        },
+        None => "the identity has no schema_url".to_owned(),
+    };
+    let line = format!(
+        "identity schema \"{schema_id}\" could not be read ({}; {}): the identifier shown is the email, phone or \
+         username trait",
+        crate::text::single_line(&by_id),
+        crate::text::single_line(&by_url)
+    );
+    eprintln!("idcon: warning: {}", for_display(&line));
+    None
+}
+
 /// Label and value lines; JSON members indented below their label. Every
 /// value is made safe for the terminal.
-fn table(snapshot: &Snapshot) -> String {
+fn table(snapshot: &Snapshot, hints: Option<&IdentifierHints>) -> String {
     let mut raw = snapshot.raw.clone();
     redact_secrets(&mut raw);
     let identity = &snapshot.identity;
     let mut lines: Vec<(String, String)> = Vec::new();
+    let traits = raw.get("traits").unwrap_or(&Value::Null);
+    if let Some(identifier) = primary_identifier(traits, hints) {
+        lines.push(("identifier".to_owned(), identifier));
+    }
+    if let Some(name) = display_name(traits) {
+        lines.push(("name".to_owned(), name));
+    }
     let text = |key: &str| match raw.get(key) {
         None => None,
         Some(Value::Null) => Some("null".to_owned()),

@@ -6,16 +6,24 @@
 //! identity, `table` rows sized to the terminal). Identities are printed as
 //! the server sent them; a `credentials` member never shows a secret.
 //!
+//! The table and CSV name each person by the same primary identifier as the
+//! console's list ([`crate::who::primary_identifier`] with the identity
+//! schema's `ory.sh/kratos` credential identifier marks), so the schemas are
+//! loaded first, as the console loads them ([`SchemaSource`]). JSON output
+//! stays the server's identity, exactly, with nothing added.
+//!
 //! Nothing reaches a terminal as a control code: JSON escapes controls
 //! always; csv and table cells show them escaped when stdout is a terminal,
 //! while csv into a file or pipe stays exact (it is data).
 
+use std::collections::{HashMap, HashSet};
 use std::io::{self, BufWriter, IsTerminal as _, Write};
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use serde_json::Value;
 
+use super::console::SchemaSource;
 use super::script::{self, Failure};
 use crate::api::batches::ids_batches;
 use crate::api::models::{parse_time, redact_secrets};
@@ -23,6 +31,7 @@ use crate::api::{Client, Identity, IdentityFilter, IdentityQuery, IdentityState}
 use crate::config;
 use crate::config::Overrides;
 use crate::sanitize::for_display;
+use crate::who::{IdentifierHints, primary_identifier};
 
 /// Kratos's default page size.
 const DEFAULT_PAGE_SIZE: u32 = 250;
@@ -167,6 +176,11 @@ async fn list(global: &Overrides, args: &ListArgs) -> Result<(), Failure> {
     let mut printer = Printer::new(args.output, terminal, !args.csv_raw_formulas);
     let wanted_state = args.state.map(StateFilter::state);
     let mut printed: u64 = 0;
+    // Only the table and CSV name people; JSON is the server's identity.
+    let mut who = match args.output {
+        ListOutput::Table | ListOutput::Csv => Some(Identifiers::load(&client).await),
+        ListOutput::Json | ListOutput::Jsonl => None,
+    };
 
     let outcome: Result<(), Failure> = async {
         write_or_stop(printer.begin(&mut out))?;
@@ -176,6 +190,9 @@ async fn list(global: &Overrides, args: &ListArgs) -> Result<(), Failure> {
                 .with_max_pages(usize::try_from(args.max_pages).unwrap_or(usize::MAX));
             while let Some(page) = pager.next_page().await.map_err(|err| Failure::api(&err))? {
                 let raw_items = raw_items(&page.exchange.body_json(), page.value.items.len());
+                if let (Some(who), Some(items)) = (who.as_mut(), raw_items.as_ref()) {
+                    who.learn(&client, items).await;
+                }
                 for (index, identity) in page.value.items.iter().enumerate() {
                     if args.limit.is_some_and(|limit| printed >= limit) {
                         break 'queries;
@@ -192,7 +209,8 @@ async fn list(global: &Overrides, args: &ListArgs) -> Result<(), Failure> {
                         .and_then(|items| items.get(index).cloned())
                         .unwrap_or_else(|| serde_json::to_value(identity).unwrap_or(Value::Null));
                     redact_secrets(&mut raw);
-                    write_or_stop(printer.item(&mut out, identity, &raw))?;
+                    let named = who.as_mut().map(|who| who.of(&identity.schema_id, &raw));
+                    write_or_stop(printer.item(&mut out, identity, &raw, named.as_ref()))?;
                     printed += 1;
                 }
                 // The page is out before the next one is asked for.
@@ -273,7 +291,8 @@ impl Printer {
         }
     }
 
-    fn item(&mut self, out: &mut impl Write, identity: &Identity, raw: &Value) -> io::Result<()> {
+    /// Writes one identity; `who` names it (the table and CSV need it).
+    fn item(&mut self, out: &mut impl Write, identity: &Identity, raw: &Value, who: Option<&Who>) -> io::Result<()> {
         let first = std::mem::replace(&mut self.first, false);
         match self.output {
             ListOutput::Json => {
@@ -282,14 +301,14 @@ impl Printer {
             }
             ListOutput::Jsonl => writeln!(out, "{}", script::json_text(raw)),
             ListOutput::Csv => {
-                let mut cells = csv_cells(identity, raw, self.terminal);
+                let mut cells = csv_cells(identity, raw, who, self.terminal);
                 if self.guard_formulas {
                     cells = cells.into_iter().map(formula_guarded).collect();
                 }
                 write_csv_row(out, &cells)
             }
             ListOutput::Table => match &self.table {
-                Some(layout) => writeln!(out, "{}", layout.row(identity)),
+                Some(layout) => writeln!(out, "{}", layout.row(identity, who)),
                 None => Ok(()),
             },
         }
@@ -304,13 +323,14 @@ impl Printer {
     }
 }
 
-const CSV_COLUMNS: [&str; 10] = [
+const CSV_COLUMNS: [&str; 11] = [
     "id",
     "schema_id",
     "state",
     "external_id",
     "created_at",
     "updated_at",
+    "identifier",
     "identifiers",
     "traits",
     "metadata_public",
@@ -318,10 +338,11 @@ const CSV_COLUMNS: [&str; 10] = [
 ];
 
 /// One row: plain members as text, JSON members as compact JSON, the
-/// credential identifiers separated by spaces. Absent and null are empty.
-/// For a terminal every unsafe character of every cell is made visible
-/// ([`for_display`]); otherwise the cells are the data, exact.
-fn csv_cells(identity: &Identity, raw: &Value, terminal: bool) -> Vec<String> {
+/// primary identifier, then every identifier separated by spaces ([`Who`]).
+/// Absent and null are empty. For a terminal every unsafe character of
+/// every cell is made visible ([`for_display`]); otherwise the cells are the
+/// data, exact.
+fn csv_cells(identity: &Identity, raw: &Value, who: Option<&Who>, terminal: bool) -> Vec<String> {
     let text = |key: &str| match raw.get(key) {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
@@ -347,7 +368,8 @@ fn csv_cells(identity: &Identity, raw: &Value, terminal: bool) -> Vec<String> {
         shown(text("external_id")),
         shown(text("created_at")),
         shown(text("updated_at")),
-        shown(identifiers(identity).join(" ")),
+        shown(who.map(|who| who.primary.clone()).unwrap_or_default()),
+        shown(who.map(|who| who.all.join(" ")).unwrap_or_default()),
         json("traits"),
         json("metadata_public"),
         json("metadata_admin"),
@@ -387,23 +409,170 @@ fn write_csv_row(out: &mut impl Write, cells: &[String]) -> io::Result<()> {
 }
 
 /// Every credential identifier (emails, usernames, `provider:subject`), in
-/// credential-type order.
-fn identifiers(identity: &Identity) -> Vec<String> {
-    identity
-        .credentials
-        .get()
-        .map(|credentials| {
-            let mut all: Vec<String> = Vec::new();
-            for credential in credentials.values() {
-                for id in credential.identifiers.get().into_iter().flatten() {
-                    if !all.contains(id) {
-                        all.push(id.clone());
-                    }
+/// credential-type order, each once; empty when the server sent no
+/// credentials (Kratos's list sends them only for a credentials filter:
+/// `identity/handler.go` `parseListIdentitiesParameters`).
+fn credential_identifiers(raw: &Value) -> Vec<String> {
+    let mut all: Vec<String> = Vec::new();
+    let Some(credentials) = raw.get("credentials").and_then(Value::as_object) else {
+        return all;
+    };
+    let mut kinds: Vec<&String> = credentials.keys().collect();
+    kinds.sort();
+    for kind in kinds {
+        let ids = credentials[kind].get("identifiers").and_then(Value::as_array);
+        for id in ids.into_iter().flatten().filter_map(Value::as_str) {
+            if !id.is_empty() && !all.iter().any(|known| known == id) {
+                all.push(id.to_owned());
+            }
+        }
+    }
+    all
+}
+
+/// The text at `path` below `traits`, when it is a non-empty string.
+fn trait_text<'a>(traits: &'a Value, path: &[String]) -> Option<&'a str> {
+    path.iter()
+        .try_fold(traits, |node, key| node.get(key))
+        .and_then(Value::as_str)
+        .filter(|text| !text.is_empty())
+}
+
+/// How one identity is named in the table and CSV.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Who {
+    /// The primary identifier, exactly as the console's list row picks it
+    /// ([`primary_identifier`] with the schema's hints); empty when the
+    /// traits hold none.
+    primary: String,
+    /// Every identifier the person signs in with: the credential
+    /// identifiers when the server sent credentials (Kratos stores emails
+    /// lower-cased there), else the values of the traits the schema marks as
+    /// credential identifiers, else the primary identifier alone.
+    all: Vec<String>,
+}
+
+/// The identity schemas' identifier marks, loaded the way the console loads
+/// them ([`SchemaSource`]: the server's list, read from `public_url` or
+/// through Kratos's redirect to its public port; when the list cannot be
+/// read, each schema in use from an identity's `schema_url`, once). When a
+/// schema is missing, its identities are named by the usual traits (email,
+/// phone, username), as in the console, and stderr says so once.
+pub(super) struct Identifiers {
+    source: SchemaSource,
+    hints: HashMap<String, IdentifierHints>,
+    /// Why the server's list could not be read (then `schema_url` is tried).
+    list_error: Option<String>,
+    /// Schema ids already looked for by `schema_url`.
+    asked: HashSet<String>,
+    /// The one line about missing schemas has been printed.
+    warned: bool,
+}
+
+impl Identifiers {
+    /// Reads the server's list of identity schemas.
+    pub(super) async fn load(client: &Client) -> Identifiers {
+        let source = SchemaSource::default();
+        let (hints, list_error) = match source.load(client).await {
+            Ok(schemas) => (
+                schemas
+                    .iter()
+                    .map(|(id, schema)| (id.clone(), IdentifierHints::from_schema(schema)))
+                    .collect(),
+                None,
+            ),
+            Err(err) => (HashMap::new(), Some(err)),
+        };
+        Identifiers {
+            source,
+            ..Identifiers::with(hints, list_error)
+        }
+    }
+
+    fn with(hints: HashMap<String, IdentifierHints>, list_error: Option<String>) -> Identifiers {
+        Identifiers {
+            source: SchemaSource::default(),
+            hints,
+            list_error,
+            asked: HashSet::new(),
+            warned: false,
+        }
+    }
+
+    /// Before a page is printed: when the list could not be read, the
+    /// schemas of this page not seen yet, each from its `schema_url`, once.
+    pub(super) async fn learn(&mut self, client: &Client, identities: &[Value]) {
+        if self.list_error.is_none() {
+            return;
+        }
+        let new: Vec<String> = identities
+            .iter()
+            .filter_map(|identity| identity.get("schema_id").and_then(Value::as_str))
+            .filter(|id| !self.hints.contains_key(*id) && !self.asked.contains(*id))
+            .map(str::to_owned)
+            .collect();
+        if new.is_empty() {
+            return;
+        }
+        self.asked.extend(new);
+        self.source.note(identities);
+        if let Ok(loaded) = self.source.load(client).await {
+            for (id, schema) in loaded {
+                self.hints
+                    .entry(id)
+                    .or_insert_with(|| IdentifierHints::from_schema(&schema));
+            }
+        }
+    }
+
+    /// The hints of one schema; the first time one is missing, says so on
+    /// stderr (once for the whole listing, not per row).
+    pub(super) fn hints(&mut self, schema_id: &str) -> Option<&IdentifierHints> {
+        if !self.hints.contains_key(schema_id) && !self.warned {
+            self.warned = true;
+            eprintln!("idcon: warning: {}", self.missing_line(schema_id));
+        }
+        self.hints.get(schema_id)
+    }
+
+    fn missing_line(&self, schema_id: &str) -> String {
+        let why = match &self.list_error {
+            Some(err) => format!(
+                "the identity schemas could not be listed ({}), nor schema \"{}\" read from its schema_url",
+                crate::text::single_line(err),
+                schema_id
+            ),
+            None => format!("identity schema \"{schema_id}\" is not among the server's schemas"),
+        };
+        let line = format!(
+            "{why}; identities without their schema are named by their email, phone or username trait \
+             (as the console does)"
+        );
+        for_display(&line).into_owned()
+    }
+
+    /// How one identity (as the server sent it) is named.
+    fn of(&mut self, schema_id: &str, raw: &Value) -> Who {
+        let traits = raw.get("traits").unwrap_or(&Value::Null);
+        let hints = self.hints(schema_id);
+        let primary = primary_identifier(traits, hints).unwrap_or_default();
+        let mut all = credential_identifiers(raw);
+        if all.is_empty()
+            && let Some(hints) = hints
+        {
+            for path in &hints.paths {
+                if let Some(text) = trait_text(traits, path)
+                    && !all.iter().any(|known| known == text)
+                {
+                    all.push(text.to_owned());
                 }
             }
-            all
-        })
-        .unwrap_or_default()
+        }
+        if all.is_empty() && !primary.is_empty() {
+            all.push(primary.clone());
+        }
+        Who { primary, all }
+    }
 }
 
 /// The width a table may use: the terminal's, else `COLUMNS`, else 120.
@@ -447,23 +616,15 @@ impl TableLayout {
         self.line(["ID", "STATE", "SCHEMA", "UPDATED", "IDENTIFIER"])
     }
 
-    fn row(&self, identity: &Identity) -> String {
+    fn row(&self, identity: &Identity, who: Option<&Who>) -> String {
         let state = identity.state.get().map(|s| s.as_str().to_owned()).unwrap_or_default();
         let updated = identity
             .updated_at
             .get()
             .map(|t| parse_time(t).map_or_else(|| t.clone(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string()))
             .unwrap_or_default();
-        let identifier = identifiers(identity)
-            .into_iter()
-            .next()
-            .or_else(|| {
-                ["email", "username", "phone"]
-                    .iter()
-                    .find_map(|key| identity.traits.get(key).and_then(Value::as_str).map(str::to_owned))
-            })
-            .unwrap_or_default();
-        self.line([&identity.id, &state, &identity.schema_id, &updated, &identifier])
+        let identifier = who.map(|who| who.primary.as_str()).unwrap_or_default();
+        self.line([identity.id.as_str(), &state, &identity.schema_id, &updated, identifier])
     }
 
     fn line<S: AsRef<str>>(&self, cells: [S; 5]) -> String {
@@ -533,11 +694,11 @@ mod tests {
             Err(err) => panic!("{err}"),
         };
         let mut out = Vec::new();
-        assert!(printer.item(&mut out, &identity, &raw).is_ok());
+        assert!(printer.item(&mut out, &identity, &raw, None).is_ok());
         assert!(String::from_utf8_lossy(&out).contains(",'=cmd|' /C calc'!A0,"));
         let mut raw_printer = Printer::new(ListOutput::Csv, false, false);
         let mut out = Vec::new();
-        assert!(raw_printer.item(&mut out, &identity, &raw).is_ok());
+        assert!(raw_printer.item(&mut out, &identity, &raw, None).is_ok());
         assert!(String::from_utf8_lossy(&out).contains(",=cmd|' /C calc'!A0,"));
     }
 
@@ -555,19 +716,88 @@ mod tests {
             Ok(identity) => identity,
             Err(err) => panic!("{err}"),
         };
-        let data = csv_cells(&identity, &raw, false);
+        let who = Identifiers::with(HashMap::new(), None).of("schema", &raw);
+        let data = csv_cells(&identity, &raw, Some(&who), false);
         assert_eq!(data[0], "id-\u{1b}[2J");
         assert_eq!(data[1], "schema\u{9b}31m");
         assert_eq!(data[2], "active\u{7}");
         assert_eq!(data[3], "ext\u{1b}]52;c;aGk=\u{7}");
-        assert_eq!(data[6], "who\r@example.com");
-        let shown = csv_cells(&identity, &raw, true);
+        assert_eq!(data[6], "a@b.c\u{202e}");
+        assert_eq!(data[7], "who\r@example.com");
+        let shown = csv_cells(&identity, &raw, Some(&who), true);
         for cell in &shown {
             assert!(!cell.chars().any(crate::sanitize::is_unsafe), "{cell:?}");
         }
         assert_eq!(shown[1], "schema\\u009b31m");
         assert_eq!(shown[3], "ext\\u001b]52;c;aGk=\\u0007");
-        assert_eq!(shown[6], "who\\u000d@example.com");
+        assert_eq!(shown[6], "a@b.c\\u202e");
+        assert_eq!(shown[7], "who\\u000d@example.com");
+    }
+
+    fn schema_marking(paths: &[&str]) -> Value {
+        let mut properties = serde_json::Map::new();
+        for path in paths {
+            properties.insert(
+                (*path).to_owned(),
+                serde_json::json!({"type": "string",
+                    "ory.sh/kratos": {"credentials": {"password": {"identifier": true}}}}),
+            );
+        }
+        serde_json::json!({"properties": {"traits": {"properties": properties}}})
+    }
+
+    /// The primary identifier is the console row's; `identifiers` lists the
+    /// credentials when the server sent them, else the marked traits.
+    #[test]
+    fn people_are_named_as_the_console_names_them() {
+        let hints = HashMap::from([
+            (
+                "phone".to_owned(),
+                IdentifierHints::from_schema(&schema_marking(&["phone", "email"])),
+            ),
+            (
+                "mail".to_owned(),
+                IdentifierHints::from_schema(&schema_marking(&["email"])),
+            ),
+        ]);
+        let mut who = Identifiers::with(hints.clone(), None);
+        let linked = serde_json::json!({
+            "id": "a", "schema_id": "mail",
+            "traits": {"email": "Sofia@Example.com", "name": {"first": "Sofia"}},
+            "credentials": {
+                "oidc": {"identifiers": ["github:1234"]},
+                "password": {"identifiers": ["sofia@example.com"]}
+            }
+        });
+        let named = who.of("mail", &linked);
+        let row = crate::app::rows::IdentityRow::from_identity(&linked, hints.get("mail"));
+        assert_eq!(named.primary, row.identifier);
+        assert_eq!(named.primary, "Sofia@Example.com", "not the github subject");
+        assert_eq!(named.all, ["github:1234", "sofia@example.com"]);
+
+        let phone = serde_json::json!({
+            "id": "b", "schema_id": "phone",
+            "traits": {"email": "p@example.com", "phone": "+15550001"}
+        });
+        let named = who.of("phone", &phone);
+        let row = crate::app::rows::IdentityRow::from_identity(&phone, hints.get("phone"));
+        assert_eq!(named.primary, row.identifier);
+        assert_eq!(named.all.len(), 2, "both marked traits: {:?}", named.all);
+        assert!(named.all.contains(&"+15550001".to_owned()) && named.all.contains(&"p@example.com".to_owned()));
+
+        assert!(!who.warned, "every schema was known");
+        let unknown = serde_json::json!({"id": "c", "schema_id": "other", "traits": {"username": "ana"}});
+        let named = who.of("other", &unknown);
+        assert!(who.warned, "a missing schema is said once");
+        assert_eq!(named.primary, "ana");
+        assert_eq!(named.all, ["ana"]);
+        assert_eq!(who.of("other", &serde_json::json!({"traits": {}})), Who::default());
+        assert!(
+            who.missing_line("other")
+                .contains("\"other\" is not among the server's schemas"),
+            "{}",
+            who.missing_line("other")
+        );
     }
 
     #[test]
@@ -584,10 +814,17 @@ mod tests {
         };
         for width in [80, 120] {
             let layout = TableLayout::for_width(width);
-            let row = layout.row(&identity);
+            let who = Identifiers::with(HashMap::new(), None).of(
+                "default",
+                &serde_json::json!({
+                    "traits": {"email": "\u{1b}]52;c;aGk=\u{7}evil@example.com-with-a-very-long-address-indeed"}
+                }),
+            );
+            let row = layout.row(&identity, Some(&who));
             assert!(row.chars().count() <= width, "{width}: {row}");
             assert!(!row.contains('\u{1b}') && !row.contains('\u{7}'), "{row}");
             assert!(row.contains("2024-05-06 07:08:09"), "{row}");
+            assert!(row.contains("\\u001b]52;c;aGk="), "the identifier, escaped: {row}");
         }
     }
 }

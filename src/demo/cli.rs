@@ -66,7 +66,10 @@ GET /schemas/{id}, no authentication; identities' schema_url points there).
 
 The first line printed is `listening on http://ADMIN` (scripts read the port \
 from it); then the public API's address, the Kratos version imitated and an \
-idcon profile to paste into config.toml.";
+idcon profile to paste into config.toml. Unless --pubkey or --no-auth is \
+given, the profile's key_file is a 0600 copy of the embedded demo key that \
+idcon writes to $XDG_STATE_HOME/idcon/demo-private-key.pem (reused when it is \
+there already; a symbolic link there is refused).";
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -217,6 +220,42 @@ fn toml_string(text: &str) -> String {
     toml::Value::String(text.to_owned()).to_string()
 }
 
+/// Where the profile's `key_file` points: a 0600 copy of the embedded demo
+/// key in idcon's state folder ([`crate::paths::demo_key_file`]), written
+/// once and reused; `Err` says why there is none (no state folder, a
+/// symbolic link or someone else's file in the way, a path TOML cannot
+/// hold). The demo key is public, so the copy is no secret; it is private
+/// only because idcon refuses keys that others can read.
+pub fn demo_key_copy() -> Result<PathBuf, String> {
+    let path = crate::paths::demo_key_file()
+        .ok_or_else(|| "no state folder for it ($HOME and $XDG_STATE_HOME are not set)".to_owned())?;
+    if path.to_str().is_none() {
+        return Err(format!(
+            "{} is not UTF-8, which config.toml cannot hold",
+            path.display()
+        ));
+    }
+    crate::paths::ensure_private_copy(&path, super::DEMO_PRIVATE_KEY_PEM.as_bytes())
+        .map_err(|err| format!("cannot write the demo key to {}: {err}", path.display()))?;
+    Ok(path)
+}
+
+/// The `key_file` line of a printed profile: the copy, or a comment saying
+/// why there is none (also said on stderr).
+fn key_file_line(copy: &Result<PathBuf, String>) -> String {
+    match copy {
+        Ok(path) => format!(
+            "key_file = {}  # a 0600 copy of the embedded demo key\n",
+            toml_string(&path.to_string_lossy())
+        ),
+        Err(why) => {
+            eprintln!("idcon: warning: {}", crate::sanitize::for_display(why));
+            "# key_file = \"...\"  # none written (see stderr): a chmod 600 copy of assets/demo/demo-private-key.pem\n"
+                .to_owned()
+        }
+    }
+}
+
 /// What `serve-demo` prints once both listeners accept connections.
 fn serve_demo_banner(args: &ServeDemoArgs, server: &RunningDemo) -> String {
     let version = server.kratos_version();
@@ -237,6 +276,10 @@ fn serve_demo_banner(args: &ServeDemoArgs, server: &RunningDemo) -> String {
         "identities_path = {}\n",
         toml_string(&format!("{}/identities", args.prefix))
     ));
+    out.push_str(&format!(
+        "attribute_registry_url = {}\n",
+        toml_string(&server.attribute_registry_url())
+    ));
     if args.no_auth {
         out.push_str("# requests need no signature (--no-auth): no key_file\n");
     } else {
@@ -244,9 +287,7 @@ fn serve_demo_banner(args: &ServeDemoArgs, server: &RunningDemo) -> String {
         if args.pubkey.is_some() {
             out.push_str("# key_file = the private key matching --pubkey\n");
         } else {
-            out.push_str(
-                "key_file = \"demo-private-key.pem\"  # a chmod 600 copy of assets/demo/demo-private-key.pem\n",
-            );
+            out.push_str(&key_file_line(&demo_key_copy()));
         }
     }
     if let Some(var) = &args.bearer_token_env {
@@ -276,7 +317,11 @@ pub fn run_serve_demo(args: &ServeDemoArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// What `idcon demo` prints when it only serves: the addresses, then a
+/// ready profile (its `key_file` a 0600 copy of the demo key) to paste into
+/// config.toml.
 fn print_demo_banner(server: &RunningDemo) -> std::io::Result<()> {
+    let key_copy = demo_key_copy();
     let mut out = std::io::stdout().lock();
     let version = server.kratos_version();
     writeln!(out, "idcon demo server running (Ctrl-C to stop)")?;
@@ -290,12 +335,53 @@ fn print_demo_banner(server: &RunningDemo) -> std::io::Result<()> {
     writeln!(out, "  attribute registry: {}", server.attribute_registry_url())?;
     writeln!(out, "  imitating:          Ory Kratos {version} ({})", version.tag())?;
     writeln!(out, "  client SDK id:      {DEMO_SDK_ID}")?;
+    match &key_copy {
+        Ok(path) => writeln!(
+            out,
+            "  signing key:        the embedded demo key, copied (0600) to {}",
+            crate::sanitize::for_display(&path.to_string_lossy())
+        )?,
+        Err(_) => writeln!(
+            out,
+            "  signing key:        the embedded demo key (assets/demo/demo-private-key.pem; chmod 600 a copy)"
+        )?,
+    }
+    writeln!(out, "  identities seeded:  {}", server.identity_count())?;
+    writeln!(out)?;
+    let config = crate::paths::config_file()
+        .map(|path| path.display().to_string())
+        .unwrap_or_else(|| "config.toml".to_owned());
     writeln!(
         out,
-        "  signing key:        the embedded demo key (a copy is assets/demo/demo-private-key.pem; chmod 600 a copy before using it)"
+        "# an idcon profile for this server, to paste into {}",
+        crate::sanitize::for_display(&config)
     )?;
-    writeln!(out, "  identities seeded:  {}", server.identity_count())?;
+    writeln!(
+        out,
+        "# (good while this server runs: its ports change every run; `idcon serve-demo` keeps 127.0.0.1:4455)"
+    )?;
+    write!(out, "{}", demo_profile(server, &key_copy))?;
     out.flush()
+}
+
+/// The `[profiles.demo]` table for a running demo server, as TOML.
+fn demo_profile(server: &RunningDemo, key_copy: &Result<PathBuf, String>) -> String {
+    let mut out = String::from("[profiles.demo]\n");
+    out.push_str(&format!("base_url = {}\n", toml_string(&server.base_url())));
+    out.push_str(&format!("public_url = {}\n", toml_string(&server.public_url())));
+    let identities_path = server
+        .identities_url()
+        .strip_prefix(&server.base_url())
+        .map(str::to_owned)
+        .unwrap_or_else(|| "/admin/identities".to_owned());
+    out.push_str(&format!("identities_path = {}\n", toml_string(&identities_path)));
+    out.push_str(&format!("sdk_id = {}\n", toml_string(DEMO_SDK_ID)));
+    out.push_str(&key_file_line(key_copy));
+    out.push_str(&format!(
+        "attribute_registry_url = {}\n",
+        toml_string(&server.attribute_registry_url())
+    ));
+    out
 }
 
 /// Starts the demo server in-process on a free loopback port and opens the

@@ -1,6 +1,7 @@
-//! `idcon serve-demo` as a process: the addresses and profile it prints,
-//! serving signed requests, a clean stop on SIGTERM, and clear refusals of
-//! bad flags.
+//! `idcon serve-demo` as a process: the addresses and profile it prints
+//! (a ready one: its `key_file` a 0600 copy of the demo key, unless
+//! `--pubkey`), serving signed requests, a clean stop on SIGTERM, and clear
+//! refusals of bad flags.
 
 use crate::support::demo as support;
 
@@ -11,12 +12,16 @@ use std::time::Duration;
 
 const IDCON: &str = env!("CARGO_BIN_EXE_idcon");
 
-/// Starts `idcon serve-demo ARGS` and returns it with the URL of its first
-/// line and the lines that follow, as they come.
-fn serve(args: &[&str]) -> (Child, String, mpsc::Receiver<Option<String>>) {
+/// Starts `idcon serve-demo ARGS` with scratch XDG folders below `xdg`
+/// and returns it with the URL of its first line and the lines that
+/// follow, as they come.
+fn serve_in(xdg: &std::path::Path, args: &[&str]) -> (Child, String, mpsc::Receiver<Option<String>>) {
     let child = Command::new(IDCON)
         .arg("serve-demo")
         .args(args)
+        .env_remove("HOME")
+        .env("XDG_CONFIG_HOME", xdg.join("config"))
+        .env("XDG_STATE_HOME", xdg.join("state"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn();
@@ -48,6 +53,30 @@ fn serve(args: &[&str]) -> (Child, String, mpsc::Receiver<Option<String>>) {
     (child, url.to_owned(), rx)
 }
 
+/// [`serve_in`] a scratch folder that lives as long as the test.
+fn serve(args: &[&str]) -> (Child, String, mpsc::Receiver<Option<String>>, tempfile::TempDir) {
+    let Ok(xdg) = tempfile::tempdir() else {
+        panic!("tempdir")
+    };
+    let (child, url, rest) = serve_in(xdg.path(), args);
+    (child, url, rest, xdg)
+}
+
+/// The lines after the first, up to the one that starts with `last`.
+fn lines_until(child: &mut Child, rest: &mpsc::Receiver<Option<String>>, last: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    while !lines.iter().any(|l: &String| l.starts_with(last)) {
+        match rest.recv_timeout(Duration::from_secs(30)) {
+            Ok(Some(line)) => lines.push(line),
+            other => {
+                let _ = child.kill();
+                panic!("the banner ended early: {other:?} after {lines:?}")
+            }
+        }
+    }
+    lines
+}
+
 fn terminate(child: &mut Child) -> std::process::ExitStatus {
     let pid = child.id().to_string();
     let sent = Command::new("kill").args(["-TERM", &pid]).status();
@@ -64,7 +93,7 @@ fn terminate(child: &mut Child) -> std::process::ExitStatus {
 
 #[tokio::test]
 async fn serve_demo_prints_its_address_serves_and_stops_on_sigterm() {
-    let (mut child, url, _rest) = serve(&["--listen", "127.0.0.1:0", "--prefix", "/iam"]);
+    let (mut child, url, _rest, _xdg) = serve(&["--listen", "127.0.0.1:0", "--prefix", "/iam"]);
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     assert!(!url.ends_with(":0"), "the real port is printed: {url}");
     let c = support::Client::new(&url);
@@ -79,17 +108,8 @@ async fn serve_demo_prints_its_address_serves_and_stops_on_sigterm() {
 /// and a profile that parses as TOML and points at both listeners.
 #[tokio::test]
 async fn serve_demo_prints_both_addresses_and_a_profile() {
-    let (mut child, url, rest) = serve(&["--listen", "127.0.0.1:0", "--kratos-version", "1.3"]);
-    let mut lines = Vec::new();
-    while !lines.iter().any(|l: &String| l.starts_with("key_file")) {
-        match rest.recv_timeout(Duration::from_secs(30)) {
-            Ok(Some(line)) => lines.push(line),
-            other => {
-                let _ = child.kill();
-                panic!("the banner ended early: {other:?} after {lines:?}")
-            }
-        }
-    }
+    let (mut child, url, rest, _xdg) = serve(&["--listen", "127.0.0.1:0", "--kratos-version", "1.3"]);
+    let lines = lines_until(&mut child, &rest, "key_file");
     let Some(public) = lines[0]
         .strip_prefix("public API on ")
         .and_then(|l| l.strip_suffix(" (GET /schemas, no authentication)"))
@@ -123,6 +143,64 @@ async fn serve_demo_prints_both_addresses_and_a_profile() {
         "{:?}",
         redirect.header("location")
     );
+    let status = terminate(&mut child);
+    assert!(status.success(), "exit status {status:?}");
+}
+
+/// The profile serve-demo prints is ready: its `key_file` is a 0600 copy of
+/// the embedded demo key in idcon's state folder, and `idcon list` works
+/// with the profile pasted into config.toml. With `--pubkey` no copy is
+/// made (the key is the caller's).
+#[tokio::test]
+async fn serve_demo_prints_a_profile_that_works_as_pasted() {
+    let (mut child, _url, rest, xdg) = serve(&["--listen", "127.0.0.1:0"]);
+    let lines = lines_until(&mut child, &rest, "key_file");
+    let Some(start) = lines.iter().position(|l| l == "[profiles.demo]") else {
+        let _ = child.kill();
+        panic!("no profile in {lines:?}")
+    };
+    let snippet = lines[start..].join("\n") + "\n";
+    let copy = xdg.path().join("state/idcon/demo-private-key.pem");
+    assert!(
+        snippet.contains(&format!("key_file = {:?}", copy.display().to_string())),
+        "{snippet}"
+    );
+    let mode = std::fs::metadata(&copy).map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777);
+    assert_eq!(mode.ok(), Some(0o600));
+
+    std::fs::create_dir_all(xdg.path().join("config/idcon")).expect("config folder");
+    std::fs::write(xdg.path().join("config/idcon/config.toml"), &snippet).expect("config");
+    let list = Command::new(IDCON)
+        .args(["list", "--limit", "3", "--output", "jsonl"])
+        .env_remove("HOME")
+        .env_remove("IDCON_PROFILE")
+        .env("XDG_CONFIG_HOME", xdg.path().join("config"))
+        .env("XDG_STATE_HOME", xdg.path().join("state"))
+        .output();
+    let Ok(list) = list else {
+        let _ = child.kill();
+        panic!("cannot run {IDCON}")
+    };
+    assert!(list.status.success(), "{}", String::from_utf8_lossy(&list.stderr));
+    assert_eq!(String::from_utf8_lossy(&list.stdout).lines().count(), 3);
+    let status = terminate(&mut child);
+    assert!(status.success(), "exit status {status:?}");
+
+    let Ok(other) = tempfile::tempdir() else {
+        panic!("tempdir")
+    };
+    let pubkey = other.path().join("pub.pem");
+    std::fs::write(&pubkey, idcon::demo::DEMO_PUBLIC_KEY_PEM).expect("public key");
+    let pubkey = pubkey.to_string_lossy().into_owned();
+    let (mut child, _url, rest) = serve_in(other.path(), &["--listen", "127.0.0.1:0", "--pubkey", &pubkey]);
+    let lines = lines_until(&mut child, &rest, "# key_file");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "# key_file = the private key matching --pubkey"),
+        "{lines:?}"
+    );
+    assert!(!other.path().join("state/idcon/demo-private-key.pem").exists());
     let status = terminate(&mut child);
     assert!(status.success(), "exit status {status:?}");
 }

@@ -23,6 +23,8 @@ mod demo_registry_and_seed;
 mod demo_update;
 mod drafts;
 mod echoed_secrets;
+mod first_run;
+mod list_identifiers;
 mod sign_cli;
 mod signing;
 mod ui_snapshots;
