@@ -25,6 +25,7 @@ mod drafts;
 mod echoed_secrets;
 mod first_run;
 mod list_identifiers;
+mod reason;
 mod sign_cli;
 mod signing;
 mod ui_snapshots;
