@@ -3,14 +3,24 @@
 //! reviewed as the exact body (token masked) and sent through the same
 //! read-only check, audit trail and request history as identity writes
 //! (`crate::registry`).
+//!
+//! Sending behaves as the identity review's (`review`): the update is
+//! listed in `H` from `y` on and followed to its answer; Esc while sending
+//! stops the waiting, not the update, and disarms the review (`y` says why,
+//! with the keys of [`Context::ReviewStopped`]); the answer is shown on
+//! the review if it is still open, else told on the status line, and lands
+//! in the update's own history entry, marked late. One write is in flight
+//! at a time, identity write or attribute update.
 
 use crossterm::event::KeyEvent;
 use serde_json::Value;
 
 use super::doc::{StyledLine, Tone};
 use super::forms::{JsonField, Named};
+use super::history::{Outcome, Request, Who};
 use super::input::TextInput;
 use super::keys::{Action, Context};
+use super::review::WriteOutcome;
 use super::{App, Effect, Screen, Status, Task};
 use crate::api::AttributeUpdate;
 use crate::sanitize::for_display;
@@ -39,12 +49,30 @@ pub struct AttributeForm {
     pub review: Option<AttributeReview>,
     /// Asking whether to drop what was typed (Esc on a changed form).
     pub confirm_discard: bool,
+    /// The update `y` sent from this form, until its answer comes.
+    pub sent: Option<AttributeUpdate>,
+    /// The update from this form the registry accepted while the form
+    /// stayed open (the user stopped waiting): what the form is compared
+    /// with from then on.
+    pub landed: Option<AttributeUpdate>,
 }
 
 impl AttributeForm {
-    /// True when closing would lose something the user typed.
+    /// True when closing would lose something the user typed: anything,
+    /// until an update from this form landed; after that, anything else
+    /// than what landed.
     pub fn modified(&self) -> bool {
-        !self.name.text().is_empty() || self.value.modified() || self.token_source == "typed"
+        match &self.landed {
+            Some(landed) => !self.holds(landed),
+            None => !self.name.text().is_empty() || self.value.modified() || self.token_source == "typed",
+        }
+    }
+
+    /// Whether the fields say exactly `update`, as [`build`] reads them.
+    fn holds(&self, update: &AttributeUpdate) -> bool {
+        self.token.text().trim() == update.issuance_token
+            && self.name.text().trim() == update.name
+            && super::json_edit::parse(&self.value.text()).ok().as_ref() == Some(&update.value)
     }
 }
 
@@ -52,7 +80,11 @@ impl AttributeForm {
 pub struct AttributeReview {
     pub update: AttributeUpdate,
     pub lines: Vec<StyledLine>,
+    /// Sent, and the screen waits for the answer.
     pub sending: bool,
+    /// Sent from this review, and the user stopped waiting (Esc): the
+    /// registry may still apply it, so `y` does not send again.
+    pub stopped: bool,
 }
 
 /// One request for the runtime to send.
@@ -109,6 +141,8 @@ pub(super) fn open(app: &mut App) -> Vec<Effect> {
         error: None,
         review: None,
         confirm_discard: false,
+        sent: None,
+        landed: None,
     });
     app.screen = Screen::Attribute;
     app.chrome.status = Status::None;
@@ -158,12 +192,14 @@ fn review_lines(app: &App, update: &AttributeUpdate) -> Vec<StyledLine> {
     lines
 }
 
-/// Where the attribute form's keys go: its review, the question whether to
-/// drop what was typed, or the focused field.
+/// Where the attribute form's keys go: its review (disarmed once the user
+/// stopped waiting: the identity review's keys for that), the question
+/// whether to drop what was typed, or the focused field.
 pub(super) fn context(app: &App) -> Context {
     match app.edit.attribute.as_ref() {
         Some(form) => match form.review.as_ref() {
             Some(review) if review.sending => Context::AttributeSending,
+            Some(review) if review.stopped => Context::ReviewStopped,
             Some(_) => Context::AttributeReview,
             None if form.confirm_discard => Context::Discard,
             None if form.focus == AttributeField::Value => Context::AttributeValue,
@@ -187,20 +223,15 @@ pub(super) fn on_action(app: &mut App, action: Action, key: KeyEvent) -> Vec<Eff
     if let Some(review) = form.review.as_mut() {
         match action {
             Action::StopWaiting => {
+                // The update is not aborted (it may be on the wire already):
+                // the review is disarmed and the history keeps following it,
+                // counted in flight until its answer comes.
                 review.sending = false;
-                app.chrome.status = Status::Error("Stopped waiting: the registry may still apply the update".into());
-                return vec![app.cancel(Task::Write)];
+                review.stopped = true;
+                app.history.stop_waiting();
+                app.chrome.status = Status::Error("Stopped waiting; the update is still followed (H lists it)".into());
             }
-            Action::Send => {
-                review.sending = true;
-                let request = AttributeRequest {
-                    identity_id: form.identity_id.clone(),
-                    update: review.update.clone(),
-                };
-                app.chrome.status = Status::Info("Sending the attribute update…".into());
-                app.begin(Task::Write);
-                return vec![Effect::WriteAttribute(Box::new(request))];
-            }
+            Action::Send => return send(app),
             Action::Back => form.review = None,
             _ => {}
         }
@@ -216,6 +247,7 @@ pub(super) fn on_action(app: &mut App, action: Action, key: KeyEvent) -> Vec<Eff
                         update,
                         lines,
                         sending: false,
+                        stopped: false,
                     });
                 }
             }
@@ -257,6 +289,56 @@ pub(super) fn on_action(app: &mut App, action: Action, key: KeyEvent) -> Vec<Eff
     Vec::new()
 }
 
+/// `y` on the review: sends, unless a write is still in flight (this one,
+/// stopped waiting for, or another: `review::refused_while_in_flight`) or
+/// this review's update was sent already.
+fn send(app: &mut App) -> Vec<Effect> {
+    let stopped = app
+        .edit
+        .attribute
+        .as_ref()
+        .and_then(|form| form.review.as_ref())
+        .is_some_and(|review| review.stopped);
+    if super::review::refused_while_in_flight(app, stopped) {
+        return Vec::new();
+    }
+    if stopped {
+        // The answer came while the user was elsewhere; this review stays disarmed.
+        app.chrome.status =
+            Status::Error("Not sent again: the first send was answered (H shows it); n/Esc back to the form".into());
+        return Vec::new();
+    }
+    let now = app.chrome.now;
+    let Some(identity_id) = app.edit.attribute.as_ref().map(|form| form.identity_id.clone()) else {
+        return Vec::new();
+    };
+    let who = Who::by_id(app, &identity_id);
+    let Some(form) = app.edit.attribute.as_mut() else {
+        return Vec::new();
+    };
+    let Some(review) = form.review.as_mut() else {
+        return Vec::new();
+    };
+    review.sending = true;
+    let update = review.update.clone();
+    app.history.begin(Request {
+        at: Some(now),
+        who,
+        changed: vec![format!("attribute {}", update.name)],
+        reason: None,
+        outcome: Outcome::Sending,
+        response: None,
+        late: false,
+    });
+    form.sent = Some(update.clone());
+    app.chrome.status = Status::Info("Sending the attribute update…".into());
+    app.begin(Task::Write);
+    vec![Effect::WriteAttribute(Box::new(AttributeRequest {
+        identity_id,
+        update,
+    }))]
+}
+
 pub(super) fn on_paste(app: &mut App, text: &str) {
     let Some(form) = app.edit.attribute.as_mut() else {
         return;
@@ -274,20 +356,46 @@ pub(super) fn on_paste(app: &mut App, text: &str) {
     }
 }
 
-/// The registry's answer (or why none came).
-pub(super) fn on_done(app: &mut App, outcome: super::review::WriteOutcome) -> Vec<Effect> {
-    use super::review::WriteOutcome;
+/// The registry's answer (or why none came). It belongs to the one write
+/// in flight: its history entry takes the outcome (late when the user had
+/// stopped waiting), then it is shown on the review that sent it when that
+/// is still open (waiting, or stopped waiting), else told as a notice
+/// (`review::late_notice`). A form left open while its update was accepted
+/// takes that update as its baseline.
+pub(super) fn on_done(app: &mut App, outcome: WriteOutcome) -> Vec<Effect> {
     app.finish(Task::Write);
+    let Some(index) = app.history.following.take() else {
+        return Vec::new(); // not an answer to any write of this run
+    };
+    let review = app
+        .edit
+        .attribute
+        .as_ref()
+        .and_then(|form| form.review.as_ref())
+        .map(|review| (review.sending, review.stopped));
+    let waiting = matches!(review, Some((true, _)));
+    let on_its_review = waiting || matches!(review, Some((_, true)));
+    super::review::settle(app, index, &outcome, !waiting);
+    let accepted = matches!(&outcome, WriteOutcome::Answered { response, .. } if response.success);
+    if let Some(form) = app.edit.attribute.as_mut() {
+        let sent = form.sent.take();
+        if accepted && sent.is_some() {
+            form.landed = sent;
+        }
+    }
+    if on_its_review {
+        show_on_review(app, outcome)
+    } else {
+        super::review::late_notice(app, index, outcome)
+    }
+}
+
+/// The answer on the review that sent it: the response screen, or the form
+/// kept when nothing came back.
+fn show_on_review(app: &mut App, outcome: WriteOutcome) -> Vec<Effect> {
     let Some(form) = app.edit.attribute.as_mut() else {
         return Vec::new();
     };
-    let Some(review) = form.review.as_mut() else {
-        return Vec::new();
-    };
-    if !review.sending {
-        return Vec::new();
-    }
-    review.sending = false;
     match outcome {
         WriteOutcome::Answered { response, .. }
         | WriteOutcome::Failed {
@@ -295,7 +403,6 @@ pub(super) fn on_done(app: &mut App, outcome: super::review::WriteOutcome) -> Ve
             ..
         } => {
             let success = response.success;
-            app.history.record(&response);
             app.edit.response = Some(response);
             app.screen = Screen::Response;
             if success {
@@ -310,7 +417,7 @@ pub(super) fn on_done(app: &mut App, outcome: super::review::WriteOutcome) -> Ve
             form.review = None;
             app.chrome.status = Status::Error(format!("Not sent: {} — the form is kept", for_display(&error)));
         }
-        WriteOutcome::Changed { .. } => {}
+        WriteOutcome::Changed { .. } => form.review = None,
     }
     Vec::new()
 }

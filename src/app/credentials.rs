@@ -60,6 +60,11 @@ pub struct CredentialsForm {
     /// Ctrl-S has judged the hash once: from then on every change to it is
     /// judged at once, so its error always speaks of the hash as it is.
     hash_checked: bool,
+    /// How many times text was typed or pasted into a field: tells whether
+    /// the form changed since its write was sent.
+    edits: u64,
+    /// `edits` when `y` sent the form's change ([`CredentialsForm::mark_sent`]).
+    sent_at: Option<u64>,
 }
 
 impl CredentialsForm {
@@ -77,6 +82,30 @@ impl CredentialsForm {
             linked,
             field_error: None,
             hash_checked: false,
+            edits: 0,
+            sent_at: None,
+        }
+    }
+
+    /// `y` sent what the form holds now.
+    pub(super) fn mark_sent(&mut self) {
+        self.sent_at = Some(self.edits);
+    }
+
+    /// A write on this identity landed. `linked`: the OIDC pairs the server
+    /// now lists (`None` when its answer carried no credentials). When the
+    /// form is exactly as it was sent, what it holds has landed: it is
+    /// emptied, so the secret is dropped and nothing is left to lose or to
+    /// send twice. Anything typed since is kept.
+    pub(super) fn take_server_version(&mut self, linked: Option<Vec<(String, String)>>) {
+        if let Some(linked) = linked {
+            self.linked = linked;
+        }
+        if self.sent_at.take() == Some(self.edits) {
+            let mode = self.mode;
+            *self = Self::new(std::mem::take(&mut self.linked));
+            self.mode = mode;
+            self.focus = self.fields().get(1).copied().unwrap_or(CredentialField::Mode);
         }
     }
 
@@ -165,6 +194,7 @@ impl CredentialsForm {
     /// is now, or goes when it is fixed); any other field's error goes until
     /// the next Ctrl-S.
     fn changed(&mut self, field: CredentialField) {
+        self.edits += 1;
         if field == CredentialField::Phc && self.hash_checked {
             self.field_error = None;
             let hash = self.phc.text().trim();

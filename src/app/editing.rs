@@ -128,6 +128,20 @@ pub(super) fn open_form(app: &mut App, kind: FormKind) -> Vec<Effect> {
     Vec::new()
 }
 
+/// A write on `identity` landed (the server returned it): a form open on
+/// that identity builds on it from now on and compares with it, so Esc
+/// closes it without asking when nothing new was typed
+/// ([`Form::take_server_version`]); its checks run again on the new version.
+pub(super) fn take_server_version(app: &mut App, identity: &Value) {
+    let id = identity.get("id").and_then(Value::as_str).unwrap_or_default();
+    let Some(mut form) = app.edit.form.take_if(|form| form.identity_id == id) else {
+        return;
+    };
+    form.take_server_version(identity);
+    recheck(&mut app.schemas, &mut form);
+    app.edit.form = Some(form);
+}
+
 /// Re-runs the checks a form shows (schema problems of the traits, of the
 /// chosen schema).
 fn recheck(schemas: &mut Schemas, form: &mut Form) {

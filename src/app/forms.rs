@@ -158,6 +158,8 @@ pub struct JsonField {
     /// The text the editor started from, and the value it stands for.
     original: String,
     original_value: Value,
+    /// The text `y` sent ([`JsonField::mark_sent`]), until its answer lands.
+    sent: Option<String>,
 }
 
 impl JsonField {
@@ -168,6 +170,7 @@ impl JsonField {
             problems: Vec::new(),
             original: text,
             original_value: value.clone(),
+            sent: None,
         }
     }
 
@@ -178,6 +181,7 @@ impl JsonField {
             problems: Vec::new(),
             original: editable_text(original),
             original_value: original.clone(),
+            sent: None,
         }
     }
 
@@ -211,6 +215,31 @@ impl JsonField {
         }
     }
 
+    /// `y` sent what the editor holds now.
+    pub fn mark_sent(&mut self) {
+        self.sent = Some(self.text());
+    }
+
+    /// A write landed and the server holds `value`: from now on the editor
+    /// is compared with it. The editor follows the server's value when it
+    /// still holds what was sent, or (no send from here) what it started
+    /// from; text typed since stays as typed, a change only where it says
+    /// something else than the server now holds.
+    pub fn take_baseline(&mut self, value: &Value) {
+        let follows = match self.sent.take() {
+            Some(sent) => sent == self.text(),
+            None => !self.modified(),
+        };
+        if follows {
+            if *value != self.original_value || self.text() != self.original {
+                *self = Self::new(value);
+            }
+        } else {
+            self.original = editable_text(value);
+            self.original_value = value.clone();
+        }
+    }
+
     /// Inserts pasted text, without control characters (newlines kept).
     pub fn paste(&mut self, text: &str) {
         let clean: String = text
@@ -233,6 +262,8 @@ pub struct StateForm {
     pub changed_at: Option<String>,
     /// The state that will be sent.
     pub active: bool,
+    /// What `y` sent (`active`), until its answer lands.
+    pub sent: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -270,6 +301,31 @@ pub struct SchemaForm {
     /// changes the schema alone, so the form points at the command that
     /// changes both in one PUT ([`schema_and_traits_command`]).
     pub needs_new_traits: bool,
+    /// The schema `y` sent, until its answer lands.
+    pub sent: Option<String>,
+}
+
+/// The OIDC provider/subject pairs linked to `identity`, from the
+/// identifiers Kratos lists under `credentials.oidc` (`provider:subject`;
+/// the answer to a PUT carries them too, without the credentials' config:
+/// `identity/handler.go` `update` writes
+/// `WithCredentialsNoConfigAndAdminMetadataInJSON`, `identity/identity.go`).
+/// `None` when the identity carries no credentials at all.
+fn linked_oidc(identity: &Value) -> Option<Vec<(String, String)>> {
+    let credentials = identity.get("credentials")?;
+    Some(
+        credentials
+            .pointer("/oidc/identifiers")
+            .and_then(Value::as_array)
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(Value::as_str)
+                    .filter_map(|id| id.split_once(':'))
+                    .map(|(p, s)| (p.to_owned(), s.to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    )
 }
 
 /// The command that changes an identity's schema and its traits in one
@@ -361,6 +417,7 @@ impl Form {
             active: current == "active",
             current,
             changed_at,
+            sent: None,
         })
     }
 
@@ -374,18 +431,7 @@ impl Form {
     }
 
     pub fn credentials(identity: &Value) -> FormBody {
-        let linked = identity
-            .pointer("/credentials/oidc/identifiers")
-            .and_then(Value::as_array)
-            .map(|ids| {
-                ids.iter()
-                    .filter_map(Value::as_str)
-                    .filter_map(|id| id.split_once(':'))
-                    .map(|(p, s)| (p.to_owned(), s.to_owned()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        FormBody::Credentials(CredentialsForm::new(linked))
+        FormBody::Credentials(CredentialsForm::new(linked_oidc(identity).unwrap_or_default()))
     }
 
     pub fn schema(identity: &Value, choices: Vec<String>) -> FormBody {
@@ -401,6 +447,7 @@ impl Form {
             selected,
             problems: Vec::new(),
             needs_new_traits: false,
+            sent: None,
         })
     }
 
@@ -413,6 +460,79 @@ impl Form {
             // Any field typed into counts, whichever mode shows now.
             FormBody::Credentials(f) => f.modified(),
             FormBody::Schema(f) => f.choices.get(f.selected).is_some_and(|c| *c != f.current),
+        }
+    }
+
+    /// A write on this identity landed while the form was open: what the
+    /// server returned (`identity`) becomes the form's base and the baseline
+    /// [`Form::modified`] compares with. A field that still holds what this
+    /// form sent ([`Form::mark_sent`]), or that the user never changed,
+    /// follows the server; one changed since keeps what was typed, so the
+    /// form asks before closing only when it holds something new. The
+    /// credentials form, whose secrets cannot be compared with the server,
+    /// is emptied when nothing was typed into it since it was sent.
+    pub fn take_server_version(&mut self, identity: &Value) {
+        match &mut self.body {
+            FormBody::Traits(form) => form.field.take_baseline(identity.get("traits").unwrap_or(&Value::Null)),
+            FormBody::Metadata(form) => {
+                form.public
+                    .take_baseline(identity.get("metadata_public").unwrap_or(&Value::Null));
+                form.admin
+                    .take_baseline(identity.get("metadata_admin").unwrap_or(&Value::Null));
+            }
+            FormBody::State(form) => {
+                let follows = match form.sent.take() {
+                    Some(sent) => form.active == sent,
+                    None => form.active == (form.current == "active"),
+                };
+                if let Some(state) = identity.get("state").and_then(Value::as_str) {
+                    form.current = state.to_owned();
+                }
+                form.changed_at = identity
+                    .get("state_changed_at")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                if follows {
+                    form.active = form.current == "active";
+                }
+            }
+            FormBody::Schema(form) => {
+                let chosen = form.choices.get(form.selected).cloned();
+                let follows = match form.sent.take() {
+                    Some(sent) => chosen == Some(sent),
+                    None => chosen.as_ref() == Some(&form.current),
+                };
+                if let Some(schema_id) = identity.get("schema_id").and_then(Value::as_str) {
+                    if !form.choices.iter().any(|c| c == schema_id) {
+                        form.choices.insert(0, schema_id.to_owned());
+                        form.selected += 1;
+                    }
+                    form.current = schema_id.to_owned();
+                    if follows {
+                        form.selected = form.choices.iter().position(|c| c == schema_id).unwrap_or(0);
+                    }
+                }
+            }
+            FormBody::Credentials(form) => form.take_server_version(linked_oidc(identity)),
+        }
+        self.base = identity.clone();
+        if !self.modified() {
+            self.confirm_discard = false;
+        }
+    }
+
+    /// `y` sent the form's change: the form remembers what it held, to
+    /// tell when the answer lands whether anything was changed since.
+    pub fn mark_sent(&mut self) {
+        match &mut self.body {
+            FormBody::Traits(form) => form.field.mark_sent(),
+            FormBody::Metadata(form) => {
+                form.public.mark_sent();
+                form.admin.mark_sent();
+            }
+            FormBody::State(form) => form.sent = Some(form.active),
+            FormBody::Schema(form) => form.sent = form.choices.get(form.selected).cloned(),
+            FormBody::Credentials(form) => form.mark_sent(),
         }
     }
 

@@ -119,7 +119,8 @@ pub struct Request {
     /// request recorded without the clock at hand (stamped after the message).
     pub at: Option<DateTime<Utc>>,
     pub who: Who,
-    /// The JSON pointers the write changes.
+    /// The JSON pointers the write changes; for an attribute-registry
+    /// update, `attribute NAME`.
     pub changed: Vec<String>,
     /// Why the write was made (the reason given on the review), if any.
     pub reason: Option<String>,
@@ -214,9 +215,11 @@ impl Default for History {
 }
 
 impl History {
-    /// Keeps an answered request made elsewhere (an attribute-registry
-    /// update); its time and who are filled in after the message
-    /// ([`after_update`]).
+    /// Keeps an answered request without following it; its time and who
+    /// are filled in after the message ([`after_update`]). Tests fill the
+    /// history with it: the console lists every request from the moment it
+    /// is sent ([`History::begin`]).
+    #[cfg(test)]
     pub(super) fn record(&mut self, response: &ResponseView) {
         self.entries.push(Request {
             at: None,
@@ -232,7 +235,7 @@ impl History {
         });
     }
 
-    /// A write just sent: listed now, followed until its answer.
+    /// A write (or an attribute-registry update) just sent: listed now, followed until its answer.
     pub(super) fn begin(&mut self, request: Request) {
         self.entries.push(request);
         self.following = Some(self.entries.len() - 1);

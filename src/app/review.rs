@@ -327,18 +327,12 @@ fn back_to_form(app: &mut App) -> Vec<Effect> {
 /// flight (its answer must find its own request), or the profile wants a
 /// reason and none is given (then the reason line takes the keys).
 fn send(app: &mut App) -> Vec<Effect> {
-    if let Some(earlier) = app.history.in_flight() {
-        let who = earlier.who.short();
-        let stopped = app
-            .edit
-            .review
-            .as_ref()
-            .is_some_and(|r| r.stage == Stage::StoppedWaiting);
-        app.chrome.status = Status::Error(if stopped {
-            "Not sent again: the first send may still be applied; wait for its answer".to_owned()
-        } else {
-            format!("Not sent: your write to {who} is still in flight; wait for its answer")
-        });
+    let stopped = app
+        .edit
+        .review
+        .as_ref()
+        .is_some_and(|r| r.stage == Stage::StoppedWaiting);
+    if refused_while_in_flight(app, stopped) {
         return Vec::new();
     }
     let require_reason = app.profile.require_reason;
@@ -389,9 +383,30 @@ fn send(app: &mut App) -> Vec<Effect> {
         late: false,
     });
     app.history.last_reason = reason;
+    if let Some(form) = app.edit.form.as_mut() {
+        // To tell, when the answer lands, whether the form changed since.
+        form.mark_sent();
+    }
     app.chrome.status = Status::Info("Checking the identity is unchanged, then sending…".into());
     app.begin(Task::Write);
     vec![Effect::Write(Box::new(request))]
+}
+
+/// One write at a time, whichever screen sends it (a review or the
+/// attribute form): while one is in flight, `y` sends nothing and says why
+/// (`stopped`: this review sent it and the user stopped waiting), so each
+/// answer finds its own request. True when refused.
+pub(super) fn refused_while_in_flight(app: &mut App, stopped: bool) -> bool {
+    let Some(earlier) = app.history.in_flight() else {
+        return false;
+    };
+    let who = earlier.who.short();
+    app.chrome.status = Status::Error(if stopped {
+        "Not sent again: the first send may still be applied; wait for its answer".to_owned()
+    } else {
+        format!("Not sent: your write to {who} is still in flight; wait for its answer")
+    });
+    true
 }
 
 /// A paste goes into the reason line while it has the keys (a ticket's URL),
@@ -558,8 +573,9 @@ pub(super) fn on_outcome(app: &mut App, outcome: WriteOutcome) -> Vec<Effect> {
     }
 }
 
-/// The history entry of the write takes its real outcome.
-fn settle(app: &mut App, index: usize, outcome: &WriteOutcome, late: bool) {
+/// The history entry of the write takes its real outcome (`late`: it came
+/// after the user stopped waiting). Attribute updates settle here too.
+pub(super) fn settle(app: &mut App, index: usize, outcome: &WriteOutcome, late: bool) {
     let Some(entry) = app.history.entries.get_mut(index) else {
         return;
     };
@@ -579,8 +595,8 @@ fn settle(app: &mut App, index: usize, outcome: &WriteOutcome, late: bool) {
 
 /// What the server returned after a successful write replaces what the
 /// console shows of that identity: its list row, the detail when it is the
-/// one open, and the base of a form open on it (so a second review compares
-/// with the server as it is now, not as it was).
+/// one open, and a form open on it, which builds on and compares with the
+/// server as it is now, not as it was (`editing::take_server_version`).
 fn take_returned_identity(app: &mut App, identity: &Value) {
     let now = app.chrome.now;
     super::list::refresh_row(app, identity);
@@ -590,16 +606,13 @@ fn take_returned_identity(app: &mut App, identity: &Value) {
     {
         detail.fill(identity.clone(), now);
     }
-    if let Some(form) = app.edit.form.as_mut()
-        && form.identity_id == id
-    {
-        form.base = identity.clone();
-    }
+    super::editing::take_server_version(app, identity);
 }
 
 /// The answer of a write the user stopped waiting for and left the review
-/// of: the console says what became of it, and `H` has it.
-fn late_notice(app: &mut App, index: usize, outcome: WriteOutcome) -> Vec<Effect> {
+/// of: the console says what became of it, and `H` has it. Attribute
+/// updates are told here too.
+pub(super) fn late_notice(app: &mut App, index: usize, outcome: WriteOutcome) -> Vec<Effect> {
     let who = app
         .history
         .entries

@@ -495,6 +495,12 @@ pub fn draw_attribute(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
     if let Some(review) = form.review.as_ref() {
         let prompt = if review.sending {
             Line::from(Span::styled("Sending… (Esc stops waiting)", theme.tone(Tone::Muted)))
+        } else if review.stopped {
+            // As the identity review says it (`ui::review`): `y` is disarmed.
+            Line::from(vec![
+                Span::styled("Stopped waiting: ", theme.error()),
+                Span::raw("the registry may still apply it; its answer will show here"),
+            ])
         } else {
             Line::from(vec![
                 Span::styled("Send this update? ", theme.tone(Tone::Heading)),

@@ -704,8 +704,7 @@ fn history_with_a_late_answer_and_a_write_in_flight() {
                     identity: Some(body),
                 }),
             );
-            key(app, KeyCode::Esc); // the form asks before discarding
-            key(app, KeyCode::Char('y'));
+            key(app, KeyCode::Esc); // its change landed: closed without asking
             assert_eq!(app.screen, Screen::Detail);
             // A second change, with a reason, stopped waiting for.
             key(app, KeyCode::Char('s'));
@@ -862,6 +861,34 @@ fn attribute_response() {
                 }),
             );
             assert_eq!(app.screen, Screen::Response);
+        },
+        false,
+    );
+}
+
+/// Esc while the attribute update is sending, then `y`: the review is
+/// disarmed and says so, as the identity review does; the update is still
+/// followed (the spinner runs, `H` lists it).
+#[test]
+fn attribute_review_after_stopping_the_wait() {
+    snapshot_each_size(
+        "attribute_review_stopped",
+        |app| {
+            open_detail_with(app, identity_with_token(0));
+            key(app, KeyCode::Char('a'));
+            type_text(app, "com.example.membership");
+            ctrl(app, 's');
+            let sent = |effects: &[Effect]| {
+                effects
+                    .iter()
+                    .filter(|e| matches!(e, Effect::WriteAttribute(_)))
+                    .count()
+            };
+            assert_eq!(sent(&y(app)), 1);
+            key(app, KeyCode::Esc);
+            assert_eq!(sent(&y(app)), 0, "a second y sends nothing");
+            assert!(app.busy(), "the update is still followed");
+            assert_eq!(app.history.entries.len(), 1);
         },
         false,
     );

@@ -3,6 +3,7 @@
 
 mod forms_papercuts;
 mod keys;
+mod late_answers;
 mod list_state;
 mod text_view;
 mod writes;
