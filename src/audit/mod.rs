@@ -21,12 +21,13 @@
 //! length here ([`clean_why`], [`clean_identifier`]) whatever the caller
 //! passes; the outcome line joins them by `request_id`.
 
+mod commit;
 mod read;
 mod syslog;
 mod who;
 
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -39,6 +40,7 @@ use serde_json::{Map, Value};
 use crate::api::{ApiError, Client, Exchange};
 use crate::diff::{self, Change};
 
+pub use commit::{FileLock, GroupCommit};
 pub use read::{AuditRead, CorruptLine, Filter, parse_duration, read_entries, read_log};
 pub use syslog::{DEV_LOG, Severity, Syslog};
 pub use who::{Who, account_name, ssh_client, user_name};
@@ -486,15 +488,15 @@ pub fn redact_url(url: &str) -> String {
 #[derive(Debug)]
 pub struct AuditLog {
     path: PathBuf,
-    file: File,
+    /// Lines written at the same time share one write and one fsync
+    /// ([`GroupCommit`]); each is on disk when its call returns. The file
+    /// lock (`flock`) keeps other processes out around each group; threads
+    /// of this one take turns through the commit queue (a lock on the shared
+    /// descriptor is theirs already, so it could not).
+    commit: GroupCommit,
     who: Who,
     syslog: Option<Syslog>,
     warnings: Mutex<Vec<String>>,
-    /// Held while a line is appended. The file lock (`flock`) keeps other
-    /// processes out, but threads of this one share the descriptor, and a
-    /// lock on it is theirs already: without this, two lines written at once
-    /// could each see the other half-written and add a stray line break.
-    appending: Mutex<()>,
 }
 
 impl AuditLog {
@@ -541,11 +543,10 @@ impl AuditLog {
         });
         Ok(AuditLog {
             path: path.to_owned(),
-            file,
+            commit: GroupCommit::new(file, FileLock::EachCommit),
             who: Who::from_env(),
             syslog,
             warnings: Mutex::new(warnings),
-            appending: Mutex::new(()),
         })
     }
 
@@ -624,46 +625,24 @@ impl AuditLog {
         Ok(())
     }
 
-    /// Appends `text` as one whole line, synced to disk.
+    /// Appends `text` as one whole line, synced to disk when this returns.
     ///
     /// idcon processes of the same user take an exclusive lock on the trail
-    /// around each append, so that a failed write can be undone: a full disk
+    /// around each write, so that a failed write can be undone: a full disk
     /// (`ENOSPC`) can take part of a line, and the next line glued to that
     /// part would be unreadable, losing a real write from `idcon audit`. On a
     /// failure the file is cut back to where it was. A part left by a
     /// process that died mid-write (no chance to cut it back) is closed with
-    /// a line break before the next line.
+    /// a line break before the next line. Lines of concurrent writers (`apply
+    /// --jobs`) share the write and the fsync ([`GroupCommit`]).
     fn append_line(&self, text: &str) -> io::Result<()> {
-        use std::os::unix::fs::FileExt as _;
-        let file = &self.file;
-        // A writer that panicked left no half state behind this lock: the
-        // line it wrote is complete or cut back.
-        let _appending = self.appending.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        file.lock()?;
-        let result = (|| {
-            let start = file.metadata()?.len();
-            let mut line = Vec::with_capacity(text.len() + 2);
-            if start > 0 {
-                let mut last = [0u8; 1];
-                file.read_exact_at(&mut last, start - 1)?;
-                if last[0] != b'\n' {
-                    line.push(b'\n');
-                }
-            }
-            line.extend_from_slice(text.as_bytes());
-            line.push(b'\n');
-            // One write of the whole line on an O_APPEND file, then to disk,
-            // before the request goes out.
-            if let Err(err) = (&*file).write_all(&line).and_then(|()| file.sync_data()) {
-                if let Err(cut) = file.set_len(start).and_then(|()| file.sync_data()) {
-                    tracing::warn!("cannot cut a partial audit line back: {cut}");
-                }
-                return Err(err);
-            }
-            Ok(())
-        })();
-        let unlocked = file.unlock();
-        result.and(unlocked)
+        self.commit.append(text.as_bytes())
+    }
+
+    /// fsyncs of the trail by this process so far (lines written together
+    /// share one).
+    pub fn syncs(&self) -> u64 {
+        self.commit.syncs()
     }
 }
 
