@@ -61,7 +61,7 @@ const LIST: &[Binding] = &[
     ENDS,
     row!("Enter", "open", SHOWN; Code(K::Enter) => A::Open),
     row!("/", "search", SHOWN; Char('/') => A::Search),
-    row!("r", "reload (retries after an error)", SHOWN; Char('r') => A::Reload),
+    row!("r", "reload (rows kept; retries a failed page)", SHOWN; Char('r') => A::Reload),
     COPY_ID,
     HISTORY,
     DRAFTS,
@@ -75,9 +75,9 @@ const LIST_END: &[Binding] = &[
 ];
 
 const SEARCH: &[Binding] = &[
-    row!("type", "filter loaded rows", SHOWN; Printable => A::Type),
+    row!("type", "filter the rows (text, state:S, schema:ID)", SHOWN; Printable => A::Type),
     row!("Backspace", "erase the last character", HELP_ONLY; Code(K::Backspace) => A::Erase),
-    row!("Enter", "ask the server (exact identifier, or id)", SHOWN; Code(K::Enter) => A::AskServer),
+    row!("Enter", "ask the server (id, identifier, prefix)", SHOWN; Code(K::Enter) => A::AskServer),
     row!("↑/↓", "move", HELP_ONLY; Code(K::Up) => A::Up, Code(K::Down) => A::Down),
     row!("Esc", "cancel", SHOWN; Code(K::Esc) => A::Back),
     F1_HELP,

@@ -267,6 +267,31 @@ pub fn action(context: Context, key: &KeyEvent) -> Option<Action> {
         .map(|&(_, action)| action)
 }
 
+/// How the search prompt reads its text, under the keys of the list and
+/// of the prompt in the help overlay (the README's "Searching" says the
+/// same at length). Each line fits the narrowest help overlay.
+const SEARCH_SYNTAX: &[&str] = &[
+    " Searching (/): text is found in any part of a row;",
+    " state:active, state:inactive, schema:ID match exactly;",
+    " all of them must hold. Enter asks the server for the",
+    " text: the id, the exact identifier, identifiers that",
+    " start with it. MATCH says which (local: loaded here).",
+];
+
+/// Lines the help overlay shows under the keys of `context`.
+pub fn help_notes(context: Context) -> &'static [&'static str] {
+    match context {
+        Context::List | Context::Search => SEARCH_SYNTAX,
+        _ => &[],
+    }
+}
+
+/// How many lines the help overlay lists for `context`: its keys, then
+/// its notes (what scrolling the overlay goes by).
+pub fn help_lines(context: Context) -> usize {
+    bindings(context).len() + help_notes(context).len()
+}
+
 /// Every context with the name the README's key table gives it, in the
 /// README's order.
 pub const README_ROWS: &[(&str, Context)] = &[

@@ -1,12 +1,15 @@
-//! The identity list screen: loaded rows, the type-to-filter view over them
-//! and the search prompt (`/`), the selection, lazy paging, and the keys.
+//! The identity list screen: loaded rows, the filter over them and the
+//! search prompt (`/`), the selection, lazy paging, reloads that keep the
+//! rows, and the keys. Server search results (`search`) are shown in the
+//! same list, the full list set aside until Esc.
 
 use crossterm::event::{KeyCode, KeyEvent};
 use serde_json::Value;
 
 use super::detail::{self, Pending};
 use super::keys::Action;
-use super::rows::{IdentityRow, SearchIndex};
+use super::rows::{Filter, IdentityRow, SearchIndex};
+use super::search::{self, ServerSearch};
 use super::{App, Effect, PAGE_SIZE, Screen, Status, Task, editing, schemas};
 use crate::sanitize::for_display;
 
@@ -31,21 +34,39 @@ pub enum Paging {
 /// How many rows before the end of the loaded rows the next page is asked for.
 pub const PREFETCH_ROWS: usize = 60;
 
+/// The status line while a reload runs; cleared when it ends either way.
+pub const RELOADING: &str = "Reloading…";
+
 /// What the list shows: everything loaded, or the answer to a server search.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum ListSource {
     #[default]
     All,
-    /// Results of asking the server for `query` (exact identifier or id).
-    ServerSearch { query: String },
+    /// What the server found for a text (id, exact identifier, prefix),
+    /// with the loaded rows that contain it.
+    ServerSearch(ServerSearch),
+}
+
+/// Whether the loaded rows are the server's latest answer.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Freshness {
+    #[default]
+    Fresh,
+    /// A reload is on its way: the rows stay until its first page arrives.
+    Reloading,
+    /// The last reload did not arrive (what happened, in one line): the
+    /// rows shown are from before it.
+    Stale(String),
 }
 
 /// The full list set aside while server search results are shown.
 #[derive(Debug)]
 pub(super) struct Stash {
-    rows: Vec<IdentityRow>,
-    index: SearchIndex,
-    paging: Paging,
+    pub(super) rows: Vec<IdentityRow>,
+    pub(super) index: SearchIndex,
+    pub(super) paging: Paging,
+    selected: usize,
+    offset: usize,
 }
 
 #[derive(Debug, Default)]
@@ -58,8 +79,9 @@ pub struct ListState {
     pub selected: usize,
     /// First row of `visible` drawn at the top (kept by the view's height).
     pub offset: usize,
-    /// Lower-cased filter text; empty shows everything.
-    pub filter: String,
+    /// The filter over the rows shown; empty shows everything.
+    pub filter: Filter,
+    /// Paging of what is shown: the full list, or a search's prefix matches.
     pub paging: Paging,
     pub source: ListSource,
     /// The full list kept aside while server search results are shown.
@@ -68,11 +90,16 @@ pub struct ListState {
     pub search_input: Option<String>,
     /// Counts reloads: answers to an older list are dropped.
     pub(super) generation: u64,
+    /// Counts server searches: answers to an older search are dropped.
+    pub(super) searches: u64,
+    /// Whether the full list is the server's latest answer.
+    pub freshness: Freshness,
     /// Pages that arrived before the schemas, held until the identifier
     /// trait is known.
     pub(super) held: Vec<(u64, LoadedPage)>,
-    /// The cursor of the page request in flight (`None` for the first
-    /// page), so that a failed or cancelled page is retried from there.
+    /// The cursor of the full list's page request in flight (`None` for
+    /// the first page), so that a failed or cancelled page is retried from
+    /// there.
     pub(super) cursor_in_flight: Option<PageCursor>,
     /// The terminal's width, to know how many rows a wrapped note takes
     /// (0 until the first message: then 80 is assumed).
@@ -103,6 +130,19 @@ impl ListState {
         self.stash.as_ref().map_or(&self.paging, |stash| &stash.paging)
     }
 
+    /// The server search shown, if any.
+    pub fn server_search(&self) -> Option<&ServerSearch> {
+        match &self.source {
+            ListSource::ServerSearch(search) => Some(search),
+            ListSource::All => None,
+        }
+    }
+
+    /// Whether row `index` passes the filter.
+    fn passes(&self, index: usize) -> bool {
+        self.index.matches(index, self.filter.needle()) && self.filter.terms_match(&self.rows[index])
+    }
+
     /// Appends a loaded page to the full list, keeping the filter applied.
     /// While server search results are shown, the page goes to the full list
     /// set aside, not among the results.
@@ -121,11 +161,31 @@ impl ListState {
         }
         self.rows.extend(rows);
         for index in start..self.rows.len() {
-            if self.filter.is_empty() || self.index.matches(index, &self.filter) {
+            if self.passes(index) {
                 self.visible.push(index);
             }
         }
         self.paging = paging;
+    }
+
+    /// Puts a reload's first page in place of the full list's rows (set
+    /// aside or shown), keeping the cursor on the same identity when it is
+    /// still there.
+    pub fn replace_full_list(&mut self, rows: Vec<IdentityRow>, paging: Paging) {
+        if let Some(stash) = self.stash.as_mut() {
+            let mut index = SearchIndex::default();
+            for row in &rows {
+                index.push(row);
+            }
+            stash.rows = rows;
+            stash.index = index;
+            stash.paging = paging;
+            stash.selected = 0;
+            stash.offset = 0;
+            return;
+        }
+        self.paging = paging;
+        self.set_rows(rows);
     }
 
     /// Sets the paging state of the full list (a page request started or failed).
@@ -136,36 +196,39 @@ impl ListState {
         }
     }
 
-    /// Forgets every row (before a reload).
-    pub fn clear(&mut self) {
-        self.rows.clear();
-        self.index.clear();
-        self.visible.clear();
-        self.selected = 0;
-        self.offset = 0;
-        self.stash = None;
-        self.source = ListSource::All;
+    /// Applies a new filter text (see [`Filter`]).
+    pub fn set_filter(&mut self, text: &str) {
+        self.apply_filter(Filter::parse(text));
     }
 
-    /// Applies a new filter text. Narrowing (the new text extends the old) only
-    /// re-checks the rows that matched before, which keeps typing fast on large
-    /// lists.
-    pub fn set_filter(&mut self, text: &str) {
-        let needle = text.to_lowercase();
-        let keep_id = self.selected_row().map(|r| r.id.clone());
-        if needle.is_empty() {
-            self.visible = (0..self.rows.len()).collect();
-        } else if !self.filter.is_empty() && needle.starts_with(self.filter.as_str()) {
-            let index = &self.index;
-            self.visible.retain(|&i| index.matches(i, &needle));
+    /// Applies a filter. Narrowing (the new free text extends the old, the
+    /// terms unchanged) only re-checks the rows that matched before, which
+    /// keeps typing fast on large lists.
+    pub fn apply_filter(&mut self, filter: Filter) {
+        let narrowing = !self.filter.is_empty() && filter.narrows(&self.filter);
+        self.filter = filter;
+        if narrowing {
+            let keep_id = self.selected_row().map(|r| r.id.clone());
+            let visible = std::mem::take(&mut self.visible);
+            self.visible = visible.into_iter().filter(|&i| self.passes(i)).collect();
+            self.select_id(keep_id);
         } else {
-            self.visible = (0..self.rows.len())
-                .filter(|&i| self.index.matches(i, &needle))
-                .collect();
+            self.refilter();
         }
-        self.filter = needle;
-        // Keep the cursor on the same identity when it still matches.
-        self.selected = keep_id
+    }
+
+    /// Checks every row against the filter again, keeping the cursor on
+    /// the same identity when it still passes.
+    pub(super) fn refilter(&mut self) {
+        let keep_id = self.selected_row().map(|r| r.id.clone());
+        self.visible = (0..self.rows.len()).filter(|&i| self.passes(i)).collect();
+        self.select_id(keep_id);
+    }
+
+    /// Puts the cursor on the identity `id` when it is shown, else on the
+    /// first row.
+    fn select_id(&mut self, id: Option<String>) {
+        self.selected = id
             .and_then(|id| self.visible.iter().position(|&i| self.rows[i].id == id))
             .unwrap_or(0);
         self.offset = self.offset.min(self.selected);
@@ -215,7 +278,9 @@ impl ListState {
     /// a failure says why (a server error, an answer that is not JSON, a
     /// dropped connection) as the detail view does.
     pub fn note(&self) -> Option<String> {
+        let searching = matches!(self.source, ListSource::ServerSearch(_));
         match &self.paging {
+            Paging::Loading if searching => Some("  asking the server for more matches…".to_owned()),
             Paging::Loading => Some("  loading more identities…".to_owned()),
             Paging::Failed { error, .. } => Some(format!("  ✗ loading stopped (r retries): {}", for_display(error))),
             Paging::More(_) | Paging::Done => None,
@@ -238,47 +303,77 @@ impl ListState {
     }
 
     /// True when the cursor is close enough to the end that the next page
-    /// should be fetched now. Not while a filter is typed: a short filtered
-    /// list would otherwise pull in every page of the tenant.
+    /// should be fetched now. In the full list, not while a filter is set
+    /// (a short filtered list would otherwise pull in every page of the
+    /// tenant: Enter asks the server instead) nor while the rows are not
+    /// fresh (a reload runs, or failed: `r` reloads); a
+    /// server search's prefix matches page on, filtered or not, as far as
+    /// the server has matches.
     pub fn wants_next_page(&self) -> bool {
-        matches!(self.paging, Paging::More(_))
-            && self.source == ListSource::All
-            && self.filter.is_empty()
+        let allowed = match self.source {
+            ListSource::All => self.filter.is_empty() && self.freshness == Freshness::Fresh,
+            ListSource::ServerSearch(_) => true,
+        };
+        allowed
+            && matches!(self.paging, Paging::More(_))
             && self.visible.len().saturating_sub(self.selected) <= PREFETCH_ROWS
     }
 
-    /// Shows server search results, keeping the full list aside. The rows
-    /// the filter found locally stay listed under the server's answer, so a
-    /// partial match typed in the prompt can still be opened.
-    pub fn show_server_results(&mut self, query: String, found: Vec<IdentityRow>) {
-        let local: Vec<IdentityRow> = self
-            .visible
-            .iter()
-            .filter_map(|&i| self.rows.get(i))
-            .filter(|row| !self.filter.is_empty() && !found.iter().any(|f| f.id == row.id))
-            .cloned()
-            .collect();
+    /// True when the line above the rows shows a filter, a search or a
+    /// reload (see [`ListState::badge`]).
+    pub fn shows_badge(&self) -> bool {
+        !self.filter.is_empty() || self.source != ListSource::All || self.freshness != Freshness::Fresh
+    }
+
+    /// The rows of the full list (shown or set aside) that pass `filter`,
+    /// marked as found here.
+    pub(super) fn full_list_matches(&self, filter: &Filter) -> Vec<IdentityRow> {
+        let (rows, index) = match &self.stash {
+            Some(stash) => (&stash.rows, &stash.index),
+            None => (&self.rows, &self.index),
+        };
+        rows.iter()
+            .enumerate()
+            .filter(|&(i, row)| index.matches(i, filter.needle()) && filter.terms_match(row))
+            .map(|(_, row)| row.clone())
+            .collect()
+    }
+
+    /// Shows `rows` as the answer to `search`, setting the full list aside
+    /// (once: a second search replaces the first's results).
+    pub(super) fn show_search(&mut self, search: ServerSearch, rows: Vec<IdentityRow>, filter: Filter) {
         if self.stash.is_none() {
             self.stash = Some(Stash {
                 rows: std::mem::take(&mut self.rows),
                 index: std::mem::take(&mut self.index),
-                paging: std::mem::replace(&mut self.paging, Paging::Done),
+                paging: std::mem::replace(&mut self.paging, Paging::Loading),
+                selected: self.selected,
+                offset: self.offset,
             });
         }
-        self.rows = found.into_iter().chain(local).collect();
-        self.index = SearchIndex::default();
-        for row in &self.rows {
-            self.index.push(row);
-        }
-        self.paging = Paging::Done;
-        self.source = ListSource::ServerSearch { query };
-        self.filter.clear();
-        self.visible = (0..self.rows.len()).collect();
+        self.source = ListSource::ServerSearch(search);
+        self.paging = Paging::Loading;
+        self.filter = filter;
+        self.set_rows(rows);
         self.selected = 0;
         self.offset = 0;
     }
 
-    /// Leaves server search results and shows the full list again.
+    /// Replaces the rows shown, re-indexed and filtered, the cursor kept on
+    /// its identity when it is still there.
+    pub(super) fn set_rows(&mut self, rows: Vec<IdentityRow>) {
+        let keep_id = self.selected_row().map(|r| r.id.clone());
+        self.rows = rows;
+        self.index = SearchIndex::default();
+        for row in &self.rows {
+            self.index.push(row);
+        }
+        self.visible = (0..self.rows.len()).filter(|&i| self.passes(i)).collect();
+        self.select_id(keep_id);
+    }
+
+    /// Leaves server search results and shows the full list again, with
+    /// the cursor where it was.
     pub fn restore_full_list(&mut self) -> bool {
         let Some(stash) = self.stash.take() else {
             return false;
@@ -287,24 +382,33 @@ impl ListState {
         self.index = stash.index;
         self.paging = stash.paging;
         self.source = ListSource::All;
-        self.filter.clear();
+        self.filter = Filter::default();
         self.visible = (0..self.rows.len()).collect();
-        self.selected = 0;
-        self.offset = 0;
+        self.selected = stash.selected.min(self.visible.len().saturating_sub(1));
+        self.offset = stash.offset.min(self.selected);
         true
     }
 }
 
-/// Loads the list again from the first page, keeping the filter typed.
+/// Loads the list again from the first page. The rows stay (marked as
+/// reloading) until the fresh first page replaces them; the filter stays.
 pub(super) fn reload(app: &mut App) -> Vec<Effect> {
     let list = &mut app.list;
     list.generation += 1;
-    let keep_filter = list.filter.clone();
-    list.clear();
-    list.set_filter(&keep_filter);
-    list.paging = Paging::Loading;
     list.held.clear();
-    list.cursor_in_flight = None;
+    // A page of the old list in flight is cancelled below: should the
+    // reload fail, loading more goes on from where that page was.
+    if let Some(cursor) = list.cursor_in_flight.take()
+        && matches!(list.full_list_paging(), Paging::Loading)
+    {
+        list.set_paging(Paging::More(cursor));
+    }
+    if list.loaded_count() > 0 {
+        list.freshness = Freshness::Reloading;
+    } else {
+        list.freshness = Freshness::Fresh;
+        list.set_paging(Paging::Loading);
+    }
     let generation = list.generation;
     let cancel = app.cancel(Task::Page);
     app.begin(Task::Page);
@@ -318,12 +422,17 @@ pub(super) fn reload(app: &mut App) -> Vec<Effect> {
     ]
 }
 
+/// Asks for the next page of what is shown: the full list, or a search's
+/// prefix matches.
 fn next_page(app: &mut App) -> Vec<Effect> {
-    let cursor = match app.list.full_list_paging() {
-        Paging::More(cursor) => cursor.clone(),
-        _ => return Vec::new(),
+    let Paging::More(cursor) = &app.list.paging else {
+        return Vec::new();
     };
-    app.list.set_paging(Paging::Loading);
+    let cursor = cursor.clone();
+    if app.list.server_search().is_some() {
+        return search::next_page(app, cursor);
+    }
+    app.list.paging = Paging::Loading;
     app.list.cursor_in_flight = Some(cursor.clone());
     app.begin(Task::Page);
     vec![Effect::LoadPage {
@@ -347,7 +456,8 @@ pub(super) fn after_update(app: &mut App) -> Vec<Effect> {
     effects
 }
 
-fn rows_from(app: &App, items: &[Value]) -> Vec<IdentityRow> {
+/// List rows made from identities as the server sent them.
+pub(super) fn rows_from(app: &App, items: &[Value]) -> Vec<IdentityRow> {
     items
         .iter()
         .map(|identity| {
@@ -364,7 +474,16 @@ fn accept_page(app: &mut App, page: LoadedPage) {
         Some(cursor) => Paging::More(cursor),
         None => Paging::Done,
     };
-    app.list.append(rows, paging);
+    if app.list.freshness == Freshness::Reloading {
+        // The reload's first page: the fresh rows take the old ones' place.
+        app.list.replace_full_list(rows, paging);
+        app.list.freshness = Freshness::Fresh;
+    } else {
+        app.list.append(rows, paging);
+    }
+    if app.chrome.status == Status::Info(RELOADING.into()) {
+        app.chrome.status = Status::None;
+    }
 }
 
 /// The pages held for their schemas become rows once no schema is on its way.
@@ -379,15 +498,23 @@ pub(super) fn accept_held_pages(app: &mut App) {
     }
 }
 
-/// Replaces the list row of an identity the server just returned, so the
-/// list never shows a state older than the detail.
+/// Replaces the list rows of an identity the server just returned (in the
+/// results shown and in the full list set aside), so the list never shows
+/// a state older than the detail.
 pub(super) fn refresh_row(app: &mut App, identity: &Value) {
     let Some(id) = identity.get("id").and_then(Value::as_str) else {
         return;
     };
-    let fresh = rows_from(app, std::slice::from_ref(identity));
-    if let (Some(row), Some(slot)) = (fresh.into_iter().next(), app.list.rows.iter_mut().find(|r| r.id == id)) {
-        *slot = row;
+    let Some(fresh) = rows_from(app, std::slice::from_ref(identity)).into_iter().next() else {
+        return;
+    };
+    let list = &mut app.list;
+    let stashed = list.stash.as_mut().map(|stash| &mut stash.rows);
+    for rows in std::iter::once(&mut list.rows).chain(stashed) {
+        if let Some(slot) = rows.iter_mut().find(|r| r.id == id) {
+            let found = slot.found;
+            *slot = IdentityRow { found, ..fresh.clone() };
+        }
     }
 }
 
@@ -408,6 +535,16 @@ pub(super) fn on_page(app: &mut App, generation: u64, result: Result<LoadedPage,
             }
             effects
         }
+        Err(error) if app.list.freshness == Freshness::Reloading => {
+            // The rows shown stay, marked stale, and say why.
+            let why = crate::text::single_line(&error);
+            app.chrome.status = Status::Error(format!(
+                "Reload failed (r retries), the rows shown are from before: {}",
+                for_display(&why)
+            ));
+            app.list.freshness = Freshness::Stale(format!("reload failed: {why}"));
+            Vec::new()
+        }
         Err(error) => {
             let cursor = app.list.cursor_in_flight.take();
             app.chrome.status = Status::Error(format!(
@@ -420,50 +557,19 @@ pub(super) fn on_page(app: &mut App, generation: u64, result: Result<LoadedPage,
     }
 }
 
-pub(super) fn on_search(
-    app: &mut App,
-    generation: u64,
-    query: String,
-    result: Result<Vec<Value>, String>,
-) -> Vec<Effect> {
-    if generation != app.list.generation {
-        return Vec::new();
-    }
-    app.finish(Task::Search);
-    match result {
-        Ok(items) => {
-            schemas::want_for(app, &items);
-            let count = items.len();
-            let rows = rows_from(app, &items);
-            let shown = for_display(&query).into_owned();
-            app.list.show_server_results(query, rows);
-            let local = app.list.rows.len().saturating_sub(count);
-            let also = if local > 0 {
-                format!(", {local} loaded contain it")
-            } else {
-                String::new()
-            };
-            app.chrome.status = Status::Info(match count {
-                0 => format!("No identity on the server matches “{shown}”{also} — Esc shows the full list"),
-                1 => format!("1 identity on the server matches “{shown}”{also} — Esc shows the full list"),
-                n => format!("{n} identities on the server match “{shown}”{also} — Esc shows the full list"),
-            });
-        }
-        Err(error) => app.chrome.status = Status::Error(format!("Search failed: {}", for_display(&error))),
-    }
-    schemas::request(app)
-}
-
 /// Esc on the list: cancels a search, leaves server results or a filter,
-/// stops a page load; with none of them, says what it is for.
+/// stops a reload or a page load; with none of them, says what it is for.
 fn on_escape(app: &mut App) -> Vec<Effect> {
     if app.chrome.running(Task::Search) > 0 {
-        app.chrome.status = Status::Info("Search cancelled".into());
-        return vec![app.cancel(Task::Search)];
+        return search::cancel(app);
     }
     if app.list.restore_full_list() || !app.list.filter.is_empty() {
         app.list.set_filter("");
         app.chrome.status = Status::None;
+    } else if app.list.freshness == Freshness::Reloading {
+        app.list.freshness = Freshness::Stale("reload cancelled".into());
+        app.chrome.status = Status::Info("Reload cancelled — the rows shown are from before; r reloads".into());
+        return vec![app.cancel(Task::Page)];
     } else if matches!(app.list.paging, Paging::Loading) {
         app.chrome.status = Status::Info("Loading cancelled — press r to load again".into());
         let cursor = app.list.cursor_in_flight.take();
@@ -491,7 +597,7 @@ pub(super) fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Top => list.move_to(0),
         Action::Bottom => list.move_to(usize::MAX),
         Action::Search => {
-            list.search_input = Some(list.filter.clone());
+            list.search_input = Some(list.filter.text());
             app.chrome.status = Status::None;
         }
         Action::Reload => {
@@ -504,7 +610,10 @@ pub(super) fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
                 app.chrome.status = Status::None;
                 return next_page(app);
             }
-            app.chrome.status = Status::Info("Reloading…".into());
+            if list.server_search().is_some() {
+                return search::again(app);
+            }
+            app.chrome.status = Status::Info(RELOADING.into());
             return reload(app);
         }
         Action::Open => {
@@ -552,17 +661,9 @@ pub(super) fn on_search_action(app: &mut App, action: Action, key: KeyEvent) -> 
             app.chrome.status = Status::None;
         }
         Action::AskServer => {
-            let query = input.trim().to_owned();
+            let text = std::mem::take(input);
             app.list.search_input = None;
-            if query.is_empty() {
-                return Vec::new();
-            }
-            app.begin(Task::Search);
-            app.chrome.status = Status::Info(format!("Asking the server for “{}”…", for_display(&query)));
-            return vec![Effect::Search {
-                generation: app.list.generation,
-                query,
-            }];
+            return search::ask(app, &text);
         }
         Action::Erase => {
             input.pop();

@@ -30,6 +30,7 @@ pub mod response;
 pub mod review;
 pub mod rows;
 pub mod schemas;
+pub mod search;
 pub mod sections;
 pub mod text_view;
 pub mod time;
@@ -103,6 +104,12 @@ pub enum Msg {
         query: String,
         result: Result<Vec<Value>, String>,
     },
+    /// A page of a server search's prefix matches ([`Effect::LoadSimilar`]).
+    SimilarLoaded {
+        generation: u64,
+        search: u64,
+        result: Result<LoadedPage, String>,
+    },
     IdentityLoaded {
         id: String,
         result: Result<Value, String>,
@@ -165,6 +172,16 @@ pub enum Effect {
     Search {
         generation: u64,
         query: String,
+    },
+    /// A page of the identities with an identifier starting with `prefix`
+    /// (`preview_credentials_identifier_similar`): the first when `cursor`
+    /// is `None`; answered with [`Msg::SimilarLoaded`].
+    LoadSimilar {
+        generation: u64,
+        search: u64,
+        prefix: String,
+        cursor: Option<list::PageCursor>,
+        page_size: u32,
     },
     LoadIdentity {
         id: String,
@@ -292,7 +309,10 @@ impl App {
     /// Rows of the list body for the current height (header, banner, column
     /// titles, status and footer taken away).
     pub fn list_body_height(&self) -> usize {
-        let chrome = 4 + u16::from(self.profile.danger) + u16::from(self.list.search_input.is_some());
+        let chrome = 4
+            + u16::from(self.profile.danger)
+            + u16::from(self.list.search_input.is_some())
+            + u16::from(self.list.shows_badge());
         usize::from(self.chrome.height.saturating_sub(chrome)).max(1)
     }
 
@@ -353,7 +373,12 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             generation,
             query,
             result,
-        } => list::on_search(app, generation, query, result),
+        } => search::on_search(app, generation, query, result),
+        Msg::SimilarLoaded {
+            generation,
+            search,
+            result,
+        } => search::on_similar(app, generation, search, result),
         Msg::IdentityLoaded { id, result } => detail::on_identity(app, id, result),
         Msg::ExternalEditDone { identity_id, result } => editing::on_external_edit(app, identity_id, result),
         Msg::PasswordHashed { identity_id, result } => editing::on_hashed(app, identity_id, result),
@@ -394,7 +419,7 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     }
     match context {
         Context::Help { .. } => {
-            let rows = keys::bindings(keys_context::under_help(app)).len();
+            let rows = keys::help_lines(keys_context::under_help(app));
     history::after_update(app);
             app.chrome.on_help_action(action, rows);
             Vec::new()
@@ -472,7 +497,7 @@ mod keys_context {
 
     pub fn current(app: &App) -> Context {
         if app.chrome.help.is_some() {
-            let rows = super::keys::bindings(under_help(app)).len();
+            let rows = super::keys::help_lines(under_help(app));
             return Context::Help {
                 scrolls: rows > super::chrome::help_page(app.chrome.height),
             };

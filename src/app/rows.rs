@@ -19,6 +19,33 @@ pub enum RowState {
     Other,
 }
 
+/// How a row of server search results was found, in the order the results
+/// list them (the derived order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Found {
+    /// The identity whose id was typed (`GET /identities/{id}`).
+    Id,
+    /// A credential identifier equals the text (`credentials_identifier`).
+    Exact,
+    /// A credential identifier starts with the text
+    /// (`preview_credentials_identifier_similar`).
+    Prefix,
+    /// Loaded here and containing the text, but not (yet) found by the server.
+    Local,
+}
+
+impl Found {
+    /// The word the list's MATCH column shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            Found::Id => "id",
+            Found::Exact => "exact",
+            Found::Prefix => "prefix",
+            Found::Local => "local",
+        }
+    }
+}
+
 /// One line of the identity list.
 #[derive(Debug, Clone)]
 pub struct IdentityRow {
@@ -32,6 +59,8 @@ pub struct IdentityRow {
     pub state_label: String,
     pub schema_id: String,
     pub updated_at: Option<DateTime<Utc>>,
+    /// How a server search found this row; `None` in the full list.
+    pub found: Option<Found>,
 }
 
 impl IdentityRow {
@@ -76,6 +105,7 @@ impl IdentityRow {
             state_label,
             schema_id,
             updated_at,
+            found: None,
         }
     }
 
@@ -98,6 +128,129 @@ impl IdentityRow {
             .nth(8)
             .map_or(self.id_display.len(), |(i, _)| i);
         &self.id_display[..end]
+    }
+}
+
+/// One `key:value` word of a filter, matched exactly (case aside).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Term {
+    /// `state:VALUE`: the identity's state is VALUE (`active`, `inactive`).
+    State(String),
+    /// `schema:ID`: the identity's schema id is ID.
+    Schema(String),
+}
+
+impl Term {
+    fn matches(&self, row: &IdentityRow) -> bool {
+        let (have, want) = match self {
+            Term::State(want) => (&row.state_label, want),
+            Term::Schema(want) => (&row.schema_id, want),
+        };
+        have.eq_ignore_ascii_case(want) || have.to_lowercase() == *want
+    }
+}
+
+/// What the search prompt holds, parsed. `state:` and `schema:` words are
+/// terms that match a row's state or schema id exactly (so `state:active`
+/// leaves out inactive rows, which the free text `active` would match);
+/// the other words are free text, found anywhere in a row's identifier,
+/// name, id, state or schema, case-insensitively. Everything must hold
+/// (AND). A term with nothing after the colon is still being typed and
+/// filters nothing yet.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// The free text as typed, words joined by one space: what Enter asks
+    /// the server for.
+    query: String,
+    /// `query` lower-cased: what the rows are searched for.
+    needle: String,
+    terms: Vec<Term>,
+    /// The term words as typed, for showing the filter again.
+    term_words: Vec<String>,
+}
+
+impl Filter {
+    /// Reads what the prompt holds: words split at white space, `state:`
+    /// and `schema:` words as terms (key case ignored), the rest free text.
+    pub fn parse(text: &str) -> Self {
+        let mut words: Vec<&str> = Vec::new();
+        let mut terms = Vec::new();
+        let mut term_words = Vec::new();
+        for word in text.split_whitespace() {
+            let term = match word.split_once(':') {
+                Some((key, value)) if key.eq_ignore_ascii_case("state") => Some(Term::State(value.to_lowercase())),
+                Some((key, value)) if key.eq_ignore_ascii_case("schema") => Some(Term::Schema(value.to_lowercase())),
+                _ => None,
+            };
+            match term {
+                Some(term) => {
+                    term_words.push(word.to_owned());
+                    if !matches!(&term, Term::State(v) | Term::Schema(v) if v.is_empty()) {
+                        terms.push(term);
+                    }
+                }
+                None => words.push(word),
+            }
+        }
+        let query = words.join(" ");
+        Self {
+            needle: query.to_lowercase(),
+            query,
+            terms,
+            term_words,
+        }
+    }
+
+    /// True when the filter lets every row through.
+    pub fn is_empty(&self) -> bool {
+        self.needle.is_empty() && self.terms.is_empty()
+    }
+
+    /// The free text as typed (terms left out).
+    pub fn query(&self) -> &str {
+        &self.query
+    }
+
+    /// The free text, lower-cased.
+    pub fn needle(&self) -> &str {
+        &self.needle
+    }
+
+    /// The terms as typed, space-separated ("" when there is none).
+    pub fn terms_text(&self) -> String {
+        self.term_words.join(" ")
+    }
+
+    /// The whole filter as typed, normalised: free text, then the terms.
+    pub fn text(&self) -> String {
+        let mut words: Vec<&str> = Vec::new();
+        if !self.query.is_empty() {
+            words.push(&self.query);
+        }
+        words.extend(self.term_words.iter().map(String::as_str));
+        words.join(" ")
+    }
+
+    /// The same filter without its free text: what stays applied to the
+    /// server's answer once the free text has been asked for.
+    pub fn terms_only(&self) -> Filter {
+        Filter {
+            terms: self.terms.clone(),
+            term_words: self.term_words.clone(),
+            ..Filter::default()
+        }
+    }
+
+    /// True when every row this filter lets through, `wider` lets through
+    /// too: then only the rows `wider` kept need checking again.
+    pub fn narrows(&self, wider: &Filter) -> bool {
+        self.terms == wider.terms && self.needle.starts_with(wider.needle.as_str())
+    }
+
+    /// Whether the terms hold for `row` (the free text is checked against
+    /// the [`SearchIndex`]).
+    pub fn terms_match(&self, row: &IdentityRow) -> bool {
+        self.terms.iter().all(|term| term.matches(row))
     }
 }
 
@@ -124,11 +277,6 @@ impl SearchIndex {
 
     pub(super) fn matches(&self, index: usize, needle: &str) -> bool {
         self.row_text(index).contains(needle)
-    }
-
-    pub(super) fn clear(&mut self) {
-        self.text.clear();
-        self.ends.clear();
     }
 }
 

@@ -620,9 +620,13 @@ pub fn list_answer(state: &DemoState, path: &str, uri: &Uri) -> Result<Answer, A
         selection = narrow(selection, owner.into_iter().collect());
     }
     if let Some(prefix) = query.similar {
-        let mut owners = store.owners_of_identifier_prefix(prefix.trim());
-        let folded = prefix.trim().to_lowercase();
-        if folded != prefix.trim() {
+        // Candidates from the identifier index (the prefix as sent, and as
+        // Kratos folds it for password identifiers); Kratos's rule per
+        // credential type (`Identity::has_identifier_prefix`) is checked as
+        // the page is read, so only what is sent is looked at.
+        let mut owners = store.owners_of_identifier_prefix(prefix);
+        let folded = prefix.trim_start().to_lowercase();
+        if folded != prefix {
             owners.extend(store.owners_of_identifier_prefix(&folded));
             owners.sort_unstable();
             owners.dedup();
@@ -637,8 +641,16 @@ pub fn list_answer(state: &DemoState, path: &str, uri: &Uri) -> Result<Answer, A
     let (page, more) = match selection {
         None => store.page_after(&after, size),
         Some(ids) => {
-            let mut rest = ids.into_iter().filter(|id| *id > after);
-            let page: Vec<_> = rest.by_ref().filter_map(|id| store.get(&id)).take(size).collect();
+            let mut rest = ids
+                .into_iter()
+                .filter(|id| *id > after)
+                .filter_map(|id| store.get(&id))
+                .filter(|identity| {
+                    query
+                        .similar
+                        .is_none_or(|prefix| identity.has_identifier_prefix(prefix))
+                });
+            let page: Vec<_> = rest.by_ref().take(size).collect();
             (page, rest.next().is_some())
         }
     };
@@ -825,4 +837,136 @@ async fn registry_not_found(uri: Uri) -> YotiError {
 
 async fn not_found(method: Method, uri: Uri) -> ApiError {
     ApiError::not_found(format!("No route for {method} {}.", uri.path()))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use crate::demo::{DemoAnswer, DemoOptions, DemoServer};
+
+    fn server(seed_count: Option<usize>) -> DemoServer {
+        let options = DemoOptions {
+            seed_count,
+            ..DemoOptions::for_tests()
+        };
+        match DemoServer::build(&options) {
+            Ok(server) => server,
+            Err(err) => panic!("the demo builds: {err}"),
+        }
+    }
+
+    fn items(answer: &DemoAnswer) -> Vec<Value> {
+        assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+        match serde_json::from_slice(&answer.body) {
+            Ok(Value::Array(items)) => items,
+            other => panic!("not a list: {other:?}"),
+        }
+    }
+
+    /// The ids a prefix search finds, following every page as Kratos's
+    /// `Link` says.
+    fn similar(server: &DemoServer, prefix: &str, page_size: usize) -> Vec<Value> {
+        let encoded: String = url::form_urlencoded::byte_serialize(prefix.as_bytes()).collect();
+        let mut found = Vec::new();
+        let mut token: Option<String> = None;
+        for _ in 0..1000 {
+            let mut query = format!("preview_credentials_identifier_similar={encoded}&page_size={page_size}");
+            if let Some(token) = &token {
+                query.push_str(&format!("&page_token={token}"));
+            }
+            let answer = server.list_identities(&query);
+            found.extend(items(&answer));
+            let link = answer
+                .headers
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case("link"))
+                .map(|(_, value)| value.clone())
+                .unwrap_or_default();
+            let Some(next) = link.split(',').find(|l| l.contains("rel=\"next\"")) else {
+                return found;
+            };
+            assert!(
+                next.contains("preview_credentials_identifier_similar="),
+                "the next link repeats the filter: {next}"
+            );
+            token = next
+                .split(['?', '&', '>'])
+                .find_map(|part| part.strip_prefix("page_token="))
+                .map(str::to_owned);
+        }
+        panic!("more than 1000 pages");
+    }
+
+    fn identifiers(identity: &Value) -> Vec<String> {
+        identity["credentials"]
+            .as_object()
+            .into_iter()
+            .flat_map(|c| c.values())
+            .filter_map(|c| c["identifiers"].as_array())
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn prefix_matches_page_in_id_order_each_once_with_the_filter_repeated() {
+        let server = server(Some(3000));
+        let all = similar(&server, "sofia", 500);
+        let paged = similar(&server, "sofia", 7);
+        assert!(all.len() > 20, "the seed has Sofias: {}", all.len());
+        assert_eq!(paged, all, "small pages give the same identities in the same order");
+        let ids: Vec<&str> = all.iter().filter_map(|i| i["id"].as_str()).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "in id order, each once");
+        for identity in &all {
+            assert!(
+                identifiers(identity).iter().any(|i| i.starts_with("sofia")),
+                "{identity}"
+            );
+            assert!(
+                identity["credentials"]["password"].get("config").is_none(),
+                "no configs"
+            );
+        }
+        // Every identity with such an identifier is found.
+        let everyone = items(&server.list_identities("page_size=500"));
+        assert!(everyone.len() == 500, "the first 500 are enough to compare");
+        let last = everyone.last().and_then(|i| i["id"].as_str()).unwrap_or_default();
+        let mut expected = 0;
+        for identity in &everyone {
+            let id = identity["id"].as_str().unwrap_or_default();
+            let email = identity["traits"]["email"].as_str().unwrap_or_default();
+            if email.starts_with("sofia") {
+                expected += 1;
+                assert!(ids.contains(&id), "{email} is missing");
+            }
+        }
+        assert_eq!(ids.iter().filter(|id| **id <= last).count(), expected);
+    }
+
+    /// `persistence/sql/identity/persister_identity.go` `ListIdentities`:
+    /// password identifiers against the prefix lower-cased, OIDC ones
+    /// (`provider:subject`) as typed; `%` and `_` are no wildcards.
+    #[test]
+    fn prefixes_match_as_kratos_matches_them() {
+        let server = server(None);
+        let ada = "ada.lovelace@example.com";
+        let emails = |found: Vec<Value>| -> Vec<String> {
+            found
+                .iter()
+                .filter_map(|i| i["traits"]["email"].as_str().map(str::to_owned))
+                .collect()
+        };
+        assert!(emails(similar(&server, "Ada.Love", 250)).contains(&ada.to_owned()));
+        assert!(emails(similar(&server, " ada.love", 250)).contains(&ada.to_owned()));
+        let google = similar(&server, "google:1080000000000000000", 250);
+        assert!(emails(google).contains(&ada.to_owned()));
+        assert!(
+            similar(&server, "GOOGLE:1080000000000000000", 250).is_empty(),
+            "OIDC identifiers keep their case"
+        );
+        assert!(similar(&server, "ada%", 250).is_empty(), "% is no wildcard");
+        assert!(similar(&server, "ada_lovelace", 250).is_empty(), "_ is no wildcard");
+    }
 }

@@ -12,6 +12,7 @@ use serde_json::Value;
 use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio::task::{AbortHandle, JoinHandle};
 
+use crate::api::{IdentityFilter, IdentityQuery};
 use crate::app::attribute::AttributeRequest;
 use crate::app::forms::SecretString;
 use crate::app::list::PageCursor;
@@ -27,6 +28,26 @@ pub trait IdentitySource: Send + Sync + 'static {
     fn page(&self, cursor: Option<PageCursor>, page_size: u32) -> BoxFuture<'static, Result<LoadedPage, String>>;
     /// Exact identifier search, plus the identity with that id when `query` is one.
     fn search(&self, query: String) -> BoxFuture<'static, Result<Vec<Value>, String>>;
+    /// A page of the identities with a credential identifier starting with
+    /// `prefix` (`preview_credentials_identifier_similar`), from `cursor`
+    /// or, without one, the first page. The next pages' cursors repeat the
+    /// parameter (Kratos's keyset `Link`), so by default this is a plain
+    /// page request.
+    fn similar(
+        &self,
+        prefix: String,
+        cursor: Option<PageCursor>,
+        page_size: u32,
+    ) -> BoxFuture<'static, Result<LoadedPage, String>> {
+        let cursor = cursor.unwrap_or_else(|| {
+            IdentityQuery {
+                page_size: Some(page_size),
+                filter: IdentityFilter::SimilarIdentifier(prefix),
+            }
+            .params()
+        });
+        self.page(Some(cursor), page_size)
+    }
     fn identity(&self, id: String) -> BoxFuture<'static, Result<Value, String>>;
     /// Fetches the identity again and sends the PUT when it is unchanged (or
     /// when the request says overwrite), with the audit trail around it.
@@ -226,6 +247,25 @@ impl Runner {
                         Msg::SearchLoaded {
                             generation,
                             query,
+                            result: fut.await,
+                        }
+                    }),
+                );
+            }
+            Effect::LoadSimilar {
+                generation,
+                search,
+                prefix,
+                cursor,
+                page_size,
+            } => {
+                let fut = services.similar(prefix, cursor, page_size);
+                self.spawn(
+                    Task::Search,
+                    Box::pin(async move {
+                        Msg::SimilarLoaded {
+                            generation,
+                            search,
                             result: fut.await,
                         }
                     }),

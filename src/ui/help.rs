@@ -34,18 +34,24 @@ pub fn rows(bindings: &[&keys::Binding]) -> Vec<(String, &'static str)> {
 }
 
 pub fn draw(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
-    let bindings = keys::bindings(app.screen_key_context());
+    let context = app.screen_key_context();
+    let bindings = keys::bindings(context);
     let rows = rows(&bindings);
+    let notes = keys::help_notes(context);
     let page = help_page(area.height);
-    let scrolls = rows.len() > page;
-    let first = app.chrome.help.unwrap_or(0).min(rows.len().saturating_sub(page));
+    let total = rows.len() + notes.len();
+    let scrolls = total > page;
+    let first = app.chrome.help.unwrap_or(0).min(total.saturating_sub(page));
     let pinned = if scrolls { SCROLLS } else { CLOSES };
-    let mut lines: Vec<Line> = rows
+    // The keys, then the screen's notes (how search reads its text), as
+    // one list that scrolls.
+    let key_lines = rows
         .iter()
-        .skip(first)
-        .take(page)
-        .map(|(keys, help)| Line::from(vec![Span::styled(keys.clone(), theme.footer_key()), Span::raw(*help)]))
-        .collect();
+        .map(|(keys, help)| Line::from(vec![Span::styled(keys.clone(), theme.footer_key()), Span::raw(*help)]));
+    let note_lines = notes
+        .iter()
+        .map(|note| Line::from(Span::styled(*note, theme.tone(Tone::Muted))));
+    let mut lines: Vec<Line> = key_lines.chain(note_lines).skip(first).take(page).collect();
     lines.push(Line::from(Span::styled(pinned, theme.tone(Tone::Muted))));
 
     let content_width = lines.iter().map(Line::width).max().unwrap_or(20);
@@ -74,6 +80,13 @@ mod tests {
         let inner = usize::from(MIN_WIDTH) - 2;
         assert!(SCROLLS.width() <= inner && CLOSES.width() <= inner);
         for (_, context) in keys::README_ROWS {
+            for note in keys::help_notes(*context) {
+                assert!(
+                    note.width() <= inner,
+                    "{context:?}: \"{note}\" is {} columns wide",
+                    note.width()
+                );
+            }
             let bindings = keys::bindings(*context);
             for (keys, help) in rows(&bindings) {
                 let width = format!("{keys}{help}").width();

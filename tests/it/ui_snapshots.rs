@@ -262,6 +262,64 @@ fn list_error() {
     );
 }
 
+/// `/state:inactive` Enter: the loaded rows filtered exactly by state, the
+/// badge saying so and how many of the loaded rows pass ("of 121+": more
+/// pages exist).
+fn filter_inactive(app: &mut App) {
+    key(app, KeyCode::Char('/'));
+    type_text(app, "state:inactive");
+    key(app, KeyCode::Enter);
+}
+
+#[test]
+fn list_filtered_with_a_badge() {
+    snapshot_each_size("list_filtered", filter_inactive, false);
+}
+
+/// `/ana` Enter, answered: nothing by id or exact identifier, a first page
+/// of prefix matches (one never loaded here), more pages to come, and the
+/// loaded rows that contain "ana" elsewhere, each row marked in MATCH.
+fn search_results(app: &mut App) {
+    key(app, KeyCode::Char('/'));
+    type_text(app, "ana");
+    key(app, KeyCode::Enter);
+    update(
+        app,
+        Msg::SearchLoaded {
+            generation: 1,
+            query: "ana".into(),
+            result: Ok(Vec::new()),
+        },
+    );
+    let items = [0, 8, 16, 200].into_iter().map(identity).collect();
+    let next = Some(vec![("page_token".to_owned(), "more".to_owned())]);
+    update(
+        app,
+        Msg::SimilarLoaded {
+            generation: 1,
+            search: 1,
+            result: Ok(LoadedPage { items, next }),
+        },
+    );
+}
+
+#[test]
+fn list_search_results_marked_by_match() {
+    snapshot_each_size("list_search_results", search_results, false);
+}
+
+/// `r`, and the reload fails: the rows stay, dimmed "stale" says why.
+fn failed_reload(app: &mut App) {
+    key(app, KeyCode::Char('r'));
+    let result = Err("HTTP 503 Service Unavailable: upstream connect error\nor disconnect".to_owned());
+    update(app, Msg::PageLoaded { generation: 2, result });
+}
+
+#[test]
+fn list_stale_after_a_failed_reload() {
+    snapshot_each_size("list_stale", failed_reload, false);
+}
+
 #[test]
 fn help_overlay() {
     snapshot_each_size("help_list", |app| key(app, KeyCode::Char('?')), false);
@@ -982,6 +1040,9 @@ fn every_screen() -> Vec<(&'static str, Prepare)> {
                 update(app, Msg::PageLoaded { generation: 1, result });
             }),
         ),
+        ("list_filtered", boxed(filter_inactive)),
+        ("list_search_results", boxed(search_results)),
+        ("list_stale", boxed(failed_reload)),
         ("help_list", boxed(|app| key(app, KeyCode::Char('?')))),
         ("detail_loading", boxed(|app| key(app, KeyCode::Enter))),
         (
