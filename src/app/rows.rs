@@ -146,7 +146,9 @@ impl Term {
             Term::State(want) => (&row.state_label, want),
             Term::Schema(want) => (&row.schema_id, want),
         };
-        have.eq_ignore_ascii_case(want) || have.to_lowercase() == *want
+        // `want` is lower-cased; only a non-ASCII value needs lower-casing
+        // too (no allocation per row for the usual ASCII states and ids).
+        have.eq_ignore_ascii_case(want) || (!have.is_ascii() && have.to_lowercase() == *want)
     }
 }
 

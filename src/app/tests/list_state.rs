@@ -176,6 +176,16 @@ mod terms {
     }
 
     #[test]
+    fn a_schema_id_beyond_ascii_matches_in_any_case() {
+        let mut list = list();
+        list.append(vec![row(9, "active", "Kunden-Ü", "ü@x.io")], Paging::Done);
+        list.set_filter("schema:kunden-ü");
+        assert_eq!(shown(&list), vec!["ü@x.io"]);
+        list.set_filter("schema:KUNDEN-Ü");
+        assert_eq!(shown(&list), vec!["ü@x.io"]);
+    }
+
+    #[test]
     fn terms_and_free_text_all_have_to_hold() {
         let mut list = list();
         list.set_filter("ana state:inactive");
