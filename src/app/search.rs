@@ -87,10 +87,18 @@ impl ListState {
                 text.push_str(" · Esc: full list");
                 text
             }
-            ListSource::All if !self.filter.is_empty() => format!(
-                "filter “{}” · {shown} of {total}{more} loaded · Esc clears",
-                for_display(&self.filter.text())
-            ),
+            ListSource::All if !self.filter.is_empty() => {
+                // While typing, what Enter will do; afterwards, how to leave.
+                let next = if self.search_input.is_some() && !self.filter.query().is_empty() {
+                    "Enter asks the server"
+                } else {
+                    "Esc clears"
+                };
+                format!(
+                    "filter “{}” · {shown} of {total}{more} loaded · {next}",
+                    for_display(&self.filter.text())
+                )
+            }
             ListSource::All => String::new(),
         };
         let stale = match &self.freshness {
