@@ -22,7 +22,8 @@ use crate::sanitize::for_display;
 pub struct TextView {
     pub title: String,
     pub lines: Vec<StyledLine>,
-    pub scroll: usize,
+    /// Where the diff is scrolled, wrapped and searched (`text_view`).
+    pub view: super::text_view::TextView,
 }
 
 #[derive(Debug)]
@@ -247,7 +248,7 @@ pub(super) fn show_offer(app: &mut App) -> Vec<Effect> {
     app.drafts.text = Some(TextView {
         title,
         lines: diff_lines(draft, &current),
-        scroll: 0,
+        view: super::text_view::TextView::new(true),
     });
     app.drafts.return_to = app.screen;
     app.screen = Screen::Text;
@@ -298,23 +299,21 @@ pub(super) fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
 }
 
 fn on_text_action(app: &mut App, action: Action) -> Vec<Effect> {
-    let height = app.detail_body_height();
+    let viewport = super::text_view::viewport(app);
     let drafts = &mut app.drafts;
     let Some(text) = drafts.text.as_mut() else {
         app.screen = drafts.return_to;
         return Vec::new();
     };
-    let max = text.lines.len().saturating_sub(height);
     match action {
         Action::Back => {
             drafts.text = None;
             app.screen = drafts.return_to;
         }
-        Action::Down => text.scroll = (text.scroll + 1).min(max),
-        Action::Up => text.scroll = text.scroll.saturating_sub(1),
-        Action::PageDown => text.scroll = (text.scroll + height).min(max),
-        Action::PageUp => text.scroll = text.scroll.saturating_sub(height),
-        _ => {}
+        // Scrolling, wrap and search: the text view's keys.
+        _ => {
+            text.view.act(&text.lines, viewport, action, None);
+        }
     }
     Vec::new()
 }

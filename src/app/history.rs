@@ -340,7 +340,7 @@ pub(super) fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             match (&entry.response, &entry.outcome) {
                 (Some(response), _) => {
                     let mut again = response.clone();
-                    again.scroll = 0;
+                    again.view = super::text_view::TextView::new(true);
                     app.edit.response = Some(again);
                     history.showing = true;
                     app.screen = Screen::Response;

@@ -118,6 +118,13 @@ const WRAP: Binding = row!("w", "wrap (long lines on / off)", SHOWN; Char('w') =
 const FIND: Binding = row!("/", "search (case ignored)", SHOWN; Char('/') => A::Search);
 const MATCHES: Binding = row!("n/N", "next / previous match", HELP_ONLY;
     Char('n') => A::NextMatch, Char('N') => A::PrevMatch);
+const WRAP_QUIET: Binding = row!("w", "wrap (long lines on / off)", HELP_ONLY; Char('w') => A::ToggleWrap);
+/// The review keeps `n` for "no": its matches move with Ctrl-N/Ctrl-P.
+const MATCHES_CTRL: Binding = row!("Ctrl-N/Ctrl-P", "next / previous match", HELP_ONLY;
+    Ctrl('n') => A::NextMatch, Ctrl('p') => A::PrevMatch);
+/// The review's body: searched, wrapped (on at first) and scrolled like
+/// every text view, with Ctrl-N/Ctrl-P for the matches.
+const REVIEW_VIEW: &[Binding] = &[ENDS, SIDEWAYS, FIND, MATCHES_CTRL, WRAP_QUIET];
 
 const DETAIL: &[Binding] = &[
     row!("Tab/S-Tab 1–6", "section (1 summary … 6 raw JSON)", SHOWN;
@@ -219,26 +226,12 @@ const DISCARD: &[Binding] = &[
 const REVIEW_READY: &[Binding] = &[
     row!("y", "send", SHOWN; Char('y') => A::Send),
     row!("n/Esc", "back to the form", SHOWN; Char('n') => A::Back, Code(K::Esc) => A::Back),
+    row!("r", "reason (a ticket; recorded in the audit trail)", SHOWN; Char('r') => A::Reason),
     SCROLL_QUIET,
     PAGE,
-    HELP,
-    F1_TOO,
-    QUIT_ANYWHERE,
 ];
+const REVIEW_END: &[Binding] = &[HELP, F1_TOO, QUIT_ANYWHERE];
 
-const REVIEW_SENDING: &[Binding] = &[
-    row!("Esc", "stop waiting (the server may still apply it)", SHOWN; Code(K::Esc) => A::StopWaiting),
-    HELP,
-    F1_TOO,
-    QUIT_ANYWHERE,
-    row!("r", "reason (a ticket; recorded in the audit trail)", SHOWN; Char('r') => A::Reason),
-];
-
-const REVIEW_CONFLICT: &[Binding] = &[
-    row!("m", "merge (my edit onto the server's version)", SHOWN; Char('m') => A::Merge),
-    row!("o", "overwrite (the fields I edited win)", SHOWN; Char('o') => A::Overwrite),
-    row!("n/Esc", "back to the form", SHOWN; Char('n') => A::Back, Code(K::Esc) => A::Back),
-    SCROLL_QUIET,
 const REVIEW_REASON: &[Binding] = &[
     row!("Enter", "keep the reason", SHOWN; Code(K::Enter) => A::Done),
     row!("Esc", "undo the typing", SHOWN; Code(K::Esc) => A::Back),
@@ -247,13 +240,13 @@ const REVIEW_REASON: &[Binding] = &[
     row!("type", "edit the reason (Ctrl-U/A/E as in a shell)", HELP_ONLY; LineEditing => A::Type),
 ];
 
-    PAGE,
+const REVIEW_SENDING: &[Binding] = &[
+    row!("Esc", "stop waiting (the server may still apply it)", SHOWN; Code(K::Esc) => A::StopWaiting),
     HELP,
     F1_TOO,
     QUIT_ANYWHERE,
 ];
 
-const RESPONSE: &[Binding] = &[
 /// Esc stopped the waiting, not the write: `y` only says why it does not
 /// send again.
 const REVIEW_STOPPED: &[Binding] = &[
@@ -267,9 +260,22 @@ const REVIEW_STOPPED: &[Binding] = &[
     QUIT_ANYWHERE,
 ];
 
+const REVIEW_CONFLICT: &[Binding] = &[
+    row!("m", "merge (my edit onto the server's version)", SHOWN; Char('m') => A::Merge),
+    row!("o", "overwrite (the fields I edited win)", SHOWN; Char('o') => A::Overwrite),
+    row!("n/Esc", "back to the form", SHOWN; Char('n') => A::Back, Code(K::Esc) => A::Back),
+    SCROLL_QUIET,
+    PAGE,
+];
+
+const RESPONSE: &[Binding] = &[
     SCROLL,
     PAGE,
     ENDS,
+    SIDEWAYS,
+    FIND,
+    MATCHES,
+    WRAP_QUIET,
     row!("Esc/q/Enter", "back", SHOWN; Code(K::Esc) => A::Back, Char('q') => A::Back, Code(K::Enter) => A::Back),
     HELP,
     F1_TOO,
@@ -294,7 +300,19 @@ const DRAFTS_SCREEN: &[Binding] = &[
     QUIT_ANYWHERE,
 ];
 
-const TEXT: &[Binding] = &[SCROLL, PAGE, BACK, HELP, F1_TOO, QUIT_ANYWHERE];
+const TEXT: &[Binding] = &[
+    SCROLL,
+    PAGE,
+    ENDS,
+    SIDEWAYS,
+    FIND,
+    MATCHES,
+    WRAP_QUIET,
+    BACK,
+    HELP,
+    F1_TOO,
+    QUIT_ANYWHERE,
+];
 
 /// The search prompt of a text view (`/`).
 const VIEW_SEARCH: &[Binding] = &[
@@ -365,9 +383,11 @@ pub(super) fn table(context: Context) -> &'static [&'static [Binding]] {
         Context::FormField => &[FORM_FIELD],
         Context::FormHashing => &[FORM_HASHING],
         Context::Discard => &[DISCARD],
-        Context::ReviewReady => &[REVIEW_READY],
+        Context::ReviewReady => &[REVIEW_READY, REVIEW_VIEW, REVIEW_END],
+        Context::ReviewReason => &[REVIEW_REASON],
         Context::ReviewSending => &[REVIEW_SENDING],
-        Context::ReviewConflict => &[REVIEW_CONFLICT],
+        Context::ReviewStopped => &[REVIEW_STOPPED],
+        Context::ReviewConflict => &[REVIEW_CONFLICT, REVIEW_VIEW, REVIEW_END],
         Context::Response => &[RESPONSE],
         Context::History => &[HISTORY_SCREEN],
         Context::Drafts => &[DRAFTS_SCREEN],
@@ -379,5 +399,3 @@ pub(super) fn table(context: Context) -> &'static [&'static [Binding]] {
         Context::AttributeSending => &[ATTRIBUTE_SENDING],
     }
 }
-        Context::ReviewReason => &[REVIEW_REASON],
-        Context::ReviewStopped => &[REVIEW_STOPPED],

@@ -175,6 +175,10 @@ pub enum Action {
     Merge,
     Overwrite,
     StopWaiting,
+    /// `r` on the review: the reason line takes the keys.
+    Reason,
+    /// Enter on the review's reason line: keep what was typed.
+    Done,
     /// `y` when asked whether to drop what was typed.
     Discard,
     KeepEditing,
@@ -190,10 +194,6 @@ pub struct Binding {
     pub help: &'static str,
     pub in_footer: bool,
     /// Each key and what it does; the first matching row of a table wins.
-    /// `r` on the review: the reason line takes the keys.
-    Reason,
-    /// Enter on the review's reason line: keep what was typed.
-    Done,
     pub map: &'static [(Pattern, Action)],
 }
 
@@ -228,7 +228,11 @@ pub enum Context {
     /// "Discard your changes?" of a form.
     Discard,
     ReviewReady,
+    /// The review's reason line has the keys (`r`).
+    ReviewReason,
     ReviewSending,
+    /// The user stopped waiting for the write; the review is disarmed.
+    ReviewStopped,
     ReviewConflict,
     Response,
     History,
@@ -246,11 +250,7 @@ pub enum Context {
 }
 
 /// The keys of `context`, in the order help shows them (and matching tries them).
-    /// The review's reason line has the keys (`r`).
-    ReviewReason,
 pub fn bindings(context: Context) -> Vec<&'static Binding> {
-    /// The user stopped waiting for the write; the review is disarmed.
-    ReviewStopped,
     super::keymap::table(context)
         .iter()
         .flat_map(|group| group.iter())
@@ -311,7 +311,9 @@ pub const README_ROWS: &[(&str, Context)] = &[
     ("credentials form, hashing", Context::FormHashing),
     ("a changed form, Esc pressed", Context::Discard),
     ("review", Context::ReviewReady),
+    ("review, reason line (`r`)", Context::ReviewReason),
     ("review, sending", Context::ReviewSending),
+    ("review, stopped waiting", Context::ReviewStopped),
     ("review, changed on the server", Context::ReviewConflict),
     ("response", Context::Response),
     ("history (`H`)", Context::History),
@@ -346,5 +348,3 @@ pub fn readme_table() -> String {
     }
     out
 }
-    ("review, reason line (`r`)", Context::ReviewReason),
-    ("review, stopped waiting", Context::ReviewStopped),

@@ -34,6 +34,7 @@ pub mod search;
 pub mod sections;
 pub mod text_view;
 pub mod time;
+pub mod trait_form;
 
 use crate::sanitize::for_display;
 use chrono::{DateTime, Utc};
@@ -79,11 +80,11 @@ pub struct ProfileInfo {
     pub attribute_registry: bool,
     /// Where identities keep their Yoti issuance token (JSON pointer).
     pub issuance_token_pointer: String,
-}
-
     /// Every write needs a reason (the profile's `require_reason`): the
     /// review refuses `y` until one is given.
     pub require_reason: bool,
+}
+
 /// Everything that can happen to the console.
 #[derive(Debug, Clone)]
 pub enum Msg {
@@ -394,6 +395,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     };
     effects.extend(drafting::track(app, form_before));
     effects.extend(list::after_update(app));
+    history::after_update(app);
     effects
 }
 
@@ -420,7 +422,6 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     match context {
         Context::Help { .. } => {
             let rows = keys::help_lines(keys_context::under_help(app));
-    history::after_update(app);
             app.chrome.on_help_action(action, rows);
             Vec::new()
         }
@@ -485,6 +486,7 @@ fn on_paste(app: &mut App, text: &str) -> Vec<Effect> {
         Screen::Form => editing::on_paste(app, text),
         Screen::Attribute => attribute::on_paste(app, text),
         Screen::List => list::on_paste(app, text),
+        Screen::Review => review::on_paste(app, text),
         _ => {}
     }
     Vec::new()
@@ -519,7 +521,6 @@ mod keys_context {
             Screen::Response => Context::Response,
             Screen::History => Context::History,
             Screen::Drafts => Context::Drafts,
-        Screen::Review => review::on_paste(app, text),
             Screen::Text => Context::Text,
             Screen::Attribute => attribute::context(app),
         }

@@ -22,18 +22,18 @@ pub struct ResponseView {
     /// Sanitised lines: error summary, headers and the pretty body.
     pub lines: Vec<StyledLine>,
     pub success: bool,
-    pub scroll: usize,
+    /// Where the answer is scrolled, wrapped and searched (`text_view`).
+    pub view: super::text_view::TextView,
     pub identity_id: Option<String>,
 }
 
 /// A key on the response view, by its action (see `keys`).
 pub(super) fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
-    let height = app.detail_body_height();
+    let viewport = super::text_view::viewport(app);
     let Some(response) = app.edit.response.as_mut() else {
         app.screen = Screen::Detail;
         return Vec::new();
     };
-    let max = response.lines.len().saturating_sub(height);
     match action {
         Action::Back => {
             app.edit.response = None;
@@ -50,13 +50,10 @@ pub(super) fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
                 Screen::List
             };
         }
-        Action::Down => response.scroll = (response.scroll + 1).min(max),
-        Action::Up => response.scroll = response.scroll.saturating_sub(1),
-        Action::PageDown => response.scroll = (response.scroll + height).min(max),
-        Action::PageUp => response.scroll = response.scroll.saturating_sub(height),
-        Action::Top => response.scroll = 0,
-        Action::Bottom => response.scroll = max,
-        _ => {}
+        // Scrolling, wrap and search: the text view's keys.
+        _ => {
+            response.view.act(&response.lines, viewport, action, None);
+        }
     }
     Vec::new()
 }
@@ -186,7 +183,8 @@ pub fn response_view(exchange: &crate::api::Exchange, identity_id: Option<String
         elapsed_ms: u64::try_from(exchange.elapsed.as_millis()).unwrap_or(u64::MAX),
         lines,
         success,
-        scroll: 0,
+        // Wrapped: what came back is read whole, without scrolling sideways.
+        view: super::text_view::TextView::new(true),
         identity_id,
     }
 }

@@ -66,7 +66,8 @@ pub struct Review {
     pub url: String,
     pub lines: Vec<StyledLine>,
     pub stage: Stage,
-    pub scroll: usize,
+    /// Where the body is scrolled, wrapped and searched (`text_view`).
+    pub view: super::text_view::TextView,
     /// Who the write is about, as the server had them when the form opened.
     pub who: Who,
     /// Why the write is made (a ticket): recorded in the audit `intent`.
@@ -300,7 +301,8 @@ pub(super) fn open(app: &mut App, output: FormOutput) -> Vec<Effect> {
         url,
         lines,
         stage: Stage::Ready,
-        scroll: 0,
+        // Wrapped: what is approved must be visible in full.
+        view: super::text_view::TextView::new(true),
         who,
         reason_remembered: !reason.text().is_empty(),
         reason,
@@ -482,7 +484,7 @@ fn rebase(app: &mut App, resolution: Resolution) -> Vec<Effect> {
             if let Some(review) = app.edit.review.as_mut() {
                 review.lines = lines;
                 review.stage = Stage::Ready;
-                review.scroll = 0;
+                review.view = super::text_view::TextView::new(true);
             }
             app.chrome.status = Status::Info(match resolution {
                 Resolution::Merge => "Merged your change onto the server's version: review it, then y sends".into(),
@@ -520,13 +522,9 @@ pub(super) fn on_action(app: &mut App, action: Action, key: KeyEvent) -> Vec<Eff
     if context(app) == Context::ReviewReason {
         return on_reason_key(app, action, key);
     }
-    let height = app.detail_body_height();
+    let viewport = super::text_view::viewport(app);
     let Some(review) = app.edit.review.as_mut() else {
         return back_to_form(app);
-    };
-    let max = review.lines.len().saturating_sub(height);
-    let scroll = |review: &mut Review, delta: isize| {
-        review.scroll = review.scroll.saturating_add_signed(delta).min(max);
     };
     match action {
         Action::StopWaiting => {
@@ -544,11 +542,10 @@ pub(super) fn on_action(app: &mut App, action: Action, key: KeyEvent) -> Vec<Eff
         Action::Back => return back_to_form(app),
         Action::Merge => return rebase(app, Resolution::Merge),
         Action::Overwrite => return rebase(app, Resolution::Overwrite),
-        Action::Down => scroll(review, 1),
-        Action::Up => scroll(review, -1),
-        Action::PageDown => scroll(review, height as isize),
-        Action::PageUp => scroll(review, -(height as isize)),
-        _ => {}
+        // Scrolling, wrap and search of the body: the text view's keys.
+        _ => {
+            review.view.act(&review.lines, viewport, action, None);
+        }
     }
     Vec::new()
 }

@@ -106,35 +106,68 @@ fn char_width(c: char) -> usize {
     c.width().unwrap_or(0)
 }
 
-/// The screen rows of `lines` at `width` columns.
+/// The screen rows of `lines` at `width` columns. Wrapping breaks after
+/// the last space that follows some text on the row (as ratatui's word
+/// wrap does, the spaces at the break are not drawn); a word longer than
+/// the row (a token, a URL without spaces) is cut at the column.
 pub fn rows(lines: &[StyledLine], width: usize, wrap: bool) -> Vec<Row> {
     let width = width.max(1);
     let mut out = Vec::with_capacity(lines.len());
     for (index, line) in lines.iter().enumerate() {
+        let chars: Vec<char> = line.0.iter().flat_map(|(_, text)| text.chars()).collect();
+        let count = chars.len();
+        if !wrap {
+            out.push(Row {
+                line: index,
+                start: 0,
+                end: count,
+            });
+            continue;
+        }
         let mut start = 0;
-        let mut count = 0;
-        let mut used = 0;
-        for (_, text) in &line.0 {
-            for c in text.chars() {
-                let w = char_width(c);
-                if wrap && used + w > width && count > start {
-                    out.push(Row {
-                        line: index,
-                        start,
-                        end: count,
-                    });
-                    start = count;
-                    used = 0;
+        loop {
+            let mut used = 0;
+            let mut end = start;
+            while end < count {
+                let w = char_width(chars[end]);
+                if used + w > width && end > start {
+                    break;
                 }
                 used += w;
-                count += 1;
+                end += 1;
+            }
+            if end >= count {
+                out.push(Row {
+                    line: index,
+                    start,
+                    end: count,
+                });
+                break;
+            }
+            let has_text = |to: usize| chars[start..to].iter().any(|c| !c.is_whitespace());
+            let word_break = if chars[end].is_whitespace() && has_text(end) {
+                Some(end) // the row ends right where a word does
+            } else {
+                (start + 1..=end).rev().find(|&at| {
+                    chars[at - 1].is_whitespace() && (at == end || !chars[at].is_whitespace()) && has_text(at - 1)
+                })
+            };
+            let cut = word_break.unwrap_or(end);
+            out.push(Row {
+                line: index,
+                start,
+                end: cut,
+            });
+            start = cut;
+            if word_break.is_some() {
+                while start < count && chars[start].is_whitespace() {
+                    start += 1;
+                }
+            }
+            if start >= count {
+                break;
             }
         }
-        out.push(Row {
-            line: index,
-            start,
-            end: count,
-        });
     }
     out
 }
@@ -366,8 +399,12 @@ impl TextView {
             let width = viewport.width.max(1);
             if found.end <= width {
                 self.hscroll = 0;
-            } else if found.start < self.hscroll || found.end > self.hscroll + width {
-                // A little of what comes before stays in view.
+            } else if found.end > self.hscroll + width {
+                // Just far enough (with a step to spare), so that as much as
+                // possible of what leads to the match stays in view.
+                let right = (found.end + SIDE_STEP).saturating_sub(width);
+                self.hscroll = right.div_ceil(SIDE_STEP) * SIDE_STEP;
+            } else if found.start < self.hscroll {
                 self.hscroll = found.start.saturating_sub(SIDE_STEP) / SIDE_STEP * SIDE_STEP;
             }
         }
@@ -499,23 +536,66 @@ impl TextView {
     }
 }
 
+/// The room the view of the screen in front has, as `ui` lays the screen
+/// out: the terminal less the header, banner, status line and footer, and
+/// the screen's own lines above its text. The review's head (who, why) is
+/// counted as its usual two rows; `ui` draws into the rows it really has,
+/// so an odd size only shifts where a match lands, never hides the text.
+pub(super) fn viewport(app: &App) -> Viewport {
+    if app.screen == Screen::Detail {
+        return super::detail::viewport(app);
+    }
+    let area = app.chrome.height.saturating_sub(3 + u16::from(app.profile.danger));
+    let above = match (app.screen, app.edit.review.as_ref()) {
+        (Screen::Review, Some(review)) => {
+            let extra = match &review.stage {
+                super::review::Stage::Conflict {
+                    server_lines,
+                    merge_error,
+                    ..
+                } => server_lines.len() + usize::from(merge_error.is_some()) + 1,
+                _ => 0,
+            };
+            let extra = u16::try_from(extra).unwrap_or(u16::MAX).min(area / 2);
+            1 + 2u16.min(area / 3).max(1) + extra
+        }
+        // The response's verdict and whom it is about.
+        (Screen::Response, _) => 1 + u16::from(app.edit.response.as_ref().is_some_and(|r| r.identity_id.is_some())),
+        _ => 1, // the diff's title
+    };
+    Viewport {
+        width: usize::from(app.chrome.width),
+        height: usize::from(area.saturating_sub(above)).max(1),
+    }
+}
+
 /// The text view of the screen in front, when it has one.
 pub(super) fn in_front(app: &App) -> Option<&TextView> {
     match app.screen {
         Screen::Detail => app.detail.state.as_ref()?.section().map(|s| &s.view),
+        Screen::Response => app.edit.response.as_ref().map(|r| &r.view),
+        Screen::Review => app.edit.review.as_ref().map(|r| &r.view),
+        Screen::Text => app.drafts.text.as_ref().map(|t| &t.view),
         _ => None,
     }
 }
 
 /// The same, to act on: the view, its lines and the room it has.
 fn in_front_mut(app: &mut App) -> Option<(&mut TextView, &[StyledLine], Viewport)> {
+    let viewport = viewport(app);
     match app.screen {
         Screen::Detail => {
-            let viewport = super::detail::viewport(app);
             let detail = app.detail.state.as_mut()?;
             let section = detail.sections.get_mut(detail.current)?;
             Some((&mut section.view, &section.lines, viewport))
         }
+        Screen::Response => app
+            .edit
+            .response
+            .as_mut()
+            .map(|r| (&mut r.view, &r.lines[..], viewport)),
+        Screen::Review => app.edit.review.as_mut().map(|r| (&mut r.view, &r.lines[..], viewport)),
+        Screen::Text => app.drafts.text.as_mut().map(|t| (&mut t.view, &t.lines[..], viewport)),
         _ => None,
     }
 }
@@ -557,6 +637,32 @@ mod tests {
         let spans: Vec<(usize, usize, usize)> = wrapped.iter().map(|r| (r.line, r.start, r.end)).collect();
         assert_eq!(spans, vec![(0, 0, 4), (0, 4, 8), (0, 8, 10), (1, 0, 0), (2, 0, 3)]);
         assert_eq!(rows(&lines, 4, false).len(), 3);
+    }
+
+    #[test]
+    fn words_wrap_at_spaces_and_long_words_at_the_column() {
+        let lines = lines(&["url   http://host/a-long-path", "  \"k\": \"one two three\""]);
+        let texts: Vec<String> = rows(&lines, 12, true)
+            .iter()
+            .map(|r| {
+                lines[r.line]
+                    .text()
+                    .chars()
+                    .skip(r.start)
+                    .take(r.end - r.start)
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            texts,
+            vec![
+                "url   ",
+                "http://host/",
+                "a-long-path",
+                "  \"k\": \"one ",
+                "two three\""
+            ]
+        );
     }
 
     #[test]

@@ -571,7 +571,7 @@ mod tests {
             elapsed_ms: 0,
             lines: Vec::new(),
             success: true,
-            scroll: 0,
+            view: crate::app::text_view::TextView::new(true),
             identity_id: None,
         };
         let mut first = empty();

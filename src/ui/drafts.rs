@@ -7,7 +7,6 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::detail::styled;
 use super::theme::Theme;
 use crate::app::App;
 use crate::app::doc::Tone;
@@ -159,22 +158,13 @@ pub fn draw_text(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
     let Some(text) = app.drafts.text.as_ref() else {
         return;
     };
-    let (title, lines, scroll) = (&text.title, &text.lines, &text.scroll);
     let parts = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).split(area);
     frame.render_widget(
-        Paragraph::new(Span::styled(title.as_str(), theme.tone(Tone::Heading))),
+        Paragraph::new(Span::styled(text.title.as_str(), theme.tone(Tone::Heading))),
         parts[0],
     );
-    let shown: Vec<Line> = lines
-        .iter()
-        .skip(*scroll)
-        .take(usize::from(parts[1].height))
-        .map(|l| styled(l, theme, 0))
-        .collect();
-    frame.render_widget(
-        Paragraph::new(shown).wrap(ratatui::widgets::Wrap { trim: false }),
-        parts[1],
-    );
+    // Wrapped by default, searchable (`/`, n/N): `ui::text_view`.
+    super::text_view::draw(&text.view, &text.lines, theme, parts[1], frame);
 }
 
 /// The one-line offer shown above the detail sections when a draft waits.

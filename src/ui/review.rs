@@ -171,17 +171,8 @@ pub fn draw_review(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
         Paragraph::new(lines_window(&extra, 0, usize::from(parts[2].height), theme)).wrap(WRAP),
         parts[2],
     );
-    let body = parts[3];
-    frame.render_widget(
-        Paragraph::new(lines_window(
-            &review.lines,
-            review.scroll,
-            usize::from(body.height),
-            theme,
-        ))
-        .wrap(WRAP),
-        body,
-    );
+    // Wrapped by default, searchable (`/`, Ctrl-N/Ctrl-P): `ui::text_view`.
+    super::text_view::draw(&review.view, &review.lines, theme, parts[3], frame);
     let cursor = if review.reason_before.is_some() {
         // On the reason line, after the label and the text before the cursor.
         let before: String = review.reason.text().chars().take(review.reason.cursor()).collect();
@@ -195,7 +186,10 @@ pub fn draw_review(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
     } else {
         Position { x: area.x, y: area.y }
     };
-    frame.set_cursor_position(cursor);
+    if review.view.prompt.is_none() {
+        // Else the cursor stays where the body's search is typed.
+        frame.set_cursor_position(cursor);
+    }
 }
 
 pub fn draw_response(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
@@ -248,17 +242,8 @@ pub fn draw_response(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
         Layout::vertical([Constraint::Length(1), Constraint::Length(head_rows), Constraint::Min(1)]).split(area);
     frame.render_widget(Paragraph::new(title), parts[0]);
     frame.render_widget(Paragraph::new(head).wrap(WRAP), parts[1]);
-    frame.render_widget(
-        Paragraph::new(lines_window(
-            &response.lines,
-            response.scroll,
-            usize::from(parts[2].height),
-            theme,
-        ))
-        .wrap(WRAP),
-        parts[2],
-    );
-    frame.set_cursor_position(Position { x: area.x, y: area.y });
+    // Wrapped by default, searchable (`/`, n/N): `ui::text_view`.
+    super::text_view::draw(&response.view, &response.lines, theme, parts[2], frame);
 }
 
 pub fn draw_history(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {

@@ -15,6 +15,7 @@ mod console_e2e;
 mod console_edit_e2e;
 mod console_loop;
 mod console_safety_e2e;
+mod console_views_e2e;
 mod demo_api_client;
 mod demo_auth;
 mod demo_cli;

@@ -1394,3 +1394,102 @@ fn drafts_list_names_whom_each_draft_is_for() {
         false,
     );
 }
+
+/// The first row's identity with a long note whose ticket number sits far
+/// to the right (column 150 and more of the raw JSON).
+fn identity_with_a_long_note() -> Value {
+    let mut identity = identity(0);
+    identity["traits"]["notes"] = json!(format!(
+        "Called in about her login; {}see ticket SUP-4711 (second time)",
+        "checked the addresses, the sessions and the recovery codes; ".repeat(2)
+    ));
+    identity
+}
+
+/// Where the cells of `text` are on screen, with whether each is in reverse
+/// video (the search's current match).
+fn reversed_cells(app: &App, text: &str) -> Vec<bool> {
+    let mut terminal = match Terminal::new(TestBackend::new(app.chrome.width, app.chrome.height)) {
+        Ok(t) => t,
+        Err(e) => panic!("test backend: {e}"),
+    };
+    let theme = Theme { color: true };
+    if let Err(e) = terminal.draw(|frame| view(app, &theme, frame)) {
+        panic!("draw: {e}");
+    }
+    let buffer = terminal.backend().buffer().clone();
+    let width = usize::from(buffer.area.width);
+    let symbols: Vec<&str> = buffer.content.iter().map(|c| c.symbol()).collect();
+    let count = text.chars().count();
+    for start in 0..symbols.len().saturating_sub(count) {
+        let here: String = symbols[start..start + count].concat();
+        if here == text && start % width + count <= width {
+            return buffer.content[start..start + count]
+                .iter()
+                .map(|c| c.modifier.contains(ratatui::style::Modifier::REVERSED))
+                .collect();
+        }
+    }
+    Vec::new()
+}
+
+/// Reading long values: the raw JSON searched (`/`), unwrapped and
+/// scrolled sideways to the match, then wrapped (`w`); the match is in
+/// reverse video and the line under the text says where the search is.
+#[test]
+fn raw_json_searched_unwrapped_and_wrapped() {
+    let search = |app: &mut App| {
+        open_detail_with(app, identity_with_a_long_note());
+        key(app, KeyCode::Char('6'));
+        key(app, KeyCode::Char('/'));
+        type_text(app, "sup-");
+        key(app, KeyCode::Enter);
+    };
+    snapshot_each_size("detail_raw_searched", search, false);
+    snapshot_each_size(
+        "detail_raw_searched_wrapped",
+        |app| {
+            search(app);
+            key(app, KeyCode::Char('w'));
+        },
+        false,
+    );
+    for (width, height) in SIZES {
+        for wrapped in [false, true] {
+            let mut app = app(width, height, false);
+            search(&mut app);
+            if wrapped {
+                key(&mut app, KeyCode::Char('w'));
+            }
+            let screen = render(&app);
+            assert!(screen.contains("match 1 of 2 for “sup-”"), "{screen}");
+            assert_eq!(
+                reversed_cells(&app, "SUP-"),
+                vec![true; 4],
+                "the current match is marked at {width}x{height}:\n{screen}"
+            );
+        }
+    }
+}
+
+/// The detail's title: the full id when it fits (200 wide), its first eight
+/// characters when a long identifier and name leave no room (80 wide).
+#[test]
+fn detail_title_with_the_full_id_where_it_fits() {
+    snapshot_each_size(
+        "detail_long_identifier",
+        |app| {
+            let mut identity = identity(0);
+            identity["traits"]["email"] = json!("ana.silva.customer-support-escalations@example.com");
+            identity["traits"]["name"] = json!({"first": "Ana Beatriz", "last": "Silva Albuquerque"});
+            open_detail_with(app, identity);
+            let title = render(app).lines().nth(1).unwrap_or_default().to_owned();
+            if app.chrome.width >= 200 {
+                assert!(title.contains(&format!("({FIRST_ID})")), "{title}");
+            } else {
+                assert!(title.contains("(10000000…)") && !title.contains(FIRST_ID), "{title}");
+            }
+        },
+        false,
+    );
+}

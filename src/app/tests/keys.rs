@@ -121,7 +121,8 @@ fn detail() -> App {
 fn draft(identity_id: &str) -> Draft {
     let text = serde_json::to_string_pretty(&json!({
         "email": "changed@example.com",
-        "a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6, "g": 7, "h": 8
+        "a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6, "g": 7, "h": 8,
+        "note": format!("a value wider than the screen {}", "x".repeat(90))
     }))
     .unwrap_or_default();
     Draft::new("test", identity_id, "traits", json!({ "text": text }), None)
@@ -249,19 +250,6 @@ fn sending() -> App {
     app
 }
 
-fn conflict() -> App {
-    let mut app = sending();
-    let mut newer = identity(2);
-    newer["traits"]["email"] = json!("someone-else@example.com");
-    newer["updated_at"] = json!("2026-11-21T10:00:00Z");
-    let latest = match crate::write::Snapshot::from_raw(newer.clone()) {
-        Ok(snapshot) => Box::new(snapshot),
-        Err(e) => panic!("snapshot: {e}"),
-    };
-    let server_changes = crate::diff::diff(&identity(2), &newer);
-    update(
-        &mut app,
-        Msg::WriteDone(WriteOutcome::Changed { latest, server_changes }),
 /// The review's reason line with the keys, the cursor inside the text.
 fn review_reason() -> App {
     let mut app = review();
@@ -278,6 +266,19 @@ fn stopped_waiting() -> App {
     app
 }
 
+fn conflict() -> App {
+    let mut app = sending();
+    let mut newer = identity(2);
+    newer["traits"]["email"] = json!("someone-else@example.com");
+    newer["updated_at"] = json!("2026-11-21T10:00:00Z");
+    let latest = match crate::write::Snapshot::from_raw(newer.clone()) {
+        Ok(snapshot) => Box::new(snapshot),
+        Err(e) => panic!("snapshot: {e}"),
+    };
+    let server_changes = crate::diff::diff(&identity(2), &newer);
+    update(
+        &mut app,
+        Msg::WriteDone(WriteOutcome::Changed { latest, server_changes }),
     );
     app
 }
@@ -327,6 +328,17 @@ fn drafts() -> App {
     press(&mut app, KeyCode::Esc);
     ch(&mut app, 'D');
     ch(&mut app, 'j');
+    app
+}
+
+/// A text view unwrapped, searched for something found more than once and
+/// scrolled sideways: every view key can act on it.
+fn read_closely(mut app: App) -> App {
+    ch(&mut app, 'w');
+    ch(&mut app, '/');
+    typed(&mut app, "a");
+    press(&mut app, KeyCode::Enter);
+    ch(&mut app, 'l');
     app
 }
 
@@ -468,13 +480,36 @@ fn scenarios() -> Vec<(Context, Vec<Scenario>)> {
             Context::Discard,
             vec![("form, Esc", discard_form), ("attribute form, Esc", attribute_discard)],
         ),
-        (Context::ReviewReady, vec![("review", review)]),
+        (
+            Context::ReviewReady,
+            vec![("review", review), ("review, read closely", || read_closely(review()))],
+        ),
+        (Context::ReviewReason, vec![("review reason line", review_reason)]),
         (Context::ReviewSending, vec![("review sending", sending)]),
-        (Context::ReviewConflict, vec![("review conflict", conflict)]),
-        (Context::Response, vec![("response", response_screen)]),
+        (Context::ReviewStopped, vec![("review, stopped waiting", stopped_waiting)]),
+        (
+            Context::ReviewConflict,
+            vec![
+                ("review conflict", conflict),
+                ("conflict, read closely", || read_closely(conflict())),
+            ],
+        ),
+        (
+            Context::Response,
+            vec![
+                ("response", response_screen),
+                ("response, read closely", || read_closely(response_screen())),
+            ],
+        ),
         (Context::History, vec![("history", history)]),
         (Context::Drafts, vec![("drafts", drafts)]),
-        (Context::Text, vec![("draft diff", text)]),
+        (
+            Context::Text,
+            vec![
+                ("draft diff", text),
+                ("draft diff, read closely", || read_closely(text())),
+            ],
+        ),
         (Context::ViewSearch, vec![("detail, searching", view_searching)]),
         (Context::AttributeLine, vec![("attribute name", attribute_name)]),
         (Context::AttributeValue, vec![("attribute value", attribute_value)]),
@@ -483,9 +518,7 @@ fn scenarios() -> Vec<(Context, Vec<Scenario>)> {
             Context::AttributeSending,
             vec![("attribute sending", attribute_sending)],
         ),
-        (Context::ReviewReason, vec![("review reason line", review_reason)]),
     ]
-        (Context::ReviewStopped, vec![("review, stopped waiting", stopped_waiting)]),
 }
 
 /// Every key the test presses: printable ASCII, F1–F12, arrows and the

@@ -8,7 +8,7 @@ use ratatui::{Terminal, backend::TestBackend};
 use serde_json::{Value, json};
 
 use super::super::detail::SectionKind;
-use super::super::text_view::{Mark, Viewport, rows};
+use super::super::text_view::{self, Mark, Viewport, rows};
 use super::super::*;
 
 const ID: &str = "00000000-0000-4000-8000-000000000042";
@@ -357,4 +357,132 @@ fn a_bidi_override_shows_the_same_in_the_view_and_the_editor() {
             "{name}:\n{text}"
         );
     }
+}
+
+fn ctrl(app: &mut App, c: char) {
+    update(app, Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)));
+}
+
+/// The review of a state change of the wide identity (its body is long).
+fn review_of_a_state_change() -> App {
+    let mut app = detail_of(wide_identity(), 80, 24);
+    typed(&mut app, "s ");
+    ctrl(&mut app, 's');
+    assert_eq!(app.screen, Screen::Review);
+    app
+}
+
+fn review_info(app: &App) -> String {
+    app.edit.review.as_ref().and_then(|r| r.view.info()).unwrap_or_default()
+}
+
+#[test]
+fn the_review_body_is_searched_with_ctrl_n_and_n_still_means_no() {
+    let mut app = review_of_a_state_change();
+    assert!(
+        app.edit.review.as_ref().is_some_and(|r| r.view.wrap),
+        "the review wraps from the start"
+    );
+    typed(&mut app, "/end-of-note-1");
+    press(&mut app, KeyCode::Enter);
+    // end-of-note-1 and -10 … -19.
+    assert_eq!(review_info(&app), "match 1 of 11 for “end-of-note-1”");
+    ctrl(&mut app, 'n');
+    assert_eq!(review_info(&app), "match 2 of 11 for “end-of-note-1”");
+    ctrl(&mut app, 'p');
+    ctrl(&mut app, 'p');
+    assert_eq!(
+        review_info(&app),
+        "match 11 of 11 for “end-of-note-1” (from the bottom again)"
+    );
+    // The match is on screen: the body scrolled to it.
+    let review = app.edit.review.as_ref().map(|r| (r.view.clone(), r.lines.clone()));
+    let Some((view, lines)) = review else {
+        panic!("the review is gone");
+    };
+    let shown: String = view
+        .visible(&lines, text_view::viewport(&app))
+        .iter()
+        .flatten()
+        .filter(|p| p.mark == Mark::Current)
+        .map(|p| p.text.clone())
+        .collect();
+    assert_eq!(
+        shown, "end-of-note-1",
+        "the current match (in end-of-note-19) is on screen"
+    );
+    // n is still "no, back to the form", never a match.
+    typed(&mut app, "n");
+    assert_eq!(app.screen, Screen::Form);
+}
+
+#[test]
+fn the_response_and_a_drafts_diff_are_searched_too() {
+    let mut app = review_of_a_state_change();
+    let body = {
+        let mut returned = wide_identity();
+        returned["state"] = json!("inactive");
+        returned
+    };
+    let exchange = crate::api::Exchange {
+        request_id: "r".into(),
+        method: "PUT".into(),
+        url: format!("http://127.0.0.1/admin/identities/{ID}"),
+        request_headers: Vec::new(),
+        request_body: None,
+        status: 200,
+        reason: "OK".into(),
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: body.to_string().into_bytes(),
+        started_at: Utc::now(),
+        elapsed: std::time::Duration::from_millis(3),
+    };
+    typed(&mut app, "y");
+    update(
+        &mut app,
+        Msg::WriteDone(review::WriteOutcome::Answered {
+            response: response::response_view(&exchange, Some(ID.into())),
+            identity: Some(body),
+        }),
+    );
+    assert_eq!(app.screen, Screen::Response);
+    typed(&mut app, "/\"state\"");
+    press(&mut app, KeyCode::Enter);
+    let info = |app: &App| {
+        app.edit
+            .response
+            .as_ref()
+            .and_then(|r| r.view.info())
+            .unwrap_or_default()
+    };
+    assert_eq!(info(&app), "match 1 of 1 for “\"state\"”");
+    // q types into the prompt; Esc closes the prompt, the next Esc leaves.
+    typed(&mut app, "/q");
+    assert_eq!(app.screen, Screen::Response);
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.screen, Screen::Response);
+    press(&mut app, KeyCode::Esc);
+    assert_ne!(app.screen, Screen::Response);
+
+    // A draft's diff (v on the offer).
+    let text = serde_json::to_string_pretty(&json!({"email": "changed@example.com", "note": "x".repeat(120)}))
+        .unwrap_or_default();
+    let draft = crate::drafts::Draft::new("test", ID, "traits", json!({ "text": text }), None);
+    let mut app = detail_of(wide_identity(), 80, 24);
+    update(&mut app, Msg::DraftsListed(Ok(vec![draft])));
+    typed(&mut app, "r");
+    update(
+        &mut app,
+        Msg::IdentityLoaded {
+            id: ID.into(),
+            result: Ok(wide_identity()),
+        },
+    );
+    assert!(app.detail.offer.is_some(), "the draft is offered");
+    typed(&mut app, "v");
+    assert_eq!(app.screen, Screen::Text);
+    typed(&mut app, "/changed@");
+    press(&mut app, KeyCode::Enter);
+    let info = app.drafts.text.as_ref().and_then(|t| t.view.info()).unwrap_or_default();
+    assert!(info.starts_with("match 1 of "), "{info}");
 }
