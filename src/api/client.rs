@@ -409,14 +409,31 @@ impl Client {
     }
 
     async fn fetch_identity_page(&self, params: Vec<(String, String)>) -> Result<Response<IdentityPage>, ApiError> {
+        let raw = self.fetch_raw_identity_page(params).await?;
+        let items = parse_identity_list(&raw.exchange)?;
+        Ok(Response {
+            value: IdentityPage {
+                items,
+                next: raw.value.next,
+            },
+            exchange: raw.exchange,
+        })
+    }
+
+    /// One page as the server sent it, its items not parsed (the answer's
+    /// bytes are in the exchange), with the next page's query, which the
+    /// `Link` header gives before the body is read.
+    async fn fetch_raw_identity_page(
+        &self,
+        params: Vec<(String, String)>,
+    ) -> Result<Response<RawIdentityPage>, ApiError> {
         let endpoint = self.inner.identities_path.clone();
         let prepared = self.prepare(&self.inner.base, "GET", &endpoint, &params, None)?;
         let exchange = self.execute(&prepared).await?;
         let exchange = success(exchange)?;
-        let items: Vec<Identity> = parse_json(&exchange, "a list of identities")?;
         let next = next_cursor(&exchange, &prepared.url, &params)?;
         Ok(Response {
-            value: IdentityPage { items, next },
+            value: RawIdentityPage { next },
             exchange,
         })
     }
@@ -1034,24 +1051,56 @@ impl IdentityPager {
             return Ok(None);
         };
         let response = self.client.fetch_identity_page(params.clone()).await?;
+        self.advance(params, response.value.next.as_ref(), &response.exchange)?;
+        Ok(Some(response))
+    }
+
+    /// Like [`IdentityPager::next_page`], with the items left unparsed in
+    /// the exchange's body (`idcon list` streams them out as they came;
+    /// [`parse_identity_list`] reads them as [`next_page`] would). Paging
+    /// needs only the `Link` header, so the next request can go out before
+    /// this page is read.
+    ///
+    /// [`next_page`]: IdentityPager::next_page
+    pub async fn next_raw_page(&mut self) -> Result<Option<Response<RawIdentityPage>>, ApiError> {
+        let Some(params) = self.next.clone() else {
+            return Ok(None);
+        };
+        let response = self.client.fetch_raw_identity_page(params.clone()).await?;
+        self.advance(params, response.value.next.as_ref(), &response.exchange)?;
+        Ok(Some(response))
+    }
+
+    /// Counts the page just read and moves on to `next`, unless the page
+    /// limit is reached or `next` was asked for already (a loop).
+    fn advance(
+        &mut self,
+        params: Vec<(String, String)>,
+        next: Option<&PageCursor>,
+        exchange: &Exchange,
+    ) -> Result<(), ApiError> {
         self.seen.insert(params);
         self.pages += 1;
-        if response.value.next.is_some() && self.pages >= self.max_pages {
+        if next.is_some() && self.pages >= self.max_pages {
             return Err(ApiError::PageLimit {
-                request: response.exchange.request_info(),
+                request: exchange.request_info(),
                 limit: self.max_pages,
             });
         }
-        if let Some(next) = &response.value.next
+        if let Some(next) = next
             && self.seen.contains(next)
         {
+            let token = next
+                .iter()
+                .find(|(name, _)| name == "page_token")
+                .map_or("", |(_, value)| value.as_str());
             return Err(ApiError::PagingLoop {
-                request: response.exchange.request_info(),
-                detail: format!("page_token {:?}", response.value.next_page_token().unwrap_or("")),
+                request: exchange.request_info(),
+                detail: format!("page_token {token:?}"),
             });
         }
-        self.next = response.value.next.clone();
-        Ok(Some(response))
+        self.next = next.cloned();
+        Ok(())
     }
 
     /// Whether another page remains.
@@ -1172,6 +1221,19 @@ fn success(exchange: Exchange) -> Result<Exchange, ApiError> {
         error,
         exchange,
     })))
+}
+
+/// A page of identities left unparsed: its items are the exchange's body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawIdentityPage {
+    /// As [`IdentityPage::next`].
+    pub next: Option<PageCursor>,
+}
+
+/// The identities of a page's answer, as [`IdentityPager::next_page`]
+/// reads them (the same error when the body is no list of identities).
+pub fn parse_identity_list(exchange: &Exchange) -> Result<Vec<Identity>, ApiError> {
+    parse_json(exchange, "a list of identities")
 }
 
 fn parse_json<T: DeserializeOwned>(exchange: &Exchange, what: &str) -> Result<T, ApiError> {

@@ -26,8 +26,9 @@ use serde_json::Value;
 use super::console::SchemaSource;
 use super::script::{self, Failure};
 use crate::api::batches::ids_batches;
+use crate::api::client::{RawIdentityPage, parse_identity_list};
 use crate::api::models::{parse_time, redact_secrets};
-use crate::api::{Client, Identity, IdentityFilter, IdentityQuery, IdentityState};
+use crate::api::{ApiError, Client, Exchange, Identity, IdentityFilter, IdentityQuery, IdentityState, Response};
 use crate::config;
 use crate::config::Overrides;
 use crate::sanitize::for_display;
@@ -172,59 +173,70 @@ async fn list(global: &Overrides, args: &ListArgs) -> Result<(), Failure> {
     let client = Client::new(&profile).map_err(|err| Failure::api(&err))?;
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
-    let mut out = BufWriter::new(stdout.lock());
-    let mut printer = Printer::new(args.output, terminal, !args.csv_raw_formulas);
-    let wanted_state = args.state.map(StateFilter::state);
-    let mut printed: u64 = 0;
     // Only the table and CSV name people; JSON is the server's identity.
-    let mut who = match args.output {
+    let who = match args.output {
         ListOutput::Table | ListOutput::Csv => Some(Identifiers::load(&client).await),
         ListOutput::Json | ListOutput::Jsonl => None,
     };
+    let mut listing = Listing {
+        args,
+        client: &client,
+        out: BufWriter::with_capacity(OUTPUT_BUFFER_BYTES, stdout.lock()),
+        printer: Printer::new(args.output, terminal, !args.csv_raw_formulas),
+        wanted_state: args.state.map(StateFilter::state),
+        printed: 0,
+        who,
+    };
+
+    // The pages come from a task of their own, one request ahead: the next
+    // page is on its way (the `Link` header gives its query before the body
+    // is read) while this one is written out. With --limit each page waits
+    // until the one before is out, so that no page is asked for in vain.
+    let (page_tx, mut pages) = tokio::sync::mpsc::channel(1);
+    let (ack_tx, acks) = match args.limit {
+        Some(_) => {
+            let (tx, rx) = tokio::sync::mpsc::channel(1);
+            (Some(tx), Some(rx))
+        }
+        None => (None, None),
+    };
+    let max_pages = usize::try_from(args.max_pages).unwrap_or(usize::MAX);
+    let fetcher = tokio::spawn(fetch_pages(
+        client.clone(),
+        queries(args, client.identity_url("").len()),
+        max_pages,
+        page_tx,
+        acks,
+    ));
 
     let outcome: Result<(), Failure> = async {
-        write_or_stop(printer.begin(&mut out))?;
-        'queries: for query in queries(args, client.identity_url("").len()) {
-            let mut pager = client
-                .pager(query)
-                .with_max_pages(usize::try_from(args.max_pages).unwrap_or(usize::MAX));
-            while let Some(page) = pager.next_page().await.map_err(|err| Failure::api(&err))? {
-                let raw_items = raw_items(&page.exchange.body_json(), page.value.items.len());
-                if let (Some(who), Some(items)) = (who.as_mut(), raw_items.as_ref()) {
-                    who.learn(&client, items).await;
-                }
-                for (index, identity) in page.value.items.iter().enumerate() {
-                    if args.limit.is_some_and(|limit| printed >= limit) {
-                        break 'queries;
-                    }
-                    let state_ok = wanted_state
-                        .as_ref()
-                        .is_none_or(|state| identity.state.get() == Some(state));
-                    let schema_ok = args.schema.as_ref().is_none_or(|s| *s == identity.schema_id);
-                    if !(state_ok && schema_ok) {
-                        continue;
-                    }
-                    let mut raw = raw_items
-                        .as_ref()
-                        .and_then(|items| items.get(index).cloned())
-                        .unwrap_or_else(|| serde_json::to_value(identity).unwrap_or(Value::Null));
-                    redact_secrets(&mut raw);
-                    let named = who.as_mut().map(|who| who.of(&identity.schema_id, &raw));
-                    write_or_stop(printer.item(&mut out, identity, &raw, named.as_ref()))?;
-                    printed += 1;
-                }
-                // The page is out before the next one is asked for.
-                write_or_stop(out.flush())?;
-                if args.limit.is_some_and(|limit| printed >= limit) {
-                    break 'queries;
-                }
+        write_or_stop(listing.printer.begin(&mut listing.out))?;
+        while let Some(page) = pages.recv().await {
+            let page = page.map_err(|err| Failure::api(&err))?;
+            listing.page(&page.exchange).await?;
+            // Each page is out as soon as it is written.
+            write_or_stop(listing.out.flush())?;
+            if listing.full() {
+                break;
+            }
+            if let Some(ack) = &ack_tx {
+                // The fetcher is gone only after its last page.
+                let _ = ack.send(()).await;
             }
         }
         Ok(())
     }
     .await;
+    drop(pages);
+    fetcher.abort();
     // Close the JSON array (or finish the table) even after a failure, so
     // what was printed stays parseable; the failure still decides the exit code.
+    let Listing {
+        mut out,
+        mut printer,
+        printed,
+        ..
+    } = listing;
     let closed = write_or_stop(printer.end(&mut out).and_then(|()| out.flush()));
     outcome?;
     closed?;
@@ -232,6 +244,239 @@ async fn list(global: &Overrides, args: &ListArgs) -> Result<(), Failure> {
         eprintln!("idcon: no identities matched");
     }
     Ok(())
+}
+
+/// Output is written in blocks of this size (and at the end of each page).
+const OUTPUT_BUFFER_BYTES: usize = 256 * 1024;
+
+/// Every page of every query, in order, into `pages`; a failure is the last
+/// thing sent. Stops when the receiver is gone. With `acks`, waits for one
+/// after each page before asking for the next.
+async fn fetch_pages(
+    client: Client,
+    queries: Vec<IdentityQuery>,
+    max_pages: usize,
+    pages: tokio::sync::mpsc::Sender<Result<Response<RawIdentityPage>, ApiError>>,
+    mut acks: Option<tokio::sync::mpsc::Receiver<()>>,
+) {
+    for query in queries {
+        let mut pager = client.pager(query).with_max_pages(max_pages);
+        loop {
+            let page = match pager.next_raw_page().await {
+                Ok(Some(page)) => Ok(page),
+                Ok(None) => break,
+                Err(err) => Err(err),
+            };
+            let failed = page.is_err();
+            if pages.send(page).await.is_err() || failed {
+                return;
+            }
+            if let Some(acks) = acks.as_mut()
+                && acks.recv().await.is_none()
+            {
+                return;
+            }
+        }
+    }
+}
+
+/// One listing being printed: the flags, where it goes, and how far it is.
+struct Listing<'a> {
+    args: &'a ListArgs,
+    client: &'a Client,
+    out: BufWriter<io::StdoutLock<'static>>,
+    printer: Printer,
+    wanted_state: Option<IdentityState>,
+    printed: u64,
+    who: Option<Identifiers>,
+}
+
+impl Listing<'_> {
+    /// `--limit` is reached.
+    fn full(&self) -> bool {
+        self.args.limit.is_some_and(|limit| self.printed >= limit)
+    }
+
+    /// Whether an identity passes `--state` and `--schema`.
+    fn wanted(&self, state: Option<&str>, schema_id: &str) -> bool {
+        let state_ok = self
+            .wanted_state
+            .as_ref()
+            .is_none_or(|wanted| state == Some(wanted.as_str()));
+        state_ok && self.args.schema.as_ref().is_none_or(|s| s == schema_id)
+    }
+
+    /// Prints the identities of one page's answer.
+    async fn page(&mut self, exchange: &Exchange) -> Result<(), Failure> {
+        if matches!(self.args.output, ListOutput::Json | ListOutput::Jsonl)
+            && let Some(items) = streamable(&exchange.body)
+        {
+            return self.stream(items);
+        }
+        let identities = parse_identity_list(exchange).map_err(|err| Failure::api(&err))?;
+        let raw_items = raw_items(exchange.body_json(), identities.len());
+        if let (Some(who), Some(items)) = (self.who.as_mut(), raw_items.as_ref()) {
+            who.learn(self.client, items).await;
+        }
+        for (index, identity) in identities.iter().enumerate() {
+            if self.full() {
+                break;
+            }
+            let state = identity.state.get().map(IdentityState::as_str);
+            if !self.wanted(state, &identity.schema_id) {
+                continue;
+            }
+            let mut raw = raw_items
+                .as_ref()
+                .and_then(|items| items.get(index).cloned())
+                .unwrap_or_else(|| serde_json::to_value(identity).unwrap_or(Value::Null));
+            redact_secrets(&mut raw);
+            let named = self.who.as_mut().map(|who| who.of(&identity.schema_id, &raw));
+            write_or_stop(self.printer.item(&mut self.out, identity, &raw, named.as_ref()))?;
+            self.printed += 1;
+        }
+        Ok(())
+    }
+
+    /// JSON output of a page whose identities are written as the server
+    /// spelled them ([`streamable`]); an identity that holds credentials
+    /// (whose secrets are redacted) or spans lines is written again from
+    /// its parsed value, as every identity used to be.
+    fn stream(&mut self, items: Vec<(Probe<'_>, &str)>) -> Result<(), Failure> {
+        for (probe, text) in items {
+            if self.full() {
+                break;
+            }
+            if !self.wanted(probe.state.as_deref(), &probe.schema_id) {
+                continue;
+            }
+            let line = match one_line(text) {
+                Some(line) if !probe.has_secrets() => line,
+                _ => {
+                    let mut raw: Value = serde_json::from_str(text)
+                        .map_err(|err| Failure::error(format!("an identity of the page is not JSON: {err}")))?;
+                    redact_secrets(&mut raw);
+                    std::borrow::Cow::Owned(script::json_text(&raw))
+                }
+            };
+            write_or_stop(self.printer.json_item(&mut self.out, &line))?;
+            self.printed += 1;
+        }
+        Ok(())
+    }
+}
+
+/// What a page's identity must hold to be written as the server sent it:
+/// the members `--state` and `--schema` look at, and whether it carries
+/// members that [`redact_secrets`] looks into. Parsing into it checks the
+/// whole identity is JSON without building it (the rest is skipped).
+#[derive(Debug, serde::Deserialize)]
+struct Probe<'a> {
+    #[serde(borrow, rename = "id")]
+    _id: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    schema_id: std::borrow::Cow<'a, str>,
+    #[serde(default, borrow)]
+    state: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default)]
+    credentials: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    issuance_token: Option<serde::de::IgnoredAny>,
+}
+
+impl Probe<'_> {
+    fn has_secrets(&self) -> bool {
+        self.credentials.is_some() || self.issuance_token.is_some()
+    }
+}
+
+/// A page's identities as slices of its text, each with its [`Probe`], when
+/// the body is UTF-8, an array, and every item an object with a string `id`
+/// and `schema_id`. `None` otherwise: the page is then read as a whole
+/// ([`parse_identity_list`]), which says what is wrong with it.
+fn streamable(body: &[u8]) -> Option<Vec<(Probe<'_>, &str)>> {
+    let text = std::str::from_utf8(body).ok()?;
+    split_array(text)?
+        .into_iter()
+        .map(|item| serde_json::from_str::<Probe<'_>>(item).ok().map(|probe| (probe, item)))
+        .collect()
+}
+
+/// The items of a JSON array, as slices of its text (the bytes between the
+/// commas at its top level, whitespace trimmed). Only splits: each item is
+/// parsed afterwards. `None` when `text` is not one array.
+/// Hand-written: serde_json's `RawValue` would need a crate feature, and the
+/// scan is these few lines.
+fn split_array(text: &str) -> Option<Vec<&str>> {
+    let bytes = text.as_bytes();
+    let skip_space = |mut at: usize| {
+        while bytes.get(at).is_some_and(|b| b.is_ascii_whitespace()) {
+            at += 1;
+        }
+        at
+    };
+    let mut at = skip_space(0);
+    if bytes.get(at) != Some(&b'[') {
+        return None;
+    }
+    let mut items = Vec::new();
+    at = skip_space(at + 1);
+    if bytes.get(at) == Some(&b']') {
+        return (skip_space(at + 1) == bytes.len()).then_some(items);
+    }
+    loop {
+        let start = at;
+        let (mut depth, mut in_string) = (0usize, false);
+        loop {
+            if in_string {
+                // To the closing quote, stepping over escaped characters.
+                let skip = bytes.get(at..)?.iter().position(|&b| b == b'"' || b == b'\\')?;
+                at += skip;
+                if bytes[at] == b'\\' {
+                    at += 2;
+                    continue;
+                }
+                in_string = false;
+                at += 1;
+                continue;
+            }
+            match *bytes.get(at)? {
+                b'"' => in_string = true,
+                b'{' | b'[' => depth += 1,
+                b',' | b']' if depth == 0 => break,
+                b'}' | b']' => depth = depth.checked_sub(1)?,
+                _ => {}
+            }
+            at += 1;
+        }
+        // `start` and `at` are at ASCII bytes: both are char boundaries.
+        items.push(text[start..at].trim_end());
+        if bytes[at] == b']' {
+            return (skip_space(at + 1) == bytes.len()).then_some(items);
+        }
+        at = skip_space(at + 1);
+    }
+}
+
+/// An identity's JSON text (checked by its [`Probe`]) as one inert line,
+/// as [`script::json_text`] would write it: every character that could act
+/// on a terminal as a `\\u` escape ([`crate::sanitize::json_inert`]).
+/// Borrowed when there is none, which a scan of the bytes tells for ASCII.
+/// `None` when it spans lines: a byte below 0x20 in valid JSON is
+/// whitespace between tokens (tab, line feed, carriage return), which
+/// `json_inert` must not escape; such text is written again instead.
+fn one_line(json: &str) -> Option<std::borrow::Cow<'_, str>> {
+    let Some(at) = json.bytes().position(|b| !(0x20..0x7f).contains(&b)) else {
+        return Some(std::borrow::Cow::Borrowed(json));
+    };
+    let rest = &json[at..];
+    if rest.bytes().any(|b| b < 0x20) {
+        return None;
+    }
+    if rest.chars().any(crate::sanitize::is_unsafe) {
+        return Some(std::borrow::Cow::Owned(crate::sanitize::json_inert(json)));
+    }
+    Some(std::borrow::Cow::Borrowed(json))
 }
 
 /// A closed pipe (`| head`) ends the listing quietly (a [`Failure::quiet`]
@@ -246,9 +491,9 @@ fn write_or_stop(result: io::Result<()>) -> Result<(), Failure> {
 
 /// The page's identities as the server sent them, when the body is an array
 /// of as many objects as were parsed.
-fn raw_items(body: &Option<Value>, expected: usize) -> Option<Vec<Value>> {
+fn raw_items(body: Option<Value>, expected: usize) -> Option<Vec<Value>> {
     match body {
-        Some(Value::Array(items)) if items.len() == expected => Some(items.clone()),
+        Some(Value::Array(items)) if items.len() == expected => Some(items),
         _ => None,
     }
 }
@@ -293,13 +538,12 @@ impl Printer {
 
     /// Writes one identity; `who` names it (the table and CSV need it).
     fn item(&mut self, out: &mut impl Write, identity: &Identity, raw: &Value, who: Option<&Who>) -> io::Result<()> {
-        let first = std::mem::replace(&mut self.first, false);
+        if matches!(self.output, ListOutput::Json | ListOutput::Jsonl) {
+            return self.json_item(out, &script::json_text(raw));
+        }
+        self.first = false;
         match self.output {
-            ListOutput::Json => {
-                out.write_all(if first { b"\n" } else { b",\n" })?;
-                out.write_all(script::json_text(raw).as_bytes())
-            }
-            ListOutput::Jsonl => writeln!(out, "{}", script::json_text(raw)),
+            ListOutput::Json | ListOutput::Jsonl => Ok(()),
             ListOutput::Csv => {
                 let mut cells = csv_cells(identity, raw, who, self.terminal);
                 if self.guard_formulas {
@@ -312,6 +556,17 @@ impl Printer {
                 None => Ok(()),
             },
         }
+    }
+
+    /// Writes one identity of JSON output, given as inert compact JSON.
+    fn json_item(&mut self, out: &mut impl Write, json: &str) -> io::Result<()> {
+        let first = std::mem::replace(&mut self.first, false);
+        if self.output == ListOutput::Json {
+            out.write_all(if first { b"\n" } else { b",\n" })?;
+            return out.write_all(json.as_bytes());
+        }
+        out.write_all(json.as_bytes())?;
+        out.write_all(b"\n")
     }
 
     fn end(&mut self, out: &mut impl Write) -> io::Result<()> {
@@ -732,6 +987,65 @@ mod tests {
         assert_eq!(shown[3], "ext\\u001b]52;c;aGk=\\u0007");
         assert_eq!(shown[6], "a@b.c\\u202e");
         assert_eq!(shown[7], "who\\u000d@example.com");
+    }
+
+    #[test]
+    fn arrays_split_at_their_top_level_commas_only() {
+        assert_eq!(split_array("[]"), Some(vec![]));
+        assert_eq!(split_array(" [ \n ] \n"), Some(vec![]));
+        assert_eq!(
+            split_array(r#"[{"a":"x,]}\"{"},{"b":[1,{"c":2}]} , 3 ,"s\\"]"#),
+            Some(vec![r#"{"a":"x,]}\"{"}"#, r#"{"b":[1,{"c":2}]}"#, "3", r#""s\\""#])
+        );
+        for not_one_array in ["", "{}", "[1] x", "[1,2", r#"[{"a":"open]"#, "[1}]", r#"["a\"#, "[1]]"] {
+            assert_eq!(split_array(not_one_array), None, "{not_one_array:?}");
+        }
+    }
+
+    #[test]
+    fn identities_are_written_as_sent_when_that_is_one_inert_line() {
+        let plain = r#"{"id":"a","traits":{"email":"ana@example.com"}}"#;
+        assert!(matches!(one_line(plain), Some(std::borrow::Cow::Borrowed(_))));
+        let accented = r#"{"id":"a","traits":{"name":"Søren Yılmaz 日本"}}"#;
+        assert!(matches!(one_line(accented), Some(std::borrow::Cow::Borrowed(_))));
+        let hostile = "{\"id\":\"a\",\"traits\":{\"name\":\"x\u{202e}y\u{9b}31m\u{7f}\"}}";
+        let shown = one_line(hostile).map(std::borrow::Cow::into_owned).unwrap_or_default();
+        assert_eq!(shown, r#"{"id":"a","traits":{"name":"x\u202ey\u009b31m\u007f"}}"#);
+        let parsed: Result<Value, _> = serde_json::from_str(&shown);
+        assert_eq!(
+            parsed.ok(),
+            serde_json::from_str::<Value>(hostile).ok(),
+            "the same JSON value"
+        );
+        // Whitespace between tokens other than spaces: written again.
+        for spread in [
+            "{\"id\":\"a\",\n\"b\":1}",
+            "{\"id\":\"a\",\t\"b\":\"ü\"}",
+            "{\"b\":1}\r",
+        ] {
+            assert!(one_line(spread).is_none(), "{spread:?}");
+        }
+    }
+
+    #[test]
+    fn only_pages_of_identities_stream() {
+        let page = br#"[{"id":"a","schema_id":"s","state":"inactive"},{"id":"b","schema_id":"t","credentials":{}}]"#;
+        let items = streamable(page).unwrap_or_default();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].0.state.as_deref(), Some("inactive"));
+        assert!(!items[0].0.has_secrets() && items[1].0.has_secrets());
+        assert_eq!(items[1].1, r#"{"id":"b","schema_id":"t","credentials":{}}"#);
+        for other in [
+            &br#"[{"id":"a"}]"#[..],
+            br#"[{"id":"a","schema_id":7}]"#,
+            br#"[{"id":"a","schema_id":"s","state":1}]"#,
+            br#"[1]"#,
+            br#"[{"id":"a","schema_id":"s","credentials":null,"credentials":{}}]"#,
+            br#"{"id":"a","schema_id":"s"}"#,
+            b"[{\"id\":\"a\",\"schema_id\":\"\xff\"}]",
+        ] {
+            assert!(streamable(other).is_none(), "{}", String::from_utf8_lossy(other));
+        }
     }
 
     fn schema_marking(paths: &[&str]) -> Value {

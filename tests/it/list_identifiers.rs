@@ -4,10 +4,16 @@
 //! answers carry OIDC credentials (`github:…`) that must not win over the
 //! email. JSON stays the server's identity. When the schemas cannot be
 //! read, stderr says so once and the usual traits name people.
+//!
+//! JSON output streams the server's bytes where it can (the fast path of
+//! `list`): the last test checks that what it writes is still the server's
+//! identities, redacted, inert and one per line, whatever the server's
+//! spelling.
 
 use std::collections::HashMap;
 use std::process::Output;
 
+use axum::response::IntoResponse as _;
 use idcon::api::{IdentityFilter, IdentityQuery};
 use idcon::app::rows::{IdentifierHints, IdentityRow};
 use idcon::demo::DemoOptions;
@@ -348,4 +354,114 @@ async fn get_table_names_the_person_as_list_does() {
         }
     }
     assert_eq!(checked, 4);
+}
+
+/// A server that pretty-prints one page and sends another compact, with a
+/// password hash in `credentials`, terminal controls in traits and a tab
+/// between tokens: every format writes one identity per line, the values
+/// the server sent, the hash redacted and nothing a terminal would act on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_output_is_the_servers_identities_whatever_their_spelling() {
+    let identities: Vec<Value> = (0..6)
+        .map(|n| {
+            let mut identity = json!({
+                "id": format!("00000000-0000-4000-8000-{n:012}"),
+                "schema_id": "default",
+                "state": if n % 2 == 0 { "active" } else { "inactive" },
+                "traits": {"email": format!("p{n}@example.com"), "name": format!("Søren \u{1b}]52;c;aGk=\u{7}\u{202e}{n}")},
+                "metadata_public": {"note": "a \"quoted\", [bracketed] {braced} \\ value"}
+            });
+            if n == 2 {
+                identity["credentials"] = json!({"password": {"type": "password", "identifiers": ["p2@example.com"],
+                    "config": {"hashed_password": "$argon2id$v=19$m=65536,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo"}}});
+            }
+            identity
+        })
+        .collect();
+    let first = serde_json::to_string_pretty(&identities[..3]).expect("pretty");
+    let second = serde_json::to_string(&identities[3..])
+        .expect("compact")
+        .replacen(",\"", ",\t\"", 1);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let app = axum::Router::new().route(
+        "/admin/identities",
+        axum::routing::get(
+            move |axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>| {
+                let (first, second) = (first.clone(), second.clone());
+                async move {
+                    match query.get("page_token").map(String::as_str) {
+                        None => ([("link", "</admin/identities?page_token=two>; rel=\"next\"")], first).into_response(),
+                        Some("two") => second.into_response(),
+                        Some(_) => axum::http::StatusCode::BAD_REQUEST.into_response(),
+                    }
+                }
+            },
+        ),
+    );
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = |args: &[&str]| {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_idcon"));
+        command
+            .args(["--base-url", &base, "list"])
+            .args(args)
+            .env("XDG_CONFIG_HOME", dir.path().join("config"))
+            .env("XDG_STATE_HOME", dir.path().join("state"))
+            .env_remove("IDCON_PROFILE")
+            .kill_on_drop(true);
+        command
+    };
+    let expected: Vec<Value> = identities
+        .iter()
+        .map(|identity| {
+            let mut identity = identity.clone();
+            idcon::api::models::redact_secrets(&mut identity);
+            identity
+        })
+        .collect();
+    assert_ne!(expected, identities, "the hash is redacted");
+
+    let check_inert = |text: &str| {
+        assert!(!text.contains("$argon2id"), "{text}");
+        for line in text.lines() {
+            assert!(!line.chars().any(idcon::sanitize::is_unsafe), "{line:?}");
+        }
+    };
+    for args in [
+        &["--output", "jsonl"][..],
+        &["--output", "jsonl", "--page-size", "3"],
+        &["--output", "jsonl", "--state", "inactive"],
+        &["--output", "jsonl", "--limit", "4"],
+    ] {
+        let out = tokio::time::timeout(std::time::Duration::from_secs(60), run(args).output())
+            .await
+            .expect("in time")
+            .expect("idcon list");
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        let text = stdout(&out);
+        check_inert(&text);
+        let listed: Vec<Value> = text
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("one identity per line"))
+            .collect();
+        let wanted: Vec<Value> = match args {
+            [_, _, "--state", _] => expected.iter().filter(|i| i["state"] == "inactive").cloned().collect(),
+            [_, _, "--limit", _] => expected[..4].to_vec(),
+            _ => expected.clone(),
+        };
+        assert_eq!(listed, wanted, "{args:?}");
+    }
+    let out = tokio::time::timeout(std::time::Duration::from_secs(60), run(&["--output", "json"]).output())
+        .await
+        .expect("in time")
+        .expect("idcon list");
+    assert!(out.status.success(), "{}", stderr(&out));
+    check_inert(&stdout(&out));
+    let listed: Vec<Value> = serde_json::from_str(&stdout(&out)).expect("one JSON array");
+    assert_eq!(listed, expected);
+    assert_eq!(stdout(&out).lines().count(), expected.len() + 2, "[, one per line, ]");
+    server.abort();
 }
