@@ -34,6 +34,7 @@ pub mod search;
 pub mod sections;
 pub mod text_view;
 pub mod time;
+pub mod trait_form;
 
 use crate::sanitize::for_display;
 use chrono::{DateTime, Utc};
