@@ -21,15 +21,14 @@
 //! from being sent twice. The file is locked while `apply` runs, so two runs
 //! of the same plan cannot interleave.
 
-use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
-use std::io::{self, BufRead as _, IsTerminal as _, Write as _};
+use std::io::{self, BufRead as _, IsTerminal as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Args;
 use futures::StreamExt as _;
@@ -38,10 +37,10 @@ use serde::{Deserialize, Serialize};
 use super::plan::{self, PlanFile};
 use super::script::{self, EXIT_CONFLICT, EXIT_ERROR, EXIT_NOT_KEPT, EXIT_REFUSED, Failure};
 use crate::api::{ApiError, Client};
-use crate::audit::{self, AuditLog, Refusal, Target};
+use crate::audit::{self, AuditLog, FileLock, GroupCommit, Refusal, Target};
 use crate::config;
 use crate::config::Overrides;
-use crate::write::{self, Freshness, PlannedWrite, Resolution, WriteError};
+use crate::write::{self, Freshness, PlannedWrite, ReadShape, Resolution, Snapshot, WriteError};
 
 const APPLY_HELP: &str = "\
 Before each write the identity is read again: one that changed since the plan
@@ -179,7 +178,7 @@ pub struct ResultLine {
 }
 
 pub fn run(global: &Overrides, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
-    Ok(script::run(false, apply(global, args)))
+    Ok(script::run_parallel(false, apply(global, args)))
 }
 
 /// A plan entry ready to send.
@@ -345,61 +344,89 @@ async fn apply(global: &Overrides, args: &ApplyArgs) -> Result<ExitCode, Failure
     // Lock, then read again: another run may have finished meanwhile.
     let results = ResultsFile::open(&results_path)?;
     let earlier = read_results(&results_path, &plan.plan_id)?;
-    let pending: Vec<&Pending> = writes
+    let writes: Arc<Vec<Pending>> = Arc::new(writes);
+    let pending: VecDeque<usize> = writes
         .iter()
-        .filter(|w| !earlier.get(&w.planned.identity_id).is_some_and(|r| r.result.is_final()))
+        .enumerate()
+        .filter(|(_, w)| !earlier.get(&w.planned.identity_id).is_some_and(|r| r.result.is_final()))
+        .map(|(index, _)| index)
         .collect();
 
-    let runner = Runner {
-        client: &client,
-        audit: &audit,
-        results: &results,
-        plan_id: &plan.plan_id,
-        limiter: args.rps.map(RateLimiter::new),
+    let jobs = usize::from(args.jobs);
+    let runner = Arc::new(Runner {
+        client: client.clone(),
+        audit: Arc::clone(&audit),
+        results,
+        plan_id: plan.plan_id.clone(),
+        shape: plan.read_shape(),
+        writes: Arc::clone(&writes),
+        limiter: args.rps.map(|rps| RateLimiter::new(rps, batch_limit_for_rps(rps))),
         keep_going: args.keep_going,
-        stop: RefCell::new(None),
-        interrupted: Cell::new(false),
-        progress: RefCell::new(Progress::new(pending.len())),
-    };
+        stop: Mutex::new(None),
+        stopped: AtomicBool::new(false),
+        interrupted: AtomicBool::new(false),
+        per_identity: Mutex::new(None),
+    });
+    let mut progress = Progress::new(pending.len());
+    let mut feeder = Feeder::new(&runner, pending, jobs, args.rps);
     let mut now: HashMap<String, ResultLine> = HashMap::new();
     let mut sent_now = 0;
+    let mut in_flight = futures::stream::FuturesUnordered::new();
     {
         let mut signals = script::Signals::listen();
-        let mut stream = futures::stream::iter(pending)
-            .map(|pending| runner.process(pending))
-            .buffer_unordered(usize::from(args.jobs));
         loop {
+            // Hand out read identities to free slots, then read the next
+            // batch once this one is all handed out (its reads stay fresh
+            // while the last writes of this one are in flight).
+            while in_flight.len() < jobs && !runner.stopped() {
+                let Some(work) = feeder.ready.pop_front() else { break };
+                let runner = Arc::clone(&runner);
+                in_flight.push(tokio::spawn(async move { runner.process(work).await }));
+            }
+            feeder.read_next_if_due(&runner);
+            if in_flight.is_empty() && feeder.reading.is_none() && (feeder.ready.is_empty() || runner.stopped()) {
+                break;
+            }
             tokio::select! {
-                outcome = stream.next() => {
-                    let Some(outcome) = outcome else { break };
-                    let Some(line) = outcome else { continue };
+                joined = in_flight.next(), if !in_flight.is_empty() => {
+                    let (index, line) = match joined {
+                        Some(Ok(Some(done))) => done,
+                        Some(Ok(None)) | None => continue,
+                        Some(Err(err)) => {
+                            // A task that failed midway recorded nothing: the
+                            // next run reads its identity before anything.
+                            runner.stop_because(format!("an identity's work stopped midway: {err}"));
+                            continue;
+                        }
+                    };
                     if line.result == ResultKind::Sent {
                         sent_now += 1;
                     }
-                    runner.progress.borrow_mut().record(&line);
+                    progress.record(&line, writes.get(index));
                     now.insert(line.id.clone(), line);
                 }
+                batch = feeder.reading_done() => feeder.take(batch, &runner),
                 name = signals.next() => {
-                    if runner.stopped() && runner.interrupted.get() {
-                        runner.progress.borrow_mut().finish();
+                    if runner.stopped() && runner.interrupted.load(Ordering::SeqCst) {
+                        progress.finish();
                         eprintln!(
                             "idcon: {name} again: stopping now; the next `idcon apply` of the plan checks the \
                              identities that were in flight before sending anything"
                         );
                         std::process::exit(130);
                     }
-                    runner.interrupted.set(true);
+                    runner.interrupted.store(true, Ordering::SeqCst);
                     runner.stop_because(format!("{name}: no new identity was started"));
                 }
             }
         }
     }
-    runner.progress.borrow_mut().finish();
+    progress.finish();
     let mut all = earlier;
     all.extend(now);
-    let stop = runner.stop.borrow_mut().take().map(|reason| Stop {
+    let stop = runner.take_stop().map(|reason| Stop {
         reason,
-        by_signal: runner.interrupted.get(),
+        by_signal: runner.interrupted.load(Ordering::SeqCst),
     });
     Ok(finish(&plan_shown, &writes, &all, sent_now, stop.as_ref()))
 }
@@ -523,32 +550,200 @@ fn finish(
     ExitCode::SUCCESS
 }
 
-/// Works on one identity at a time per call; shared by all calls in flight
-/// (they run on one task, so plain cells do).
-struct Runner<'a> {
-    client: &'a Client,
-    audit: &'a Arc<AuditLog>,
-    results: &'a ResultsFile,
-    plan_id: &'a str,
+/// One identity to work on, with what its batch read found.
+struct Work {
+    /// Its index in the plan's writes.
+    index: usize,
+    first: FirstRead,
+}
+
+/// What the batched read said about one identity.
+enum FirstRead {
+    /// In the batch's answer; the read went out at `at`.
+    Listed { latest: Box<Snapshot>, at: Instant },
+    /// To be read on its own (one GET): not in a batch (an old plan, an id
+    /// that is not a UUID), missing from the answer (a GET says whether it
+    /// is gone), or in a batch the server would not serve.
+    Alone,
+}
+
+/// Most identities in one batch: Kratos's limit (the request line splits
+/// it further, about 190 UUIDs a request).
+const MAX_BATCH: usize = crate::api::batches::MAX_IDS_PER_REQUEST;
+
+/// The first batch, before anything says how long an identity takes, in
+/// identities per job.
+const FIRST_BATCH_PER_JOB: usize = 4;
+
+/// How old a batch's read may get, by the sizing, when its last PUT goes
+/// out: half of [`FRESH_READ`], so a slow moment still leaves the rule to
+/// catch it rather than forcing re-reads.
+const BATCH_BUDGET: Duration = Duration::from_millis(500);
+
+/// Under `--rps R`, at most `R - 1` identities per batch (never less than
+/// one): the batch's read and all its PUTs then fit in one second's
+/// permits, taken together before the read.
+fn batch_limit_for_rps(rps: f64) -> usize {
+    // `rps` is at most 10,000 (parse_rps), so the cast cannot overflow.
+    let whole = rps.floor() as usize;
+    whole.saturating_sub(1).clamp(1, MAX_BATCH)
+}
+
+/// Feeds the run: reads the plan's identities batch by batch (the list
+/// `ids` filter) and hands them out. The next batch is read when the
+/// current one is all handed out, so its read overlaps the current batch's
+/// last writes; batches are sized from how long an identity takes, so that
+/// the last identity of a batch is written well within [`FRESH_READ`] of
+/// the batch's read ([`BATCH_BUDGET`]).
+struct Feeder {
+    queue: VecDeque<usize>,
+    ready: VecDeque<Work>,
+    reading: Option<tokio::task::JoinHandle<Vec<Work>>>,
+    jobs: usize,
+    /// The largest batch `--rps` allows, when given.
+    rps_limit: Option<usize>,
+    batches: usize,
+}
+
+impl Feeder {
+    fn new(runner: &Runner, pending: VecDeque<usize>, jobs: usize, rps: Option<f64>) -> Feeder {
+        let mut feeder = Feeder {
+            queue: VecDeque::new(),
+            ready: VecDeque::new(),
+            reading: None,
+            jobs: jobs.max(1),
+            rps_limit: rps.map(batch_limit_for_rps),
+            batches: 0,
+        };
+        // An old plan's identities are read one by one, as they were
+        // planned; a new plan's in batches (`read_batch` reads an id that is
+        // not a UUID on its own).
+        if runner.shape == ReadShape::List {
+            feeder.queue = pending;
+        } else {
+            feeder.ready = pending
+                .into_iter()
+                .map(|index| Work {
+                    index,
+                    first: FirstRead::Alone,
+                })
+                .collect();
+        }
+        feeder
+    }
+
+    /// How many identities the next batch takes.
+    fn next_size(&self, per_identity: Option<Duration>) -> usize {
+        let size = match per_identity {
+            None => FIRST_BATCH_PER_JOB * self.jobs,
+            Some(each) => {
+                let each = each.max(Duration::from_micros(50)).as_secs_f64();
+                // Budget / (time per identity / jobs), whole identities.
+                (BATCH_BUDGET.as_secs_f64() * self.jobs as f64 / each).floor() as usize
+            }
+        };
+        let size = size.clamp(self.jobs, MAX_BATCH);
+        match self.rps_limit {
+            Some(limit) => size.min(limit),
+            None => size,
+        }
+    }
+
+    /// Starts reading the next batch when nothing is read or waiting.
+    fn read_next_if_due(&mut self, runner: &Arc<Runner>) {
+        if self.reading.is_some() || !self.ready.is_empty() || self.queue.is_empty() || runner.stopped() {
+            return;
+        }
+        let size = self.next_size(runner.per_identity());
+        let mut batch = Vec::with_capacity(size);
+        while batch.len() < size {
+            let Some(index) = self.queue.pop_front() else { break };
+            batch.push(index);
+        }
+        self.batches += 1;
+        let runner = Arc::clone(runner);
+        self.reading = Some(tokio::spawn(async move { runner.read_batch(batch).await }));
+    }
+
+    /// Resolves when the batch being read is in (never, when none is).
+    async fn reading_done(&mut self) -> Vec<Work> {
+        match &mut self.reading {
+            Some(handle) => {
+                let joined = handle.await;
+                self.reading = None;
+                joined.unwrap_or_default()
+            }
+            None => std::future::pending().await,
+        }
+    }
+
+    fn take(&mut self, batch: Vec<Work>, runner: &Runner) {
+        if batch.is_empty() && !self.queue.is_empty() && !runner.stopped() {
+            // The read task failed midway: nothing is known of its batch.
+            runner.stop_because("reading a batch of identities stopped midway".to_owned());
+        }
+        self.ready.extend(batch);
+    }
+}
+
+/// Works on the identities of a plan: shared by every identity's task,
+/// each on the runtime's worker threads.
+struct Runner {
+    client: Client,
+    audit: Arc<AuditLog>,
+    results: ResultsFile,
+    plan_id: String,
+    /// How the plan's snapshots were read: fresh reads have the same shape.
+    shape: ReadShape,
+    writes: Arc<Vec<Pending>>,
     limiter: Option<RateLimiter>,
     keep_going: bool,
     /// Why the run stops early; set once, by the first failure that stops it.
-    stop: RefCell<Option<String>>,
+    stop: Mutex<Option<String>>,
+    stopped: AtomicBool,
     /// A signal asked to stop (a second one stops at once).
-    interrupted: Cell<bool>,
-    progress: RefCell<Progress>,
+    interrupted: AtomicBool,
+    /// How long an identity takes from its turn to its result (a moving
+    /// average), for sizing batches.
+    per_identity: Mutex<Option<Duration>>,
 }
 
-impl Runner<'_> {
+impl Runner {
     fn stopped(&self) -> bool {
-        self.stop.borrow().is_some()
+        self.stopped.load(Ordering::SeqCst)
     }
 
     fn stop_because(&self, reason: String) {
-        let mut stop = self.stop.borrow_mut();
+        let mut stop = self.stop.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if stop.is_none() {
             *stop = Some(reason);
         }
+        self.stopped.store(true, Ordering::SeqCst);
+    }
+
+    fn take_stop(&self) -> Option<String> {
+        self.stop
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+
+    fn per_identity(&self) -> Option<Duration> {
+        *self
+            .per_identity
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn note_time(&self, took: Duration) {
+        let mut average = self
+            .per_identity
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *average = Some(match *average {
+            None => took,
+            Some(before) => (before * 3 + took) / 4,
+        });
     }
 
     /// A server error, a network failure or a refused signature or token
@@ -566,16 +761,93 @@ impl Runner<'_> {
         }
     }
 
-    /// Waits for the permits of `requests` requests (1 or 2) under `--rps`.
-    async fn pace(&self, requests: std::num::NonZeroU32) {
+    /// Waits for the permits of `requests` requests under `--rps`.
+    async fn pace(&self, requests: usize) {
         if let Some(limiter) = &self.limiter {
             limiter.wait(requests).await;
         }
     }
 
-    /// Reads the identity and decides: a final result, or send.
-    async fn judge(&self, planned: &PlannedWrite, line: &dyn Fn(ResultKind) -> ResultLine) -> Judged {
-        let latest = match write::fetch(self.client, &planned.identity_id).await {
+    /// Reads the identities `batch` (indices into the plan's writes) with
+    /// the list `ids` filter. Under `--rps` the permits of the read and of
+    /// every PUT of the batch are taken first, together, so no wait for a
+    /// permit falls between a read and its PUT.
+    async fn read_batch(self: Arc<Self>, batch: Vec<usize>) -> Vec<Work> {
+        let ids: Vec<String> = batch
+            .iter()
+            .filter_map(|&index| self.writes.get(index).map(|w| w.planned.identity_id.clone()))
+            .filter(|id| write::batchable(id))
+            .collect();
+        let alone = |batch: &[usize]| -> Vec<Work> {
+            batch
+                .iter()
+                .map(|&index| Work {
+                    index,
+                    first: FirstRead::Alone,
+                })
+                .collect()
+        };
+        let mut found: HashMap<String, (Box<Snapshot>, Instant)> = HashMap::with_capacity(ids.len());
+        for part in write::batch::batches(&self.client, &ids) {
+            if self.stopped() {
+                return Vec::new();
+            }
+            self.pace(1 + part.len()).await;
+            match write::fetch_listed(&self.client, &part).await {
+                Ok(listed) if listed.ignored_filter => {
+                    eprintln!(
+                        "idcon: note: the server answered a list filtered by ids with identities not asked for \
+                         (it ignores the ids filter); identities are read one by one"
+                    );
+                    return alone(&batch);
+                }
+                Ok(listed) => {
+                    let at = listed.started;
+                    found.extend(
+                        listed
+                            .found
+                            .into_iter()
+                            .map(|(id, snapshot)| (id, (Box::new(snapshot), at))),
+                    );
+                }
+                Err(err) if write::refused_batch(&err) => {
+                    eprintln!(
+                        "idcon: note: the server refused a list filtered by ids ({}); identities are read one by one",
+                        script::one_line(&err.to_string())
+                    );
+                    return alone(&batch);
+                }
+                Err(err) => {
+                    self.stop_on(&err, "a batched read before the writes");
+                    if self.stopped() {
+                        return Vec::new();
+                    }
+                    // --keep-going: each is read (and fails or not) alone.
+                    return alone(&batch);
+                }
+            }
+        }
+        batch
+            .into_iter()
+            .map(|index| {
+                let first = self
+                    .writes
+                    .get(index)
+                    .and_then(|w| found.remove(&w.planned.identity_id))
+                    .map_or(FirstRead::Alone, |(latest, at)| FirstRead::Listed { latest, at });
+                Work { index, first }
+            })
+            .collect()
+    }
+
+    /// Decides from a read: a final result, or send.
+    fn judge(
+        &self,
+        planned: &PlannedWrite,
+        read: Result<Snapshot, ApiError>,
+        line: &(dyn Fn(ResultKind) -> ResultLine + Sync),
+    ) -> Judged {
+        let latest = match read {
             Err(err) if err.is_not_found() => {
                 return Judged::Done(ResultLine {
                     status: Some(404),
@@ -623,13 +895,16 @@ impl Runner<'_> {
         }
     }
 
-    /// Reads, compares, sends and records one identity; `None` when the run
-    /// stopped before anything was done with it.
-    async fn process(&self, pending: &Pending) -> Option<ResultLine> {
+    /// Reads (unless its batch did), compares, sends and records one
+    /// identity; its index and result, `None` when the run stopped before
+    /// anything was done with it.
+    async fn process(self: Arc<Self>, work: Work) -> Option<(usize, ResultLine)> {
+        let began = Instant::now();
+        let pending = self.writes.get(work.index)?;
         let planned = &pending.planned;
         let id = planned.identity_id.as_str();
         let line = |result: ResultKind| ResultLine {
-            plan_id: self.plan_id.to_owned(),
+            plan_id: self.plan_id.clone(),
             id: id.to_owned(),
             line: pending.line,
             result,
@@ -643,21 +918,36 @@ impl Runner<'_> {
         if self.stopped() {
             return None;
         }
-        // One slot for the read and its PUT: no rate-limit wait between them.
-        self.pace(PAIR).await;
+        let mut first = Some(work.first);
         let mut reads = 0;
         let result = loop {
             if self.stopped() {
                 return None;
             }
             reads += 1;
-            let read_at = std::time::Instant::now();
-            match self.judge(planned, &line).await {
+            let (read, read_at) = match first.take() {
+                Some(FirstRead::Listed { latest, at }) => (Ok(*latest), at),
+                Some(FirstRead::Alone) => {
+                    // One slot for the read and its PUT: no rate-limit wait
+                    // between them.
+                    self.pace(2).await;
+                    let at = Instant::now();
+                    (write::fetch_one(&self.client, id, self.shape).await, at)
+                }
+                None => {
+                    // A read again (it was too old): its PUT's permit is
+                    // the one taken with the first read.
+                    self.pace(1).await;
+                    let at = Instant::now();
+                    (write::fetch_one(&self.client, id, self.shape).await, at)
+                }
+            };
+            match self.judge(planned, read, &line) {
                 Judged::Done(result) => break result,
                 Judged::Send(_) if read_at.elapsed() > FRESH_READ && reads < MAX_READS => {
-                    // Too long since the read (a slow disk for the audit
-                    // line, a busy host): read again before trusting it.
-                    self.pace(std::num::NonZeroU32::MIN).await;
+                    // Too long since the read (a batch that took long, a
+                    // slow disk for the audit line, a busy host): read
+                    // again before trusting it.
                 }
                 Judged::Send(_) if read_at.elapsed() > FRESH_READ => {
                     break ResultLine {
@@ -680,11 +970,12 @@ impl Runner<'_> {
         if let Err(why) = self.results.append(&result).await {
             self.stop_because(format!("the result cannot be recorded: {why}"));
         }
-        Some(result)
+        self.note_time(began.elapsed());
+        Some((work.index, result))
     }
 
-    async fn send(&self, planned: &PlannedWrite, line: &dyn Fn(ResultKind) -> ResultLine) -> ResultLine {
-        match write::send(self.client, Some(self.audit), planned).await {
+    async fn send(&self, planned: &PlannedWrite, line: &(dyn Fn(ResultKind) -> ResultLine + Sync)) -> ResultLine {
+        match write::send(&self.client, Some(&self.audit), planned).await {
             Ok(result) => {
                 if let Some(warning) = &result.audit_warning {
                     eprintln!("idcon: warning: {}", script::one_line(warning));
@@ -744,49 +1035,64 @@ enum Judged {
     Send(Box<PlannedWrite>),
 }
 
-/// How old the fresh read may be when its PUT goes out.
+/// How old the fresh read may be when its PUT goes out (checked right
+/// before the write is signed, its intent recorded and sent).
 const FRESH_READ: Duration = Duration::from_secs(1);
 
 /// Reads of one identity before giving up on a fresh one.
 const MAX_READS: u32 = 3;
 
-/// `--rps`, through governor's GCRA limiter. A read and the PUT it guards
-/// take their permits together (weight 2, before the read), so no wait for a
-/// permit ever falls between them: the fresh read is what stands between
-/// someone else's edit and an overwrite, and it must be fresh when the PUT
-/// goes out.
+/// `--rps`, through governor's GCRA limiter. A read and the PUTs it guards
+/// take their permits together, before the read (an identity read alone:
+/// 2; a batch: 1 for the list request and 1 per identity in it), so no wait
+/// for a permit ever falls between a read and its PUT: the fresh read is
+/// what stands between someone else's edit and an overwrite, and it must be
+/// fresh when the PUT goes out. The burst is what the largest batch needs
+/// (`R` at most, 2 at least), so over any second at most `max(R, 2)`
+/// requests go out.
 struct RateLimiter {
     limiter: governor::DefaultDirectRateLimiter,
+    burst: u32,
 }
-
-/// Requests a read-and-write pair counts as.
-const PAIR: std::num::NonZeroU32 = std::num::NonZeroU32::MIN.saturating_add(1);
 
 impl RateLimiter {
-    fn new(rps: f64) -> RateLimiter {
+    fn new(rps: f64, batch_limit: usize) -> RateLimiter {
         let period = Duration::from_secs_f64(1.0 / rps).max(Duration::from_nanos(1));
+        let burst = u32::try_from(batch_limit + 1).unwrap_or(u32::MAX).max(2);
+        let burst_permits = std::num::NonZeroU32::new(burst).unwrap_or(std::num::NonZeroU32::MIN);
         let quota = governor::Quota::with_period(period)
             .unwrap_or_else(|| governor::Quota::per_second(std::num::NonZeroU32::MAX))
-            .allow_burst(PAIR);
+            .allow_burst(burst_permits);
         RateLimiter {
             limiter: governor::RateLimiter::direct(quota),
+            burst,
         }
     }
 
-    /// Waits until `n` more requests may go out (`n` is at most [`PAIR`],
-    /// the burst, so it always fits).
-    async fn wait(&self, n: std::num::NonZeroU32) {
-        if self.limiter.until_n_ready(n).await.is_err() {
-            // More than the burst: cannot happen with n <= PAIR; wait for one.
-            self.limiter.until_ready().await;
+    /// Waits until `n` more requests may go out, in pieces of at most the
+    /// burst (a batch is sized to fit it, so normally one piece).
+    async fn wait(&self, n: usize) {
+        let mut left = u32::try_from(n).unwrap_or(u32::MAX);
+        while left > 0 {
+            let piece = left.min(self.burst);
+            left -= piece;
+            let Some(piece) = std::num::NonZeroU32::new(piece) else {
+                break;
+            };
+            if self.limiter.until_n_ready(piece).await.is_err() {
+                // More than the burst: cannot happen with piece <= burst.
+                self.limiter.until_ready().await;
+            }
         }
     }
 }
 
-/// `PLAN.results.jsonl`, open for appending and locked for this run.
+/// `PLAN.results.jsonl`, open for appending and locked for this run. Lines
+/// of identities finishing at the same time share one write and one fsync
+/// ([`GroupCommit`]); each is on disk when its `append` returns.
 struct ResultsFile {
     path: PathBuf,
-    file: Arc<Mutex<File>>,
+    commit: Arc<GroupCommit>,
 }
 
 impl ResultsFile {
@@ -807,25 +1113,16 @@ impl ResultsFile {
         }
         Ok(ResultsFile {
             path: path.to_owned(),
-            file: Arc::new(Mutex::new(file)),
+            // Locked for the whole run above: the commits must not let go.
+            commit: Arc::new(GroupCommit::new(file, FileLock::Held)),
         })
     }
 
     /// Appends one line and syncs it to disk (on tokio's blocking pool).
     async fn append(&self, line: &ResultLine) -> Result<(), String> {
-        let mut bytes = crate::sanitize::json_inert_line(line)
-            .map_err(|err| err.to_string())?
-            .into_bytes();
-        bytes.push(b'\n');
-        let file = Arc::clone(&self.file);
-        let written = tokio::task::spawn_blocking(move || -> io::Result<()> {
-            let mut file = file
-                .lock()
-                .map_err(|_| io::Error::other("an earlier write to it failed midway"))?;
-            file.write_all(&bytes)?;
-            file.sync_data()
-        })
-        .await;
+        let text = crate::sanitize::json_inert_line(line).map_err(|err| err.to_string())?;
+        let commit = Arc::clone(&self.commit);
+        let written = tokio::task::spawn_blocking(move || commit.append(text.as_bytes())).await;
         let shown = script::one_line(&self.path.display().to_string());
         match written {
             Ok(Ok(())) => Ok(()),
@@ -943,7 +1240,9 @@ impl Progress {
         }
     }
 
-    fn record(&mut self, line: &ResultLine) {
+    /// Counts `line` and, when it is worth a line, prints it with who the
+    /// identity is (`write`, the plan's entry).
+    fn record(&mut self, line: &ResultLine, write: Option<&Pending>) {
         self.done += 1;
         let counter = match line.result {
             ResultKind::Sent => &self.shown.sent,
@@ -955,8 +1254,12 @@ impl Progress {
         let notable =
             !matches!(line.result, ResultKind::Sent | ResultKind::AlreadyApplied) || !line.not_kept.is_empty();
         if self.every_line || notable {
+            let who = write
+                .and_then(|w| script::who_text(w.planned.identifier.as_deref(), w.name.as_deref()))
+                .map(|who| format!(" {who}"))
+                .unwrap_or_default();
             let mut text = format!(
-                "[{}/{}] {} {} (line {})",
+                "[{}/{}] {} {}{who} (line {})",
                 self.done,
                 self.total,
                 line.result.label(),

@@ -8,8 +8,17 @@
 //! its id, the input line, `updated_at`, the redacted changes, the complete
 //! body to send, and the whole identity as it was read (the `snapshot`).
 //! `apply` compares the snapshot with a fresh read right before sending, so
-//! any change since the plan, in any member, is noticed; and it tells a write
-//! that already reached the server from one that did not.
+//! any change since the plan, in any member a PUT replaces, is noticed; and
+//! it tells a write that already reached the server from one that did not.
+//!
+//! Identities are read in batches of the list `ids` filter
+//! ([`write::read_many`]: about 190 a request, within Kratos's 500 and a
+//! gateway's 8 KiB request line), identifiers with one search each, and the
+//! identity schemas once per run, at the same time as the reads, so each
+//! identity is named by its schema's identifier ([`script::SchemaHints`]).
+//! A list answer carries no `credentials`, so the snapshot is kept in that
+//! shape ([`write::ReadShape::List`], plan format 2) and `apply` reads and
+//! compares in the same shape.
 //!
 //! No secret reaches the disk. Plans never carry passwords, hashes or any
 //! credentials, and the secrets an identity holds (the Yoti issuance token in
@@ -41,8 +50,15 @@ use crate::config::Overrides;
 use crate::diff::{self, Change};
 use crate::write::{self, Edit, PlannedWrite, Snapshot};
 
-/// The plan file format this idcon writes and reads.
-pub const PLAN_FORMAT: u32 = 1;
+/// The plan file format this idcon writes: 2, snapshots in Kratos's list
+/// shape (no `credentials`; [`write::ReadShape::List`]). `apply` still reads
+/// format 1 (whole GET answers as snapshots), each identity with one GET as
+/// when it was planned ([`PlanFile::read_shape`]). An older idcon refuses a
+/// format 2 plan rather than taking every snapshot for changed.
+pub const PLAN_FORMAT: u32 = 2;
+
+/// The oldest plan format this idcon applies.
+pub const OLDEST_PLAN_FORMAT: u32 = 1;
 
 /// Input errors shown before the rest is summarised as "and N more".
 const MAX_SHOWN_INPUT_ERRORS: usize = 20;
@@ -84,7 +100,8 @@ pub struct PlanArgs {
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// How many identities to read at the same time.
+    /// How many requests at the same time (identifier searches; batched
+    /// reads of up to ~190 identities each).
     #[arg(long, value_name = "N", default_value_t = 4,
           value_parser = clap::value_parser!(u16).range(1..=32))]
     pub jobs: u16,
@@ -120,6 +137,18 @@ pub struct PlanFile {
     pub errors: Vec<PlanNote>,
 }
 
+impl PlanFile {
+    /// How the snapshots were read, and so how `apply` reads them again:
+    /// format 1 plans hold whole GET answers, later ones the list shape.
+    pub fn read_shape(&self) -> write::ReadShape {
+        if self.idcon_plan <= 1 {
+            write::ReadShape::Get
+        } else {
+            write::ReadShape::List
+        }
+    }
+}
+
 /// One planned write.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanEntry {
@@ -132,8 +161,9 @@ pub struct PlanEntry {
     pub changes: Vec<Change>,
     /// The complete `updateIdentityBody` to send.
     pub body: Value,
-    /// The identity as read (credential secrets redacted): what `apply`
-    /// compares a fresh read with.
+    /// The identity as read, in Kratos's list shape (no `credentials`;
+    /// format 1 plans: the whole GET answer), every secret redacted: what
+    /// `apply` compares a fresh read with.
     pub snapshot: Value,
     /// Why (the entry's `"reason"`, else `plan --reason`): the audit intent's
     /// `why` when `apply` sends it.
@@ -183,7 +213,8 @@ impl PlanEntry {
             ));
         }
         redact_all_secrets(&mut body, Some(token_pointer));
-        let mut snapshot = planned.base.raw.clone();
+        // The list shape, whatever the read was: a plan holds no credentials.
+        let mut snapshot = write::shaped(planned.base.clone(), write::ReadShape::List).raw;
         redact_all_secrets(&mut snapshot, Some(token_pointer));
         let entry = PlanEntry {
             line,
@@ -340,10 +371,10 @@ pub fn load_with_digest(path: &Path) -> Result<(PlanFile, String), String> {
     let head: Value = serde_json::from_str(&text)
         .map_err(|err| format!("plan {shown}:{}:{}: not JSON: {err}", err.line(), err.column()))?;
     match head.get("idcon_plan").and_then(Value::as_u64) {
-        Some(version) if version == u64::from(PLAN_FORMAT) => {}
+        Some(version) if (u64::from(OLDEST_PLAN_FORMAT)..=u64::from(PLAN_FORMAT)).contains(&version) => {}
         Some(version) => {
             return Err(format!(
-                "plan {shown} has format {version}; this idcon reads format {PLAN_FORMAT}"
+                "plan {shown} has format {version}; this idcon reads formats {OLDEST_PLAN_FORMAT} to {PLAN_FORMAT}"
             ));
         }
         None => return Err(format!("plan {shown} is not an idcon plan (no \"idcon_plan\" member)")),
@@ -376,7 +407,7 @@ pub fn identities_url(client: &Client) -> String {
 }
 
 pub fn run(global: &Overrides, args: &PlanArgs) -> anyhow::Result<ExitCode> {
-    Ok(script::run(false, plan(global, args)))
+    Ok(script::run_parallel(false, plan(global, args)))
 }
 
 /// Which identity an input entry names.
@@ -474,22 +505,66 @@ async fn plan(global: &Overrides, args: &PlanArgs) -> Result<ExitCode, Failure> 
     let profile = config::resolve_profile(global).map_err(|err| Failure::config(&err))?;
     let client = Client::new(&profile).map_err(|err| Failure::api(&err))?;
 
+    // Identifiers first (a search each), then every identity in batches of
+    // the `ids` filter while the schemas load.
+    let jobs = usize::from(args.jobs);
+    let ids: Vec<Result<String, EntryError>> = futures::stream::iter(&requests)
+        .map(|request| {
+            let client = &client;
+            async move {
+                match &request.selector {
+                    Selector::Id(id) => Ok(id.clone()),
+                    Selector::Identifier(identifier) => find_by_identifier(client, identifier).await,
+                }
+            }
+        })
+        .buffered(jobs)
+        .collect()
+        .await;
+    let mut wanted: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for id in ids.iter().flatten() {
+        if seen.insert(id.as_str()) {
+            wanted.push(id.clone());
+        }
+    }
+    let (read, (mut schemas, _)) = tokio::join!(
+        write::read_many(&client, &wanted, jobs),
+        script::SchemaHints::from_list(&client)
+    );
+    if let Some(note) = &read.note {
+        eprintln!("idcon: note: {}", script::one_line(note));
+    }
+    schemas
+        .learn(
+            &client,
+            read.reads.values().filter_map(|r| r.as_ref().ok()).map(|s| &s.raw),
+        )
+        .await;
+    if let Some(note) = schemas.missing_note() {
+        eprintln!("idcon: note: {note}");
+    }
+
     let mut entries = Vec::new();
     let mut noops = Vec::new();
     let mut errors = Vec::new();
     let mut planned_ids: HashMap<String, usize> = HashMap::new();
-    let mut resolved = futures::stream::iter(requests)
-        .map(|request| {
-            let client = &client;
-            async move {
-                let outcome = resolve(client, &request).await;
-                (request, outcome)
-            }
-        })
-        .buffered(usize::from(args.jobs));
     let mut planned_writes = Vec::new();
-    while let Some((request, outcome)) = resolved.next().await {
+    for (request, id) in requests.iter().zip(ids) {
         let line = request.line;
+        let outcome = id.and_then(|id| {
+            let snapshot = match read.reads.get(&id) {
+                Some(Ok(snapshot)) => snapshot,
+                Some(Err(err)) => return Err(api_error(Some(id.clone()), err)),
+                None => {
+                    return Err(EntryError::Entry {
+                        message: format!("identity {} was not read", script::one_line(&id)),
+                        id: Some(id),
+                    });
+                }
+            };
+            resolve(snapshot, request, schemas.get(&snapshot.identity.schema_id))
+        });
         let id = match &outcome {
             Ok(Resolved::Planned(planned)) => Some(planned.identity_id.clone()),
             Ok(Resolved::Noop(id)) => Some(id.clone()),
@@ -539,7 +614,6 @@ async fn plan(global: &Overrides, args: &PlanArgs) -> Result<ExitCode, Failure> 
             }
         }
     }
-    drop(resolved);
 
     let plan = PlanFile {
         idcon_plan: PLAN_FORMAT,
@@ -770,15 +844,15 @@ fn api_error(id: Option<String>, err: &ApiError) -> EntryError {
     }
 }
 
-async fn resolve(client: &Client, request: &Request) -> Result<Resolved, EntryError> {
-    let id = match &request.selector {
-        Selector::Id(id) => id.clone(),
-        Selector::Identifier(identifier) => find_by_identifier(client, identifier).await?,
-    };
-    let snapshot = write::fetch(client, &id)
-        .await
-        .map_err(|err| api_error(Some(id.clone()), &err))?;
-    let planned = write::plan(&snapshot, &request.edit)
+/// Plans one entry on its identity as read (in the list shape the plan
+/// keeps), naming the identity with its schema's identifier marks.
+fn resolve(
+    snapshot: &Snapshot,
+    request: &Request,
+    hints: Option<&crate::who::IdentifierHints>,
+) -> Result<Resolved, EntryError> {
+    let id = snapshot.id().to_owned();
+    let mut planned = write::plan(snapshot, &request.edit)
         .map_err(|err| match err {
             write::WriteError::Api(api) => api_error(Some(id.clone()), &api),
             other => EntryError::Entry {
@@ -787,6 +861,9 @@ async fn resolve(client: &Client, request: &Request) -> Result<Resolved, EntryEr
             },
         })?
         .with_reason(request.reason.clone());
+    if let Some(hints) = hints {
+        planned = planned.with_identifier_hints(hints);
+    }
     if planned.is_noop() {
         Ok(Resolved::Noop(id))
     } else {

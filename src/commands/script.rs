@@ -344,9 +344,146 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 /// (work that gives `()`), the code the work chose, or that of its failure,
 /// reported first on stderr (one JSON line with `json_errors`).
 pub fn run<T: Termination>(json_errors: bool, work: impl Future<Output = Result<T, Failure>>) -> ExitCode {
-    match runtime().and_then(|runtime| runtime.block_on(work)) {
+    finish(runtime().and_then(|runtime| runtime.block_on(work)), json_errors)
+}
+
+/// Most worker threads a [`parallel_runtime`] starts.
+const MAX_WORKER_THREADS: usize = 8;
+
+/// A runtime with a worker thread per core (at most
+/// [`MAX_WORKER_THREADS`]), for the commands that work on many identities
+/// at once (`plan`, `apply`): what their tasks do between requests — signing
+/// (RSA, about half a millisecond a request), JSON, the comparisons — runs
+/// on every core, so `--jobs` means parallel work and not only parallel
+/// waiting. The command's own future (progress, signals, the summary) runs
+/// on the calling thread; the work it spawns runs on the workers.
+pub fn parallel_runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cores.clamp(1, MAX_WORKER_THREADS))
+        .enable_all()
+        .build()
+        .map_err(|err| Failure::error(format!("cannot start the async runtime: {err}")))
+}
+
+/// [`run`] on a [`parallel_runtime`].
+pub fn run_parallel<T: Termination>(json_errors: bool, work: impl Future<Output = Result<T, Failure>>) -> ExitCode {
+    finish(
+        parallel_runtime().and_then(|runtime| runtime.block_on(work)),
+        json_errors,
+    )
+}
+
+fn finish<T: Termination>(outcome: Result<T, Failure>, json_errors: bool) -> ExitCode {
+    match outcome {
         Ok(done) => done.report(),
         Err(failure) => report(&failure, json_errors),
+    }
+}
+
+/// The identity schemas' identifier marks for one run, so that `plan` and
+/// `update` name each identity by its primary identifier exactly as the
+/// console does ([`crate::who`]). Schemas are loaded as the console loads
+/// them: the server's list ([`Client::list_schemas`]: `public_url`, or the
+/// admin port's 307 to the public port), and a schema missing from it by
+/// its id ([`Client::get_schema`]) and then from an identity's `schema_url`
+/// ([`Client::get_schema_at`]); each schema at most once per run. A schema
+/// that cannot be loaded is no error: its identities are named by their
+/// email, phone or username trait, and [`SchemaHints::missing_note`] says so
+/// in one line.
+#[derive(Debug, Default)]
+pub struct SchemaHints {
+    hints: std::collections::HashMap<String, crate::who::IdentifierHints>,
+    /// Schema ids that were looked for (found or not).
+    tried: std::collections::HashSet<String>,
+    /// Schema ids that could not be loaded, with why.
+    failed: Vec<(String, String)>,
+}
+
+impl SchemaHints {
+    /// Every schema of the server's list; `Err` says why there is none
+    /// (then [`SchemaHints::learn`] loads them one by one).
+    pub async fn from_list(client: &crate::api::Client) -> (SchemaHints, Option<String>) {
+        match client.list_schemas().await {
+            Ok(response) => {
+                let hints = response
+                    .value
+                    .iter()
+                    .map(|s| (s.id.clone(), crate::who::IdentifierHints::from_schema(&s.schema)))
+                    .collect();
+                (
+                    SchemaHints {
+                        hints,
+                        ..SchemaHints::default()
+                    },
+                    None,
+                )
+            }
+            Err(err) => (SchemaHints::default(), Some(crate::text::single_line(&err.to_string()))),
+        }
+    }
+
+    /// Loads the schema of each identity in `identities` (as the server
+    /// sent them) that is not known or tried yet, each once, at the same time.
+    pub async fn learn<'a>(&mut self, client: &crate::api::Client, identities: impl IntoIterator<Item = &'a Value>) {
+        let mut wanted: Vec<(String, Option<String>)> = Vec::new();
+        for raw in identities {
+            let Some(id) = raw.get("schema_id").and_then(Value::as_str) else {
+                continue;
+            };
+            if self.hints.contains_key(id) || self.tried.contains(id) {
+                continue;
+            }
+            self.tried.insert(id.to_owned());
+            let url = raw.get("schema_url").and_then(Value::as_str).map(str::to_owned);
+            wanted.push((id.to_owned(), url));
+        }
+        let loaded = futures::future::join_all(wanted.into_iter().map(|(id, url)| async move {
+            let by_id = match client.get_schema(&id).await {
+                Ok(schema) => return (id, Ok(schema.value)),
+                Err(err) => crate::text::single_line(&err.to_string()),
+            };
+            let by_url = match &url {
+                Some(url) => match client.get_schema_at(url).await {
+                    Ok(schema) => return (id, Ok(schema.value)),
+                    Err(err) => crate::text::single_line(&err.to_string()),
+                },
+                None => "the identity has no schema_url".to_owned(),
+            };
+            (id, Err(format!("{by_id}; {by_url}")))
+        }))
+        .await;
+        for (id, result) in loaded {
+            match result {
+                Ok(schema) => {
+                    self.hints.insert(id, crate::who::IdentifierHints::from_schema(&schema));
+                }
+                Err(why) => self.failed.push((id, why)),
+            }
+        }
+    }
+
+    /// The marks of schema `schema_id`, when it was loaded.
+    pub fn get(&self, schema_id: &str) -> Option<&crate::who::IdentifierHints> {
+        self.hints.get(schema_id)
+    }
+
+    /// One line naming the schemas that could not be loaded and what that
+    /// means for the names shown, made safe for a terminal; `None` when
+    /// every schema looked for was loaded.
+    pub fn missing_note(&self) -> Option<String> {
+        let (first, why) = self.failed.first()?;
+        let others = self.failed.len() - 1;
+        let more = if others > 0 {
+            format!(" and {others} more")
+        } else {
+            String::new()
+        };
+        Some(one_line(&format!(
+            "identity schema \"{first}\"{more} could not be read ({why}): identities of {} are named by their \
+             email, phone or username trait",
+            if others > 0 { "those schemas" } else { "that schema" }
+        )))
     }
 }
 

@@ -24,14 +24,19 @@
 //! profile's `require_reason`): [`reason::check_reason`] (pure) cleans and
 //! checks it, [`PlannedWrite::with_reason`] carries it to the audit lines.
 //!
+//! A bulk change reads its identities in batches ([`batch`]: the list `ids`
+//! filter, and the shape such reads have), and compares each as above.
+//!
 //! No terminal code lives here. Everything is re-exported here, so callers
 //! name `write::plan`, `write::send`, `write::Snapshot`, ...
 
+pub mod batch;
 pub mod plan;
 pub mod reason;
 pub mod send;
 mod verify;
 
+pub use batch::{Listed, ReadMany, ReadShape, batchable, fetch_listed, fetch_one, read_many, refused_batch, shaped};
 pub use plan::{Edit, Freshness, PlannedWrite, Resolution, Snapshot, WriteError, compare, plan, rebase};
 pub use reason::{ReasonError, check_reason};
 pub use send::{WriteResult, check_fresh, fetch, record_refusal, send, send_signed, sign};

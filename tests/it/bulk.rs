@@ -301,9 +301,10 @@ async fn an_apply_interrupted_by_faults_resumes_without_repeating_a_write() {
         .collect();
     assert!(done_in_run_1.len() < ids.len(), "the run stopped early");
 
-    // Run 2: the next connections drop without an answer.
+    // Run 2: the next connection drops without an answer (the batched read
+    // before the writes): the run stops, nothing is sent.
     env.demo.set_fail_every(None);
-    env.demo.drop_next_connections(2);
+    env.demo.drop_next_connections(1);
     let out = env.idcon(&["apply", &plan, "--yes", "--jobs", "4"]).await;
     assert_exit(&out, 1);
     assert!(stderr(&out).contains("network failure"), "{}", stderr(&out));
@@ -347,15 +348,16 @@ async fn an_apply_interrupted_by_faults_resumes_without_repeating_a_write() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_whose_answer_was_lost_is_checked_on_the_server_and_not_sent_again() {
-    // Every 4th request loses its connection. Three GETs make the plan; with
-    // --jobs 1 apply goes GET, PUT, GET, PUT: the second PUT is lost.
+    // Every 4th request loses its connection. With --jobs 1 apply goes: one
+    // batched read of the four, then PUT, PUT, PUT: the third PUT is lost.
     let env = Env::start(DemoOptions {
         drop_every: Some(4),
         ..DemoOptions::for_tests()
     })
     .await;
-    let ids = env.active(3).await;
     env.demo.set_fail_every(None); // restarts the request count
+    let ids = env.active(4).await;
+    env.demo.set_fail_every(None);
     let plan = env.plan_deactivation(&ids).await;
 
     env.demo.set_fail_every(None);
@@ -364,12 +366,13 @@ async fn a_write_whose_answer_was_lost_is_checked_on_the_server_and_not_sent_aga
     assert!(stdout(&out).contains("outcome unknown"), "{}", stdout(&out));
     let recorded = last_results(&plan);
     assert_eq!(recorded.get(&ids[0]).map(String::as_str), Some("sent"));
-    assert_eq!(recorded.get(&ids[1]).map(String::as_str), Some("unknown"));
-    assert!(!recorded.contains_key(&ids[2]), "not started after the stop");
+    assert_eq!(recorded.get(&ids[1]).map(String::as_str), Some("sent"));
+    assert_eq!(recorded.get(&ids[2]).map(String::as_str), Some("unknown"));
+    assert!(!recorded.contains_key(&ids[3]), "not started after the stop");
 
     // The lost PUT did reach the server this time (only its answer was lost).
     env.demo
-        .mutate_identity(&ids[1], |identity| identity["state"] = json!("inactive"))
+        .mutate_identity(&ids[2], |identity| identity["state"] = json!("inactive"))
         .await
         .expect("mutate");
 
@@ -377,18 +380,19 @@ async fn a_write_whose_answer_was_lost_is_checked_on_the_server_and_not_sent_aga
     let out = env.idcon(&["apply", &plan, "--yes", "--jobs", "1"]).await;
     assert_exit(&out, 0);
     assert!(
-        stdout(&out).contains(&format!("already applied {}", ids[1])),
+        stdout(&out).contains(&format!("already applied {}", ids[2])),
         "{}",
         stdout(&out)
     );
     let recorded = last_results(&plan);
-    assert_eq!(recorded[&ids[1]], "already_applied");
-    assert_eq!(recorded[&ids[2]], "sent");
+    assert_eq!(recorded[&ids[2]], "already_applied");
+    assert_eq!(recorded[&ids[3]], "sent");
 
     let writes = writes_by_identity(&env.audit_lines());
     assert_eq!(writes[&ids[0]].len(), 1);
-    assert_eq!(writes[&ids[1]], vec![None], "the lost write is not sent again");
-    assert_eq!(writes[&ids[2]].len(), 1);
+    assert_eq!(writes[&ids[1]].len(), 1);
+    assert_eq!(writes[&ids[2]], vec![None], "the lost write is not sent again");
+    assert_eq!(writes[&ids[3]].len(), 1);
     for id in &ids {
         assert_eq!(env.stored(id).await["state"], "inactive");
     }
@@ -625,11 +629,11 @@ async fn a_plan_changed_after_review_is_refused_by_its_digest() {
     }
 }
 
-/// Under `--rps`, the fresh read and its PUT take one rate-limit slot
+/// Under `--rps`, the fresh read and its PUT take their rate-limit permits
 /// together: no wait for a permit falls between them, so someone else's edit
-/// cannot land in a gap of seconds and be overwritten. Checked on the
-/// server's own log: every PUT follows the read of the same identity, within
-/// a second and with no other request of that identity in between.
+/// cannot land in a gap of seconds and be overwritten. At 0.5 requests a
+/// second a batch holds one identity: checked on the server's own log, every
+/// PUT follows a batched read, within a second, with nothing in between.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn under_a_rate_limit_each_read_and_its_put_go_out_together() {
     let env = Env::seeded(20).await;
@@ -641,22 +645,30 @@ async fn under_a_rate_limit_each_read_and_its_put_go_out_together() {
         .await;
     assert_exit(&out, 0);
     let log: Vec<_> = env.demo.request_log().into_iter().skip(started).collect();
-    for id in &ids {
-        let path = format!("/admin/identities/{id}");
-        let mine: Vec<_> = log.iter().filter(|r| r.path == path).collect();
-        let put = mine
-            .iter()
-            .position(|r| r.method == "PUT")
-            .unwrap_or_else(|| panic!("no PUT of {id}: {log:?}"));
-        assert!(
-            put > 0 && mine[put - 1].method == "GET",
-            "a read right before the PUT: {mine:?}"
-        );
-        let gap = mine[put].at.duration_since(mine[put - 1].at);
+    let shape: Vec<(&str, bool)> = log
+        .iter()
+        .map(|r| (r.method.as_str(), r.path == "/admin/identities"))
+        .collect();
+    assert_eq!(
+        shape,
+        [("GET", true), ("PUT", false), ("GET", true), ("PUT", false)],
+        "a read of one, its PUT; again: {log:?}"
+    );
+    for pair in log.chunks(2) {
+        let gap = pair[1].at.duration_since(pair[0].at);
         assert!(
             gap < Duration::from_secs(1),
-            "{gap:?} between the read and the PUT of {id}: a rate-limit wait fell between them"
+            "{gap:?} between a read and its PUT: a rate-limit wait fell between them"
         );
+    }
+    let paced = log[2].at.duration_since(log[1].at);
+    assert!(
+        paced >= Duration::from_millis(3500),
+        "0.5 requests a second: the second pair waits for its permits ({paced:?})"
+    );
+    for id in &ids {
+        let put = format!("/admin/identities/{id}");
+        assert_eq!(log.iter().filter(|r| r.path == put).count(), 1, "{log:?}");
     }
 }
 
