@@ -119,12 +119,17 @@ const FIND: Binding = row!("/", "search (case ignored)", SHOWN; Char('/') => A::
 const MATCHES: Binding = row!("n/N", "next / previous match", HELP_ONLY;
     Char('n') => A::NextMatch, Char('N') => A::PrevMatch);
 const WRAP_QUIET: Binding = row!("w", "wrap (long lines on / off)", HELP_ONLY; Char('w') => A::ToggleWrap);
-/// The review keeps `n` for "no": its matches move with Ctrl-N/Ctrl-P.
-const MATCHES_CTRL: Binding = row!("Ctrl-N/Ctrl-P", "next / previous match", HELP_ONLY;
-    Ctrl('n') => A::NextMatch, Ctrl('p') => A::PrevMatch);
 /// The review's body: searched, wrapped (on at first) and scrolled like
-/// every text view, with Ctrl-N/Ctrl-P for the matches.
-const REVIEW_VIEW: &[Binding] = &[ENDS, SIDEWAYS, FIND, MATCHES_CTRL, WRAP_QUIET];
+/// every text view. The review keeps `n` for "no", so its matches move
+/// with Ctrl-N/Ctrl-P (one row each: the review's key column stays narrow
+/// enough for its help to fit 60 columns).
+const REVIEW_VIEW: &[Binding] = &[
+    SIDEWAYS,
+    FIND,
+    row!("Ctrl-N", "next match", HELP_ONLY; Ctrl('n') => A::NextMatch),
+    row!("Ctrl-P", "previous match", HELP_ONLY; Ctrl('p') => A::PrevMatch),
+    WRAP_QUIET,
+];
 
 const DETAIL: &[Binding] = &[
     row!("Tab/S-Tab 1–6", "section (1 summary … 6 raw JSON)", SHOWN;
