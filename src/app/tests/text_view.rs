@@ -339,23 +339,37 @@ fn the_header_has_the_full_id_when_it_fits() {
 /// One escaping style: a trait holding U+202E (right-to-left override)
 /// reads the same in the detail's traits and in the traits editor (`e`),
 /// as JSON writes it (`\u202e`), never as Rust's `\u{202e}`.
+/// With and without the identity's schema, so whichever editor the traits
+/// form offers (JSON text, or fields from the schema) is compared.
 #[test]
 fn a_bidi_override_shows_the_same_in_the_view_and_the_editor() {
-    let mut identity = wide_identity();
-    identity["traits"]["email"] = json!("ana\u{202e}moc.elpmaxe@evil");
-    let mut app = detail_of(identity, 200, 50);
-    typed(&mut app, "2");
-    let view = screen(&app);
-    typed(&mut app, "e");
-    assert_eq!(app.screen, Screen::Form);
-    let editor = screen(&app);
-    let expected = "\"email\": \"ana\\u202emoc.elpmaxe@evil\"";
-    for (name, text) in [("detail", &view), ("editor", &editor)] {
-        assert!(text.contains(expected), "{name}:\n{text}");
-        assert!(
-            !text.contains("\\u{202e}") && !text.contains('\u{202e}'),
-            "{name}:\n{text}"
-        );
+    let schema = json!({"type": "object", "properties": {"traits": {"type": "object", "properties": {
+        "email": {"type": "string", "title": "E-Mail"}
+    }}}});
+    for with_schema in [false, true] {
+        let mut identity = wide_identity();
+        identity["traits"] = json!({"email": "ana\u{202e}moc.elpmaxe@evil"});
+        let mut app = detail_of(identity, 200, 50);
+        if with_schema {
+            update(
+                &mut app,
+                Msg::SchemasLoaded(Ok(vec![("default".into(), schema.clone())])),
+            );
+        }
+        typed(&mut app, "2");
+        let view = screen(&app);
+        typed(&mut app, "e");
+        assert_eq!(app.screen, Screen::Form);
+        let editor = screen(&app);
+        // The value as both show it, JSON's way.
+        let expected = "ana\\u202emoc.elpmaxe@evil";
+        for (name, text) in [("detail", &view), ("editor", &editor)] {
+            assert!(text.contains(expected), "{name} (schema: {with_schema}):\n{text}");
+            assert!(
+                !text.contains("\\u{202e}") && !text.contains('\u{202e}'),
+                "{name} (schema: {with_schema}):\n{text}"
+            );
+        }
     }
 }
 
