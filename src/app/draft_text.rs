@@ -46,6 +46,14 @@ pub fn content_with(form: &Form, token_pointer: &str) -> Option<Value> {
             let text = kept.redact(&traits.field.text(), "traits", "text");
             Some(kept.noted(json!({ "text": text })))
         }
+        // What was typed, field by field (a typo too), and the value it
+        // makes as JSON text (what the draft view and a JSON editor read).
+        FormBody::TraitFields(fields) => {
+            let (value, _) = fields.value();
+            let text = kept.redact(&super::json_edit::editable_text(&value), "traits", "text");
+            let typed = kept.redact_typed(fields.typed(), "/traits");
+            Some(kept.noted(json!({ "editor": "form", "fields": typed, "text": text })))
+        }
         FormBody::Metadata(meta) => {
             let public = kept.redact(&meta.public.text(), "metadata", "public_text");
             let admin = kept.redact(&meta.admin.text(), "metadata", "admin_text");
@@ -130,6 +138,43 @@ impl<'a> Kept<'a> {
         out
     }
 
+    /// What a traits form's fields hold ([`super::trait_form::TraitForm::typed`]),
+    /// `pointer` being where `typed` is in the identity: members named like
+    /// a secret are left out (a restore leaves those fields as the server
+    /// has them), texts that look like a password hash or are a secret the
+    /// server holds become [`NOT_SAVED`] (the restored form says to type
+    /// them again).
+    fn redact_typed(&self, typed: Value, pointer: &str) -> Value {
+        match typed {
+            Value::Object(members) => Value::Object(
+                members
+                    .into_iter()
+                    .filter_map(|(key, value)| {
+                        let inner = format!("{pointer}/{}", crate::diff::escape_token(&key));
+                        (!crate::diff::is_secret_pointer(&inner)).then(|| (key, self.redact_typed(value, &inner)))
+                    })
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(
+                items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(at, item)| self.redact_typed(item, &format!("{pointer}/{at}")))
+                    .collect(),
+            ),
+            Value::String(text) => {
+                let server_secret = text.chars().count() >= crate::api::exchange::SHORTEST_SCRUBBED
+                    && self.server.iter().any(|(_, value)| *value == text);
+                if server_secret || crate::api::models::looks_like_password_hash(&text) {
+                    Value::String(NOT_SAVED.to_owned())
+                } else {
+                    Value::String(text)
+                }
+            }
+            other => other,
+        }
+    }
+
     /// `content` with the pointers its placeholders stand for.
     fn noted(self, mut content: Value) -> Value {
         if !self.used.is_empty() {
@@ -199,7 +244,27 @@ fn text_of<'a>(content: &'a Value, key: &str) -> Option<&'a str> {
 pub fn restore_into(form: &mut Form, draft: &Draft) -> bool {
     let content = &draft.content;
     let mut problems = Vec::new();
+    // A draft of the JSON editor restored where the traits form opened:
+    // into the JSON editor, as it was typed.
+    let json_draft = content.get("fields").is_none() && text_of(content, "text").is_some();
+    if json_draft && let FormBody::TraitFields(_) = &form.body {
+        form.body = Form::traits(&form.base);
+    }
     match &mut form.body {
+        FormBody::TraitFields(fields) => {
+            let Some(typed) = content.get("fields") else {
+                return false;
+            };
+            let skipped = fields.restore_typed(typed, NOT_SAVED);
+            if skipped > 0 {
+                problems.push(format!(
+                    "{skipped} secret{} typed into the form {} not saved: type {} again",
+                    if skipped == 1 { "" } else { "s" },
+                    if skipped == 1 { "was" } else { "were" },
+                    if skipped == 1 { "it" } else { "them" },
+                ));
+            }
+        }
         FormBody::Traits(traits) => {
             let Some(text) = text_of(content, "text") else {
                 return false;

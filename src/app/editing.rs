@@ -13,6 +13,7 @@ use super::keys::{Action, Context};
 use super::response::ResponseView;
 use super::review::Review;
 use super::schemas::Schemas;
+use super::trait_form::{RowKind, TraitForm, layout};
 use super::{App, Effect, Screen, Status, Task};
 
 /// The writing side of the console: one form at a time, its review, the
@@ -99,7 +100,7 @@ pub(super) fn open_form(app: &mut App, kind: FormKind) -> Vec<Effect> {
     let schema_id = schema_of(&identity);
     app.schemas.ensure_validator(&schema_id);
     let body = match kind {
-        FormKind::Traits => Form::traits(&identity),
+        FormKind::Traits => traits_body(&app.schemas, &identity, &schema_id),
         FormKind::State => Form::state(&identity),
         FormKind::Metadata => Form::metadata(&identity),
         FormKind::Credentials => Form::credentials(&identity),
@@ -126,6 +127,21 @@ pub(super) fn open_form(app: &mut App, kind: FormKind) -> Vec<Effect> {
     app.screen = Screen::Form;
     app.chrome.status = Status::None;
     Vec::new()
+}
+
+/// `e`: the traits as fields built from their identity schema; the JSON
+/// editor when the schema is not here or the form cannot show the traits
+/// (the editor then says why: [`App::traits_form_unavailable`]).
+fn traits_body(schemas: &Schemas, identity: &Value, schema_id: &str) -> FormBody {
+    let traits = identity.get("traits").unwrap_or(&Value::Null);
+    match schemas
+        .docs
+        .get(schema_id)
+        .map(|doc| TraitForm::open(doc, traits, traits))
+    {
+        Some(Ok(form)) => FormBody::TraitFields(Box::new(form)),
+        _ => Form::traits(identity),
+    }
 }
 
 /// A write on `identity` landed (the server returned it): a form open on
@@ -171,7 +187,8 @@ fn recheck(schemas: &mut Schemas, form: &mut Form) {
             meta.public.check(None);
             meta.admin.check(None);
         }
-        FormBody::State(_) | FormBody::Credentials(_) => {}
+        // The traits form checks itself as it changes.
+        FormBody::State(_) | FormBody::Credentials(_) | FormBody::TraitFields(_) => {}
     }
 }
 
@@ -186,6 +203,13 @@ pub(super) fn context(app: &App) -> Context {
     }
     match &form.body {
         FormBody::Traits(_) => Context::FormTraits,
+        FormBody::TraitFields(fields) if fields.choosing() => Context::FormTraitChoosing,
+        FormBody::TraitFields(fields) => match fields.focused_kind() {
+            Some(RowKind::Text) => Context::FormTraitText,
+            Some(RowKind::Check) => Context::FormTraitCheck,
+            Some(RowKind::Choice) => Context::FormTraitChoice,
+            _ => Context::FormTraitOther,
+        },
         FormBody::Metadata(_) => Context::FormMetadata,
         FormBody::State(_) => Context::FormState,
         FormBody::Schema(_) => Context::FormSchema,
@@ -240,8 +264,21 @@ pub(super) fn on_action(app: &mut App, action: Action, key: KeyEvent) -> Vec<Eff
                 Action::PrevField => form.next_field(false),
                 Action::PrevMode => form.switch_mode(false),
                 Action::NextMode => form.switch_mode(true),
+                Action::SwitchEditor => switch_editor(&mut app.schemas, &mut form),
                 _ => {}
             }
+            if let FormBody::TraitFields(fields) = &mut form.body {
+                match action {
+                    Action::AddItem => fields.add_item(),
+                    Action::RemoveItem => fields.remove_item(),
+                    Action::Unset => fields.unset(),
+                    Action::OpenChoice => fields.open_choice(),
+                    Action::PickChoice => fields.pick_choice(),
+                    Action::CloseChoice => fields.close_choice(),
+                    _ => {}
+                }
+            }
+            keep_in_view(app, &mut form);
             if matches!(form.body, FormBody::Schema(_)) {
                 recheck(&mut app.schemas, &mut form);
             }
@@ -251,9 +288,73 @@ pub(super) fn on_action(app: &mut App, action: Action, key: KeyEvent) -> Vec<Eff
     Vec::new()
 }
 
+/// Scrolls the traits form so its focused field shows in the rows the
+/// screen gives it (header, status and footer lines, the form's title and
+/// bottom line, and its notes above the fields taken away).
+fn keep_in_view(app: &App, form: &mut Form) {
+    if let FormBody::TraitFields(fields) = &mut form.body {
+        let chrome = 5 + usize::from(app.profile.danger);
+        let banner = fields.banner().len().min(layout::MAX_BANNER);
+        let viewport = usize::from(app.chrome.height).saturating_sub(chrome + banner).max(1);
+        fields.keep_in_view(usize::from(app.chrome.width), viewport);
+    }
+}
+
+/// Ctrl-J / F2: between the traits form and the JSON editor, on the same
+/// value (what was typed in one is what the other opens with). What cannot
+/// cross says why and stays: a typo in a field (the JSON editor needs a
+/// value), JSON that does not parse or that the form cannot show.
+fn switch_editor(schemas: &mut Schemas, form: &mut Form) {
+    let schema_id = schema_of(&form.base);
+    let original = form.base.get("traits").cloned().unwrap_or(Value::Null);
+    match &mut form.body {
+        FormBody::TraitFields(fields) => {
+            let (value, typos) = fields.value();
+            if let Some(typo) = typos.first() {
+                fields.focus_pointer(&typo.pointer);
+                form.error = Some(format!(
+                    "{}: {}: fix it before switching to the JSON editor (Ctrl-U clears it)",
+                    fields.label_of(&typo.pointer),
+                    typo.message
+                ));
+                return;
+            }
+            let mut field = JsonField::from_text(&editable_text(&value), &original);
+            field.check(schemas.validator(&schema_id));
+            form.body = FormBody::Traits(super::forms::TraitsForm { field });
+        }
+        FormBody::Traits(traits) => {
+            let value = match super::json_edit::parse(&traits.field.text()) {
+                Ok(value) => value,
+                Err(problem) => {
+                    form.error = Some(format!(
+                        "the JSON does not parse ({}: {}): fix it to go back to the form",
+                        problem.location, problem.message
+                    ));
+                    return;
+                }
+            };
+            let opened = match schemas.docs.get(&schema_id) {
+                Some(doc) => TraitForm::open(doc, &value, &original),
+                None => Err(format!(
+                    "the identity schema {} is not loaded here",
+                    crate::sanitize::for_display(&schema_id)
+                )),
+            };
+            match opened {
+                Ok(fields) => form.body = FormBody::TraitFields(Box::new(fields)),
+                Err(why) => form.error = Some(format!("No form for these traits: {why}; they stay in JSON")),
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Ctrl-S: the review, or the password to hash here first.
 fn submit(app: &mut App, mut form: Form, schema_id: &str) -> Vec<Effect> {
     let submitted = form.submit(app.schemas.validator(schema_id));
+    // Refused: the traits form's focus went to the first invalid field.
+    keep_in_view(app, &mut form);
     let identity_id = form.identity_id.clone();
     if let (Some(Submit::Hash(_)), FormBody::Credentials(creds)) = (&submitted, &mut form.body) {
         creds.hashing = true;

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 pub use super::credentials::{CredentialField, CredentialMode, CredentialsForm};
 use super::json_edit::{Problem, TraitsValidator, editable_text, parse};
+use super::trait_form::TraitForm;
 
 /// Shown where traits cannot be checked against their identity schema here
 /// (it could not be loaded): the header and the traits form.
@@ -359,7 +360,11 @@ fn shell_word(word: &str) -> String {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum FormBody {
+    /// The traits in the JSON editor (`Ctrl-J` from the form, or the form
+    /// cannot show them).
     Traits(TraitsForm),
+    /// The traits as fields built from the identity schema (`e`).
+    TraitFields(Box<TraitForm>),
     State(StateForm),
     Metadata(MetadataForm),
     Credentials(CredentialsForm),
@@ -383,7 +388,7 @@ pub struct Form {
 impl Form {
     pub fn kind(&self) -> FormKind {
         match self.body {
-            FormBody::Traits(_) => FormKind::Traits,
+            FormBody::Traits(_) | FormBody::TraitFields(_) => FormKind::Traits,
             FormBody::State(_) => FormKind::State,
             FormBody::Metadata(_) => FormKind::Metadata,
             FormBody::Credentials(_) => FormKind::Credentials,
@@ -455,6 +460,7 @@ impl Form {
     pub fn modified(&self) -> bool {
         match &self.body {
             FormBody::Traits(f) => f.field.modified(),
+            FormBody::TraitFields(f) => f.modified(),
             FormBody::State(f) => f.active != (f.current == "active"),
             FormBody::Metadata(f) => f.public.modified() || f.admin.modified(),
             // Any field typed into counts, whichever mode shows now.
@@ -474,6 +480,7 @@ impl Form {
     pub fn take_server_version(&mut self, identity: &Value) {
         match &mut self.body {
             FormBody::Traits(form) => form.field.take_baseline(identity.get("traits").unwrap_or(&Value::Null)),
+            FormBody::TraitFields(form) => form.take_server_version(identity.get("traits").unwrap_or(&Value::Null)),
             FormBody::Metadata(form) => {
                 form.public
                     .take_baseline(identity.get("metadata_public").unwrap_or(&Value::Null));
@@ -526,6 +533,7 @@ impl Form {
     pub fn mark_sent(&mut self) {
         match &mut self.body {
             FormBody::Traits(form) => form.field.mark_sent(),
+            FormBody::TraitFields(form) => form.mark_sent(),
             FormBody::Metadata(form) => {
                 form.public.mark_sent();
                 form.admin.mark_sent();
@@ -550,6 +558,7 @@ impl Form {
                 field.check(None);
             }
             FormBody::Credentials(form) => form.type_key(key),
+            FormBody::TraitFields(form) => form.type_key(key),
             FormBody::State(_) | FormBody::Schema(_) => {}
         }
     }
@@ -559,6 +568,7 @@ impl Form {
         match &mut self.body {
             FormBody::State(form) => form.active = !form.active,
             FormBody::Credentials(form) => form.hash_locally = !form.hash_locally,
+            FormBody::TraitFields(form) => form.toggle(),
             _ => {}
         }
     }
@@ -570,8 +580,11 @@ impl Form {
         }
     }
 
-    /// Moves the schema choice by one.
+    /// Moves the schema choice (or the traits form's open choice list) by one.
     pub fn choose(&mut self, forward: bool) {
+        if let FormBody::TraitFields(form) = &mut self.body {
+            form.move_choice(forward);
+        }
         if let FormBody::Schema(form) = &mut self.body {
             form.selected = if forward {
                 (form.selected + 1).min(form.choices.len().saturating_sub(1))
@@ -581,7 +594,7 @@ impl Form {
         }
     }
 
-    /// Tab: the other metadata editor, the next credentials field.
+    /// Tab: the other metadata editor, the next credentials or traits field.
     pub fn next_field(&mut self, forward: bool) {
         match &mut self.body {
             FormBody::Metadata(form) => {
@@ -591,6 +604,7 @@ impl Form {
                 }
             }
             FormBody::Credentials(form) => form.move_focus(forward),
+            FormBody::TraitFields(form) => form.move_focus(forward),
             _ => {}
         }
     }
@@ -618,6 +632,7 @@ impl Form {
                 field.check(None);
             }
             FormBody::Credentials(form) => form.paste(text),
+            FormBody::TraitFields(form) => form.paste(text),
             FormBody::State(_) | FormBody::Schema(_) => {}
         }
     }
@@ -662,6 +677,14 @@ impl Form {
                 }
             },
             FormBody::Credentials(_) => None,
+            // Refused while a field is invalid; the focus goes to the first.
+            FormBody::TraitFields(form) => match form.submit() {
+                Ok(traits) => Some(FormOutput::Traits(traits)),
+                Err(why) => {
+                    self.error = Some(why);
+                    None
+                }
+            },
             FormBody::Schema(form) => match form.choices.get(form.selected) {
                 Some(choice) if *choice == form.current => {
                     self.error = Some(format!("the identity uses {choice} already"));

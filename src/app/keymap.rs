@@ -148,12 +148,80 @@ const DETAIL: &[Binding] = &[
 ];
 const DETAIL_END: &[Binding] = &[HELP, F1_TOO, BACK, QUIT_ANYWHERE];
 
+/// The traits' JSON editor: Ctrl-J (F2 where Ctrl-J arrives as Enter)
+/// goes to the form; it stands before the typing row, which takes Ctrl keys.
 const FORM_TRAITS: &[Binding] = &[
     REVIEW,
+    row!("Ctrl-J", "form (the fields, from the identity schema)", SHOWN; Ctrl('j') => A::SwitchEditor),
+    row!("F2", "form, where Ctrl-J arrives as Enter", HELP_ONLY; Code(K::F(2)) => A::SwitchEditor),
     F1_HELP,
     CLOSE_FORM,
     QUIT_ANYWHERE,
     row!("type", "edit the JSON (checked as you type)", HELP_ONLY; TextEditing => A::Type),
+];
+
+/// The traits form (`e`), one table per kind of focused field: Tab moves,
+/// Ctrl-S reviews, Ctrl-J (or F2) is the JSON editor on the same value.
+const TO_JSON: &[Binding] = &[
+    row!("Ctrl-J", "JSON (the JSON editor, on the same value)", SHOWN; Ctrl('j') => A::SwitchEditor),
+    row!("F2", "JSON, where Ctrl-J arrives as Enter", HELP_ONLY; Code(K::F(2)) => A::SwitchEditor),
+];
+const TRAIT_FIELDS_QUIET: Binding = row!("Tab/↓ S-Tab/↑", "fields (next / previous)", HELP_ONLY;
+    Code(K::Tab) => A::NextField, Code(K::Down) => A::NextField,
+    Code(K::BackTab) => A::PrevField, Code(K::Up) => A::PrevField);
+const NEXT_ON_ENTER: Binding = row!("Enter", "next field", HELP_ONLY; Code(K::Enter) => A::NextField);
+const LIST_ITEMS: Binding = row!("Ctrl-N/Ctrl-D", "add a list item / remove this one", HELP_ONLY;
+    Ctrl('n') => A::AddItem, Ctrl('d') => A::RemoveItem);
+const UNSET: Binding = row!("Ctrl-U", "not set (left out of the traits)", HELP_ONLY; Ctrl('u') => A::Unset);
+const TRAIT_FORM_END: &[Binding] = &[CLOSE_FORM, QUIT_ANYWHERE];
+
+const FORM_TRAIT_TEXT: &[Binding] = &[FIELDS, NEXT_ON_ENTER, REVIEW, LIST_ITEMS];
+const FORM_TRAIT_TEXT_END: &[Binding] = &[
+    F1_HELP,
+    CLOSE_FORM,
+    QUIT_ANYWHERE,
+    row!("type", "edit the field (Ctrl-U clears it)", HELP_ONLY; LineEditing => A::Type),
+];
+
+const FORM_TRAIT_CHECK: &[Binding] = &[
+    row!("space", "toggle (yes / no)", SHOWN; Char(' ') => A::Toggle),
+    UNSET,
+    TRAIT_FIELDS_QUIET,
+    NEXT_ON_ENTER,
+    REVIEW,
+    LIST_ITEMS,
+];
+
+const FORM_TRAIT_CHOICE: &[Binding] = &[
+    row!("Enter", "choose (opens the list)", SHOWN; Code(K::Enter) => A::OpenChoice),
+    UNSET,
+    TRAIT_FIELDS_QUIET,
+    REVIEW,
+    LIST_ITEMS,
+];
+const HELP_KEYS: &[Binding] = &[HELP, F1_TOO];
+
+const FORM_TRAIT_CHOOSING: &[Binding] = &[
+    row!("j/k ↑/↓", "move in the list", SHOWN;
+        Char('j') => A::Down, Code(K::Down) => A::Down, Char('k') => A::Up, Code(K::Up) => A::Up),
+    row!("Enter", "take this choice", SHOWN; Code(K::Enter) => A::PickChoice),
+    row!("Esc", "close the list (the choice as it was)", SHOWN; Code(K::Esc) => A::CloseChoice),
+    HELP,
+    F1_TOO,
+    QUIT_ANYWHERE,
+];
+
+const FORM_TRAIT_OTHER: &[Binding] = &[
+    row!("Ctrl-N", "add an item (on a list's heading)", SHOWN; Ctrl('n') => A::AddItem),
+    TRAIT_FIELDS_QUIET,
+    NEXT_ON_ENTER,
+    REVIEW,
+];
+const FORM_TRAIT_OTHER_END: &[Binding] = &[
+    F1_HELP,
+    CLOSE_FORM,
+    QUIT_ANYWHERE,
+    row!("type", "says why it takes no typing", HELP_ONLY; Printable => A::Type),
 ];
 
 const FORM_METADATA: &[Binding] = &[
@@ -380,6 +448,11 @@ pub(super) fn table(context: Context) -> &'static [&'static [Binding]] {
         Context::Detail { offer: true } => &[DRAFT_OFFER, DETAIL, EDIT, DETAIL_END],
         Context::Detail { offer: false } => &[DETAIL, EDIT, DETAIL_END],
         Context::FormTraits => &[FORM_TRAITS],
+        Context::FormTraitText => &[FORM_TRAIT_TEXT, TO_JSON, FORM_TRAIT_TEXT_END],
+        Context::FormTraitCheck => &[FORM_TRAIT_CHECK, TO_JSON, HELP_KEYS, TRAIT_FORM_END],
+        Context::FormTraitChoice => &[FORM_TRAIT_CHOICE, TO_JSON, HELP_KEYS, TRAIT_FORM_END],
+        Context::FormTraitChoosing => &[FORM_TRAIT_CHOOSING],
+        Context::FormTraitOther => &[FORM_TRAIT_OTHER, TO_JSON, FORM_TRAIT_OTHER_END],
         Context::FormMetadata => &[FORM_METADATA],
         Context::FormState => &[FORM_STATE],
         Context::FormSchema => &[FORM_SCHEMA],

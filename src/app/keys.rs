@@ -182,6 +182,20 @@ pub enum Action {
     /// `y` when asked whether to drop what was typed.
     Discard,
     KeepEditing,
+    /// Ctrl-J or F2 on the traits: the form ↔ the JSON editor, same value.
+    SwitchEditor,
+    /// Ctrl-N in the traits form: a new list item after the focused one.
+    AddItem,
+    /// Ctrl-D in the traits form: removes the list item the focus is in.
+    RemoveItem,
+    /// Ctrl-U on a checkbox or a choice: not set (left out of the traits).
+    Unset,
+    /// Enter on a choice: opens its list.
+    OpenChoice,
+    /// Enter in an open choice list: takes the highlighted choice.
+    PickChoice,
+    /// Esc in an open choice list: closes it, the choice as it was.
+    CloseChoice,
 }
 
 /// One row of a screen's keys.
@@ -213,7 +227,18 @@ pub enum Context {
     Detail {
         offer: bool,
     },
+    /// The traits in the JSON editor.
     FormTraits,
+    /// The traits form (fields from the identity schema), a typed field focused.
+    FormTraitText,
+    /// The traits form, a checkbox focused.
+    FormTraitCheck,
+    /// The traits form, a choice focused.
+    FormTraitChoice,
+    /// The traits form, its choice list open.
+    FormTraitChoosing,
+    /// The traits form, a list's heading or a trait the schema does not list.
+    FormTraitOther,
     FormMetadata,
     FormState,
     FormSchema,
@@ -301,7 +326,18 @@ pub const README_ROWS: &[(&str, Context)] = &[
     ("detail", Context::Detail { offer: false }),
     ("detail, draft waiting", Context::Detail { offer: true }),
     ("detail, failed to load", Context::DetailFailed),
-    ("traits form (`e`)", Context::FormTraits),
+    ("traits form (`e`), text field", Context::FormTraitText),
+    ("traits form, checkbox", Context::FormTraitCheck),
+    ("traits form, choice", Context::FormTraitChoice),
+    ("traits form, choice list open", Context::FormTraitChoosing),
+    (
+        "traits form, list heading or trait not in the schema",
+        Context::FormTraitOther,
+    ),
+    (
+        "traits JSON editor (`Ctrl-J` or `F2` from the form)",
+        Context::FormTraits,
+    ),
     ("metadata form (`m`)", Context::FormMetadata),
     ("state form (`s`)", Context::FormState),
     ("schema form (`i`)", Context::FormSchema),

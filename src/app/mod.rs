@@ -345,6 +345,33 @@ impl App {
         self.schemas.traits_form_mark(self.edit.form.as_ref())
     }
 
+    /// Why the traits of the open form are in the JSON editor and not in
+    /// the form built from their schema; `None` when the form can show
+    /// them (`Ctrl-J` goes there).
+    pub fn traits_form_unavailable(&self) -> Option<String> {
+        let form = self.edit.form.as_ref()?;
+        let forms::FormBody::Traits(json) = &form.body else {
+            return None;
+        };
+        let schema_id = form.schema_id();
+        let Some(schema) = self.schemas.docs.get(schema_id) else {
+            return Some(format!(
+                "the identity schema {} is not loaded here",
+                for_display(schema_id)
+            ));
+        };
+        if let Err(why) = trait_form::schema::read(schema) {
+            return Some(why);
+        }
+        match json_edit::parse(&json.field.text()) {
+            Ok(traits) if !traits.is_object() => Some(format!(
+                "the traits are {}, not a group of members",
+                trait_form::value::kind_of(&traits)
+            )),
+            _ => None,
+        }
+    }
+
     /// Where keys go now (the help overlay, or a screen in some state).
     pub fn key_context(&self) -> Context {
         keys_context::current(self)
@@ -432,6 +459,11 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             attribute::on_action(app, action, key)
         }
         Context::FormTraits
+        | Context::FormTraitText
+        | Context::FormTraitCheck
+        | Context::FormTraitChoice
+        | Context::FormTraitChoosing
+        | Context::FormTraitOther
         | Context::FormMetadata
         | Context::FormState
         | Context::FormSchema

@@ -28,8 +28,16 @@ pub fn draw(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
     match &form.body {
         FormBody::Traits(traits) => {
             let mark = app.traits_form_mark();
-            marked_json_editor(&traits.field, "traits (JSON)", mark, theme, parts[1], frame);
+            let halves = Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).split(parts[1]);
+            marked_json_editor(&traits.field, "traits (JSON)", mark, theme, halves[0], frame);
+            // Whether the form is one key away, or why these traits stay here.
+            let note = match app.traits_form_unavailable() {
+                Some(why) => format!("No form for these traits: {}", for_display(&why)),
+                None => "Ctrl-J (or F2): the form, on this value".to_owned(),
+            };
+            frame.render_widget(Paragraph::new(Span::styled(note, theme.tone(Tone::Muted))), halves[1]);
         }
+        FormBody::TraitFields(fields) => super::trait_form::draw(fields, theme, parts[1], frame),
         FormBody::State(state) => state_form(state, theme, parts[1], frame),
         FormBody::Metadata(meta) => {
             let halves = Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).split(parts[1]);
@@ -70,6 +78,12 @@ fn bottom_line(form: &Form, unchecked: bool, theme: &Theme, area: Rect, frame: &
         ])
     } else if let Some(error) = &form.error {
         Line::from(Span::styled(format!("✗ {}", for_display(error)), theme.error()))
+    } else if let FormBody::TraitFields(fields) = &form.body {
+        let hint = match &fields.notice {
+            Some(notice) => for_display(notice).into_owned(),
+            None => "Ctrl-S reviews the change before anything is sent · * required".to_owned(),
+        };
+        Line::from(Span::styled(hint, theme.tone(Tone::Muted)))
     } else if unchecked {
         Line::from(Span::styled(
             "Ctrl-S reviews the change; without the schema only the server checks the traits",

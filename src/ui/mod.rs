@@ -11,6 +11,7 @@ mod list;
 mod review;
 mod text_view;
 pub mod theme;
+mod trait_form;
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};

@@ -270,6 +270,8 @@ fn draft_saves(effects: &[Effect]) -> Vec<&Draft> {
 fn a_change_of_spacing_alone_is_not_a_draft_and_a_real_one_names_whom_it_is_for() {
     let mut app = detail();
     ch(&mut app, 'e');
+    // The JSON editor (`e` opens the form built from the schema).
+    press(&mut app, KeyCode::F(2));
     // A blank line and spaces after the opening brace: the same JSON.
     press(&mut app, KeyCode::End);
     let mut effects = press(&mut app, KeyCode::Enter);
@@ -286,6 +288,7 @@ fn a_change_of_spacing_alone_is_not_a_draft_and_a_real_one_names_whom_it_is_for(
 
     // A real change is saved, with the identifier and the name.
     ch(&mut app, 'e');
+    press(&mut app, KeyCode::F(2));
     press(&mut app, KeyCode::End);
     press(&mut app, KeyCode::Enter);
     let effects = typed(&mut app, "\"nickname\": \"Sofi\",");

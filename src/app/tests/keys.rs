@@ -191,6 +191,45 @@ fn traits_form() -> App {
     app
 }
 
+/// The traits form built from a schema with every kind of field (the rest
+/// of the identity's traits are listed as not in the schema).
+fn trait_fields() -> App {
+    let mut app = detail();
+    let schema = json!({"type": "object", "properties": {"traits": {"type": "object", "properties": {
+        "email": {"type": "string", "title": "E-Mail"},
+        "field00": {"type": "string"},
+        "vip": {"type": "boolean"},
+        "plan": {"enum": ["free", "pro", "enterprise"]},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "field01": {"type": "string"}
+    }}}});
+    update(&mut app, Msg::SchemasLoaded(Ok(vec![("phone".into(), schema)])));
+    ch(&mut app, 'e');
+    app
+}
+
+/// `tabs` fields down the traits form.
+fn trait_field(tabs: usize) -> App {
+    let mut app = trait_fields();
+    (0..tabs).for_each(|_| press(&mut app, KeyCode::Tab));
+    app
+}
+
+/// A typed field between others, its cursor inside the text.
+fn trait_text() -> App {
+    let mut app = trait_field(1);
+    (0..3).for_each(|_| press(&mut app, KeyCode::Left));
+    app
+}
+
+/// The choice list open, its highlight between the first and the last.
+fn trait_choosing() -> App {
+    let mut app = trait_field(3);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Down);
+    app
+}
+
 fn metadata_form() -> App {
     let mut app = form('m');
     press(&mut app, KeyCode::Down);
@@ -462,7 +501,27 @@ fn scenarios() -> Vec<(Context, Vec<Scenario>)> {
                 ("scrolled, with a draft", || scrolled(detail_with_offer())),
             ],
         ),
-        (Context::FormTraits, vec![("traits form", traits_form)]),
+        (Context::FormTraits, vec![("traits JSON editor", traits_form)]),
+        (Context::FormTraitText, vec![("traits form, text field", trait_text)]),
+        (
+            Context::FormTraitCheck,
+            vec![("traits form, checkbox", || trait_field(2))],
+        ),
+        (
+            Context::FormTraitChoice,
+            vec![("traits form, choice", || trait_field(3))],
+        ),
+        (
+            Context::FormTraitChoosing,
+            vec![("traits form, choosing", trait_choosing)],
+        ),
+        (
+            Context::FormTraitOther,
+            vec![
+                ("traits form, list heading", || trait_field(4)),
+                ("traits form, trait not in the schema", || trait_field(7)),
+            ],
+        ),
         (Context::FormMetadata, vec![("metadata form", metadata_form)]),
         (
             Context::FormState,
@@ -486,7 +545,10 @@ fn scenarios() -> Vec<(Context, Vec<Scenario>)> {
         ),
         (Context::ReviewReason, vec![("review reason line", review_reason)]),
         (Context::ReviewSending, vec![("review sending", sending)]),
-        (Context::ReviewStopped, vec![("review, stopped waiting", stopped_waiting)]),
+        (
+            Context::ReviewStopped,
+            vec![("review, stopped waiting", stopped_waiting)],
+        ),
         (
             Context::ReviewConflict,
             vec![

@@ -7,6 +7,7 @@ mod late_answers;
 mod list_state;
 mod search;
 mod text_view;
+mod trait_form;
 mod writes;
 
 use super::list::Paging;

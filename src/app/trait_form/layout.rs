@@ -22,6 +22,9 @@ const LABEL_NARROW: usize = 24;
 const LABEL_WIDE: usize = 30;
 /// The value column when wide; the hints column starts after it.
 const VALUE_WIDE: usize = 44;
+/// Lines of notes above the fields at most (the schema cannot check here,
+/// problems of the traits as a whole); the fields get the rest.
+pub const MAX_BANNER: usize = 2;
 /// Choices shown at once in an open list (a window around the highlight).
 const CHOICES_SHOWN: usize = 8;
 

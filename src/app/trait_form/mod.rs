@@ -573,16 +573,22 @@ impl TraitForm {
             return Ok(value);
         };
         self.focus_pointer(&first.pointer);
-        let rows = self.rows();
-        let label = row_of(&rows, &first.pointer)
-            .and_then(|at| self.view(&rows, at))
-            .map_or_else(|| "the traits".to_owned(), |view| view.label);
+        let label = self.label_of(&first.pointer);
         let more = match self.problems.len() - 1 {
             0 => String::new(),
             1 => " (and 1 more field)".to_owned(),
             n => format!(" (and {n} more)"),
         };
         Err(format!("{label}: {}{more}: fix it first", first.message))
+    }
+
+    /// What the form calls the field of `pointer` (made safe to draw), for
+    /// messages that point at it; "the traits" for the whole.
+    pub fn label_of(&self, pointer: &str) -> String {
+        let rows = self.rows();
+        row_of(&rows, pointer)
+            .and_then(|at| self.view(&rows, at))
+            .map_or_else(|| "the traits".to_owned(), |view| view.label)
     }
 
     /// What was typed, as a draft keeps it ([`value::typed`]).
