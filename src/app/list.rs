@@ -372,6 +372,35 @@ impl ListState {
         self.select_id(keep_id);
     }
 
+    /// Puts `fresh` (the server's latest of an identity) in place of its
+    /// row, in the rows shown and in the full list set aside, keeping how a
+    /// search found it. Its search text follows, and the filter is applied
+    /// again: the rows shown are those the filter finds now (the cursor
+    /// stays on its identity, or where it was when that row left them).
+    fn refresh(&mut self, fresh: &IdentityRow) {
+        if let Some(stash) = self.stash.as_mut()
+            && let Some(at) = stash.rows.iter().position(|r| r.id == fresh.id)
+        {
+            let found = stash.rows[at].found;
+            stash.rows[at] = IdentityRow { found, ..fresh.clone() };
+            stash.index.replace(at, &stash.rows[at]);
+        }
+        let Some(at) = self.rows.iter().position(|r| r.id == fresh.id) else {
+            return;
+        };
+        let found = self.rows[at].found;
+        self.rows[at] = IdentityRow { found, ..fresh.clone() };
+        self.index.replace(at, &self.rows[at]);
+        if !self.filter.is_empty() {
+            let (keep_id, keep_at) = (self.selected_row().map(|r| r.id.clone()), self.selected);
+            self.visible = (0..self.rows.len()).filter(|&i| self.passes(i)).collect();
+            self.selected = keep_id
+                .and_then(|id| self.visible.iter().position(|&i| self.rows[i].id == id))
+                .unwrap_or_else(|| keep_at.min(self.visible.len().saturating_sub(1)));
+            self.offset = self.offset.min(self.selected);
+        }
+    }
+
     /// Leaves server search results and shows the full list again, with
     /// the cursor where it was.
     pub fn restore_full_list(&mut self) -> bool {
@@ -500,21 +529,14 @@ pub(super) fn accept_held_pages(app: &mut App) {
 
 /// Replaces the list rows of an identity the server just returned (in the
 /// results shown and in the full list set aside), so the list never shows
-/// a state older than the detail.
+/// a state older than the detail, and the filter finds the row by what it
+/// shows now ([`ListState::refresh`]).
 pub(super) fn refresh_row(app: &mut App, identity: &Value) {
-    let Some(id) = identity.get("id").and_then(Value::as_str) else {
+    if identity.get("id").and_then(Value::as_str).is_none() {
         return;
-    };
-    let Some(fresh) = rows_from(app, std::slice::from_ref(identity)).into_iter().next() else {
-        return;
-    };
-    let list = &mut app.list;
-    let stashed = list.stash.as_mut().map(|stash| &mut stash.rows);
-    for rows in std::iter::once(&mut list.rows).chain(stashed) {
-        if let Some(slot) = rows.iter_mut().find(|r| r.id == id) {
-            let found = slot.found;
-            *slot = IdentityRow { found, ..fresh.clone() };
-        }
+    }
+    if let Some(fresh) = rows_from(app, std::slice::from_ref(identity)).into_iter().next() {
+        app.list.refresh(&fresh);
     }
 }
 
@@ -691,5 +713,228 @@ pub(super) fn on_paste(app: &mut App, text: &str) {
         input.push_str(&clean);
         let filter = input.clone();
         app.list.set_filter(&filter);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The list after a write: the row the server returned is what the
+    //! filter finds, not what the row said before.
+
+    use chrono::{TimeZone, Utc};
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use serde_json::{Value, json};
+
+    use super::super::review::{WriteOutcome, response_view};
+    use super::super::{App, Msg, ProfileInfo, Screen, update};
+    use super::*;
+
+    const ANA: &str = "00000000-0000-4000-8000-000000000001";
+
+    fn key(app: &mut App, code: KeyCode) {
+        update(app, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    }
+
+    fn typed(app: &mut App, text: &str) {
+        for c in text.chars() {
+            key(app, KeyCode::Char(c));
+        }
+    }
+
+    /// Person `i`, named by their e-mail alone (the name is searched too).
+    fn person(i: usize, email: &str) -> Value {
+        json!({
+            "id": format!("00000000-0000-4000-8000-{i:012}"),
+            "schema_id": "default",
+            "state": "active",
+            "traits": {"email": email},
+            "updated_at": "2026-11-20T10:00:00Z"
+        })
+    }
+
+    /// Three people loaded, Ana (the second) among them.
+    fn listed() -> App {
+        let now = Utc
+            .with_ymd_and_hms(2026, 11, 24, 12, 0, 0)
+            .single()
+            .unwrap_or_default();
+        let profile = ProfileInfo {
+            name: "test".into(),
+            identities_url: "http://127.0.0.1/admin/identities".into(),
+            ..Default::default()
+        };
+        let mut app = App::new(profile, 80, 24, now);
+        app.start();
+        update(&mut app, Msg::SchemasLoaded(Ok(Vec::new())));
+        let items = vec![
+            person(0, "bo@example.com"),
+            person(1, "ana.silva@example.com"),
+            person(2, "cy@example.com"),
+        ];
+        update(
+            &mut app,
+            Msg::PageLoaded {
+                generation: 1,
+                result: Ok(LoadedPage { items, next: None }),
+            },
+        );
+        app
+    }
+
+    /// On the list, with the row under the cursor open: Ana's e-mail
+    /// changed in the editor (`E`), reviewed, sent, and the server's
+    /// answer returning her with it; then back to the list.
+    fn change_anas_email(app: &mut App, to: &str) {
+        key(app, KeyCode::Enter);
+        assert_eq!(app.detail.id(), Some(ANA));
+        update(
+            app,
+            Msg::IdentityLoaded {
+                id: ANA.into(),
+                result: Ok(person(1, "ana.silva@example.com")),
+            },
+        );
+        update(
+            app,
+            Msg::ExternalEditDone {
+                identity_id: ANA.into(),
+                result: Ok(json!({"email": to}).to_string()),
+            },
+        );
+        update(app, Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)));
+        assert_eq!(app.screen, Screen::Review, "{:?}", app.chrome.status);
+        key(app, KeyCode::Char('y'));
+        let returned = person(1, to);
+        let exchange = crate::api::Exchange {
+            request_id: "req-1".into(),
+            method: "PUT".into(),
+            url: format!("http://127.0.0.1/admin/identities/{ANA}"),
+            request_headers: Vec::new(),
+            request_body: None,
+            status: 200,
+            reason: "OK".into(),
+            headers: Vec::new(),
+            body: returned.to_string().into_bytes(),
+            started_at: Utc::now(),
+            elapsed: std::time::Duration::from_millis(20),
+        };
+        update(
+            app,
+            Msg::WriteDone(WriteOutcome::Answered {
+                response: response_view(&exchange, Some(ANA.into())),
+                identity: Some(returned),
+            }),
+        );
+        assert_eq!(app.screen, Screen::Response);
+        key(app, KeyCode::Esc);
+        key(app, KeyCode::Esc);
+        assert_eq!(app.screen, Screen::List);
+    }
+
+    fn shown(app: &App) -> Vec<String> {
+        app.list
+            .visible
+            .iter()
+            .map(|&i| app.list.rows[i].identifier.clone())
+            .collect()
+    }
+
+    /// The filter typed after the write finds Ana by her new e-mail, and no
+    /// longer by the old one.
+    #[test]
+    fn the_filter_finds_an_edited_row_by_its_new_values_only() {
+        let mut app = listed();
+        key(&mut app, KeyCode::Down);
+        change_anas_email(&mut app, "ana.costa@example.com");
+        assert_eq!(app.list.rows[1].identifier, "ana.costa@example.com");
+        key(&mut app, KeyCode::Char('/'));
+        typed(&mut app, "costa");
+        assert_eq!(shown(&app), ["ana.costa@example.com"]);
+        key(&mut app, KeyCode::Esc);
+        key(&mut app, KeyCode::Char('/'));
+        typed(&mut app, "ana.silva");
+        assert!(
+            shown(&app).is_empty(),
+            "the old e-mail still matches: {:?}",
+            shown(&app)
+        );
+    }
+
+    /// A filter set before the edit stays, and says what it finds now: the
+    /// edited row left it (the badge counts what is shown), and a filter
+    /// for the new e-mail brings it back.
+    #[test]
+    fn a_filter_kept_across_the_edit_is_applied_to_the_new_values() {
+        let mut app = listed();
+        key(&mut app, KeyCode::Char('/'));
+        typed(&mut app, "ana");
+        assert_eq!(shown(&app), ["ana.silva@example.com"]);
+        // Leaving the prompt keeps the filter (Enter would ask the server).
+        app.list.search_input = None;
+        change_anas_email(&mut app, "a.costa@example.com");
+        assert_eq!(app.list.filter.text(), "ana");
+        assert!(shown(&app).is_empty(), "{:?}", shown(&app));
+        key(&mut app, KeyCode::Char('/'));
+        key(&mut app, KeyCode::Backspace);
+        key(&mut app, KeyCode::Backspace);
+        key(&mut app, KeyCode::Backspace);
+        typed(&mut app, "costa");
+        assert_eq!(shown(&app), ["a.costa@example.com"]);
+    }
+
+    /// Server search results shown, the full list set aside: the row is
+    /// refreshed in both, and the full list's filter finds the new value.
+    #[test]
+    fn the_full_list_set_aside_is_refreshed_too() {
+        let mut app = listed();
+        key(&mut app, KeyCode::Char('/'));
+        typed(&mut app, "ana.silva");
+        let asked = update(&mut app, Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+        // The server knows her by the old e-mail too (exact and prefix).
+        for effect in asked {
+            match effect {
+                Effect::Search { generation, query } => {
+                    let result = Ok(vec![person(1, "ana.silva@example.com")]);
+                    update(
+                        &mut app,
+                        Msg::SearchLoaded {
+                            generation,
+                            query,
+                            result,
+                        },
+                    );
+                }
+                Effect::LoadSimilar { generation, search, .. } => {
+                    let items = vec![person(1, "ana.silva@example.com")];
+                    let result = Ok(LoadedPage { items, next: None });
+                    update(
+                        &mut app,
+                        Msg::SimilarLoaded {
+                            generation,
+                            search,
+                            result,
+                        },
+                    );
+                }
+                _ => {}
+            }
+        }
+        assert!(app.list.server_search().is_some());
+        assert_eq!(shown(&app), ["ana.silva@example.com"]);
+        change_anas_email(&mut app, "ana.costa@example.com");
+        assert_eq!(
+            shown(&app),
+            ["ana.costa@example.com"],
+            "the result shows what the server returned"
+        );
+        key(&mut app, KeyCode::Esc);
+        assert!(app.list.server_search().is_none());
+        key(&mut app, KeyCode::Char('/'));
+        typed(&mut app, "costa");
+        assert_eq!(shown(&app), ["ana.costa@example.com"]);
+        key(&mut app, KeyCode::Esc);
+        key(&mut app, KeyCode::Char('/'));
+        typed(&mut app, "ana.silva");
+        assert!(shown(&app).is_empty(), "{:?}", shown(&app));
     }
 }

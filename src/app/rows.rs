@@ -272,6 +272,22 @@ impl SearchIndex {
         self.ends.push(self.text.len());
     }
 
+    /// Puts `row`'s text in place of row `index`'s: a row refreshed after
+    /// a write is found by what it shows now, not by what it showed before.
+    /// Shifts the texts after it (one copy of the buffer, once per write).
+    pub(super) fn replace(&mut self, index: usize, row: &IdentityRow) {
+        let Some(&end) = self.ends.get(index) else {
+            return;
+        };
+        let start = if index == 0 { 0 } else { self.ends[index - 1] };
+        let text = row.search_text();
+        self.text.replace_range(start..end, &text);
+        let (old_len, new_len) = (end - start, text.len());
+        for end in &mut self.ends[index..] {
+            *end = *end - old_len + new_len;
+        }
+    }
+
     fn row_text(&self, index: usize) -> &str {
         let start = if index == 0 { 0 } else { self.ends[index - 1] };
         &self.text[start..self.ends[index]]
@@ -286,6 +302,31 @@ impl SearchIndex {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn row(id: &str, email: &str) -> IdentityRow {
+        IdentityRow::from_identity(&json!({"id": id, "traits": {"email": email}}), None)
+    }
+
+    /// A replaced row is found by its new text only, and the rows around
+    /// it (shorter, longer, first, last) still by theirs.
+    #[test]
+    fn a_replaced_row_is_found_by_its_new_text() {
+        let mut index = SearchIndex::default();
+        for (id, email) in [("a", "ana@x.org"), ("b", "bo@x.org"), ("c", "cy@x.org")] {
+            index.push(&row(id, email));
+        }
+        index.replace(1, &row("b", "bartholomew@elsewhere.example"));
+        assert!(index.matches(1, "bartholomew@elsewhere"));
+        assert!(!index.matches(1, "bo@x"));
+        index.replace(0, &row("a", "al@y"));
+        index.replace(2, &row("c", "c@z"));
+        assert!(index.matches(0, "al@y") && !index.matches(0, "ana"));
+        assert!(index.matches(1, "bartholomew") && !index.matches(1, "al@y"));
+        assert!(index.matches(2, "c@z") && !index.matches(2, "cy@"));
+        // A row the index does not have changes nothing.
+        index.replace(3, &row("d", "dee@x.org"));
+        assert!(!(0..3).any(|i| index.matches(i, "dee")));
+    }
 
     #[test]
     fn row_is_sanitised_and_searchable() {
