@@ -366,6 +366,7 @@ async fn apply(global: &Overrides, args: &ApplyArgs) -> Result<ExitCode, Failure
         stopped: AtomicBool::new(false),
         interrupted: AtomicBool::new(false),
         per_identity: Mutex::new(None),
+        one_by_one: AtomicBool::new(false),
     });
     let mut progress = Progress::new(pending.len());
     let mut feeder = Feeder::new(&runner, pending, jobs, args.rps);
@@ -706,6 +707,9 @@ struct Runner {
     /// How long an identity takes from its turn to its result (a moving
     /// average), for sizing batches.
     per_identity: Mutex<Option<Duration>>,
+    /// The server ignored or refused the `ids` filter once: every identity
+    /// after that is read on its own (said once on stderr).
+    one_by_one: AtomicBool,
 }
 
 impl Runner {
@@ -787,6 +791,9 @@ impl Runner {
                 })
                 .collect()
         };
+        if self.one_by_one.load(Ordering::SeqCst) {
+            return alone(&batch);
+        }
         let mut found: HashMap<String, (Box<Snapshot>, Instant)> = HashMap::with_capacity(ids.len());
         for part in write::batch::batches(&self.client, &ids) {
             if self.stopped() {
@@ -795,9 +802,9 @@ impl Runner {
             self.pace(1 + part.len()).await;
             match write::fetch_listed(&self.client, &part).await {
                 Ok(listed) if listed.ignored_filter => {
-                    eprintln!(
-                        "idcon: note: the server answered a list filtered by ids with identities not asked for \
-                         (it ignores the ids filter); identities are read one by one"
+                    self.read_one_by_one(
+                        "the server answered a list filtered by ids with identities not asked for (it ignores \
+                         the ids filter)",
                     );
                     return alone(&batch);
                 }
@@ -811,10 +818,10 @@ impl Runner {
                     );
                 }
                 Err(err) if write::refused_batch(&err) => {
-                    eprintln!(
-                        "idcon: note: the server refused a list filtered by ids ({}); identities are read one by one",
+                    self.read_one_by_one(&format!(
+                        "the server refused a list filtered by ids ({})",
                         script::one_line(&err.to_string())
-                    );
+                    ));
                     return alone(&batch);
                 }
                 Err(err) => {
@@ -838,6 +845,13 @@ impl Runner {
                 Work { index, first }
             })
             .collect()
+    }
+
+    /// From now on every identity is read on its own; says why, once.
+    fn read_one_by_one(&self, why: &str) {
+        if !self.one_by_one.swap(true, Ordering::SeqCst) {
+            eprintln!("idcon: note: {why}, so identities are read one by one");
+        }
     }
 
     /// Decides from a read: a final result, or send.

@@ -542,7 +542,7 @@ async fn plan(global: &Overrides, args: &PlanArgs) -> Result<ExitCode, Failure> 
         )
         .await;
     if let Some(note) = schemas.missing_note() {
-        eprintln!("idcon: note: {note}");
+        script::warn(&note, false);
     }
 
     let mut entries = Vec::new();

@@ -93,6 +93,16 @@ pub fn warn_secret_in_argv(flag: &str, instead: &str, json_output: bool) {
     }
 }
 
+/// Says `warning` on stderr: `idcon: warning: …`, or with `json_output` one
+/// JSON line (`{"warning": …}`), so stderr stays machine-readable.
+pub fn warn(warning: &str, json_output: bool) {
+    if json_output {
+        eprintln!("{}", json_text(&json!({ "warning": warning })));
+    } else {
+        eprintln!("idcon: warning: {}", one_line(warning));
+    }
+}
+
 /// SIGINT (Ctrl-C), SIGTERM and SIGHUP (the SSH session dropped), heard
 /// instead of ending the process: a write in flight is finished and its
 /// outcome recorded first (`apply` starts no new identity; `update` and

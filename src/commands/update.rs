@@ -196,6 +196,18 @@ async fn update(global: &Overrides, args: &UpdateArgs) -> Result<(), Failure> {
     if planned.is_noop() {
         return report_nothing_to_do(&planned, json_output);
     }
+    // Who it is, named as the console names it: by the identifier its
+    // schema marks (one schema read; without it, the usual traits).
+    let mut schemas = script::SchemaHints::default();
+    schemas.learn(&client, [&snapshot.raw]).await;
+    match schemas.get(&snapshot.identity.schema_id) {
+        Some(hints) => planned = planned.with_identifier_hints(hints),
+        None => {
+            if let Some(note) = schemas.missing_note() {
+                script::warn(&note, json_output);
+            }
+        }
+    }
 
     if let Some(expected) = expected {
         // As instants at microsecond precision: a PUT answer's nanoseconds

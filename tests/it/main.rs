@@ -7,6 +7,7 @@ mod attribute;
 mod audit;
 mod body_contract;
 mod bulk;
+mod bulk_batches;
 mod cli_commands;
 mod client;
 mod completions;
