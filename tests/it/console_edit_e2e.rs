@@ -154,6 +154,8 @@ fn a_trait_edit_reaches_the_server_and_nothing_else_changes() {
     open_detail(&mut console, "ada.lovelace@example.com", &id);
 
     console.keys("e");
+    // F2: the JSON editor (`e` opens the form built from the schema).
+    console.send(b"\x1bOQ");
     console.wait_until("the traits editor", WAIT, |s| {
         s.contains("Edit traits") && s.contains("\"first\": \"Ada\"")
     });
@@ -746,6 +748,8 @@ fn the_same_field_changed_on_the_server_cannot_merge_and_overwrite_is_explicit()
     open_detail(&mut console, "ada.lovelace@example.com", &id);
 
     console.keys("e");
+    // F2: the JSON editor (`e` opens the form built from the schema).
+    console.send(b"\x1bOQ");
     console.wait_until("the traits editor", WAIT, |s| s.contains("\"first\": \"Ada\""));
     for _ in 0..3 {
         console.send(DOWN);
@@ -822,6 +826,8 @@ fn a_put_the_server_refuses_shows_why_and_the_fixed_edit_is_sent() {
     open_detail(&mut console, "ada.lovelace@example.com", &id);
 
     console.keys("e");
+    // F2: the JSON editor (`e` opens the form built from the schema).
+    console.send(b"\x1bOQ");
     console.wait_until("the traits editor", WAIT, |s| {
         s.contains("\"email\": \"ada.lovelace@example.com\"")
     });
@@ -1063,6 +1069,8 @@ fn hostile_identities_stay_inert_in_every_form_and_round_trip_exactly() {
     };
     let before = demo.identity(&trudy_id);
     console.keys("e");
+    // F2: the JSON editor (`e` opens the form built from the schema).
+    console.send(b"\x1bOQ");
     console.wait_for("\"last\": \"Clear\\u001b[31mRed\"");
     for _ in 0..4 {
         console.send(DOWN);
@@ -1351,6 +1359,8 @@ fn forms_name_the_identity_and_quitting_mid_edit_says_where_the_draft_went() {
     open_detail(&mut console, "ada.lovelace@example.com", &id);
 
     console.keys("e");
+    // F2: the JSON editor (`e` opens the form built from the schema).
+    console.send(b"\x1bOQ");
     let screen = console.wait_until("the traits editor", WAIT, |s| {
         s.contains("Edit traits") && s.contains("\"first\": \"Ada\"")
     });

@@ -406,6 +406,8 @@ fn a_trait_edit_survives_sighup_and_restores_byte_for_byte_and_a_send_removes_th
     let mut console = open_console(&home, &demo, &[], &[]);
     open_detail(&mut console, "ada.lovelace@example.com", &id);
     console.keys("e");
+    // F2: the JSON editor (`e` opens the form built from the schema).
+    console.send(b"\x1bOQ");
     console.wait_until("the traits editor", WAIT, |s| {
         s.contains("Edit traits") && s.contains("\"first\": \"Ada\"")
     });
@@ -509,6 +511,8 @@ fn a_waiting_draft_shows_its_diff_with_v_and_x_discards_it() {
     let mut console = open_console(&home, &demo, &[], &[]);
     open_detail(&mut console, "ada.lovelace@example.com", &id);
     console.keys("e");
+    // F2: the JSON editor (`e` opens the form built from the schema).
+    console.send(b"\x1bOQ");
     console.wait_until("the traits editor", WAIT, |s| s.contains("\"first\": \"Ada\""));
     type_into_first_name(&mut console, TYPED);
     console.wait_for("\"first\": \"Adalia\",");

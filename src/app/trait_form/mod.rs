@@ -337,9 +337,18 @@ impl TraitForm {
                     return Shown::Nothing;
                 };
                 let words: Vec<String> = choices.iter().map(choice_text).collect();
+                // In the open list, the choice made so far says so.
+                let listed = words
+                    .iter()
+                    .enumerate()
+                    .map(|(at, word)| match choice.selected == Some(at) {
+                        true => format!("{word} (chosen)"),
+                        false => word.clone(),
+                    })
+                    .collect();
                 Shown::Choice {
                     chosen: choice.selected.and_then(|at| words.get(at).cloned()),
-                    list: self.choosing.filter(|_| focused).map(|at| (words, at)),
+                    list: self.choosing.filter(|_| focused).map(|at| (listed, at)),
                 }
             }
             Node::List(list) => Shown::Count(list.items.len()),
@@ -865,6 +874,10 @@ fn notes(field: &Field, node: &Node, item: bool) -> Vec<(Tone, String)> {
         (None, Some(r)) => Some(format!("recovery address (by {r})")),
         (None, None) => None,
     };
+    // Kratos keeps an address it already holds (same value and channel) and
+    // makes any other a new one, unverified (`identity/extension_verification.go`
+    // `SchemaExtensionVerification.appendAddress`, `identity/identity_verification.go`
+    // `NewVerifiableAddress`; recovery: `identity/extension_recovery.go`).
     if let Some(address) = address {
         notes.push((
             Tone::Label,
