@@ -251,8 +251,12 @@ pub(super) fn on_action(app: &mut App, action: Action, key: KeyEvent) -> Vec<Eff
             return vec![app.cancel(Task::Hash)];
         }
         _ => {
-            // Any change to the form makes the last Ctrl-S's complaint stale.
+            // Any change to the form makes the last Ctrl-S's complaint stale
+            // (and the traits form's last "cannot do that here").
             form.error = None;
+            if let FormBody::TraitFields(fields) = &mut form.body {
+                fields.notice = None;
+            }
             match action {
                 Action::Type => form.type_key(key, app.schemas.validator(&schema_id)),
                 Action::Toggle => form.toggle(),
