@@ -54,7 +54,7 @@ fn long_schema() -> Value {
     for n in 0..30 {
         properties.insert(
             format!("field{n:02}"),
-            json!({"type": "string", "title": format!("Field {n}"), "description": format!("The {n}th field of a long form")}),
+            json!({"type": "string", "title": format!("Field {n}"), "description": format!("Field number {n} of a long form")}),
         );
     }
     json!({"properties": {"traits": {"type": "object", "properties": properties}}})
@@ -321,7 +321,7 @@ fn a_long_form_scrolls_to_its_focused_field() {
                 key(app, KeyCode::Tab);
             }
         },
-        &["Field 25", "far down", "The 25th field of a long form"],
+        &["Field 25", "far down", "Field number 25 of a long form"],
     );
 }
 
