@@ -11,6 +11,12 @@
 //! the review if it is still open, else told on the status line, and lands
 //! in the update's own history entry, marked late. One write is in flight
 //! at a time, identity write or attribute update.
+//!
+//! The review has the identity review's reason line (`r`,
+//! [`ReasonLine`]): checked the same way before `y` sends (a
+//! `require_reason` profile refuses `y` without one), carried with the
+//! update to its audit `intent` ([`AttributeRequest::reason`]), listed in
+//! `H`, and offered again on the next review of the run, of either kind.
 
 use crossterm::event::KeyEvent;
 use serde_json::Value;
@@ -20,7 +26,7 @@ use super::forms::{JsonField, Named};
 use super::history::{Outcome, Request, Who};
 use super::input::TextInput;
 use super::keys::{Action, Context};
-use super::review::WriteOutcome;
+use super::review::{ReasonLine, WriteOutcome};
 use super::{App, Effect, Screen, Status, Task};
 use crate::api::AttributeUpdate;
 use crate::sanitize::for_display;
@@ -85,13 +91,21 @@ pub struct AttributeReview {
     /// Sent from this review, and the user stopped waiting (Esc): the
     /// registry may still apply it, so `y` does not send again.
     pub stopped: bool,
+    /// Why the update is made (a ticket), as the identity review asks it.
+    pub reason: ReasonLine,
 }
 
-/// One request for the runtime to send.
+/// One request for the runtime to send, with what its audit lines say
+/// beyond the request (`registry::UpdateContext`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AttributeRequest {
     pub identity_id: String,
     pub update: AttributeUpdate,
+    /// The identity's primary identifier (raw), as the review named it.
+    pub identifier: Option<String>,
+    /// The reviewer's reason, already checked (`write::check_reason`):
+    /// recorded in the audit `intent` as `why`.
+    pub reason: Option<String>,
 }
 
 /// The token as shown: stars and only its last four characters; nothing at
@@ -193,13 +207,15 @@ fn review_lines(app: &App, update: &AttributeUpdate) -> Vec<StyledLine> {
 }
 
 /// Where the attribute form's keys go: its review (disarmed once the user
-/// stopped waiting: the identity review's keys for that), the question
-/// whether to drop what was typed, or the focused field.
+/// stopped waiting, or its reason line: the identity review's keys for
+/// those), the question whether to drop what was typed, or the focused
+/// field.
 pub(super) fn context(app: &App) -> Context {
     match app.edit.attribute.as_ref() {
         Some(form) => match form.review.as_ref() {
             Some(review) if review.sending => Context::AttributeSending,
             Some(review) if review.stopped => Context::ReviewStopped,
+            Some(review) if review.reason.editing() => Context::ReviewReason,
             Some(_) => Context::AttributeReview,
             None if form.confirm_discard => Context::Discard,
             None if form.focus == AttributeField::Value => Context::AttributeValue,
@@ -221,6 +237,12 @@ pub(super) fn on_action(app: &mut App, action: Action, key: KeyEvent) -> Vec<Eff
         return Vec::new();
     };
     if let Some(review) = form.review.as_mut() {
+        if review.reason.editing() {
+            if let Some(status) = review.reason.on_key(action, key) {
+                app.chrome.status = status;
+            }
+            return Vec::new();
+        }
         match action {
             Action::StopWaiting => {
                 // The update is not aborted (it may be on the wire already):
@@ -231,6 +253,7 @@ pub(super) fn on_action(app: &mut App, action: Action, key: KeyEvent) -> Vec<Eff
                 app.history.stop_waiting();
                 app.chrome.status = Status::Error("Stopped waiting; the update is still followed (H lists it)".into());
             }
+            Action::Reason => app.chrome.status = review.reason.edit(),
             Action::Send => return send(app),
             Action::Back => form.review = None,
             _ => {}
@@ -241,6 +264,7 @@ pub(super) fn on_action(app: &mut App, action: Action, key: KeyEvent) -> Vec<Eff
         Action::Review => {
             if let Some(update) = build(form) {
                 let lines = review_lines(app, &update);
+                let reason = ReasonLine::offered(app.history.last_reason.as_deref());
                 if let Some(form) = app.edit.attribute.as_mut() {
                     form.error = None;
                     form.review = Some(AttributeReview {
@@ -248,6 +272,7 @@ pub(super) fn on_action(app: &mut App, action: Action, key: KeyEvent) -> Vec<Eff
                         lines,
                         sending: false,
                         stopped: false,
+                        reason,
                     });
                 }
             }
@@ -290,8 +315,10 @@ pub(super) fn on_action(app: &mut App, action: Action, key: KeyEvent) -> Vec<Eff
 }
 
 /// `y` on the review: sends, unless a write is still in flight (this one,
-/// stopped waiting for, or another: `review::refused_while_in_flight`) or
-/// this review's update was sent already.
+/// stopped waiting for, or another: `review::refused_while_in_flight`),
+/// this review's update was sent already, or the reason will not do
+/// (`ReasonLine::for_sending`: none on a `require_reason` profile, or too
+/// long; the reason line then has the keys).
 fn send(app: &mut App) -> Vec<Effect> {
     let stopped = app
         .edit
@@ -313,29 +340,41 @@ fn send(app: &mut App) -> Vec<Effect> {
         return Vec::new();
     };
     let who = Who::by_id(app, &identity_id);
+    let (require_reason, profile) = (app.profile.require_reason, app.profile.name.clone());
     let Some(form) = app.edit.attribute.as_mut() else {
         return Vec::new();
     };
     let Some(review) = form.review.as_mut() else {
         return Vec::new();
     };
+    let reason = match review.reason.for_sending(require_reason, &profile) {
+        Ok(reason) => reason,
+        Err(status) => {
+            app.chrome.status = status;
+            return Vec::new();
+        }
+    };
     review.sending = true;
     let update = review.update.clone();
+    let identifier = who.identifier.clone();
     app.history.begin(Request {
         at: Some(now),
         who,
         changed: vec![format!("attribute {}", update.name)],
-        reason: None,
+        reason: reason.clone(),
         outcome: Outcome::Sending,
         response: None,
         late: false,
     });
+    app.history.last_reason.clone_from(&reason);
     form.sent = Some(update.clone());
     app.chrome.status = Status::Info("Sending the attribute update…".into());
     app.begin(Task::Write);
     vec![Effect::WriteAttribute(Box::new(AttributeRequest {
         identity_id,
         update,
+        identifier,
+        reason,
     }))]
 }
 
@@ -343,8 +382,11 @@ pub(super) fn on_paste(app: &mut App, text: &str) {
     let Some(form) = app.edit.attribute.as_mut() else {
         return;
     };
-    if form.review.is_some() {
-        return; // a paste never answers the review's prompt
+    if let Some(review) = form.review.as_mut() {
+        // Into the reason line while it has the keys; it never answers
+        // the review's prompt.
+        review.reason.paste(text);
+        return;
     }
     match form.focus {
         AttributeField::Token => form.token.insert(text.lines().next().unwrap_or_default().trim()),

@@ -296,10 +296,13 @@ const DISCARD: &[Binding] = &[
     row!("other keys", "keep editing", SHOWN; Any => A::KeepEditing),
 ];
 
+/// `r` on a review (identity or attribute): the reason line takes the keys.
+const REASON: Binding = row!("r", "reason (a ticket; recorded in the audit trail)", SHOWN; Char('r') => A::Reason);
+
 const REVIEW_READY: &[Binding] = &[
     row!("y", "send", SHOWN; Char('y') => A::Send),
     row!("n/Esc", "back to the form", SHOWN; Char('n') => A::Back, Code(K::Esc) => A::Back),
-    row!("r", "reason (a ticket; recorded in the audit trail)", SHOWN; Char('r') => A::Reason),
+    REASON,
     SCROLL_QUIET,
     PAGE,
 ];
@@ -412,6 +415,7 @@ const ATTRIBUTE_VALUE: &[Binding] =
 const ATTRIBUTE_REVIEW: &[Binding] = &[
     row!("y", "send", SHOWN; Char('y') => A::Send),
     row!("n/Esc", "back to the form", SHOWN; Char('n') => A::Back, Code(K::Esc) => A::Back),
+    REASON,
     HELP,
     F1_TOO,
     QUIT_ANYWHERE,

@@ -455,7 +455,7 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         Context::List => list::on_action(app, action),
         Context::Search => list::on_search_action(app, action, key),
         Context::DetailLoading | Context::DetailFailed | Context::Detail { .. } => detail::on_action(app, action, key),
-        Context::Discard | Context::ReviewStopped if app.screen == Screen::Attribute => {
+        Context::Discard | Context::ReviewStopped | Context::ReviewReason if app.screen == Screen::Attribute => {
             attribute::on_action(app, action, key)
         }
         Context::FormTraits

@@ -71,17 +71,145 @@ pub struct Review {
     /// Who the write is about, as the server had them when the form opened.
     pub who: Who,
     /// Why the write is made (a ticket): recorded in the audit `intent`.
-    pub reason: TextInput,
-    /// While the reason line has the keys: its text before (Esc restores it).
-    pub reason_before: Option<String>,
-    /// The reason is the last write's, offered again and not yet changed.
-    pub reason_remembered: bool,
+    pub reason: ReasonLine,
 }
 
-impl Review {
-    /// The reason as it will be recorded: trimmed, `None` when empty.
-    pub fn reason_text(&self) -> Option<String> {
-        Some(self.reason.text().trim().to_owned()).filter(|r| !r.is_empty())
+/// The reason line of a review (`r`): why the write is made (a ticket),
+/// recorded in the audit `intent` as `why`. The identity review and the
+/// attribute review (`attribute`) share it: `r` gives it the keys
+/// ([`ReasonLine::edit`]), typing edits it, Enter keeps it, Esc puts back
+/// what it held ([`ReasonLine::on_key`]); `y` takes it only once
+/// `write::check_reason` does ([`ReasonLine::for_sending`]); a new review
+/// offers the run's last reason ([`ReasonLine::offered`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReasonLine {
+    input: TextInput,
+    /// While the line has the keys: its text before (Esc restores it).
+    before: Option<String>,
+    /// The text is the last write's, offered again and not yet changed.
+    remembered: bool,
+}
+
+impl ReasonLine {
+    /// The line of a new review: the run's last reason, when there is one
+    /// (support staff make several writes for one ticket).
+    pub fn offered(last: Option<&str>) -> Self {
+        let mut input = TextInput::default();
+        if let Some(last) = last {
+            input.set(last);
+        }
+        Self {
+            remembered: !input.text().is_empty(),
+            input,
+            before: None,
+        }
+    }
+
+    /// The text as typed (raw: sanitise to draw it).
+    pub fn text(&self) -> &str {
+        self.input.text()
+    }
+
+    /// Where the cursor is, in characters.
+    pub fn cursor(&self) -> usize {
+        self.input.cursor()
+    }
+
+    /// Whether the line has the keys (after `r`, or after `y` refused).
+    pub fn editing(&self) -> bool {
+        self.before.is_some()
+    }
+
+    /// Whether the text is the last write's, offered again unchanged.
+    pub fn remembered(&self) -> bool {
+        self.remembered
+    }
+
+    /// `r`: the line takes the keys; the status line says what it is for.
+    pub(super) fn edit(&mut self) -> Status {
+        self.before = Some(self.input.text().to_owned());
+        Status::Info("Type why (a ticket): it goes into the audit trail with the write".into())
+    }
+
+    /// A paste goes into the line while it has the keys (a ticket's URL or
+    /// title); false when it does not have them (then the paste goes
+    /// nowhere: it never answers `y`). Line breaks, tabs and other controls
+    /// become spaces, as the trail's one plain line makes them, rather than
+    /// gluing the words of a multi-line paste together.
+    pub(super) fn paste(&mut self, text: &str) -> bool {
+        if !self.editing() {
+            return false;
+        }
+        let spaced: String = text
+            .chars()
+            .map(|c| {
+                if c.is_whitespace() || crate::sanitize::is_unsafe(c) {
+                    ' '
+                } else {
+                    c
+                }
+            })
+            .collect();
+        self.input.insert(&spaced);
+        self.remembered = false;
+        true
+    }
+
+    /// A key while the line has the keys: typing edits it, Enter keeps it,
+    /// Esc puts back what it held before. The status line to show.
+    pub(super) fn on_key(&mut self, action: Action, key: KeyEvent) -> Option<Status> {
+        match action {
+            Action::Type => {
+                let before = self.input.text().to_owned();
+                self.input.on_key(key);
+                if self.input.text() != before {
+                    self.remembered = false;
+                }
+                None
+            }
+            Action::Done => {
+                self.before = None;
+                let kept = !self.input.text().trim().is_empty();
+                Some(if kept {
+                    Status::Info("Reason kept: it is recorded with the write. y sends".into())
+                } else {
+                    Status::None
+                })
+            }
+            Action::Back => {
+                if let Some(before) = self.before.take()
+                    && before != self.input.text()
+                {
+                    self.input.set(&before);
+                }
+                Some(Status::None)
+            }
+            _ => None,
+        }
+    }
+
+    /// `y`: the reason as the audit trail will keep it
+    /// (`write::check_reason`: one plain line, bounded; `None` when there is
+    /// none and `required` is false), or the status line saying why nothing
+    /// is sent; then the line takes the keys, to give or shorten it.
+    /// `profile` names the profile that requires one.
+    pub(super) fn for_sending(&mut self, required: bool, profile: &str) -> Result<Option<String>, Status> {
+        match crate::write::check_reason(required, Some(self.input.text())) {
+            Ok(reason) => {
+                self.before = None;
+                Ok(reason)
+            }
+            Err(error) => {
+                self.before = Some(self.input.text().to_owned());
+                Err(Status::Error(match error {
+                    crate::write::ReasonError::Required => format!(
+                        "Not sent: profile “{}” requires a reason — type it, Enter, then y",
+                        for_display(profile)
+                    ),
+                    error => format!("Not sent: {error}"),
+                }))
+            }
+        }
     }
 }
 
@@ -292,10 +420,7 @@ pub(super) fn open(app: &mut App, output: FormOutput) -> Vec<Effect> {
     let url = identity_url(app, &request.identity_id);
     let lines = review_lines(app, &request, &url);
     let who = Who::of(app, &base);
-    let mut reason = TextInput::default();
-    if let Some(last) = app.history.last_reason.as_deref() {
-        reason.set(last);
-    }
+    let reason = ReasonLine::offered(app.history.last_reason.as_deref());
     app.edit.review = Some(Review {
         request,
         url,
@@ -304,9 +429,7 @@ pub(super) fn open(app: &mut App, output: FormOutput) -> Vec<Effect> {
         // Wrapped: what is approved must be visible in full.
         view: super::text_view::TextView::new(true),
         who,
-        reason_remembered: !reason.text().is_empty(),
         reason,
-        reason_before: None,
     });
     app.screen = Screen::Review;
     app.chrome.status = Status::None;
@@ -349,26 +472,16 @@ fn send(app: &mut App) -> Vec<Effect> {
             Status::Error("Not sent again: the first send was answered (H shows it); n/Esc back to the form".into());
         return Vec::new();
     }
-    // The reason as the audit trail will keep it (`write::check_reason`:
-    // one plain line, bounded), or why there is none that will do.
-    let reason = match crate::write::check_reason(require_reason, Some(review.reason.text())) {
+    // The reason as the audit trail will keep it, or why there is none
+    // that will do (the reason line then has the keys).
+    let reason = match review.reason.for_sending(require_reason, &profile) {
         Ok(reason) => reason,
-        Err(crate::write::ReasonError::Required) => {
-            review.reason_before = Some(review.reason.text().to_owned());
-            app.chrome.status = Status::Error(format!(
-                "Not sent: profile “{}” requires a reason — type it, Enter, then y",
-                for_display(&profile)
-            ));
-            return Vec::new();
-        }
-        Err(error) => {
-            review.reason_before = Some(review.reason.text().to_owned());
-            app.chrome.status = Status::Error(format!("Not sent: {error}"));
+        Err(status) => {
+            app.chrome.status = status;
             return Vec::new();
         }
     };
     review.stage = Stage::Sending;
-    review.reason_before = None;
     let mut request = review.request.clone().with_reason(reason.clone());
     let schema = request.base.identity.schema_id.clone();
     if let Some(hints) = app.schemas.hints.get(&schema) {
@@ -414,44 +527,17 @@ pub(super) fn refused_while_in_flight(app: &mut App, stopped: bool) -> bool {
 /// A paste goes into the reason line while it has the keys (a ticket's URL),
 /// and nowhere else on the review: it never answers `y`.
 pub(super) fn on_paste(app: &mut App, text: &str) {
-    if let Some(review) = app.edit.review.as_mut()
-        && review.reason_before.is_some()
-    {
-        review.reason.insert(text);
-        review.reason_remembered = false;
+    if let Some(review) = app.edit.review.as_mut() {
+        review.reason.paste(text);
     }
 }
 
-/// A key on the reason line (`r` gave it the keys): typing edits it, Enter
-/// keeps it, Esc puts back what it held before.
+/// A key on the reason line (`r` gave it the keys): [`ReasonLine::on_key`].
 fn on_reason_key(app: &mut App, action: Action, key: KeyEvent) -> Vec<Effect> {
-    let Some(review) = app.edit.review.as_mut() else {
-        return Vec::new();
-    };
-    match action {
-        Action::Type => {
-            let before = review.reason.text().to_owned();
-            review.reason.on_key(key);
-            if review.reason.text() != before {
-                review.reason_remembered = false;
-            }
-        }
-        Action::Done => {
-            review.reason_before = None;
-            app.chrome.status = match review.reason_text() {
-                Some(_) => Status::Info("Reason kept: it is recorded with the write. y sends".into()),
-                None => Status::None,
-            };
-        }
-        Action::Back => {
-            if let Some(before) = review.reason_before.take()
-                && before != review.reason.text()
-            {
-                review.reason.set(&before);
-            }
-            app.chrome.status = Status::None;
-        }
-        _ => {}
+    if let Some(review) = app.edit.review.as_mut()
+        && let Some(status) = review.reason.on_key(action, key)
+    {
+        app.chrome.status = status;
     }
     Vec::new()
 }
@@ -511,7 +597,7 @@ pub(super) fn context(app: &App) -> Context {
     match &review.stage {
         Stage::Sending => Context::ReviewSending,
         Stage::StoppedWaiting => Context::ReviewStopped,
-        _ if review.reason_before.is_some() => Context::ReviewReason,
+        _ if review.reason.editing() => Context::ReviewReason,
         Stage::Conflict { .. } => Context::ReviewConflict,
         Stage::Ready => Context::ReviewReady,
     }
@@ -534,10 +620,7 @@ pub(super) fn on_action(app: &mut App, action: Action, key: KeyEvent) -> Vec<Eff
             app.history.stop_waiting();
             app.chrome.status = Status::Error("Stopped waiting; the write is still followed (H lists it)".into());
         }
-        Action::Reason => {
-            review.reason_before = Some(review.reason.text().to_owned());
-            app.chrome.status = Status::Info("Type why (a ticket): it goes into the audit trail with the write".into());
-        }
+        Action::Reason => app.chrome.status = review.reason.edit(),
         Action::Send => return send(app),
         Action::Back => return back_to_form(app),
         Action::Merge => return rebase(app, Resolution::Merge),

@@ -423,8 +423,13 @@ impl IdentitySource for ClientSource {
                 Ok(log) => log,
                 Err(problem) => return not_audited(problem),
             };
-            let identity = Some(request.identity_id.as_str());
-            match crate::registry::send_attribute_update(&client, Some(log), &request.update, identity).await {
+            // Who and why, as the review showed them, for the audit lines.
+            let context = crate::registry::UpdateContext {
+                identity_id: Some(request.identity_id.clone()),
+                identifier: request.identifier.clone(),
+                reason: request.reason.clone(),
+            };
+            match crate::registry::send_attribute_update_for(&client, Some(log), &request.update, &context).await {
                 Ok(result) => {
                     let mut response =
                         crate::app::review::registry_response_view(&result.exchange, &request.identity_id);
@@ -583,6 +588,78 @@ mod tests {
         let mut second = empty();
         note_audit_warnings(&mut second, &log, &shown, None);
         assert!(second.lines.is_empty(), "each warning is shown once");
+    }
+
+    /// The console's attribute update goes to the registry with the
+    /// review's reason and who it is for, recorded in the audit `intent`
+    /// (`why`, `identifier`) as `idcon attribute update --reason` records
+    /// them; the issuance token never reaches the trail.
+    #[tokio::test]
+    async fn an_attribute_update_records_the_reviewed_reason_in_its_intent() {
+        let demo = crate::demo::start(crate::demo::DemoOptions::for_tests())
+            .await
+            .expect("demo");
+        let mut profile = Profile::for_base_url("demo", url::Url::parse(&demo.base_url()).expect("base URL"));
+        profile.sdk_id = Some(crate::demo::DEMO_SDK_ID.to_owned());
+        profile.attribute_registry_url = Some(url::Url::parse(&demo.attribute_registry_url()).expect("registry URL"));
+        let key = crate::signing::SigningKey::from_pem_str(crate::demo::DEMO_PRIVATE_KEY_PEM, "demo").expect("key");
+        let options = crate::api::ClientOptions {
+            signing_key: Some(key),
+            ..Default::default()
+        };
+        let client = Client::with_options(&profile, options).expect("client");
+        let page = client
+            .list_identities(&IdentityQuery {
+                page_size: Some(500),
+                ..IdentityQuery::default()
+            })
+            .await
+            .expect("list");
+        let mut holder = None;
+        for identity in &page.value.items {
+            let stored = demo.identity(&identity.id).await.expect("stored identity");
+            if let Some(token) = crate::registry::issuance_token_at(&stored, &profile.issuance_token_pointer) {
+                holder = Some((identity.id.clone(), token));
+                break;
+            }
+        }
+        let (identity_id, token) = holder.expect("a demo identity with an issuance token");
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("audit.jsonl");
+        let log = Arc::new(AuditLog::open(&path, false).expect("trail"));
+        let source = ClientSource {
+            client,
+            audit: Ok(log),
+            audit_warnings_shown: Arc::new(AtomicUsize::new(0)),
+            schemas: Arc::new(SchemaSource::default()),
+        };
+        let request = AttributeRequest {
+            identity_id: identity_id.clone(),
+            update: crate::api::AttributeUpdate::new(token.clone(), "com.example.membership".into(), json!("gold")),
+            identifier: Some("sofia.rossi@example.com".into()),
+            reason: Some("SUP-4711 membership renewed by phone".into()),
+        };
+        let outcome = source.write_attribute(request).await;
+        assert!(
+            matches!(&outcome, WriteOutcome::Answered { response, .. } if response.success),
+            "{outcome:?}"
+        );
+        let trail = std::fs::read_to_string(&path).expect("the trail");
+        assert!(
+            !trail.contains(&token),
+            "the issuance token reached the trail:\n{trail}"
+        );
+        let intents: Vec<Value> = trail
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|line| line["event"] == "intent")
+            .collect();
+        assert_eq!(intents.len(), 1, "{trail}");
+        assert_eq!(intents[0]["why"], "SUP-4711 membership renewed by phone", "{trail}");
+        assert_eq!(intents[0]["identifier"], "sofia.rossi@example.com", "{trail}");
+        assert_eq!(intents[0]["identity_id"], identity_id.as_str(), "{trail}");
+        demo.stop().await;
     }
 
     #[tokio::test]

@@ -515,27 +515,62 @@ pub fn draw_attribute(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
                 Span::styled("Stopped waiting: ", theme.error()),
                 Span::raw("the registry may still apply it; its answer will show here"),
             ])
+        } else if review.reason.editing() {
+            Line::from(vec![
+                Span::styled("Why this update? ", theme.tone(Tone::Heading)),
+                Span::styled("Enter", theme.footer_key()),
+                Span::raw(" keeps the reason  "),
+                Span::styled("Esc", theme.footer_key()),
+                Span::raw(" undoes the typing"),
+            ])
         } else {
             Line::from(vec![
                 Span::styled("Send this update? ", theme.tone(Tone::Heading)),
                 Span::styled("y", theme.footer_key()),
                 Span::raw(" send  "),
                 Span::styled("n/Esc", theme.footer_key()),
-                Span::raw(" back to the form"),
+                Span::raw(" back to the form  "),
+                Span::styled("r", theme.footer_key()),
+                Span::raw(" reason"),
             ])
         };
-        let lines: Vec<Line> = std::iter::once(prompt)
-            .chain(review.lines.iter().map(|l| super::detail::styled(l, theme, 0)))
-            .take(usize::from(parts[1].height))
+        // The reason line of the identity review (`ui::review`), under the
+        // prompt, so it never scrolls away with the body.
+        let ready = !review.sending && !review.stopped;
+        let reason = vec![super::review::reason_line(app, &review.reason, ready, theme)];
+        let reason_rows = super::review::wrapped_rows(&reason, area.width)
+            .min(parts[1].height / 3)
+            .max(1);
+        let rows = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(reason_rows),
+            Constraint::Min(1),
+        ])
+        .split(parts[1]);
+        frame.render_widget(Paragraph::new(prompt), rows[0]);
+        frame.render_widget(
+            Paragraph::new(reason).wrap(ratatui::widgets::Wrap { trim: false }),
+            rows[1],
+        );
+        let lines: Vec<Line> = review
+            .lines
+            .iter()
+            .map(|l| super::detail::styled(l, theme, 0))
+            .take(usize::from(rows[2].height))
             .collect();
         frame.render_widget(
             Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }),
-            parts[1],
+            rows[2],
         );
-        frame.set_cursor_position(Position {
-            x: area.x,
-            y: parts[1].y,
-        });
+        let cursor = if review.reason.editing() {
+            super::review::reason_cursor(&review.reason, area, rows[1].y, rows[1].bottom())
+        } else {
+            Position {
+                x: area.x,
+                y: parts[1].y,
+            }
+        };
+        frame.set_cursor_position(cursor);
         return;
     }
     let body = Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).split(parts[1]);

@@ -17,7 +17,7 @@ use super::list;
 use super::theme::Theme;
 use crate::app::App;
 use crate::app::doc::{StyledLine, Tone};
-use crate::app::review::Stage;
+use crate::app::review::{ReasonLine, Stage};
 use crate::sanitize::for_display;
 
 fn lines_window<'a>(lines: &'a [StyledLine], scroll: usize, height: usize, theme: &Theme) -> Vec<Line<'a>> {
@@ -38,7 +38,7 @@ fn head_line<'a>(label: &str, value: Vec<Span<'a>>, theme: &Theme) -> Line<'a> {
 }
 
 /// Rows `lines` take in `width` columns once wrapped (at least one each).
-fn wrapped_rows(lines: &[Line], width: u16) -> u16 {
+pub(super) fn wrapped_rows(lines: &[Line], width: u16) -> u16 {
     let width = usize::from(width.max(1));
     let rows: usize = lines.iter().map(|line| line.width().max(1).div_ceil(width)).sum();
     u16::try_from(rows).unwrap_or(u16::MAX)
@@ -52,10 +52,21 @@ fn who_and_why<'a>(app: &App, review: &'a crate::app::review::Review, theme: &Th
         vec![Span::styled(review.who.label(), theme.tone(Tone::Heading))],
         theme,
     );
-    let editing = review.reason_before.is_some();
-    let text = for_display(review.reason.text()).into_owned();
+    vec![
+        who,
+        reason_line(app, &review.reason, review.stage == Stage::Ready, theme),
+    ]
+}
+
+/// The `reason` line of a review (the identity review's and the attribute
+/// review's): what is typed (highlighted while the line has the keys), else
+/// how to give one, in red when the profile requires one. `ready`: `y`
+/// would send now; otherwise an empty reason is "(none)".
+pub(super) fn reason_line<'a>(app: &App, reason: &ReasonLine, ready: bool, theme: &Theme) -> Line<'a> {
+    let editing = reason.editing();
+    let text = for_display(reason.text()).into_owned();
     let mut value = Vec::new();
-    if text.is_empty() && !editing && review.stage != Stage::Ready {
+    if text.is_empty() && !editing && !ready {
         value.push(Span::styled("(none)", theme.tone(Tone::Muted)));
     } else if text.is_empty() && !editing {
         let hint = if app.profile.require_reason {
@@ -78,14 +89,28 @@ fn who_and_why<'a>(app: &App, review: &'a crate::app::review::Review, theme: &Th
         value.push(Span::styled(text, style));
         if editing {
             value.push(Span::styled(" ", theme.selected()));
-        } else if review.reason_remembered {
+        } else if reason.remembered() {
             value.push(Span::styled(
                 "  (your last write's; r changes it)",
                 theme.tone(Tone::Muted),
             ));
         }
     }
-    vec![who, head_line("reason", value, theme)]
+    head_line("reason", value, theme)
+}
+
+/// Where the cursor stands while the reason line has the keys: after the
+/// label and the text before the cursor, the line starting `top` rows into
+/// `area` and wrapping at its width (kept above `bottom`).
+pub(super) fn reason_cursor(reason: &ReasonLine, area: Rect, top: u16, bottom: u16) -> Position {
+    let before: String = reason.text().chars().take(reason.cursor()).collect();
+    let column = 18 + UnicodeWidthStr::width(for_display(&before).as_ref());
+    let width = usize::from(area.width.max(1));
+    let row = u16::try_from(column / width).unwrap_or(u16::MAX);
+    Position {
+        x: area.x + u16::try_from(column % width).unwrap_or(0),
+        y: top.saturating_add(row).min(bottom.saturating_sub(1)),
+    }
 }
 
 pub fn draw_review(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
@@ -93,7 +118,7 @@ pub fn draw_review(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
         return;
     };
     let (prompt, extra): (Line, Vec<StyledLine>) = match &review.stage {
-        Stage::Ready if review.reason_before.is_some() => (
+        Stage::Ready if review.reason.editing() => (
             Line::from(vec![
                 Span::styled("Why this write? ", theme.tone(Tone::Heading)),
                 Span::styled("Enter", theme.footer_key()),
@@ -173,16 +198,12 @@ pub fn draw_review(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
     );
     // Wrapped by default, searchable (`/`, Ctrl-N/Ctrl-P): `ui::text_view`.
     super::text_view::draw(&review.view, &review.lines, theme, parts[3], frame);
-    let cursor = if review.reason_before.is_some() {
-        // On the reason line, after the label and the text before the cursor.
-        let before: String = review.reason.text().chars().take(review.reason.cursor()).collect();
-        let column = 18 + UnicodeWidthStr::width(for_display(&before).as_ref());
+    let cursor = if review.reason.editing() {
+        // On the reason line, under the identity line (which may wrap).
         let width = usize::from(area.width.max(1));
-        let row = head.first().map_or(1, |line| line.width().max(1).div_ceil(width)) + column / width;
-        Position {
-            x: area.x + u16::try_from(column % width).unwrap_or(0),
-            y: (parts[1].y + u16::try_from(row).unwrap_or(0)).min(parts[1].bottom().saturating_sub(1)),
-        }
+        let who_rows = head.first().map_or(1, |line| line.width().max(1).div_ceil(width));
+        let top = parts[1].y.saturating_add(u16::try_from(who_rows).unwrap_or(u16::MAX));
+        reason_cursor(&review.reason, area, top, parts[1].bottom())
     } else {
         Position { x: area.x, y: area.y }
     };

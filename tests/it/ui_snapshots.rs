@@ -494,6 +494,51 @@ fn attribute_form_and_review() {
 
 // ---- After a write: answers, the lost-update review, history ------------
 
+/// The attribute review with a reason (`r`, typed, Enter keeps it): the
+/// line under the prompt says why, as the identity review's does; while
+/// the line has the keys the prompt says how to keep or undo it.
+#[test]
+fn attribute_review_with_a_reason() {
+    let review = |app: &mut App| {
+        open_detail_with(app, identity_with_token(0));
+        key(app, KeyCode::Char('a'));
+        type_text(app, "com.example.membership");
+        ctrl(app, 's');
+        key(app, KeyCode::Char('r'));
+        type_text(app, "SUP-4711 membership renewed by phone");
+    };
+    snapshot_each_size("attribute_review_reason_typing", review, false);
+    snapshot_each_size(
+        "attribute_review_reason",
+        |app| {
+            review(app);
+            key(app, KeyCode::Enter);
+            let screen = render(app);
+            assert!(screen.contains("SUP-4711 membership renewed by phone"), "{screen}");
+            assert!(screen.contains("r reason"), "{screen}");
+        },
+        false,
+    );
+}
+
+/// A profile with `require_reason`: `y` on the attribute review sends
+/// nothing, says so, and the reason line takes the keys.
+#[test]
+fn attribute_review_refuses_without_a_required_reason() {
+    snapshot_each_size(
+        "attribute_review_reason_required",
+        |app| {
+            app.profile.require_reason = true;
+            open_detail_with(app, identity_with_token(0));
+            key(app, KeyCode::Char('a'));
+            type_text(app, "com.example.membership");
+            ctrl(app, 's');
+            assert!(y(app).is_empty(), "nothing is sent without a reason");
+        },
+        false,
+    );
+}
+
 /// One answered request, with fixed ids, times and headers.
 fn exchange(url: &str, status: u16, reason: &str, body: &Value) -> Exchange {
     let started_at = Utc

@@ -1,6 +1,7 @@
 //! Behaviour of the console without a terminal: feed messages, look at state
 //! and effects.
 
+mod attribute_reason;
 mod forms_papercuts;
 mod keys;
 mod late_answers;

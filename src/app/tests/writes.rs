@@ -273,7 +273,7 @@ fn the_reason_goes_with_the_write_and_is_offered_next_time() {
         .edit
         .review
         .as_ref()
-        .map(|r| (r.reason.text().to_owned(), r.reason_remembered));
+        .map(|r| (r.reason.text().to_owned(), r.reason.remembered()));
     assert_eq!(review, Some(("SUP-4711 customer asked".to_owned(), true)));
     // r, typing, Esc: the reason is as it was.
     update(&mut app, ch('r'));
