@@ -45,6 +45,26 @@ use url::Url;
 pub const DEFAULT_IDENTITIES_PATH: &str = "/admin/identities";
 /// Default path of the identity schemas under the base URL.
 pub const DEFAULT_SCHEMAS_PATH: &str = "/schemas";
+/// Kratos's path of the sessions API (`session/handler.go`
+/// `RegisterAdminRoutes`: `/sessions` under the admin prefix).
+pub const DEFAULT_SESSIONS_PATH: &str = "/admin/sessions";
+/// Kratos's path of the admin recovery endpoints (`/link`, `/code` below it;
+/// `selfservice/strategy/link/strategy_recovery.go`
+/// `RouteAdminCreateRecoveryLink`, `selfservice/strategy/code/
+/// strategy_recovery_admin.go` `RouteAdminCreateRecoveryCode`).
+pub const DEFAULT_RECOVERY_PATH: &str = "/admin/recovery";
+
+/// The path of another API family (`sessions`, `recovery`) when the profile
+/// does not set one: beside the identities API, under the same prefix, as a
+/// gateway mounts Kratos's admin API whole (`/iam/identities` →
+/// `/iam/sessions`); Kratos's own `default` when `identities_path` does not
+/// end in `/identities`.
+pub fn sibling_path(identities_path: &str, family: &str, default: &str) -> String {
+    match identities_path.trim_end_matches('/').strip_suffix("/identities") {
+        Some(prefix) => format!("{prefix}/{family}"),
+        None => default.to_owned(),
+    }
+}
 /// Total time a request may take, unless the profile says otherwise.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
 /// Time to establish a connection (TCP + TLS), unless the profile says otherwise.
@@ -88,6 +108,13 @@ pub struct Profile {
     pub base_url: Url,
     pub identities_path: String,
     pub schemas_path: String,
+    /// Where sessions live: `GET|DELETE {sessions_path}/{id}`, `PATCH
+    /// {sessions_path}/{id}/extend`. An identity's sessions are under
+    /// `identities_path` (`{identities_path}/{id}/sessions`), as in Kratos.
+    pub sessions_path: String,
+    /// Where recovery links and codes are made: `POST {recovery_path}/link`,
+    /// `POST {recovery_path}/code`.
+    pub recovery_path: String,
     /// Kratos's *public* URL. Its admin port answers `/schemas` with a 307 to
     /// the public port; with this set, schemas are read there directly,
     /// unsigned and without credentials (the public port needs none).
@@ -127,6 +154,8 @@ impl fmt::Debug for Profile {
             .field("base_url", &self.base_url.as_str())
             .field("identities_path", &self.identities_path)
             .field("schemas_path", &self.schemas_path)
+            .field("sessions_path", &self.sessions_path)
+            .field("recovery_path", &self.recovery_path)
             .field("public_url", &self.public_url.as_ref().map(Url::as_str))
             .field("sdk_id", &self.sdk_id)
             .field("key_file", &self.key_file)
@@ -160,6 +189,8 @@ impl Profile {
             base_url,
             identities_path: DEFAULT_IDENTITIES_PATH.to_owned(),
             schemas_path: DEFAULT_SCHEMAS_PATH.to_owned(),
+            sessions_path: DEFAULT_SESSIONS_PATH.to_owned(),
+            recovery_path: DEFAULT_RECOVERY_PATH.to_owned(),
             public_url: None,
             sdk_id: None,
             key_file: None,
@@ -229,6 +260,8 @@ pub struct ProfileEntry {
     pub base_url: Option<Url>,
     pub identities_path: Option<String>,
     pub schemas_path: Option<String>,
+    pub sessions_path: Option<String>,
+    pub recovery_path: Option<String>,
     pub public_url: Option<Url>,
     pub sdk_id: Option<String>,
     pub key_file: Option<PathBuf>,
@@ -387,6 +420,8 @@ pub fn parse_config(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> 
             base_url: raw.base_url.map(|u| u.0),
             identities_path: raw.identities_path.map(|p| p.0),
             schemas_path: raw.schemas_path.map(|p| p.0),
+            sessions_path: raw.sessions_path.map(|p| p.0),
+            recovery_path: raw.recovery_path.map(|p| p.0),
             public_url: raw.public_url.map(|u| u.0),
             sdk_id: raw.sdk_id.map(|s| s.0),
             key_file: raw.key_file.map(|p| resolve_file(&p.0, base_dir)),
@@ -567,6 +602,9 @@ fn build_profile(
     let blank = ProfileEntry::default();
     let settings = entry.unwrap_or(&blank);
     let name = entry.map_or_else(|| FLAGS_PROFILE_NAME.to_owned(), |e| e.name.clone());
+    let identities_path = flag_identities_path
+        .or_else(|| settings.identities_path.clone())
+        .unwrap_or_else(|| DEFAULT_IDENTITIES_PATH.to_owned());
     let base_url = match (flag_base_url, &settings.base_url) {
         (Some(url), _) => url,
         (None, Some(url)) => url.clone(),
@@ -581,9 +619,15 @@ fn build_profile(
     Ok(Profile {
         name,
         base_url,
-        identities_path: flag_identities_path
-            .or_else(|| settings.identities_path.clone())
-            .unwrap_or_else(|| DEFAULT_IDENTITIES_PATH.to_owned()),
+        sessions_path: settings
+            .sessions_path
+            .clone()
+            .unwrap_or_else(|| sibling_path(&identities_path, "sessions", DEFAULT_SESSIONS_PATH)),
+        recovery_path: settings
+            .recovery_path
+            .clone()
+            .unwrap_or_else(|| sibling_path(&identities_path, "recovery", DEFAULT_RECOVERY_PATH)),
+        identities_path,
         schemas_path: settings
             .schemas_path
             .clone()
@@ -691,6 +735,8 @@ struct RawProfile {
     base_url: Option<HttpUrl>,
     identities_path: Option<ApiPath>,
     schemas_path: Option<ApiPath>,
+    sessions_path: Option<ApiPath>,
+    recovery_path: Option<ApiPath>,
     public_url: Option<HttpUrl>,
     sdk_id: Option<SdkId>,
     key_file: Option<FilePath>,
@@ -903,6 +949,47 @@ mod tests {
         assert_eq!(resolved, PathBuf::from("/etc/idcon/keys/a.pem"));
         let abs = resolve_file("/k.pem", Path::new("/etc/idcon"));
         assert_eq!(abs, PathBuf::from("/k.pem"));
+    }
+
+    #[test]
+    fn sessions_and_recovery_sit_beside_the_identities_api_unless_set() {
+        assert_eq!(
+            sibling_path("/admin/identities", "sessions", DEFAULT_SESSIONS_PATH),
+            "/admin/sessions"
+        );
+        assert_eq!(
+            sibling_path("/iam/identities/", "recovery", DEFAULT_RECOVERY_PATH),
+            "/iam/recovery"
+        );
+        assert_eq!(
+            sibling_path("/identities", "sessions", DEFAULT_SESSIONS_PATH),
+            "/sessions"
+        );
+        assert_eq!(
+            sibling_path("/people", "sessions", DEFAULT_SESSIONS_PATH),
+            "/admin/sessions"
+        );
+        let text = "[profiles.a]\nbase_url = \"https://x.example\"\nidentities_path = \"/iam/identities\"\n\
+                    recovery_path = \"/support/recovery\"\n";
+        let Ok(config) = parse_config(text, Path::new("/etc/idcon/config.toml")) else {
+            panic!("the config reads")
+        };
+        let overrides = Overrides {
+            profile: Some("a".to_owned()),
+            ..Overrides::default()
+        };
+        let Ok(profile) = build_profile(config.profile("a"), Some(&config), &overrides) else {
+            panic!("the profile builds")
+        };
+        assert_eq!(profile.sessions_path, "/iam/sessions");
+        assert_eq!(profile.recovery_path, "/support/recovery");
+        let Err(err) = parse_config(
+            "[profiles.a]\nbase_url = \"https://x.example\"\nsessions_path = \"sessions\"\n",
+            Path::new("c.toml"),
+        ) else {
+            panic!("a relative sessions_path was accepted")
+        };
+        assert!(err.to_string().contains("c.toml:3:17"), "{err}");
     }
 
     #[test]

@@ -243,6 +243,10 @@ struct Inner {
     host: String,
     identities_path: String,
     schemas_path: String,
+    /// Where sessions live (`/admin/sessions`; see `Profile::sessions_path`).
+    sessions_path: String,
+    /// Where recovery links and codes are made (`/admin/recovery`).
+    recovery_path: String,
     registry_base: Option<String>,
     key: Option<SigningKey>,
     sdk_id: Option<String>,
@@ -337,6 +341,8 @@ impl Client {
                 host,
                 identities_path: profile.identities_path.trim_end_matches('/').to_owned(),
                 schemas_path: profile.schemas_path.trim_end_matches('/').to_owned(),
+                sessions_path: profile.sessions_path.trim_end_matches('/').to_owned(),
+                recovery_path: profile.recovery_path.trim_end_matches('/').to_owned(),
                 registry_base: profile.attribute_registry_url.as_ref().map(trim_base),
                 key,
                 sdk_id: profile.sdk_id.clone(),
@@ -373,6 +379,22 @@ impl Client {
 
     pub fn is_read_only(&self) -> bool {
         self.inner.read_only
+    }
+
+    /// The identities API's path under the base URL (`/admin/identities`).
+    pub fn identities_path(&self) -> &str {
+        &self.inner.identities_path
+    }
+
+    /// The sessions API's path under the base URL (`/admin/sessions`).
+    pub fn sessions_path(&self) -> &str {
+        &self.inner.sessions_path
+    }
+
+    /// The path under the base URL where recovery links and codes are made
+    /// (`/admin/recovery`).
+    pub fn recovery_path(&self) -> &str {
+        &self.inner.recovery_path
     }
 
     /// The URL of an identity, as people see it (no signing parameters).
@@ -908,7 +930,7 @@ impl Client {
         Ok(exchange)
     }
 
-    fn refuse_if_read_only(&self) -> Result<(), ApiError> {
+    pub(crate) fn refuse_if_read_only(&self) -> Result<(), ApiError> {
         if self.inner.read_only {
             return Err(ApiError::ReadOnly {
                 profile: self.inner.profile_name.clone(),
@@ -917,7 +939,7 @@ impl Client {
         Ok(())
     }
 
-    fn identity_endpoint(&self, id: &str) -> Result<String, ApiError> {
+    pub(crate) fn identity_endpoint(&self, id: &str) -> Result<String, ApiError> {
         Ok(format!(
             "{}/{}",
             self.inner.identities_path,
@@ -1211,7 +1233,7 @@ fn prepare_plain_get(url: &Url, params: &[(String, String)]) -> Result<PreparedR
 }
 
 /// The exchange when its status is a success, else the HTTP error.
-fn success(exchange: Exchange) -> Result<Exchange, ApiError> {
+pub(crate) fn success(exchange: Exchange) -> Result<Exchange, ApiError> {
     if exchange.is_success() {
         return Ok(exchange);
     }
@@ -1236,7 +1258,7 @@ pub fn parse_identity_list(exchange: &Exchange) -> Result<Vec<Identity>, ApiErro
     parse_json(exchange, "a list of identities")
 }
 
-fn parse_json<T: DeserializeOwned>(exchange: &Exchange, what: &str) -> Result<T, ApiError> {
+pub(crate) fn parse_json<T: DeserializeOwned>(exchange: &Exchange, what: &str) -> Result<T, ApiError> {
     serde_json::from_slice(&exchange.body).map_err(|err| ApiError::InvalidResponse {
         detail: format!("the body is not {what}: {err}"),
         exchange: Box::new(exchange.clone()),
@@ -1306,7 +1328,7 @@ fn header_value(text: &str) -> Result<HeaderValue, ApiError> {
 
 /// An id as one path segment, percent-encoded; refuses what no server could
 /// mean as an id.
-fn checked_segment(id: &str, what: &str) -> Result<String, ApiError> {
+pub(crate) fn checked_segment(id: &str, what: &str) -> Result<String, ApiError> {
     if id.is_empty() || id == "." || id == ".." || id.chars().any(char::is_control) {
         return Err(ApiError::InvalidInput(format!(
             "invalid {what} {:?}",

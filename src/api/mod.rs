@@ -7,6 +7,7 @@
 //! - [`error`]: failures worded for the person who has to act on them.
 //! - [`link`]: the RFC 8288 `Link` header used for paging.
 //! - [`batches`]: `ids` filters split into requests gateways accept.
+//! - [`recovery`]: recovery links and codes made for an identity (secrets).
 
 pub mod batches;
 pub mod client;
@@ -14,6 +15,7 @@ pub mod error;
 pub mod exchange;
 pub mod link;
 pub mod models;
+pub mod recovery;
 
 pub use client::{Client, ClientOptions, IdentityFilter, IdentityPager, IdentityQuery, PreparedRequest};
 pub use error::{ApiError, HttpError, TimeoutPhase};

@@ -7,8 +7,10 @@
 //! shapes of a self-hosted deployment that a spec-faithful imitation hides.
 //! Like Kratos it listens twice:
 //! - admin (signed): `GET|PUT {prefix}/identities[/{id}]`, `{prefix}` being
-//!   `/admin` (Kratos) or `/iam` (Connhex); `GET /schemas[/{id}]` answered
-//!   with a 307 to the public listener; `PUT /attribute-registry/attribute/update`;
+//!   `/admin` (Kratos) or `/iam` (Connhex); an identity's sessions and one
+//!   session (`sessions`), recovery links and codes (`recovery`);
+//!   `GET /schemas[/{id}]` answered with a 307 to the public listener;
+//!   `PUT /attribute-registry/attribute/update`;
 //! - public (no authentication): `GET /schemas`, `GET /schemas/{id}` (raw JSON
 //!   Schemas), where identities' `schema_url` points.
 //!
@@ -23,11 +25,13 @@ mod errors;
 mod faults;
 mod model;
 mod paging;
+mod recovery;
 mod routes;
 
 pub use routes::LoggedRequest;
 mod schema;
 mod seed;
+mod sessions;
 mod store;
 mod update;
 mod version;
@@ -177,6 +181,7 @@ impl DemoServer {
             public: routes::PublicCounts::default(),
             max_request_line: opts.max_request_line,
             log: routes::RequestLog::default(),
+            toggles: recovery::Toggles::default(),
         };
         Ok(Self { state: Arc::new(state) })
     }
@@ -331,6 +336,19 @@ impl RunningDemo {
     /// oldest first.
     pub fn request_log(&self) -> Vec<LoggedRequest> {
         self.state.log.entries()
+    }
+
+    /// Switches the imitated Kratos's recovery by `method` (`link` or
+    /// `code`) on or off (`selfservice.methods.METHOD.enabled`); false for
+    /// another method.
+    pub fn set_recovery_method(&self, method: &str, enabled: bool) -> bool {
+        self.state.toggles.set_recovery_method(method, enabled)
+    }
+
+    /// Kratos's `feature_flags.faster_session_extend`: on, extending a
+    /// session answers 204 instead of 200 with the session.
+    pub fn set_faster_session_extend(&self, on: bool) {
+        self.state.toggles.set_faster_session_extend(on);
     }
 
     /// The connections of the next `n` requests close without an answer.

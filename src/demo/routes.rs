@@ -26,7 +26,9 @@ use super::errors::{ApiError, REQUEST_ID, YotiError, bytes_response, json_respon
 use super::faults::{Connection, Faults, Verdict};
 use super::model::{CredentialsView, Identity, IdentityJson, Source, Timestamp};
 use super::paging;
+use super::recovery;
 use super::schema::{IdentitySchema, Schemas, normalize_identifier};
+use super::sessions;
 use super::store::Store;
 use super::update::{self, UpdateBody};
 use super::version::KratosVersion;
@@ -76,6 +78,9 @@ pub struct DemoState {
     /// The latest requests the admin listener received, for tests that check
     /// the order and timing of what a client sent.
     pub log: RequestLog,
+    /// Kratos settings tests flip while it runs (recovery methods, the
+    /// extend answer).
+    pub toggles: super::recovery::Toggles,
 }
 
 /// One request as the admin listener saw it.
@@ -147,14 +152,14 @@ impl DemoState {
         self.store.write().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn public_base(&self) -> &str {
+    pub(super) fn public_base(&self) -> &str {
         self.public_base.get().map_or("http://127.0.0.1", String::as_str)
     }
 
     /// Identities link their schema on the public URL
     /// (`persistence/sql/identity/persister_identity.go`
     /// `InjectTraitsSchemaURL`: `SchemaURL(SelfPublicURL)`).
-    fn schema_url(&self, schema_id: &str) -> String {
+    pub(super) fn schema_url(&self, schema_id: &str) -> String {
         format!("{}{}", self.public_base(), IdentitySchema::url_path(schema_id))
     }
 
@@ -180,11 +185,38 @@ impl DemoState {
 pub fn router(state: Arc<DemoState>) -> Router {
     let identities = format!("{}/identities", state.prefix);
     let identity = format!("{}/identities/{{id}}", state.prefix);
+    let prefix = state.prefix.clone();
     Router::new()
         .route(&identities, get(list_identities).fallback(method_not_allowed))
         .route(
             &identity,
             get(get_identity).put(update_identity).fallback(method_not_allowed),
+        )
+        // session/handler.go `RegisterAdminRoutes`.
+        .route(
+            &format!("{identity}/sessions"),
+            get(sessions::list_identity_sessions)
+                .delete(sessions::delete_identity_sessions)
+                .fallback(method_not_allowed),
+        )
+        .route(
+            &format!("{prefix}/sessions/{{id}}"),
+            get(sessions::get_session)
+                .delete(sessions::disable_session)
+                .fallback(method_not_allowed),
+        )
+        .route(
+            &format!("{prefix}/sessions/{{id}}/extend"),
+            axum::routing::patch(sessions::extend_session).fallback(method_not_allowed),
+        )
+        // The link and code strategies' `RegisterAdminRoutes`.
+        .route(
+            &format!("{prefix}/recovery/link"),
+            axum::routing::post(recovery::create_link).fallback(method_not_allowed),
+        )
+        .route(
+            &format!("{prefix}/recovery/code"),
+            axum::routing::post(recovery::create_code).fallback(method_not_allowed),
         )
         .route("/schemas", get(redirect_to_public).fallback(method_not_allowed))
         .route("/schemas/{id}", get(redirect_to_public).fallback(method_not_allowed))

@@ -30,6 +30,8 @@ pub struct Store {
     external_ids: HashMap<Box<str>, Uuid>,
     issuance_tokens: HashMap<Box<str>, Uuid>,
     generator: Generator,
+    /// Every identity's sessions (made from its id until one changes).
+    pub sessions: super::sessions::Sessions,
 }
 
 /// The keys one identity holds in the indexes.
@@ -66,6 +68,7 @@ impl Store {
             external_ids: HashMap::new(),
             issuance_tokens: HashMap::new(),
             generator: Generator::new()?,
+            sessions: super::sessions::Sessions::default(),
         };
         let base = seed::base_identities()?;
         let wanted = seed_count.unwrap_or(base.len());

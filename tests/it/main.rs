@@ -29,6 +29,7 @@ mod echoed_secrets;
 mod first_run;
 mod list_identifiers;
 mod reason;
+mod sessions;
 mod sign_cli;
 mod signing;
 mod trait_form_snapshots;
