@@ -1338,7 +1338,7 @@ pub(crate) fn checked_segment(id: &str, what: &str) -> Result<String, ApiError> 
     Ok(encode_segment(id))
 }
 
-fn encode_segment(id: &str) -> String {
+pub(crate) fn encode_segment(id: &str) -> String {
     utf8_percent_encode(id, SEGMENT).to_string()
 }
 

@@ -8,6 +8,7 @@
 //! - [`link`]: the RFC 8288 `Link` header used for paging.
 //! - [`batches`]: `ids` filters split into requests gateways accept.
 //! - [`recovery`]: recovery links and codes made for an identity (secrets).
+//! - [`sessions`]: an identity's sessions: list, read, revoke, extend.
 
 pub mod batches;
 pub mod client;
@@ -16,6 +17,7 @@ pub mod exchange;
 pub mod link;
 pub mod models;
 pub mod recovery;
+pub mod sessions;
 
 pub use client::{Client, ClientOptions, IdentityFilter, IdentityPager, IdentityQuery, PreparedRequest};
 pub use error::{ApiError, HttpError, TimeoutPhase};

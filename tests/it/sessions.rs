@@ -2,5 +2,6 @@
 //! against the Kratos OpenAPI spec (`contract`), idcon's client, and the
 //! `idcon sessions` and `idcon recovery` commands run as the binary.
 
+mod client;
 mod contract;
 mod demo_routes;
