@@ -212,8 +212,8 @@ const FORM_TRAIT_CHOOSING: &[Binding] = &[
 ];
 
 const FORM_TRAIT_OTHER: &[Binding] = &[
-    row!("Ctrl-N", "add an item (on a list's heading)", SHOWN; Ctrl('n') => A::AddItem),
-    TRAIT_FIELDS_QUIET,
+    FIELDS,
+    row!("Ctrl-N", "add an item (on a list's heading)", HELP_ONLY; Ctrl('n') => A::AddItem),
     NEXT_ON_ENTER,
     REVIEW,
 ];

@@ -384,6 +384,8 @@ fn forms() {
         |app| {
             open_detail(app, 0);
             key(app, KeyCode::Char('e'));
+            // The JSON editor (`e` opens the form from the schema).
+            key(app, KeyCode::F(2));
             key(app, KeyCode::Down);
             key(app, KeyCode::End);
             key(app, KeyCode::Backspace);
@@ -492,8 +494,6 @@ fn attribute_form_and_review() {
     );
 }
 
-// ---- After a write: answers, the lost-update review, history ------------
-
 /// The attribute review with a reason (`r`, typed, Enter keeps it): the
 /// line under the prompt says why, as the identity review's does; while
 /// the line has the keys the prompt says how to keep or undo it.
@@ -538,6 +538,8 @@ fn attribute_review_refuses_without_a_required_reason() {
         false,
     );
 }
+
+// ---- After a write: answers, the lost-update review, history ------------
 
 /// One answered request, with fixed ids, times and headers.
 fn exchange(url: &str, status: u16, reason: &str, body: &Value) -> Exchange {
@@ -611,6 +613,8 @@ fn state_change_saved(app: &mut App) {
 fn email_change_refused(app: &mut App) {
     open_detail(app, 0);
     key(app, KeyCode::Char('e'));
+    // The JSON editor (`e` opens the form from the schema).
+    key(app, KeyCode::F(2));
     key(app, KeyCode::Down);
     key(app, KeyCode::End);
     for _ in 0.."ana.silva0@example.com\",".len() {
