@@ -48,12 +48,37 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
         .collect();
     entries.sort();
     for path in entries {
+        if path.is_dir() && is_test_only_dir(&path) {
+            continue;
+        }
         if path.is_dir() {
             rust_files(&path, out);
         } else if path.extension().is_some_and(|ext| ext == "rs") {
             out.push(path);
         }
     }
+}
+
+/// A `tests/` folder whose parent module declares it as `#[cfg(test)] mod
+/// tests;` holds test code only (like an inline `#[cfg(test)]` module, which
+/// is left out too): `src/app/tests/` may draw with `ui` to check a screen.
+fn is_test_only_dir(dir: &Path) -> bool {
+    if dir.file_name().is_none_or(|name| name != "tests") {
+        return false;
+    }
+    let Some(parent) = dir.parent() else {
+        return false;
+    };
+    let parent_file = if parent == src() {
+        parent.join("lib.rs")
+    } else {
+        parent.join("mod.rs")
+    };
+    let Ok(source) = std::fs::read_to_string(&parent_file) else {
+        return false;
+    };
+    let compact: String = source.split_whitespace().collect::<Vec<_>>().join(" ");
+    compact.contains("#[cfg(test)] mod tests;")
 }
 
 /// The module path of a file: `src/write/plan.rs` is `["write", "plan"]`,
@@ -515,4 +540,16 @@ fn a_cycle_is_found_however_long() {
             vec!["commands".to_owned(), "tui".to_owned()]
         ]
     );
+}
+
+#[test]
+fn test_only_folders_are_left_out_and_nothing_else() {
+    // src/app/tests/ is declared `#[cfg(test)] mod tests;` in app/mod.rs.
+    assert!(is_test_only_dir(&src().join("app").join("tests")));
+    assert!(!is_test_only_dir(&src().join("app")));
+    assert!(!is_test_only_dir(&src().join("ui")));
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    assert!(files.iter().any(|f| f.ends_with("app/list.rs")));
+    assert!(!files.iter().any(|f| f.ends_with("app/tests/text_view.rs")));
 }
