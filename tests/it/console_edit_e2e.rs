@@ -598,7 +598,10 @@ fn a_put_answered_500_keeps_the_form_and_a_retry_succeeds() {
         .filter(|l| l.contains("ada.lovelace@example.com") && l.contains("/state"))
         .collect();
     assert_eq!(put_rows.len(), 2, "{screen}");
-    assert!(put_rows[0].contains("✗ 500") && put_rows[1].contains("✓ 200"), "{screen}");
+    assert!(
+        put_rows[0].contains("✗ 500") && put_rows[1].contains("✓ 200"),
+        "{screen}"
+    );
 }
 
 #[test]
