@@ -34,13 +34,13 @@ use clap::Args;
 use futures::StreamExt as _;
 use serde::{Deserialize, Serialize};
 
-use super::plan::{self, PlanFile};
+use super::plan::{self, PlanEntry, PlanFile};
 use super::script::{self, EXIT_CONFLICT, EXIT_ERROR, EXIT_NOT_KEPT, EXIT_REFUSED, Failure};
 use crate::api::{ApiError, Client};
 use crate::audit::{self, AuditLog, FileLock, GroupCommit, Refusal, Target};
 use crate::config;
 use crate::config::Overrides;
-use crate::write::{self, Freshness, PlannedWrite, ReadShape, Resolution, Snapshot, WriteError};
+use crate::write::{self, Freshness, PlannedWrite, ReadShape, Resolution, Snapshot};
 
 const APPLY_HELP: &str = "\
 Before each write the identity is read again: one that changed since the plan
@@ -230,8 +230,10 @@ async fn apply(global: &Overrides, args: &ApplyArgs) -> Result<ExitCode, Failure
     let apply_reason =
         write::check_reason(false, args.reason.as_deref()).map_err(|err| script::reason_failure(&err, ""))?;
     let mut writes = Vec::with_capacity(plan.entries.len());
-    for entry in &plan.entries {
-        let mut planned = entry.planned().map_err(|why| {
+    // Each entry checked (its changes worked out again) on every core.
+    let checked = script::parallel_map(&plan.entries, PlanEntry::planned);
+    for (entry, planned) in plan.entries.iter().zip(checked) {
+        let mut planned = planned.map_err(|why| {
             Failure::usage(format!(
                 "plan {plan_shown}, identity {} (line {}): {why}; nothing was sent",
                 script::one_line(&entry.id),
@@ -373,22 +375,34 @@ async fn apply(global: &Overrides, args: &ApplyArgs) -> Result<ExitCode, Failure
     let mut now: HashMap<String, ResultLine> = HashMap::new();
     let mut sent_now = 0;
     let mut in_flight = futures::stream::FuturesUnordered::new();
+    // A slot is an identity between its turn and its PUT's answer: at most
+    // --jobs requests of this run are in flight (and a batch's read). Its
+    // outcome and result lines are written after the slot is free.
+    let slots = Arc::new(tokio::sync::Semaphore::new(jobs));
     {
         let mut signals = script::Signals::listen();
         loop {
             // Hand out read identities to free slots, then read the next
             // batch once this one is all handed out (its reads stay fresh
             // while the last writes of this one are in flight).
-            while in_flight.len() < jobs && !runner.stopped() {
+            while !runner.stopped() && !feeder.ready.is_empty() {
+                let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+                    break;
+                };
                 let Some(work) = feeder.ready.pop_front() else { break };
-                let runner = Arc::clone(&runner);
-                in_flight.push(tokio::spawn(async move { runner.process(work).await }));
+                in_flight.push(tokio::spawn(Arc::clone(&runner).process(work, slot)));
             }
             feeder.read_next_if_due(&runner);
             if in_flight.is_empty() && feeder.reading.is_none() && (feeder.ready.is_empty() || runner.stopped()) {
                 break;
             }
+            let waiting = !feeder.ready.is_empty() && !runner.stopped();
             tokio::select! {
+                slot = Arc::clone(&slots).acquire_owned(), if waiting => {
+                    if let (Ok(slot), Some(work)) = (slot, feeder.ready.pop_front()) {
+                        in_flight.push(tokio::spawn(Arc::clone(&runner).process(work, slot)));
+                    }
+                }
                 joined = in_flight.next(), if !in_flight.is_empty() => {
                     let (index, line) = match joined {
                         Some(Ok(Some(done))) => done,
@@ -911,8 +925,14 @@ impl Runner {
 
     /// Reads (unless its batch did), compares, sends and records one
     /// identity; its index and result, `None` when the run stopped before
-    /// anything was done with it.
-    async fn process(self: Arc<Self>, work: Work) -> Option<(usize, ResultLine)> {
+    /// anything was done with it. `slot` is given back when the PUT is
+    /// answered (or nothing is sent): the outcome and result lines are
+    /// written while the next identity takes the slot.
+    async fn process(
+        self: Arc<Self>,
+        work: Work,
+        slot: tokio::sync::OwnedSemaphorePermit,
+    ) -> Option<(usize, ResultLine)> {
         let began = Instant::now();
         let pending = self.writes.get(work.index)?;
         let planned = &pending.planned;
@@ -977,23 +997,63 @@ impl Runner {
                     if self.stopped() {
                         return None;
                     }
-                    break self.send(&ready, &line).await;
+                    let (result, answered) = self.send(&ready, &line).await;
+                    drop(slot);
+                    self.note_time(began.elapsed());
+                    // The outcome line and the result line: two files, at once.
+                    let audit = Arc::clone(&self.audit);
+                    let outcome = async move {
+                        match answered {
+                            Some(answered) => answered.record(Some(&audit)).await.ok().and_then(|r| r.audit_warning),
+                            None => None,
+                        }
+                    };
+                    let (warning, recorded) = futures::future::join(outcome, self.results.append(&result)).await;
+                    if let Some(warning) = warning {
+                        eprintln!("idcon: warning: {}", script::one_line(&warning));
+                    }
+                    if let Err(why) = recorded {
+                        self.stop_because(format!("the result cannot be recorded: {why}"));
+                    }
+                    return Some((work.index, result));
                 }
             }
         };
+        drop(slot);
+        self.note_time(began.elapsed());
         if let Err(why) = self.results.append(&result).await {
             self.stop_because(format!("the result cannot be recorded: {why}"));
         }
-        self.note_time(began.elapsed());
         Some((work.index, result))
     }
 
-    async fn send(&self, planned: &PlannedWrite, line: &(dyn Fn(ResultKind) -> ResultLine + Sync)) -> ResultLine {
-        match write::send(&self.client, Some(&self.audit), planned).await {
+    /// Signs and sends one write (its intent on disk first); its result
+    /// line, and the answer whose outcome line is still to be recorded
+    /// (`None` when nothing was sent).
+    async fn send(
+        &self,
+        planned: &PlannedWrite,
+        line: &(dyn Fn(ResultKind) -> ResultLine + Sync),
+    ) -> (ResultLine, Option<write::Answered>) {
+        let sent = match write::sign_or_refuse(&self.client, Some(&self.audit), planned).await {
+            Ok(prepared) => write::put_signed(&self.client, Some(&self.audit), planned, &prepared).await,
+            Err(err) => Err(err),
+        };
+        let answered = match sent {
+            Ok(answered) => answered,
+            Err(err) => {
+                // The audit trail cannot record, or the profile refuses: the
+                // same for every identity, so stop.
+                self.stop_because(err.to_string());
+                let result = ResultLine {
+                    message: Some(script::one_line(&err.to_string())),
+                    ..line(ResultKind::Failed)
+                };
+                return (result, None);
+            }
+        };
+        let result = match answered.result() {
             Ok(result) => {
-                if let Some(warning) = &result.audit_warning {
-                    eprintln!("idcon: warning: {}", script::one_line(warning));
-                }
                 let findings = result.verification.messages();
                 ResultLine {
                     request_id: Some(result.request_id.clone()),
@@ -1003,9 +1063,9 @@ impl Runner {
                     ..line(ResultKind::Sent)
                 }
             }
-            Err(WriteError::Api(err)) => {
-                self.stop_on(&err, "a write");
-                let kind = if outcome_unknown(&err) {
+            Err(err) => {
+                self.stop_on(err, "a write");
+                let kind = if outcome_unknown(err) {
                     ResultKind::Unknown
                 } else {
                     ResultKind::Failed
@@ -1017,16 +1077,8 @@ impl Runner {
                     ..line(kind)
                 }
             }
-            Err(err) => {
-                // The audit trail cannot record, or the profile refuses: the
-                // same for every identity, so stop.
-                self.stop_because(err.to_string());
-                ResultLine {
-                    message: Some(script::one_line(&err.to_string())),
-                    ..line(ResultKind::Failed)
-                }
-            }
-        }
+        };
+        (result, Some(answered))
     }
 }
 

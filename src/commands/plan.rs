@@ -429,7 +429,8 @@ struct Request {
 
 /// What reading and planning one entry gave.
 enum Resolved {
-    Planned(Box<PlannedWrite>),
+    /// The write, and its plan entry once made (or why it cannot be one).
+    Planned(Box<PlannedWrite>, Option<Result<PlanEntry, String>>),
     Noop(String),
 }
 
@@ -550,23 +551,49 @@ async fn plan(global: &Overrides, args: &PlanArgs) -> Result<ExitCode, Failure> 
     let mut errors = Vec::new();
     let mut planned_ids: HashMap<String, usize> = HashMap::new();
     let mut planned_writes = Vec::new();
-    for (request, id) in requests.iter().zip(ids) {
-        let line = request.line;
-        let outcome = id.and_then(|id| {
-            let snapshot = match read.reads.get(&id) {
-                Some(Ok(snapshot)) => snapshot,
-                Some(Err(err)) => return Err(api_error(Some(id.clone()), err)),
-                None => {
-                    return Err(EntryError::Entry {
-                        message: format!("identity {} was not read", script::one_line(&id)),
-                        id: Some(id),
-                    });
+    // Each entry planned on its identity, on every core (pure work: the
+    // bodies, diffs and checks of hundreds of identities), then taken in
+    // input order below.
+    let mut outcomes: Vec<Option<Result<Resolved, EntryError>>> = Vec::with_capacity(requests.len());
+    let mut work: Vec<(usize, &Request, &Snapshot)> = Vec::new();
+    for (index, (request, id)) in requests.iter().zip(ids).enumerate() {
+        outcomes.push(match id {
+            Err(err) => Some(Err(err)),
+            Ok(id) => match read.reads.get(&id) {
+                Some(Ok(snapshot)) => {
+                    work.push((index, request, snapshot));
+                    None
                 }
-            };
-            resolve(snapshot, request, schemas.get(&snapshot.identity.schema_id))
+                Some(Err(err)) => Some(Err(api_error(Some(id.clone()), err))),
+                None => Some(Err(EntryError::Entry {
+                    message: format!("identity {} was not read", script::one_line(&id)),
+                    id: Some(id),
+                })),
+            },
         });
+    }
+    let token_pointer = profile.issuance_token_pointer.as_str();
+    let planned_work = script::parallel_map(&work, |(index, request, snapshot)| {
+        let outcome =
+            resolve(snapshot, request, schemas.get(&snapshot.identity.schema_id)).map(|resolved| match resolved {
+                Resolved::Planned(planned, _) => {
+                    let entry = PlanEntry::from_planned(request.line, &planned, token_pointer);
+                    Resolved::Planned(planned, Some(entry))
+                }
+                noop => noop,
+            });
+        (*index, outcome)
+    });
+    for (index, outcome) in planned_work {
+        if let Some(slot) = outcomes.get_mut(index) {
+            *slot = Some(outcome);
+        }
+    }
+    for (request, outcome) in requests.iter().zip(outcomes) {
+        let line = request.line;
+        let Some(outcome) = outcome else { continue };
         let id = match &outcome {
-            Ok(Resolved::Planned(planned)) => Some(planned.identity_id.clone()),
+            Ok(Resolved::Planned(planned, _)) => Some(planned.identity_id.clone()),
             Ok(Resolved::Noop(id)) => Some(id.clone()),
             Err(_) => None,
         };
@@ -587,8 +614,8 @@ async fn plan(global: &Overrides, args: &PlanArgs) -> Result<ExitCode, Failure> 
             planned_ids.insert(id, line);
         }
         match outcome {
-            Ok(Resolved::Planned(planned)) => {
-                match PlanEntry::from_planned(line, &planned, &profile.issuance_token_pointer) {
+            Ok(Resolved::Planned(planned, entry)) => {
+                match entry.unwrap_or_else(|| PlanEntry::from_planned(line, &planned, token_pointer)) {
                     Ok(entry) => {
                         entries.push(entry);
                         planned_writes.push((line, planned));
@@ -867,7 +894,7 @@ fn resolve(
     if planned.is_noop() {
         Ok(Resolved::Noop(id))
     } else {
-        Ok(Resolved::Planned(Box::new(planned)))
+        Ok(Resolved::Planned(Box::new(planned), None))
     }
 }
 

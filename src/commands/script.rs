@@ -384,6 +384,30 @@ pub fn run_parallel<T: Termination>(json_errors: bool, work: impl Future<Output 
     )
 }
 
+/// `f` of every item, in order, computed on up to one thread per core
+/// (scoped threads: the items are borrowed). For pure work over many
+/// identities (planning hundreds of writes); a panic in `f` is passed on.
+pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, MAX_WORKER_THREADS);
+    if threads == 1 || items.len() < 2 * threads {
+        return items.iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|part| part.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    })
+}
+
 fn finish<T: Termination>(outcome: Result<T, Failure>, json_errors: bool) -> ExitCode {
     match outcome {
         Ok(done) => done.report(),
@@ -852,6 +876,14 @@ pub fn print_dry_run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parallel_map_keeps_the_order_of_its_items() {
+        let items: Vec<u32> = (0..1000).collect();
+        let doubled = parallel_map(&items, |n| n * 2);
+        assert_eq!(doubled, items.iter().map(|n| n * 2).collect::<Vec<_>>());
+        assert!(parallel_map(&[] as &[u32], |n| *n).is_empty());
+    }
 
     #[test]
     fn json_for_terminals_escapes_controls_but_stays_the_same_value() {

@@ -39,5 +39,7 @@ mod verify;
 pub use batch::{Listed, ReadMany, ReadShape, batchable, fetch_listed, fetch_one, read_many, refused_batch, shaped};
 pub use plan::{Edit, Freshness, PlannedWrite, Resolution, Snapshot, WriteError, compare, plan, rebase};
 pub use reason::{ReasonError, check_reason};
-pub use send::{WriteResult, check_fresh, fetch, record_refusal, send, send_signed, sign};
+pub use send::{
+    Answered, WriteResult, check_fresh, fetch, put_signed, record_refusal, send, send_signed, sign, sign_or_refuse,
+};
 pub use verify::{Normalised, Verification, verify};

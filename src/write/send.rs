@@ -84,8 +84,20 @@ pub async fn send(
     audit: Option<&Arc<AuditLog>>,
     planned: &PlannedWrite,
 ) -> Result<WriteResult, WriteError> {
-    let prepared = match sign(client, planned) {
-        Ok(prepared) => prepared,
+    let prepared = sign_or_refuse(client, audit, planned).await?;
+    send_signed(client, audit, planned, &prepared).await
+}
+
+/// [`sign`], with the `refusal` line [`send()`] records when signing is
+/// refused (a read-only profile, an import that fails its checks): the
+/// first step of [`send()`], for callers that send in steps.
+pub async fn sign_or_refuse(
+    client: &Client,
+    audit: Option<&Arc<AuditLog>>,
+    planned: &PlannedWrite,
+) -> Result<PreparedRequest, WriteError> {
+    match sign(client, planned) {
+        Ok(prepared) => Ok(prepared),
         Err(err) => {
             if let Some(log) = audit {
                 let reason = match &err {
@@ -96,10 +108,9 @@ pub async fn send(
                     tracing::warn!("cannot record the refusal: {audit_err}");
                 }
             }
-            return Err(err);
+            Err(err)
         }
-    };
-    send_signed(client, audit, planned, &prepared).await
+    }
 }
 
 /// Sends a request made by [`sign`] for `planned`, with its `intent` and
@@ -110,6 +121,30 @@ pub async fn send_signed(
     planned: &PlannedWrite,
     prepared: &PreparedRequest,
 ) -> Result<WriteResult, WriteError> {
+    let answered = put_signed(client, audit, planned, prepared).await?;
+    answered.record(audit).await
+}
+
+/// A PUT that went out (its intent on disk first) and what came back, its
+/// `outcome` line not yet recorded: [`Answered::record`] does that. Split
+/// so that `apply` can start its next identity while the outcome is
+/// written; every caller records it.
+#[derive(Debug)]
+#[must_use = "the outcome line is not recorded until `record` is called"]
+pub struct Answered {
+    outcome: Outcome,
+    result: Result<WriteResult, ApiError>,
+}
+
+/// Records `planned`'s intent (synced to disk; if it cannot be written,
+/// nothing is sent) and sends the PUT made by [`sign`]; the outcome line is
+/// left to [`Answered::record`].
+pub async fn put_signed(
+    client: &Client,
+    audit: Option<&Arc<AuditLog>>,
+    planned: &PlannedWrite,
+    prepared: &PreparedRequest,
+) -> Result<Answered, WriteError> {
     let target = Target::of_client(
         client,
         prepared.request_id.clone(),
@@ -130,34 +165,48 @@ pub async fn send_signed(
     let result = client.send_identity_write(prepared).await;
     let measured = started.elapsed();
 
-    let verification = match &result {
-        Ok(response) => {
-            let answer = Snapshot::from_response(response).raw;
-            let sent = serde_json::to_value(&planned.body).unwrap_or(Value::Null);
-            verify(&planned.changes, &sent, &answer)
-        }
-        Err(_) => Verification::default(),
-    };
-    let mut audit_warning = None;
-    if let Some(log) = audit {
-        let mut outcome = Outcome::of(target, result.as_ref().map(|response| &response.exchange), measured);
+    let mut outcome = Outcome::of(target, result.as_ref().map(|response| &response.exchange), measured);
+    let result = result.map(|response| {
+        let identity = Snapshot::from_response(&response);
+        let sent = serde_json::to_value(&planned.body).unwrap_or(Value::Null);
+        let verification = verify(&planned.changes, &sent, &identity.raw);
         outcome.not_kept = verification.not_kept.clone();
         outcome.normalised = verification.normalised.iter().map(|n| n.pointer.clone()).collect();
-        if let Err(err) = audit::on_blocking_pool(log, move |log| log.outcome(&outcome)).await {
-            tracing::warn!("the write's outcome was not recorded: {err}");
-            audit_warning = Some(format!("the outcome was not recorded in the audit trail: {err}"));
+        WriteResult {
+            request_id: prepared.request_id.clone(),
+            identity,
+            exchange: response.exchange,
+            changes: planned.changes.clone(),
+            verification,
+            audit_warning: None,
         }
+    });
+    Ok(Answered { outcome, result })
+}
+
+impl Answered {
+    /// What came back: the write's result (its `audit_warning` not known
+    /// yet), or why it failed.
+    pub fn result(&self) -> Result<&WriteResult, &ApiError> {
+        self.result.as_ref()
     }
 
-    let response = result?;
-    Ok(WriteResult {
-        request_id: prepared.request_id.clone(),
-        identity: Snapshot::from_response(&response),
-        exchange: response.exchange,
-        changes: planned.changes.clone(),
-        verification,
-        audit_warning,
-    })
+    /// Records the outcome line (when there is a trail) and gives the
+    /// write's result; an outcome that cannot be recorded is a warning on
+    /// the result, not a failure: the write was made.
+    pub async fn record(self, audit: Option<&Arc<AuditLog>>) -> Result<WriteResult, WriteError> {
+        let mut audit_warning = None;
+        if let Some(log) = audit {
+            let outcome = self.outcome;
+            if let Err(err) = audit::on_blocking_pool(log, move |log| log.outcome(&outcome)).await {
+                tracing::warn!("the write's outcome was not recorded: {err}");
+                audit_warning = Some(format!("the outcome was not recorded in the audit trail: {err}"));
+            }
+        }
+        let mut result = self.result?;
+        result.audit_warning = audit_warning;
+        Ok(result)
+    }
 }
 
 /// Records a write that was refused before anything was sent (a conflict the
