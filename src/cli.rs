@@ -108,4 +108,8 @@ pub enum Command {
     Man(crate::commands::completions::ManArgs),
     /// Update an attribute in the Yoti attribute registry.
     Attribute(crate::commands::attribute::AttributeArgs),
+    /// List an identity's sessions, or revoke or extend them (audited writes).
+    Sessions(crate::commands::sessions::SessionsArgs),
+    /// Make a recovery link or code for an identity; the secret goes to stdout only.
+    Recovery(crate::commands::recovery::RecoveryArgs),
 }

@@ -24,6 +24,8 @@ fn main() -> ExitCode {
         Some(Command::Completions(args)) => idcon::commands::completions::run_completions(Cli::command(), &args),
         Some(Command::Man(args)) => idcon::commands::completions::run_man(Cli::command(), &args),
         Some(Command::Attribute(args)) => idcon::commands::attribute::run(global, &args),
+        Some(Command::Sessions(args)) => idcon::commands::sessions::run(global, &args),
+        Some(Command::Recovery(args)) => idcon::commands::recovery::run(global, &args),
         None => idcon::commands::console::run(global),
     };
     match result {

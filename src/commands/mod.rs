@@ -11,6 +11,8 @@ pub mod info;
 pub mod list;
 pub mod plan;
 pub mod profiles;
+pub mod recovery;
 pub mod script;
+pub mod sessions;
 pub mod sign;
 pub mod update;
