@@ -26,16 +26,19 @@ pub enum SectionKind {
     Credentials,
     Addresses,
     Raw,
+    /// The identity's sessions, read when first shown (`app::sessions`).
+    Sessions,
 }
 
 impl SectionKind {
-    pub const ALL: [SectionKind; 6] = [
+    pub const ALL: [SectionKind; 7] = [
         SectionKind::Summary,
         SectionKind::Traits,
         SectionKind::Metadata,
         SectionKind::Credentials,
         SectionKind::Addresses,
         SectionKind::Raw,
+        SectionKind::Sessions,
     ];
 
     pub fn title(self) -> &'static str {
@@ -46,6 +49,7 @@ impl SectionKind {
             SectionKind::Credentials => "Credentials",
             SectionKind::Addresses => "Addresses",
             SectionKind::Raw => "Raw JSON",
+            SectionKind::Sessions => "Sessions",
         }
     }
 }
@@ -68,6 +72,8 @@ pub struct DetailState {
     pub current: usize,
     pub loading: bool,
     pub error: Option<String>,
+    /// The Sessions section's sessions, read when it is first shown.
+    pub sessions: super::sessions::SessionsState,
 }
 
 impl DetailState {
@@ -80,6 +86,7 @@ impl DetailState {
             current: 0,
             loading: true,
             error: None,
+            sessions: super::sessions::SessionsState::default(),
         }
     }
 
@@ -90,6 +97,9 @@ impl DetailState {
         let views: Vec<TextView> = self.sections.drain(..).map(|s| s.view).collect();
         self.sections = build_sections(&identity, now);
         for (section, view) in self.sections.iter_mut().zip(views) {
+            if section.kind == SectionKind::Sessions {
+                section.lines = super::sessions::lines(&self.sessions, now).0;
+            }
             section.view = view;
             section.view.refresh(&section.lines);
         }
@@ -111,7 +121,7 @@ impl DetailState {
         };
     }
 
-    /// `1`–`6`: the section of that number, in the order the tabs show.
+    /// `1`–`7`: the section of that number, in the order the tabs show.
     pub fn jump_to(&mut self, digit: char) {
         let index = digit.to_digit(10).and_then(|d| usize::try_from(d).ok());
         if let Some(index) = index
@@ -189,6 +199,9 @@ pub(super) fn open(app: &mut App, id: String, pending: Option<Pending>) -> Vec<E
 
 pub(super) fn context(app: &App) -> Context {
     match app.detail.state.as_ref() {
+        Some(d) if d.identity.is_some() && d.section().is_some_and(|s| s.kind == SectionKind::Sessions) => {
+            Context::DetailSessions
+        }
         Some(d) if d.identity.is_some() => Context::Detail {
             offer: app.detail.offer.is_some(),
         },
@@ -199,18 +212,31 @@ pub(super) fn context(app: &App) -> Context {
 
 fn leave(app: &mut App) -> Vec<Effect> {
     let was_loading = app.detail.state.as_ref().is_some_and(|d| d.loading);
+    let sessions_loading = app.detail.state.as_ref().is_some_and(|d| d.sessions.loading);
     app.screen = Screen::List;
     app.detail = DetailScreen::default();
     app.chrome.status = Status::None;
+    let mut effects = Vec::new();
     if was_loading {
-        return vec![app.cancel(Task::Identity)];
+        effects.push(app.cancel(Task::Identity));
     }
-    Vec::new()
+    if sessions_loading {
+        effects.push(app.cancel(Task::Sessions));
+    }
+    effects
 }
 
 /// A key on the detail view, by its action (see `keys`).
 pub(super) fn on_action(app: &mut App, action: Action, key: KeyEvent) -> Vec<Effect> {
     let viewport = viewport(app);
+    if app.detail.state.is_none() {
+        return leave(app);
+    }
+    if super::sessions::showing(app)
+        && let Some(effects) = super::sessions::on_action(app, action, viewport)
+    {
+        return effects;
+    }
     let Some(detail) = app.detail.state.as_mut() else {
         return leave(app);
     };
@@ -236,12 +262,19 @@ pub(super) fn on_action(app: &mut App, action: Action, key: KeyEvent) -> Vec<Eff
                 section.view.act(&section.lines, viewport, action, None);
             }
         }
-        Action::NextSection => detail.next_section(true),
-        Action::PrevSection => detail.next_section(false),
+        Action::NextSection => {
+            detail.next_section(true);
+            return super::sessions::on_shown_if(app);
+        }
+        Action::PrevSection => {
+            detail.next_section(false);
+            return super::sessions::on_shown_if(app);
+        }
         Action::JumpSection => {
             if let crossterm::event::KeyCode::Char(digit) = key.code {
                 detail.jump_to(digit);
             }
+            return super::sessions::on_shown_if(app);
         }
         Action::Reload => {
             detail.loading = true;

@@ -132,8 +132,8 @@ const REVIEW_VIEW: &[Binding] = &[
 ];
 
 const DETAIL: &[Binding] = &[
-    row!("Tab/S-Tab 1–6", "section (1 summary … 6 raw JSON)", SHOWN;
-        Code(K::Tab) => A::NextSection, Code(K::BackTab) => A::PrevSection, Range('1', '6') => A::JumpSection),
+    row!("Tab/S-Tab 1–7", "section (1 summary … 7 sessions)", SHOWN;
+        Code(K::Tab) => A::NextSection, Code(K::BackTab) => A::PrevSection, Range('1', '7') => A::JumpSection),
     SCROLL,
     PAGE,
     ENDS,
@@ -147,6 +147,36 @@ const DETAIL: &[Binding] = &[
     DRAFTS,
 ];
 const DETAIL_END: &[Binding] = &[HELP, F1_TOO, BACK, QUIT_ANYWHERE];
+
+/// The Sessions section (`app::sessions`): ↑/↓ choose a session, `a`
+/// filters; the edit keys stay, but `a` is the filter here (the attribute
+/// form is on every other section).
+const SESSIONS: &[Binding] = &[
+    row!("↑/↓ j/k", "choose a session (reads more at the last one)", SHOWN;
+        Code(K::Down) => A::Down, Char('j') => A::Down, Code(K::Up) => A::Up, Char('k') => A::Up),
+    row!("g/G Home/End", "first / last session", HELP_ONLY;
+        Char('g') => A::Top, Code(K::Home) => A::Top, Char('G') => A::Bottom, Code(K::End) => A::Bottom),
+    row!("a", "active sessions only / all", SHOWN; Char('a') => A::FilterActive),
+    row!("r", "read the sessions again", HELP_ONLY; Char('r') => A::Reload),
+    row!("Tab/S-Tab 1–6", "other section (1 summary … 6 raw JSON)", SHOWN;
+        Code(K::Tab) => A::NextSection, Code(K::BackTab) => A::PrevSection, Range('1', '6') => A::JumpSection),
+    PAGE,
+    SIDEWAYS,
+    FIND,
+    MATCHES,
+    WRAP,
+    COPY_ID,
+    HISTORY,
+    DRAFTS,
+];
+const EDIT_ON_SESSIONS: &[Binding] = &[
+    row!("e", "edit the traits", HELP_ONLY; Char('e') => A::Edit(FormKind::Traits)),
+    row!("s", "change the state", HELP_ONLY; Char('s') => A::Edit(FormKind::State)),
+    row!("m", "edit the metadata", HELP_ONLY; Char('m') => A::Edit(FormKind::Metadata)),
+    row!("c", "credentials: password, hash import, OIDC", HELP_ONLY; Char('c') => A::Edit(FormKind::Credentials)),
+    row!("i", "change the identity schema", HELP_ONLY; Char('i') => A::Edit(FormKind::Schema)),
+    row!("E", "edit the traits in $VISUAL/$EDITOR", HELP_ONLY; Char('E') => A::EditExternally),
+];
 
 /// The traits' JSON editor: Ctrl-J (F2 where Ctrl-J arrives as Enter)
 /// goes to the form; it stands before the typing row, which takes Ctrl keys.
@@ -451,6 +481,7 @@ pub(super) fn table(context: Context) -> &'static [&'static [Binding]] {
         Context::DetailFailed => &[DETAIL_FAILED],
         Context::Detail { offer: true } => &[DRAFT_OFFER, DETAIL, EDIT, DETAIL_END],
         Context::Detail { offer: false } => &[DETAIL, EDIT, DETAIL_END],
+        Context::DetailSessions => &[SESSIONS, EDIT_ON_SESSIONS, DETAIL_END],
         Context::FormTraits => &[FORM_TRAITS],
         Context::FormTraitText => &[FORM_TRAIT_TEXT, TO_JSON, FORM_TRAIT_TEXT_END],
         Context::FormTraitCheck => &[FORM_TRAIT_CHECK, TO_JSON, HELP_KEYS, TRAIT_FORM_END],

@@ -153,6 +153,8 @@ pub enum Action {
     Edit(FormKind),
     EditExternally,
     EditAttribute,
+    /// `a` on the Sessions section: active sessions only, or all.
+    FilterActive,
     RestoreDraft,
     ShowDraft,
     DiscardDraft,
@@ -227,6 +229,8 @@ pub enum Context {
     Detail {
         offer: bool,
     },
+    /// The detail on its Sessions section (`a`, `x`, `X`, `+` act on sessions).
+    DetailSessions,
     /// The traits in the JSON editor.
     FormTraits,
     /// The traits form (fields from the identity schema), a typed field focused.
@@ -326,6 +330,7 @@ pub const README_ROWS: &[(&str, Context)] = &[
     ("detail", Context::Detail { offer: false }),
     ("detail, draft waiting", Context::Detail { offer: true }),
     ("detail, failed to load", Context::DetailFailed),
+    ("detail, Sessions section (`7`)", Context::DetailSessions),
     ("traits form (`e`), text field", Context::FormTraitText),
     ("traits form, checkbox", Context::FormTraitCheck),
     ("traits form, choice", Context::FormTraitChoice),

@@ -32,6 +32,7 @@ pub mod rows;
 pub mod schemas;
 pub mod search;
 pub mod sections;
+pub mod sessions;
 pub mod text_view;
 pub mod time;
 pub mod trait_form;
@@ -141,6 +142,13 @@ pub enum Msg {
     AttributeDone(review::WriteOutcome),
     /// What became of a write (`Effect::Write`).
     WriteDone(review::WriteOutcome),
+    /// A page of an identity's sessions ([`Effect::LoadSessions`]).
+    SessionsLoaded {
+        identity_id: String,
+        active_only: bool,
+        page: u32,
+        result: Result<crate::api::sessions::SessionPage, String>,
+    },
     /// Animation tick; the runtime sends it only while a request is in flight.
     Tick,
 }
@@ -158,6 +166,8 @@ pub enum Task {
     Audit,
     /// Hashing a password here (argon2id).
     Hash,
+    /// Reading an identity's sessions (the Sessions section).
+    Sessions,
 }
 
 /// I/O for the runtime to perform. Results come back as [`Msg`].
@@ -186,6 +196,13 @@ pub enum Effect {
     },
     LoadIdentity {
         id: String,
+    },
+    /// Page `page` (from 0) of the identity's sessions, [`sessions::PAGE_SIZE`]
+    /// a page; answered with [`Msg::SessionsLoaded`].
+    LoadSessions {
+        identity_id: String,
+        active_only: bool,
+        page: u32,
     },
     Cancel(Task),
     /// Suspend the console and edit `text` in `$VISUAL`/`$EDITOR`.
@@ -412,6 +429,12 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::PasswordHashed { identity_id, result } => editing::on_hashed(app, identity_id, result),
         Msg::WriteDone(outcome) => review::on_outcome(app, outcome),
         Msg::AttributeDone(outcome) => attribute::on_done(app, outcome),
+        Msg::SessionsLoaded {
+            identity_id,
+            active_only,
+            page,
+            result,
+        } => sessions::on_loaded(app, identity_id, active_only, page, result),
         Msg::DraftsListed(result) => drafting::on_listed(app, result),
         Msg::AuditLoaded { identity_id, result } => history::on_audit(app, identity_id, result),
         Msg::DraftTick => drafting::save_now(app),
@@ -454,7 +477,9 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         }
         Context::List => list::on_action(app, action),
         Context::Search => list::on_search_action(app, action, key),
-        Context::DetailLoading | Context::DetailFailed | Context::Detail { .. } => detail::on_action(app, action, key),
+        Context::DetailLoading | Context::DetailFailed | Context::Detail { .. } | Context::DetailSessions => {
+            detail::on_action(app, action, key)
+        }
         Context::Discard | Context::ReviewStopped | Context::ReviewReason if app.screen == Screen::Attribute => {
             attribute::on_action(app, action, key)
         }

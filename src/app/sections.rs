@@ -39,6 +39,8 @@ pub(super) fn build_sections(identity: &Value, now: DateTime<Utc>) -> Vec<Sectio
                 SectionKind::Credentials => credentials(identity, now),
                 SectionKind::Addresses => addresses(identity, now),
                 SectionKind::Raw => json_lines(&without_secrets(identity)),
+                // Filled from the sessions read (`DetailState::fill`, `sessions::rebuild`).
+                SectionKind::Sessions => Vec::new(),
             };
             Section {
                 kind,

@@ -309,6 +309,29 @@ impl IdentitySource for ClientSource {
         .boxed()
     }
 
+    fn sessions(
+        &self,
+        identity_id: String,
+        active_only: bool,
+        page: u32,
+    ) -> BoxFuture<'static, Result<crate::api::sessions::SessionPage, String>> {
+        let client = self.client.clone();
+        async move {
+            let query = crate::api::sessions::SessionQuery {
+                // Kratos's `active=true`: flag set and not expired
+                // (session/handler.go adminListIdentitySessions).
+                active: active_only.then_some(true),
+                per_page: crate::app::sessions::PAGE_SIZE,
+            };
+            client
+                .list_identity_sessions(&identity_id, &query, page)
+                .await
+                .map(|response| response.value)
+                .map_err(line)
+        }
+        .boxed()
+    }
+
     fn write(&self, request: WriteRequest) -> BoxFuture<'static, WriteOutcome> {
         let client = self.client.clone();
         let audit = self.audit.clone();

@@ -49,6 +49,18 @@ pub trait IdentitySource: Send + Sync + 'static {
         self.page(Some(cursor), page_size)
     }
     fn identity(&self, id: String) -> BoxFuture<'static, Result<Value, String>>;
+    /// Page `page` (from 0) of an identity's sessions, `PAGE_SIZE` a page,
+    /// only the active ones when `active_only`. Sources without sessions
+    /// say so.
+    fn sessions(
+        &self,
+        identity_id: String,
+        active_only: bool,
+        page: u32,
+    ) -> BoxFuture<'static, Result<crate::api::sessions::SessionPage, String>> {
+        let _ = (identity_id, active_only, page);
+        Box::pin(async { Err("this console cannot read sessions".to_owned()) })
+    }
     /// Fetches the identity again and sends the PUT when it is unchanged (or
     /// when the request says overwrite), with the audit trail around it.
     fn write(&self, request: WriteRequest) -> BoxFuture<'static, WriteOutcome>;
@@ -276,6 +288,24 @@ impl Runner {
                 self.spawn(
                     Task::Identity,
                     Box::pin(async move { Msg::IdentityLoaded { id, result: fut.await } }),
+                );
+            }
+            Effect::LoadSessions {
+                identity_id,
+                active_only,
+                page,
+            } => {
+                let fut = services.sessions(identity_id.clone(), active_only, page);
+                self.spawn(
+                    Task::Sessions,
+                    Box::pin(async move {
+                        Msg::SessionsLoaded {
+                            identity_id,
+                            active_only,
+                            page,
+                            result: fut.await,
+                        }
+                    }),
                 );
             }
             Effect::Cancel(task) => {

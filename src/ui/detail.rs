@@ -37,9 +37,14 @@ pub fn draw(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
     frame.render_widget(Paragraph::new(Span::styled(title, theme.tone(Tone::Heading))), parts[0]);
 
     let mut tabs = Vec::new();
+    // Seven tabs with roomy separators take 89 columns: narrower terminals
+    // get bare ones, so Sessions stays on screen at 80.
+    let titles: usize = SectionKind::ALL.iter().map(|k| k.title().width() + 2).sum();
+    let roomy = titles + 3 * (SectionKind::ALL.len() - 1) <= usize::from(area.width);
+    let separator = if roomy { " │ " } else { "│" };
     for (i, kind) in SectionKind::ALL.iter().enumerate() {
         if i > 0 {
-            tabs.push(Span::raw(" │ "));
+            tabs.push(Span::raw(separator));
         }
         let style = if i == detail.current {
             theme.selected()

@@ -30,6 +30,7 @@ mod first_run;
 mod list_identifiers;
 mod reason;
 mod sessions;
+mod sessions_snapshots;
 mod sign_cli;
 mod signing;
 mod trait_form_snapshots;

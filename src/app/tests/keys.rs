@@ -168,6 +168,40 @@ fn scrolled(mut app: App) -> App {
     app
 }
 
+/// The Sessions section with eight sessions read, the third chosen, a
+/// search with a match in each and scrolled sideways (`tests::sessions`
+/// has the rest).
+fn detail_sessions() -> App {
+    let mut app = detail();
+    ch(&mut app, '7');
+    let items: Vec<crate::api::sessions::Session> = (0..8)
+        .filter_map(|i| {
+            serde_json::from_value(json!({
+                "id": format!("{i:08}-aaaa-4bbb-8ccc-000000000000"), "active": true,
+                "expires_at": "2026-12-01T00:00:00Z", "authenticator_assurance_level": "aal1",
+                "devices": [{"ip_address": "203.0.113.7", "user_agent": "x".repeat(120)}]
+            }))
+            .ok()
+        })
+        .collect();
+    let id = app.detail.id().unwrap_or_default().to_owned();
+    update(
+        &mut app,
+        Msg::SessionsLoaded {
+            identity_id: id,
+            active_only: false,
+            page: 0,
+            result: Ok(crate::api::sessions::SessionPage { items, total: Some(8) }),
+        },
+    );
+    ch(&mut app, '/');
+    typed(&mut app, "aal1");
+    press(&mut app, KeyCode::Enter);
+    (0..3).for_each(|_| ch(&mut app, 'j'));
+    (0..2).for_each(|_| ch(&mut app, 'l'));
+    app
+}
+
 /// The raw JSON with its search prompt open and something typed.
 fn view_searching() -> App {
     let mut app = detail();
@@ -490,6 +524,10 @@ fn scenarios() -> Vec<(Context, Vec<Scenario>)> {
         (Context::Search, vec![("search", searching)]),
         (Context::DetailLoading, vec![("detail loading", detail_loading)]),
         (Context::DetailFailed, vec![("detail failed", detail_failed)]),
+        (
+            Context::DetailSessions,
+            vec![("detail, Sessions, scrolled and searched", detail_sessions)],
+        ),
         (
             Context::Detail { offer: false },
             vec![("detail", detail), ("detail scrolled", detail_scrolled)],

@@ -7,6 +7,7 @@ mod keys;
 mod late_answers;
 mod list_state;
 mod search;
+mod sessions;
 mod text_view;
 mod trait_form;
 mod writes;
