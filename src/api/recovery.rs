@@ -269,14 +269,15 @@ impl RecoveryWarning {
 
 /// Why a recovery request failed, in plain words, for the failures Kratos
 /// has its own texts for; `None` for anything else (the error's own message
-/// then says it).
+/// then says it). One line that quotes the server: make it safe before
+/// drawing it (`text::one_line`, the console's sanitising).
 pub fn explain_failure(err: &ApiError, request: &RecoveryRequest) -> Option<String> {
     let status = err.status()?;
     let server = err.server_error();
     let reason = server.and_then(|s| s.reason.as_deref()).unwrap_or_default();
     let message = server.and_then(|s| s.message.as_deref()).unwrap_or_default();
     let noun = request.kind.noun();
-    let said = |text: &str| crate::text::one_line(&crate::sanitize::for_display(text));
+    let said = |text: &str| crate::text::single_line(text);
     if status == 404 && reason.contains("disabled by system administrator") {
         return Some(format!(
             "recovery by {} is switched off on this server (selfservice.methods.{}.enabled); \
@@ -711,6 +712,66 @@ mod tests {
             String::from_utf8_lossy(&request.body()),
             r#"{"identity_id":"6762b34f-4e26-4a8e-a032-35a1e58e1b1c","expires_in":"15m"}"#
         );
+    }
+
+    fn refused(status: u16, reason: &str, message: &str) -> ApiError {
+        let body = serde_json::json!({"error": {"code": status, "reason": reason, "message": message}});
+        let exchange = Exchange {
+            request_id: "r".to_owned(),
+            method: "POST".to_owned(),
+            url: "http://x/admin/recovery/link".to_owned(),
+            request_headers: Vec::new(),
+            request_body: None,
+            status,
+            reason: String::new(),
+            headers: Vec::new(),
+            body: body.to_string().into_bytes(),
+            started_at: chrono::Utc::now(),
+            elapsed: std::time::Duration::ZERO,
+        };
+        ApiError::Http(Box::new(super::super::error::HttpError {
+            status,
+            error: exchange.error(),
+            exchange,
+        }))
+    }
+
+    #[test]
+    fn kratos_refusals_are_said_in_plain_words() {
+        let request = RecoveryRequest {
+            identity_id: "6762b34f-4e26-4a8e-a032-35a1e58e1b1c".to_owned(),
+            kind: RecoveryKind::Link,
+            expires_in: ExpiresIn::parse("48h").ok(),
+        };
+        let said = |err: ApiError| explain_failure(&err, &request).unwrap_or_default();
+        assert_eq!(
+            said(refused(
+                404,
+                ENDPOINT_DISABLED_MESSAGE,
+                "The requested resource could not be found"
+            )),
+            "recovery by link is switched off on this server (selfservice.methods.link.enabled); no recovery \
+             link was made: try a code (--code)"
+        );
+        assert_eq!(
+            said(refused(
+                400,
+                "Value from \"expires_in\" must not exceed 24h: 48h",
+                "bad"
+            )),
+            "the server refused the expiry \"48h\": Value from \"expires_in\" must not exceed 24h: 48h; no recovery \
+             link was made"
+        );
+        assert_eq!(
+            said(refused(400, "The requested identity id does not exist.", "bad")),
+            "no identity 6762b34f-4e26-4a8e-a032-35a1e58e1b1c on this server; no recovery link was made"
+        );
+        assert_eq!(
+            said(refused(400, "This identity has no recovery address\u{1b}[2J", "bad")),
+            "the server refused: the identity has no recovery address (This identity has no recovery \
+             address\u{1b}[2J); no recovery link was made"
+        );
+        assert_eq!(explain_failure(&refused(500, "boom", "internal"), &request), None);
     }
 
     #[test]
