@@ -200,7 +200,12 @@ pub(super) fn open(app: &mut App, id: String, pending: Option<Pending>) -> Vec<E
 pub(super) fn context(app: &App) -> Context {
     match app.detail.state.as_ref() {
         Some(d) if d.identity.is_some() && d.section().is_some_and(|s| s.kind == SectionKind::Sessions) => {
-            Context::DetailSessions
+            match d.sessions.confirm.as_ref() {
+                Some(c) if c.sending => Context::SessionSending,
+                Some(c) if c.reason.editing() => Context::SessionReason,
+                Some(_) => Context::SessionConfirm,
+                None => Context::DetailSessions,
+            }
         }
         Some(d) if d.identity.is_some() => Context::Detail {
             offer: app.detail.offer.is_some(),

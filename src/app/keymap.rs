@@ -157,6 +157,9 @@ const SESSIONS: &[Binding] = &[
     row!("g/G Home/End", "first / last session", HELP_ONLY;
         Char('g') => A::Top, Code(K::Home) => A::Top, Char('G') => A::Bottom, Code(K::End) => A::Bottom),
     row!("a", "active sessions only / all", SHOWN; Char('a') => A::FilterActive),
+    row!("x", "revoke the chosen session (asks first)", SHOWN; Char('x') => A::RevokeSession),
+    row!("X", "revoke all of the identity's sessions (asks first)", SHOWN; Char('X') => A::RevokeAllSessions),
+    row!("+", "extend the chosen session (asks first)", SHOWN; Char('+') => A::ExtendSession),
     row!("r", "read the sessions again", HELP_ONLY; Char('r') => A::Reload),
     row!("Tab/S-Tab 1–6", "other section (1 summary … 6 raw JSON)", SHOWN;
         Code(K::Tab) => A::NextSection, Code(K::BackTab) => A::PrevSection, Range('1', '6') => A::JumpSection),
@@ -169,6 +172,16 @@ const SESSIONS: &[Binding] = &[
     HISTORY,
     DRAFTS,
 ];
+/// The confirm screen of a session write (`app::sessions::SessionConfirm`).
+const SESSION_CONFIRM: &[Binding] = &[
+    row!("y", "send", SHOWN; Char('y') => A::Send),
+    row!("n/Esc", "back, nothing sent", SHOWN; Char('n') => A::Back, Code(K::Esc) => A::Back),
+    REASON,
+    HELP,
+    F1_TOO,
+    QUIT_ANYWHERE,
+];
+const SESSION_SENDING: &[Binding] = &[HELP, F1_TOO, QUIT_ANYWHERE];
 const EDIT_ON_SESSIONS: &[Binding] = &[
     row!("e", "edit the traits", HELP_ONLY; Char('e') => A::Edit(FormKind::Traits)),
     row!("s", "change the state", HELP_ONLY; Char('s') => A::Edit(FormKind::State)),
@@ -482,6 +495,9 @@ pub(super) fn table(context: Context) -> &'static [&'static [Binding]] {
         Context::Detail { offer: true } => &[DRAFT_OFFER, DETAIL, EDIT, DETAIL_END],
         Context::Detail { offer: false } => &[DETAIL, EDIT, DETAIL_END],
         Context::DetailSessions => &[SESSIONS, EDIT_ON_SESSIONS, DETAIL_END],
+        Context::SessionConfirm => &[SESSION_CONFIRM],
+        Context::SessionReason => &[REVIEW_REASON],
+        Context::SessionSending => &[SESSION_SENDING],
         Context::FormTraits => &[FORM_TRAITS],
         Context::FormTraitText => &[FORM_TRAIT_TEXT, TO_JSON, FORM_TRAIT_TEXT_END],
         Context::FormTraitCheck => &[FORM_TRAIT_CHECK, TO_JSON, HELP_KEYS, TRAIT_FORM_END],

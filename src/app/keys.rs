@@ -155,6 +155,12 @@ pub enum Action {
     EditAttribute,
     /// `a` on the Sessions section: active sessions only, or all.
     FilterActive,
+    /// `x` on the Sessions section: revoke the chosen session (asks first).
+    RevokeSession,
+    /// `X` on the Sessions section: revoke all of the identity's sessions.
+    RevokeAllSessions,
+    /// `+` on the Sessions section: extend the chosen session.
+    ExtendSession,
     RestoreDraft,
     ShowDraft,
     DiscardDraft,
@@ -231,6 +237,12 @@ pub enum Context {
     },
     /// The detail on its Sessions section (`a`, `x`, `X`, `+` act on sessions).
     DetailSessions,
+    /// The confirm screen of `x`, `X` or `+`.
+    SessionConfirm,
+    /// Its reason line has the keys.
+    SessionReason,
+    /// Its request is on its way.
+    SessionSending,
     /// The traits in the JSON editor.
     FormTraits,
     /// The traits form (fields from the identity schema), a typed field focused.
@@ -331,6 +343,9 @@ pub const README_ROWS: &[(&str, Context)] = &[
     ("detail, draft waiting", Context::Detail { offer: true }),
     ("detail, failed to load", Context::DetailFailed),
     ("detail, Sessions section (`7`)", Context::DetailSessions),
+    ("session write confirm (`x`, `X`, `+`)", Context::SessionConfirm),
+    ("session write confirm, reason line", Context::SessionReason),
+    ("session write confirm, sending", Context::SessionSending),
     ("traits form (`e`), text field", Context::FormTraitText),
     ("traits form, checkbox", Context::FormTraitCheck),
     ("traits form, choice", Context::FormTraitChoice),

@@ -142,6 +142,11 @@ pub enum Msg {
     AttributeDone(review::WriteOutcome),
     /// What became of a write (`Effect::Write`).
     WriteDone(review::WriteOutcome),
+    /// What became of a session write, in words ([`Effect::SessionWrite`]).
+    SessionWriteDone {
+        identity_id: String,
+        result: Result<String, String>,
+    },
     /// A page of an identity's sessions ([`Effect::LoadSessions`]).
     SessionsLoaded {
         identity_id: String,
@@ -168,6 +173,8 @@ pub enum Task {
     Hash,
     /// Reading an identity's sessions (the Sessions section).
     Sessions,
+    /// Revoking or extending sessions (`x`, `X`, `+`); never cancelled.
+    SessionWrite,
 }
 
 /// I/O for the runtime to perform. Results come back as [`Msg`].
@@ -204,6 +211,9 @@ pub enum Effect {
         active_only: bool,
         page: u32,
     },
+    /// Revoke or extend sessions: signed, audited (intent and outcome),
+    /// refused on a read-only profile; answered with [`Msg::SessionWriteDone`].
+    SessionWrite(Box<sessions::SessionWriteRequest>),
     Cancel(Task),
     /// Suspend the console and edit `text` in `$VISUAL`/`$EDITOR`.
     EditExternally {
@@ -435,6 +445,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             page,
             result,
         } => sessions::on_loaded(app, identity_id, active_only, page, result),
+        Msg::SessionWriteDone { identity_id, result } => sessions::on_write_done(app, identity_id, result),
         Msg::DraftsListed(result) => drafting::on_listed(app, result),
         Msg::AuditLoaded { identity_id, result } => history::on_audit(app, identity_id, result),
         Msg::DraftTick => drafting::save_now(app),
@@ -502,6 +513,9 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         | Context::ReviewSending
         | Context::ReviewStopped
         | Context::ReviewConflict => review::on_action(app, action, key),
+        Context::SessionConfirm | Context::SessionReason | Context::SessionSending => {
+            sessions::on_confirm_action(app, action, key)
+        }
         Context::Response => response::on_action(app, action),
         Context::History => history::on_action(app, action),
         Context::Drafts | Context::Text => drafting::on_action(app, action),
@@ -544,6 +558,7 @@ fn on_paste(app: &mut App, text: &str) -> Vec<Effect> {
         Screen::Attribute => attribute::on_paste(app, text),
         Screen::List => list::on_paste(app, text),
         Screen::Review => review::on_paste(app, text),
+        Screen::Detail => sessions::on_confirm_paste(app, text),
         _ => {}
     }
     Vec::new()

@@ -41,6 +41,8 @@ pub struct SessionsState {
     pub total: Option<u64>,
     /// The session `x` and `+` act on.
     pub selected: usize,
+    /// The confirm screen of `x`, `X` or `+`, while it is open.
+    pub confirm: Option<SessionConfirm>,
 }
 
 impl SessionsState {
@@ -82,10 +84,13 @@ pub(super) fn start(app: &mut App) -> Vec<Effect> {
         return Vec::new();
     };
     let active_only = detail.sessions.active_only;
+    let selected = detail.sessions.selected;
     detail.sessions = SessionsState {
         requested: true,
         active_only,
         loading: true,
+        // Kept across a refresh, so the cursor stays near the session acted on.
+        selected,
         ..SessionsState::default()
     };
     let identity_id = detail.id.clone();
@@ -166,6 +171,7 @@ pub(super) fn on_action(app: &mut App, action: Action, viewport: Viewport) -> Op
             keep_in_view(app, viewport);
             Some(more_if_at_end(app))
         }
+        Action::RevokeSession | Action::RevokeAllSessions | Action::ExtendSession => Some(ask(app, action)),
         _ => None,
     }
 }
@@ -200,6 +206,7 @@ pub(super) fn on_loaded(
                 }
             }
             sessions.total = loaded.total.or(sessions.total);
+            sessions.selected = sessions.selected.min(sessions.items.len().saturating_sub(1));
             let read = u64::try_from(sessions.items.len()).unwrap_or(u64::MAX);
             let full = u32::try_from(count).is_ok_and(|c| c >= PAGE_SIZE);
             let more = full && sessions.total.is_none_or(|total| read < total);
@@ -383,4 +390,225 @@ fn session_lines(session: &Session, selected: bool, now: DateTime<Utc>) -> Vec<S
         lines.push(line);
     }
     lines
+}
+
+// ----- x, X and + : revoke one, revoke all, extend ---------------------------
+
+/// Which session write the confirm screen asks about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionWriteKind {
+    /// `x`: `DELETE {sessions}/{id}` (Kratos deactivates it:
+    /// `session/handler.go` `disableSession`).
+    Revoke { session_id: String },
+    /// `X`: `DELETE {identities}/{id}/sessions` (Kratos deletes them:
+    /// `session/handler.go` `deleteIdentitySessions`).
+    RevokeAll,
+    /// `+`: `PATCH {sessions}/{id}/extend` (Kratos moves `expires_at` to now
+    /// plus the session lifespan: `session/handler.go` `adminSessionExtend`).
+    Extend { session_id: String },
+}
+
+/// A session write as the runtime sends it: signed, audited (intent and
+/// outcome, the session id, never a token), with the review's reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionWriteRequest {
+    pub identity_id: String,
+    /// The identity's primary identifier, so the audit trail names a person.
+    pub identifier: Option<String>,
+    pub kind: SessionWriteKind,
+    /// The session as it was when asked (for the audit's old value).
+    pub session: Option<Session>,
+    /// The reason line, checked with `write::check_reason`.
+    pub why: Option<String>,
+}
+
+/// The small screen that says what a session write will do and asks.
+#[derive(Debug, Clone)]
+pub struct SessionConfirm {
+    pub kind: SessionWriteKind,
+    /// The identity: primary identifier and name (`crate::who`), sanitised.
+    pub who: String,
+    pub identifier: Option<String>,
+    /// The session chosen (for `x` and `+`).
+    pub session: Option<Session>,
+    /// The same reason line as the identity review's (`r`).
+    pub reason: super::review::ReasonLine,
+    /// `y` was pressed: the request is on its way.
+    pub sending: bool,
+}
+
+impl SessionConfirm {
+    /// What the write does, in words, for the confirm screen.
+    pub fn what(&self) -> &'static str {
+        match self.kind {
+            SessionWriteKind::Revoke { .. } => {
+                "Revoke this session: Kratos deactivates it (it stays in the list, inactive) and whoever holds it is signed out."
+            }
+            SessionWriteKind::RevokeAll => {
+                "Revoke ALL sessions of this identity: Kratos deletes them and every device is signed out."
+            }
+            SessionWriteKind::Extend { .. } => {
+                "Extend this session: its expiry moves to now plus the server's session lifespan (an expired one is active again)."
+            }
+        }
+    }
+}
+
+/// The identity's primary identifier and "identifier  name" to show.
+fn who(app: &App) -> (Option<String>, String) {
+    let Some(identity) = app.detail.identity() else {
+        return (None, String::new());
+    };
+    let traits = identity.get("traits").unwrap_or(&serde_json::Value::Null);
+    let schema = identity
+        .get("schema_id")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default();
+    let identifier = crate::app::rows::primary_identifier(traits, app.schemas.hints.get(schema));
+    let name = crate::app::rows::display_name(traits);
+    let shown = match (&identifier, name) {
+        (Some(i), Some(n)) => format!("{}  {}", for_display(i), for_display(&n)),
+        (Some(i), None) => for_display(i).into_owned(),
+        (None, Some(n)) => for_display(&n).into_owned(),
+        (None, None) => "(no identifier)".to_owned(),
+    };
+    (identifier, shown)
+}
+
+/// `x`, `X` or `+`: refused on a read-only profile (recorded, nothing
+/// sent), else the confirm screen.
+pub(super) fn ask(app: &mut App, action: Action) -> Vec<Effect> {
+    let Some(detail) = app.detail.state.as_ref() else {
+        return Vec::new();
+    };
+    if detail.sessions.confirm.as_ref().is_some_and(|c| c.sending) {
+        app.chrome.status = Status::Info("A session write is on its way; wait for its answer".into());
+        return Vec::new();
+    }
+    let identity_id = detail.id.clone();
+    let selected = detail.sessions.selected().cloned();
+    let kind = match (action, &selected) {
+        (Action::RevokeAllSessions, _) => SessionWriteKind::RevokeAll,
+        (Action::RevokeSession, Some(s)) => SessionWriteKind::Revoke {
+            session_id: s.id.clone(),
+        },
+        (Action::ExtendSession, Some(s)) => SessionWriteKind::Extend {
+            session_id: s.id.clone(),
+        },
+        _ => {
+            app.chrome.status = Status::Info("No session chosen: ↑/↓ choose one".into());
+            return Vec::new();
+        }
+    };
+    if app.profile.read_only {
+        let what = match kind {
+            SessionWriteKind::Revoke { .. } => "revoking a session",
+            SessionWriteKind::RevokeAll => "revoking all sessions",
+            SessionWriteKind::Extend { .. } => "extending a session",
+        };
+        let reason = format!(
+            "profile \"{}\" is read-only: {what} was refused, nothing was signed or sent",
+            app.profile.name
+        );
+        app.chrome.status = Status::Error(for_display(&reason).into_owned());
+        return vec![Effect::AuditRefusal {
+            identity_id: Some(identity_id),
+            reason,
+        }];
+    }
+    let (identifier, shown) = who(app);
+    let reason = super::review::ReasonLine::offered(app.history.last_reason.as_deref());
+    let session = match kind {
+        SessionWriteKind::RevokeAll => None,
+        _ => selected,
+    };
+    if let Some(detail) = app.detail.state.as_mut() {
+        detail.sessions.confirm = Some(SessionConfirm {
+            kind,
+            who: shown,
+            identifier,
+            session,
+            reason,
+            sending: false,
+        });
+    }
+    app.chrome.status = Status::None;
+    Vec::new()
+}
+
+/// A key on the confirm screen: `y` sends, `n`/Esc goes back, `r` the reason.
+pub(super) fn on_confirm_action(app: &mut App, action: Action, key: crossterm::event::KeyEvent) -> Vec<Effect> {
+    let required = app.profile.require_reason;
+    let profile = app.profile.name.clone();
+    let Some(detail) = app.detail.state.as_mut() else {
+        return Vec::new();
+    };
+    let identity_id = detail.id.clone();
+    let Some(confirm) = detail.sessions.confirm.as_mut() else {
+        return Vec::new();
+    };
+    if confirm.reason.editing() {
+        if let Some(status) = confirm.reason.on_key(action, key) {
+            app.chrome.status = status;
+        }
+        return Vec::new();
+    }
+    match action {
+        Action::Back if !confirm.sending => {
+            detail.sessions.confirm = None;
+            app.chrome.status = Status::Info("Nothing was sent".into());
+        }
+        Action::Reason if !confirm.sending => app.chrome.status = confirm.reason.edit(),
+        Action::Send if !confirm.sending => match confirm.reason.for_sending(required, &profile) {
+            Err(status) => app.chrome.status = status,
+            Ok(why) => {
+                confirm.sending = true;
+                let request = SessionWriteRequest {
+                    identity_id,
+                    identifier: confirm.identifier.clone(),
+                    kind: confirm.kind.clone(),
+                    session: confirm.session.clone(),
+                    why: why.clone(),
+                };
+                app.history.last_reason = why;
+                app.chrome.status = Status::Info("Sending…".into());
+                app.begin(Task::SessionWrite);
+                return vec![Effect::SessionWrite(Box::new(request))];
+            }
+        },
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// Typing or a paste while the reason line has the keys.
+pub(super) fn on_confirm_paste(app: &mut App, text: &str) {
+    if let Some(confirm) = app.detail.state.as_mut().and_then(|d| d.sessions.confirm.as_mut()) {
+        confirm.reason.paste(text);
+    }
+}
+
+/// What became of a session write: said on the status line, and the
+/// sessions read again (they changed, or the answer was lost).
+pub(super) fn on_write_done(app: &mut App, identity_id: String, result: Result<String, String>) -> Vec<Effect> {
+    app.chrome.finish(Task::SessionWrite);
+    let Some(detail) = app.detail.state.as_mut().filter(|d| d.id == identity_id) else {
+        app.chrome.status = match result {
+            Ok(done) => Status::Info(for_display(&done).into_owned()),
+            Err(error) => Status::Error(for_display(&error).into_owned()),
+        };
+        return Vec::new();
+    };
+    detail.sessions.confirm = None;
+    let was_loading = detail.sessions.loading;
+    let mut effects = Vec::new();
+    if was_loading {
+        effects.push(app.cancel(Task::Sessions));
+    }
+    effects.extend(start(app));
+    app.chrome.status = match result {
+        Ok(done) => Status::Info(for_display(&done).into_owned()),
+        Err(error) => Status::Error(for_display(&error).into_owned()),
+    };
+    effects
 }

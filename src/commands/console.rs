@@ -332,6 +332,15 @@ impl IdentitySource for ClientSource {
         .boxed()
     }
 
+    fn session_write(
+        &self,
+        request: crate::app::sessions::SessionWriteRequest,
+    ) -> BoxFuture<'static, Result<String, String>> {
+        let client = self.client.clone();
+        let audit = self.audit.clone();
+        async move { session_write(&client, audit, request).await }.boxed()
+    }
+
     fn write(&self, request: WriteRequest) -> BoxFuture<'static, WriteOutcome> {
         let client = self.client.clone();
         let audit = self.audit.clone();
@@ -539,6 +548,109 @@ fn audit_line(entry: &crate::audit::Entry) -> String {
         changed.join(", ")
     );
     crate::sanitize::for_display(&text).into_owned()
+}
+
+/// Sends a console session write through the commands' audited path
+/// (`commands::sessions::send_audited`: the intent on disk before anything
+/// is sent, the outcome after; session ids, never a token). The client
+/// refuses a read-only profile before signing.
+async fn session_write(
+    client: &Client,
+    audit: Result<Arc<AuditLog>, String>,
+    request: crate::app::sessions::SessionWriteRequest,
+) -> Result<String, String> {
+    use crate::app::sessions::SessionWriteKind;
+    use crate::commands::sessions::{AuditedWrite, send_audited};
+    use crate::diff::Change;
+    use serde_json::json;
+    let log = audit.map_err(|why| format!("the audit trail cannot be written ({why}): nothing was sent"))?;
+    let session_pointer = |id: &str, member: &str| format!("/sessions/{}/{member}", crate::diff::escape_token(id));
+    let mut write = AuditedWrite {
+        identity_id: Some(request.identity_id.clone()),
+        identifier: request.identifier.clone(),
+        why: request.why.clone(),
+        changes: Vec::new(),
+    };
+    let short = |id: &str| id.chars().take(8).collect::<String>();
+    let failed = |err: crate::write::WriteError| format!("{err}");
+    match &request.kind {
+        SessionWriteKind::Revoke { session_id } => {
+            write.changes = vec![Change {
+                pointer: session_pointer(session_id, "active"),
+                old: Some(json!(request.session.as_ref().map(|s| s.active))),
+                new: Some(json!(false)),
+            }];
+            let prepared = client.prepare_revoke_session(session_id).map_err(line)?;
+            let sending = async {
+                client
+                    .send_revoke_session(&prepared)
+                    .await
+                    .map(|exchange| crate::api::Response { value: (), exchange })
+            };
+            let done = send_audited(client, Some(&log), &prepared, &write, sending)
+                .await
+                .map_err(failed)?;
+            Ok(format!(
+                "Revoked session {}: HTTP {}{}",
+                short(session_id),
+                done.response.exchange.status,
+                warning(done.audit_warning.as_deref())
+            ))
+        }
+        SessionWriteKind::RevokeAll => {
+            write.changes = vec![Change {
+                pointer: "/sessions".to_owned(),
+                old: None,
+                new: Some(json!("all revoked")),
+            }];
+            let prepared = client
+                .prepare_revoke_identity_sessions(&request.identity_id)
+                .map_err(line)?;
+            let sending = client.send_revoke_identity_sessions(&prepared);
+            let done = send_audited(client, Some(&log), &prepared, &write, sending)
+                .await
+                .map_err(failed)?;
+            let what = match done.response.value {
+                crate::api::sessions::RevokedAll::Revoked => "Revoked all sessions of this identity",
+                crate::api::sessions::RevokedAll::NoneLeft => "This identity had no sessions left to revoke",
+            };
+            Ok(format!(
+                "{what}: HTTP {}{}",
+                done.response.exchange.status,
+                warning(done.audit_warning.as_deref())
+            ))
+        }
+        SessionWriteKind::Extend { session_id } => {
+            write.changes = vec![Change {
+                pointer: session_pointer(session_id, "expires_at"),
+                old: Some(json!(request.session.as_ref().and_then(|s| s.expires_at.clone()))),
+                new: Some(json!("now + the server's session lifespan")),
+            }];
+            let prepared = client.prepare_extend_session(session_id).map_err(line)?;
+            let sending = client.send_extend_session(&prepared);
+            let done = send_audited(client, Some(&log), &prepared, &write, sending)
+                .await
+                .map_err(failed)?;
+            let until = done
+                .response
+                .value
+                .as_ref()
+                .and_then(|s| s.expires_at.clone())
+                .map(|at| format!(", now expires {at}"))
+                .unwrap_or_default();
+            Ok(format!(
+                "Extended session {}{until}: HTTP {}{}",
+                short(session_id),
+                done.response.exchange.status,
+                warning(done.audit_warning.as_deref())
+            ))
+        }
+    }
+}
+
+/// The audit trail's warning after a write that was made, for the status line.
+fn warning(audit_warning: Option<&str>) -> String {
+    audit_warning.map(|w| format!(" (warning: {w})")).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -61,6 +61,15 @@ pub trait IdentitySource: Send + Sync + 'static {
         let _ = (identity_id, active_only, page);
         Box::pin(async { Err("this console cannot read sessions".to_owned()) })
     }
+    /// Revokes or extends sessions (signed, audited, read-only refused);
+    /// what happened in words, or why it failed.
+    fn session_write(
+        &self,
+        request: crate::app::sessions::SessionWriteRequest,
+    ) -> BoxFuture<'static, Result<String, String>> {
+        let _ = request;
+        Box::pin(async { Err("this console cannot change sessions".to_owned()) })
+    }
     /// Fetches the identity again and sends the PUT when it is unchanged (or
     /// when the request says overwrite), with the audit trail around it.
     fn write(&self, request: WriteRequest) -> BoxFuture<'static, WriteOutcome>;
@@ -327,6 +336,20 @@ impl Runner {
             Effect::Write(request) => {
                 let fut = services.write(*request);
                 self.spawn(Task::Write, Box::pin(async move { Msg::WriteDone(fut.await) }));
+            }
+            Effect::SessionWrite(request) => {
+                let identity_id = request.identity_id.clone();
+                let fut = services.session_write(*request);
+                // Spawned as a write: awaited on quit, never aborted.
+                self.spawn(
+                    Task::Write,
+                    Box::pin(async move {
+                        Msg::SessionWriteDone {
+                            identity_id,
+                            result: fut.await,
+                        }
+                    }),
+                );
             }
             Effect::WriteAttribute(request) => {
                 let fut = services.write_attribute(*request);

@@ -9,6 +9,7 @@ mod forms;
 mod help;
 mod list;
 mod review;
+mod sessions;
 mod text_view;
 pub mod theme;
 mod trait_form;
@@ -51,7 +52,10 @@ pub fn view(app: &App, theme: &Theme, frame: &mut Frame) {
     let body = take();
     match app.screen {
         Screen::List => list::draw(app, theme, body, frame),
-        Screen::Detail => detail::draw(app, theme, body, frame),
+        Screen::Detail => {
+            detail::draw(app, theme, body, frame);
+            sessions::draw_confirm(app, theme, body, frame);
+        }
         Screen::Form => forms::draw(app, theme, body, frame),
         Screen::Review => review::draw_review(app, theme, body, frame),
         Screen::Response => review::draw_response(app, theme, body, frame),

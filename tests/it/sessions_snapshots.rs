@@ -197,3 +197,27 @@ fn sessions_hostile_device_text() {
         loaded(app, false, vec![hostile], Some(1));
     });
 }
+
+#[test]
+fn session_write_confirms() {
+    snapshot_each_size("sessions_confirm_revoke", |app| {
+        key(app, KeyCode::Char('7'));
+        loaded(app, false, sessions(), Some(4));
+        key(app, KeyCode::Char('x'));
+    });
+    snapshot_each_size("sessions_confirm_revoke_all_reason", |app| {
+        key(app, KeyCode::Char('7'));
+        loaded(app, false, sessions(), Some(4));
+        key(app, KeyCode::Char('X'));
+        key(app, KeyCode::Char('r'));
+        for c in "SUP-4711 account taken over".chars() {
+            key(app, KeyCode::Char(c));
+        }
+    });
+    snapshot_each_size("sessions_confirm_extend", |app| {
+        key(app, KeyCode::Char('7'));
+        loaded(app, false, sessions(), Some(4));
+        key(app, KeyCode::Down);
+        key(app, KeyCode::Char('+'));
+    });
+}

@@ -529,6 +529,42 @@ fn scenarios() -> Vec<(Context, Vec<Scenario>)> {
             vec![("detail, Sessions, scrolled and searched", detail_sessions)],
         ),
         (
+            Context::SessionConfirm,
+            vec![("revoke confirm", || {
+                let mut app = detail_sessions();
+                ch(&mut app, 'x');
+                app
+            })],
+        ),
+        (
+            Context::SessionReason,
+            vec![("revoke confirm, reason", || {
+                let mut app = detail_sessions();
+                ch(&mut app, 'x');
+                ch(&mut app, 'r');
+                typed(&mut app, "SUP-1");
+                app
+            }),
+            ("revoke confirm, reason, cursor inside", || {
+                let mut app = detail_sessions();
+                ch(&mut app, 'x');
+                ch(&mut app, 'r');
+                typed(&mut app, "SUP-1");
+                press(&mut app, KeyCode::Left);
+                press(&mut app, KeyCode::Left);
+                app
+            })],
+        ),
+        (
+            Context::SessionSending,
+            vec![("revoke sending", || {
+                let mut app = detail_sessions();
+                ch(&mut app, 'x');
+                ch(&mut app, 'y');
+                app
+            })],
+        ),
+        (
             Context::Detail { offer: false },
             vec![("detail", detail), ("detail scrolled", detail_scrolled)],
         ),

@@ -266,3 +266,126 @@ fn leaving_the_identity_stops_the_read_and_drops_its_answer() {
     assert!(effects.is_empty());
     assert_eq!(app.screen, Screen::List);
 }
+
+fn with_sessions(read_only: bool, require_reason: bool) -> App {
+    let mut app = on_detail();
+    app.profile.read_only = read_only;
+    app.profile.require_reason = require_reason;
+    update(&mut app, ch('7'));
+    loaded(
+        &mut app,
+        0,
+        false,
+        vec![
+            session(1, true, "2026-11-25T12:00:00Z"),
+            session(2, true, "2026-11-26T12:00:00Z"),
+        ],
+        Some(2),
+    );
+    app
+}
+
+fn confirm_kind(app: &App) -> Option<crate::app::sessions::SessionWriteKind> {
+    app.detail
+        .state
+        .as_ref()
+        .and_then(|d| d.sessions.confirm.as_ref())
+        .map(|c| c.kind.clone())
+}
+
+#[test]
+fn x_asks_about_the_chosen_session_then_y_sends_it_with_the_reason() {
+    use crate::app::sessions::SessionWriteKind;
+    let mut app = with_sessions(false, false);
+    update(&mut app, key(KeyCode::Down));
+    let effects = update(&mut app, ch('x'));
+    assert!(effects.is_empty(), "x only asks: {effects:?}");
+    let second = "00000002-aaaa-4bbb-8ccc-000000000000".to_owned();
+    assert_eq!(
+        confirm_kind(&app),
+        Some(SessionWriteKind::Revoke {
+            session_id: second.clone()
+        })
+    );
+    assert_eq!(app.key_context(), Context::SessionConfirm);
+    update(&mut app, ch('r'));
+    assert_eq!(app.key_context(), Context::SessionReason);
+    for c in "SUP-42".chars() {
+        update(&mut app, ch(c));
+    }
+    update(&mut app, key(KeyCode::Enter));
+    let effects = update(&mut app, ch('y'));
+    let Some(Effect::SessionWrite(request)) = effects.first() else {
+        panic!("y sends: {effects:?}");
+    };
+    assert_eq!(request.identity_id, ID);
+    assert_eq!(request.kind, SessionWriteKind::Revoke { session_id: second });
+    assert_eq!(request.why.as_deref(), Some("SUP-42"));
+    assert_eq!(app.key_context(), Context::SessionSending);
+    // The answer: said, and the list read again.
+    let effects = update(
+        &mut app,
+        Msg::SessionWriteDone {
+            identity_id: ID.into(),
+            result: Ok("Revoked session 00000002: HTTP 204".into()),
+        },
+    );
+    assert!(effects.contains(&Effect::LoadSessions {
+        identity_id: ID.into(),
+        active_only: false,
+        page: 0
+    }));
+    assert!(matches!(&app.chrome.status, Status::Info(s) if s.contains("Revoked session 00000002")));
+    assert_eq!(app.key_context(), Context::DetailSessions);
+}
+
+#[test]
+fn capital_x_and_plus_ask_about_all_and_about_extending() {
+    use crate::app::sessions::SessionWriteKind;
+    let mut app = with_sessions(false, false);
+    update(&mut app, ch('X'));
+    assert_eq!(confirm_kind(&app), Some(SessionWriteKind::RevokeAll));
+    let effects = update(&mut app, ch('n'));
+    assert!(effects.is_empty());
+    assert_eq!(confirm_kind(&app), None, "n goes back, nothing sent");
+    update(&mut app, ch('+'));
+    assert_eq!(
+        confirm_kind(&app),
+        Some(SessionWriteKind::Extend {
+            session_id: "00000001-aaaa-4bbb-8ccc-000000000000".into()
+        })
+    );
+    update(&mut app, key(KeyCode::Esc));
+    assert_eq!(confirm_kind(&app), None);
+    assert_eq!(app.screen, Screen::Detail, "Esc closes the question, not the identity");
+}
+
+#[test]
+fn a_read_only_profile_refuses_and_records_it_without_asking() {
+    let mut app = with_sessions(true, false);
+    for c in ['x', 'X', '+'] {
+        let effects = update(&mut app, ch(c));
+        assert!(
+            matches!(effects.as_slice(), [Effect::AuditRefusal { identity_id: Some(id), reason }]
+                if id == ID && reason.contains("read-only")),
+            "{c}: {effects:?}"
+        );
+        assert_eq!(confirm_kind(&app), None);
+        assert!(matches!(&app.chrome.status, Status::Error(s) if s.contains("read-only")));
+    }
+}
+
+#[test]
+fn a_required_reason_holds_y_back() {
+    let mut app = with_sessions(false, true);
+    update(&mut app, ch('X'));
+    let effects = update(&mut app, ch('y'));
+    assert!(effects.is_empty(), "nothing sent without a reason: {effects:?}");
+    assert_eq!(app.key_context(), Context::SessionReason, "the line takes the keys");
+    for c in "ticket 7".chars() {
+        update(&mut app, ch(c));
+    }
+    update(&mut app, key(KeyCode::Enter));
+    let effects = update(&mut app, ch('y'));
+    assert!(matches!(effects.as_slice(), [Effect::SessionWrite(r)] if r.why.as_deref() == Some("ticket 7")));
+}
