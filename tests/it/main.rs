@@ -15,6 +15,7 @@ mod config;
 mod console_e2e;
 mod console_edit_e2e;
 mod console_loop;
+mod console_sessions_e2e;
 mod console_safety_e2e;
 mod console_trait_form_e2e;
 mod console_views_e2e;
