@@ -1,11 +1,18 @@
 //! `idcon apply PLAN`: sends the writes of a plan made by `idcon plan`, each
-//! through the shared pipeline ([`write::send()`]: signed PUT, audit intent and
+//! through the shared pipeline ([`write::sign_or_refuse`],
+//! [`write::put_signed`]: signed PUT, audit intent on disk before it, and
 //! outcome), so that a bulk change is as safe as one made on screen.
 //!
-//! Per identity, in up to `--jobs` at a time and at most `--rps` requests per
-//! second:
-//! 1. read it again and compare with the plan's snapshot (every member, not
-//!    only `updated_at`);
+//! Per identity, with at most `--jobs` PUTs in flight and at most `--rps`
+//! requests per second:
+//! 1. read it again and compare with the plan's snapshot (every member a PUT
+//!    replaces, not only `updated_at`). The reads come in batches of the list
+//!    `ids` filter, each read as the previous batch is down to its last
+//!    round and sized so that its last PUT goes out well within a second of
+//!    it (`Feeder`); a read older than a second (`FRESH_READ`) when its PUT's turn
+//!    comes is done again (one GET). A format 1 plan, a server that ignores
+//!    or refuses the filter, and an id that is not a UUID are read one GET
+//!    each ([`write::ReadShape`] says how a plan's snapshots compare);
 //! 2. unchanged: send the planned body, with the secrets the plan keeps as
 //!    `<redacted>` (the issuance token) taken from this read;
 //! 3. changed, but the server already holds every planned value (a write of
@@ -14,7 +21,8 @@
 //! 4. changed otherwise, or deleted: skipped and reported; make a new plan.
 //!
 //! Each identity's result is appended to `PLAN.results.jsonl` (0600, synced
-//! to disk) as soon as it is known, so running `apply` again continues where
+//! to disk; lines of identities finishing together share one fsync) as soon
+//! as it is known, so running `apply` again continues where
 //! it stopped: identities recorded as sent, already applied or skipped are
 //! left alone; failed ones, and ones whose answer never arrived, go through
 //! the steps above again, and step 3 keeps a write that did reach the server
@@ -369,28 +377,28 @@ async fn apply(global: &Overrides, args: &ApplyArgs) -> Result<ExitCode, Failure
         interrupted: AtomicBool::new(false),
         per_identity: Mutex::new(None),
         one_by_one: AtomicBool::new(false),
+        slots: Arc::new(tokio::sync::Semaphore::new(jobs)),
     });
     let mut progress = Progress::new(pending.len());
     let mut feeder = Feeder::new(&runner, pending, jobs, args.rps);
     let mut now: HashMap<String, ResultLine> = HashMap::new();
     let mut sent_now = 0;
     let mut in_flight = futures::stream::FuturesUnordered::new();
-    // A slot is an identity between its turn and its PUT's answer: at most
-    // --jobs requests of this run are in flight (and a batch's read). Its
-    // outcome and result lines are written after the slot is free.
-    let slots = Arc::new(tokio::sync::Semaphore::new(jobs));
+    // At most --jobs identities prepare (judged, PUT signed) while at most
+    // --jobs others hold a slot for their PUT (Runner::process).
+    let preparing = Arc::new(tokio::sync::Semaphore::new(jobs));
     {
         let mut signals = script::Signals::listen();
         loop {
-            // Hand out read identities to free slots, then read the next
-            // batch once this one is all handed out (its reads stay fresh
-            // while the last writes of this one are in flight).
+            // Hand out read identities to free places, then read the next
+            // batch once this one is down to its last round (its reads stay
+            // fresh while the last writes of this one are in flight).
             while !runner.stopped() && !feeder.ready.is_empty() {
-                let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+                let Ok(place) = Arc::clone(&preparing).try_acquire_owned() else {
                     break;
                 };
                 let Some(work) = feeder.ready.pop_front() else { break };
-                in_flight.push(tokio::spawn(Arc::clone(&runner).process(work, slot)));
+                in_flight.push(tokio::spawn(Arc::clone(&runner).process(work, place)));
             }
             feeder.read_next_if_due(&runner);
             if in_flight.is_empty() && feeder.reading.is_none() && (feeder.ready.is_empty() || runner.stopped()) {
@@ -398,9 +406,9 @@ async fn apply(global: &Overrides, args: &ApplyArgs) -> Result<ExitCode, Failure
             }
             let waiting = !feeder.ready.is_empty() && !runner.stopped();
             tokio::select! {
-                slot = Arc::clone(&slots).acquire_owned(), if waiting => {
-                    if let (Ok(slot), Some(work)) = (slot, feeder.ready.pop_front()) {
-                        in_flight.push(tokio::spawn(Arc::clone(&runner).process(work, slot)));
+                place = Arc::clone(&preparing).acquire_owned(), if waiting => {
+                    if let (Ok(place), Some(work)) = (place, feeder.ready.pop_front()) {
+                        in_flight.push(tokio::spawn(Arc::clone(&runner).process(work, place)));
                     }
                 }
                 joined = in_flight.next(), if !in_flight.is_empty() => {
@@ -606,10 +614,10 @@ fn batch_limit_for_rps(rps: f64) -> usize {
 
 /// Feeds the run: reads the plan's identities batch by batch (the list
 /// `ids` filter) and hands them out. The next batch is read when the
-/// current one is all handed out, so its read overlaps the current batch's
-/// last writes; batches are sized from how long an identity takes, so that
-/// the last identity of a batch is written well within [`FRESH_READ`] of
-/// the batch's read ([`BATCH_BUDGET`]).
+/// current one is down to its last round, so its read overlaps the current
+/// batch's last writes; batches are sized from how long an identity takes,
+/// so that the last identity of a batch is written well within
+/// [`FRESH_READ`] of the batch's read ([`BATCH_BUDGET`]).
 struct Feeder {
     queue: VecDeque<usize>,
     ready: VecDeque<Work>,
@@ -664,9 +672,12 @@ impl Feeder {
         }
     }
 
-    /// Starts reading the next batch when nothing is read or waiting.
+    /// Starts reading the next batch when the current one is down to its
+    /// last round (at most `--jobs` identities not yet handed out): the
+    /// read then overlaps that round instead of leaving the slots idle
+    /// after it, and is at most one round older for it.
     fn read_next_if_due(&mut self, runner: &Arc<Runner>) {
-        if self.reading.is_some() || !self.ready.is_empty() || self.queue.is_empty() || runner.stopped() {
+        if self.reading.is_some() || self.ready.len() > self.jobs || self.queue.is_empty() || runner.stopped() {
             return;
         }
         let size = self.next_size(runner.per_identity());
@@ -724,6 +735,9 @@ struct Runner {
     /// The server ignored or refused the `ids` filter once: every identity
     /// after that is read on its own (said once on stderr).
     one_by_one: AtomicBool,
+    /// An identity holds one from its fresh read's check to its PUT's
+    /// answer: at most `--jobs` PUTs of this run are in flight.
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl Runner {
@@ -925,15 +939,21 @@ impl Runner {
 
     /// Reads (unless its batch did), compares, sends and records one
     /// identity; its index and result, `None` when the run stopped before
-    /// anything was done with it. `slot` is given back when the PUT is
-    /// answered (or nothing is sent): the outcome and result lines are
-    /// written while the next identity takes the slot.
+    /// anything was done with it.
+    ///
+    /// An identity whose batch read is in hand is judged and its PUT signed
+    /// while it waits for a slot (`prep` is its place among the at most
+    /// `--jobs` identities preparing). A slot (at most `--jobs`) is held
+    /// from then to the PUT's answer: the read's age is checked in it, right
+    /// before the intent is recorded and the PUT sent (a read older than
+    /// [`FRESH_READ`] is done again, in the slot, and so is the read of an
+    /// identity that has none in hand). The outcome and result lines are
+    /// written once the slot is free again.
     async fn process(
         self: Arc<Self>,
         work: Work,
-        slot: tokio::sync::OwnedSemaphorePermit,
+        prep: tokio::sync::OwnedSemaphorePermit,
     ) -> Option<(usize, ResultLine)> {
-        let began = Instant::now();
         let pending = self.writes.get(work.index)?;
         let planned = &pending.planned;
         let id = planned.identity_id.as_str();
@@ -952,38 +972,27 @@ impl Runner {
         if self.stopped() {
             return None;
         }
-        let mut first = Some(work.first);
         let mut reads = 0;
+        let mut ready: Option<Ready> = None;
+        if let FirstRead::Listed { latest, at } = work.first {
+            reads += 1;
+            match self.prepare(planned, Ok(*latest), at, &line).await {
+                Ok(prepared) => ready = Some(prepared),
+                Err(result) => return self.settle(work.index, result, prep).await,
+            }
+        }
+        let slot = Arc::clone(&self.slots).acquire_owned().await.ok()?;
+        drop(prep);
+        let began = Instant::now();
         let result = loop {
             if self.stopped() {
                 return None;
             }
-            reads += 1;
-            let (read, read_at) = match first.take() {
-                Some(FirstRead::Listed { latest, at }) => (Ok(*latest), at),
-                Some(FirstRead::Alone) => {
-                    // One slot for the read and its PUT: no rate-limit wait
-                    // between them.
-                    self.pace(2).await;
-                    let at = Instant::now();
-                    (write::fetch_one(&self.client, id, self.shape).await, at)
+            if let Some(prepared) = ready.take() {
+                if prepared.read_at.elapsed() <= FRESH_READ {
+                    return Some((work.index, self.put(prepared, slot, began, &line).await));
                 }
-                None => {
-                    // A read again (it was too old): its PUT's permit is
-                    // the one taken with the first read.
-                    self.pace(1).await;
-                    let at = Instant::now();
-                    (write::fetch_one(&self.client, id, self.shape).await, at)
-                }
-            };
-            match self.judge(planned, read, &line) {
-                Judged::Done(result) => break result,
-                Judged::Send(_) if read_at.elapsed() > FRESH_READ && reads < MAX_READS => {
-                    // Too long since the read (a batch that took long, a
-                    // slow disk for the audit line, a busy host): read
-                    // again before trusting it.
-                }
-                Judged::Send(_) if read_at.elapsed() > FRESH_READ => {
+                if reads >= MAX_READS {
                     break ResultLine {
                         message: Some(format!(
                             "not sent: {MAX_READS} reads in a row were older than {} s by the time the write \
@@ -993,63 +1002,94 @@ impl Runner {
                         ..line(ResultKind::Failed)
                     };
                 }
-                Judged::Send(ready) => {
-                    if self.stopped() {
-                        return None;
-                    }
-                    let (result, answered) = self.send(&ready, &line).await;
-                    drop(slot);
-                    self.note_time(began.elapsed());
-                    // The outcome line and the result line: two files, at once.
-                    let audit = Arc::clone(&self.audit);
-                    let outcome = async move {
-                        match answered {
-                            Some(answered) => answered.record(Some(&audit)).await.ok().and_then(|r| r.audit_warning),
-                            None => None,
-                        }
-                    };
-                    let (warning, recorded) = futures::future::join(outcome, self.results.append(&result)).await;
-                    if let Some(warning) = warning {
-                        eprintln!("idcon: warning: {}", script::one_line(&warning));
-                    }
-                    if let Err(why) = recorded {
-                        self.stop_because(format!("the result cannot be recorded: {why}"));
-                    }
-                    return Some((work.index, result));
-                }
+                // Too long since the read (a slow round, a slow disk for
+                // the audit line, a busy host): read again before trusting
+                // it.
+            }
+            // The first read of an identity read alone takes the permits of
+            // the read and its PUT together; a read again only its own (its
+            // PUT's was taken with the first read).
+            self.pace(if reads == 0 { 2 } else { 1 }).await;
+            reads += 1;
+            let at = Instant::now();
+            let read = write::fetch_one(&self.client, id, self.shape).await;
+            match self.prepare(planned, read, at, &line).await {
+                Ok(prepared) => ready = Some(prepared),
+                Err(result) => break result,
             }
         };
-        drop(slot);
         self.note_time(began.elapsed());
+        self.settle(work.index, result, slot).await
+    }
+
+    /// Judges a read and, when it says send, signs the PUT: the write ready
+    /// to go, or the identity's final result.
+    async fn prepare(
+        &self,
+        planned: &PlannedWrite,
+        read: Result<Snapshot, ApiError>,
+        read_at: Instant,
+        line: &(dyn Fn(ResultKind) -> ResultLine + Sync),
+    ) -> Result<Ready, ResultLine> {
+        let write = match self.judge(planned, read, line) {
+            Judged::Done(result) => return Err(result),
+            Judged::Send(write) => write,
+        };
+        match write::sign_or_refuse(&self.client, Some(&self.audit), &write).await {
+            Ok(request) => Ok(Ready {
+                write,
+                request: Box::new(request),
+                read_at,
+            }),
+            Err(err) => {
+                // The profile refuses (read-only) or the request cannot be
+                // made: the same for every identity, so stop.
+                self.stop_because(err.to_string());
+                Err(ResultLine {
+                    message: Some(script::one_line(&err.to_string())),
+                    ..line(ResultKind::Failed)
+                })
+            }
+        }
+    }
+
+    /// Records a result that sent nothing, after giving back `permit`.
+    async fn settle(
+        &self,
+        index: usize,
+        result: ResultLine,
+        permit: tokio::sync::OwnedSemaphorePermit,
+    ) -> Option<(usize, ResultLine)> {
+        drop(permit);
         if let Err(why) = self.results.append(&result).await {
             self.stop_because(format!("the result cannot be recorded: {why}"));
         }
-        Some((work.index, result))
+        Some((index, result))
     }
 
-    /// Signs and sends one write (its intent on disk first); its result
-    /// line, and the answer whose outcome line is still to be recorded
-    /// (`None` when nothing was sent).
-    async fn send(
+    /// Records the intent (on disk first) and sends the PUT; gives the slot
+    /// back when it is answered, then writes the outcome line and the
+    /// result line at once (two files). The result line.
+    async fn put(
         &self,
-        planned: &PlannedWrite,
+        ready: Ready,
+        slot: tokio::sync::OwnedSemaphorePermit,
+        began: Instant,
         line: &(dyn Fn(ResultKind) -> ResultLine + Sync),
-    ) -> (ResultLine, Option<write::Answered>) {
-        let sent = match write::sign_or_refuse(&self.client, Some(&self.audit), planned).await {
-            Ok(prepared) => write::put_signed(&self.client, Some(&self.audit), planned, &prepared).await,
-            Err(err) => Err(err),
-        };
+    ) -> ResultLine {
+        let sent = write::put_signed(&self.client, Some(&self.audit), &ready.write, &ready.request).await;
+        drop(slot);
+        self.note_time(began.elapsed());
         let answered = match sent {
             Ok(answered) => answered,
             Err(err) => {
-                // The audit trail cannot record, or the profile refuses: the
-                // same for every identity, so stop.
+                // The audit trail cannot record: the same for every
+                // identity, so stop. Nothing was sent.
                 self.stop_because(err.to_string());
-                let result = ResultLine {
+                return ResultLine {
                     message: Some(script::one_line(&err.to_string())),
                     ..line(ResultKind::Failed)
                 };
-                return (result, None);
             }
         };
         let result = match answered.result() {
@@ -1078,8 +1118,24 @@ impl Runner {
                 }
             }
         };
-        (result, Some(answered))
+        let (warning, recorded) =
+            futures::future::join(answered.record(Some(&self.audit)), self.results.append(&result)).await;
+        if let Some(warning) = warning.ok().and_then(|r| r.audit_warning) {
+            eprintln!("idcon: warning: {}", script::one_line(&warning));
+        }
+        if let Err(why) = recorded {
+            self.stop_because(format!("the result cannot be recorded: {why}"));
+        }
+        result
     }
+}
+
+/// A write ready to go out: judged on a read, its PUT signed.
+struct Ready {
+    write: Box<PlannedWrite>,
+    request: Box<crate::api::PreparedRequest>,
+    /// When the read it was judged on went out.
+    read_at: Instant,
 }
 
 /// True when a PUT may have been carried out although no success came back:

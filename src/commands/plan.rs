@@ -430,7 +430,7 @@ struct Request {
 /// What reading and planning one entry gave.
 enum Resolved {
     /// The write, and its plan entry once made (or why it cannot be one).
-    Planned(Box<PlannedWrite>, Option<Result<PlanEntry, String>>),
+    Planned(Box<PlannedWrite>, Option<Box<Result<PlanEntry, String>>>),
     Noop(String),
 }
 
@@ -578,7 +578,7 @@ async fn plan(global: &Overrides, args: &PlanArgs) -> Result<ExitCode, Failure> 
             resolve(snapshot, request, schemas.get(&snapshot.identity.schema_id)).map(|resolved| match resolved {
                 Resolved::Planned(planned, _) => {
                     let entry = PlanEntry::from_planned(request.line, &planned, token_pointer);
-                    Resolved::Planned(planned, Some(entry))
+                    Resolved::Planned(planned, Some(Box::new(entry)))
                 }
                 noop => noop,
             });
@@ -615,7 +615,10 @@ async fn plan(global: &Overrides, args: &PlanArgs) -> Result<ExitCode, Failure> 
         }
         match outcome {
             Ok(Resolved::Planned(planned, entry)) => {
-                match entry.unwrap_or_else(|| PlanEntry::from_planned(line, &planned, token_pointer)) {
+                match entry.map_or_else(
+                    || PlanEntry::from_planned(line, &planned, token_pointer),
+                    |entry| *entry,
+                ) {
                     Ok(entry) => {
                         entries.push(entry);
                         planned_writes.push((line, planned));

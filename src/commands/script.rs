@@ -361,7 +361,7 @@ pub fn run<T: Termination>(json_errors: bool, work: impl Future<Output = Result<
 const MAX_WORKER_THREADS: usize = 8;
 
 /// A runtime with a worker thread per core (at most
-/// [`MAX_WORKER_THREADS`]), for the commands that work on many identities
+/// `MAX_WORKER_THREADS`, 8), for the commands that work on many identities
 /// at once (`plan`, `apply`): what their tasks do between requests — signing
 /// (RSA, about half a millisecond a request), JSON, the comparisons — runs
 /// on every core, so `--jobs` means parallel work and not only parallel
@@ -418,10 +418,10 @@ fn finish<T: Termination>(outcome: Result<T, Failure>, json_errors: bool) -> Exi
 /// The identity schemas' identifier marks for one run, so that `plan` and
 /// `update` name each identity by its primary identifier exactly as the
 /// console does ([`crate::who`]). Schemas are loaded as the console loads
-/// them: the server's list ([`Client::list_schemas`]: `public_url`, or the
+/// them: the server's list ([`crate::api::Client::list_schemas`]: `public_url`, or the
 /// admin port's 307 to the public port), and a schema missing from it by
-/// its id ([`Client::get_schema`]) and then from an identity's `schema_url`
-/// ([`Client::get_schema_at`]); each schema at most once per run. A schema
+/// its id ([`crate::api::Client::get_schema`]) and then from an identity's `schema_url`
+/// ([`crate::api::Client::get_schema_at`]); each schema at most once per run. A schema
 /// that cannot be loaded is no error: its identities are named by their
 /// email, phone or username trait, and [`SchemaHints::missing_note`] says so
 /// in one line.

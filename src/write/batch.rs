@@ -103,7 +103,7 @@ pub struct Listed {
     pub requests: usize,
 }
 
-/// Reads `ids` (each [`batchable`], at most one batch of [`batches`]) with
+/// Reads `ids` (each [`batchable`], at most one batch of [`batches()`]) with
 /// the list `ids` filter, in as many pages as the server answers (normally
 /// one). `Err` is the first failed request.
 pub async fn fetch_listed(client: &Client, ids: &[String]) -> Result<Listed, ApiError> {
