@@ -262,6 +262,7 @@ pub(super) fn on_action(app: &mut App, action: Action, key: KeyEvent) -> Vec<Eff
                 Action::Toggle => form.toggle(),
                 Action::SetActive => form.set_active(true),
                 Action::SetInactive => form.set_active(false),
+                Action::ToggleRevokeSessions => form.toggle_revoke_sessions(),
                 Action::Up => form.choose(false),
                 Action::Down => form.choose(true),
                 Action::NextField => form.next_field(true),

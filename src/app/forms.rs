@@ -265,6 +265,11 @@ pub struct StateForm {
     pub active: bool,
     /// What `y` sent (`active`), until its answer lands.
     pub sent: Option<bool>,
+    /// Deactivating also revokes all of the identity's sessions once the
+    /// PUT has succeeded (on by default, `r` toggles): Kratos only blocks
+    /// them while the identity is inactive and revives the unexpired ones
+    /// when it is reactivated (`session/session.go` `Session.IsActive`).
+    pub revoke_sessions: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -423,6 +428,7 @@ impl Form {
             current,
             changed_at,
             sent: None,
+            revoke_sessions: true,
         })
     }
 
@@ -570,6 +576,13 @@ impl Form {
             FormBody::Credentials(form) => form.hash_locally = !form.hash_locally,
             FormBody::TraitFields(form) => form.toggle(),
             _ => {}
+        }
+    }
+
+    /// `r` on the state form: also revoke all sessions after deactivating, or not.
+    pub fn toggle_revoke_sessions(&mut self) {
+        if let FormBody::State(form) = &mut self.body {
+            form.revoke_sessions = !form.revoke_sessions;
         }
     }
 

@@ -152,13 +152,13 @@ const DETAIL_END: &[Binding] = &[HELP, F1_TOO, BACK, QUIT_ANYWHERE];
 /// filters; the edit keys stay, but `a` is the filter here (the attribute
 /// form is on every other section).
 const SESSIONS: &[Binding] = &[
-    row!("↑/↓ j/k", "choose a session (reads more at the last one)", SHOWN;
+    row!("↑/↓ j/k", "choose a session (more read at the last)", SHOWN;
         Code(K::Down) => A::Down, Char('j') => A::Down, Code(K::Up) => A::Up, Char('k') => A::Up),
     row!("g/G Home/End", "first / last session", HELP_ONLY;
         Char('g') => A::Top, Code(K::Home) => A::Top, Char('G') => A::Bottom, Code(K::End) => A::Bottom),
     row!("a", "active sessions only / all", SHOWN; Char('a') => A::FilterActive),
     row!("x", "revoke the chosen session (asks first)", SHOWN; Char('x') => A::RevokeSession),
-    row!("X", "revoke all of the identity's sessions (asks first)", SHOWN; Char('X') => A::RevokeAllSessions),
+    row!("X", "revoke all its sessions (asks first)", SHOWN; Char('X') => A::RevokeAllSessions),
     row!("+", "extend the chosen session (asks first)", SHOWN; Char('+') => A::ExtendSession),
     row!("r", "read the sessions again", HELP_ONLY; Char('r') => A::Reload),
     row!("Tab/S-Tab 1–6", "other section (1 summary … 6 raw JSON)", SHOWN;
@@ -282,6 +282,7 @@ const FORM_STATE: &[Binding] = &[
     row!("a/k/↑ i/j/↓", "active / inactive", HELP_ONLY;
         Char('a') => A::SetActive, Char('k') => A::SetActive, Code(K::Up) => A::SetActive,
         Char('i') => A::SetInactive, Char('j') => A::SetInactive, Code(K::Down) => A::SetInactive),
+    row!("r", "revoke sessions too (when deactivating)", SHOWN; Char('r') => A::ToggleRevokeSessions),
     REVIEW,
     HELP,
     F1_TOO,

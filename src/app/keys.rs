@@ -161,6 +161,8 @@ pub enum Action {
     RevokeAllSessions,
     /// `+` on the Sessions section: extend the chosen session.
     ExtendSession,
+    /// `r` on the state form: also revoke all sessions when deactivating.
+    ToggleRevokeSessions,
     RestoreDraft,
     ShowDraft,
     DiscardDraft,

@@ -437,7 +437,13 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::IdentityLoaded { id, result } => detail::on_identity(app, id, result),
         Msg::ExternalEditDone { identity_id, result } => editing::on_external_edit(app, identity_id, result),
         Msg::PasswordHashed { identity_id, result } => editing::on_hashed(app, identity_id, result),
-        Msg::WriteDone(outcome) => review::on_outcome(app, outcome),
+        Msg::WriteDone(outcome) => {
+            // Before the review takes the form away: what it asked for.
+            let revoke = sessions::revoke_after_deactivation(app, &outcome);
+            let mut effects = review::on_outcome(app, outcome);
+            effects.extend(revoke);
+            effects
+        }
         Msg::AttributeDone(outcome) => attribute::on_done(app, outcome),
         Msg::SessionsLoaded {
             identity_id,

@@ -212,6 +212,9 @@ pub(super) fn on_loaded(
             let more = full && sessions.total.is_none_or(|total| read < total);
             sessions.next_page = more.then(|| page.saturating_add(1));
             sessions.error = None;
+            if matches!(&app.chrome.status, Status::Info(s) if s.starts_with("Reloading the sessions")) {
+                app.chrome.status = Status::None;
+            }
         }
         Err(error) => {
             sessions.next_page = Some(page);
@@ -593,22 +596,87 @@ pub(super) fn on_confirm_paste(app: &mut App, text: &str) {
 pub(super) fn on_write_done(app: &mut App, identity_id: String, result: Result<String, String>) -> Vec<Effect> {
     app.chrome.finish(Task::SessionWrite);
     let Some(detail) = app.detail.state.as_mut().filter(|d| d.id == identity_id) else {
-        app.chrome.status = match result {
-            Ok(done) => Status::Info(for_display(&done).into_owned()),
-            Err(error) => Status::Error(for_display(&error).into_owned()),
-        };
+        tell(app, result, true);
         return Vec::new();
     };
-    detail.sessions.confirm = None;
+    // Not asked from the confirm screen: it followed a deactivation's PUT.
+    let follow_up = detail.sessions.confirm.take().is_none();
     let was_loading = detail.sessions.loading;
+    // Read again only when the section has been read: else it is read
+    // when first shown, as always.
+    let requested = detail.sessions.requested;
     let mut effects = Vec::new();
     if was_loading {
         effects.push(app.cancel(Task::Sessions));
     }
-    effects.extend(start(app));
-    app.chrome.status = match result {
-        Ok(done) => Status::Info(for_display(&done).into_owned()),
-        Err(error) => Status::Error(for_display(&error).into_owned()),
-    };
+    if requested {
+        effects.extend(start(app));
+    }
+    tell(app, result, follow_up);
     effects
+}
+
+/// The answer of a session write on the status line; a `follow_up` of a
+/// deactivation's PUT comes after what the status said of that PUT (saved,
+/// a late answer), so both are read.
+fn tell(app: &mut App, result: Result<String, String>, follow_up: bool) {
+    let (text, failed) = match result {
+        Ok(done) => (for_display(&done).into_owned(), false),
+        Err(error) => (format!("Sessions: {}", for_display(&error)), true),
+    };
+    let before = match &app.chrome.status {
+        Status::Info(s) | Status::Error(s) if follow_up && !s.is_empty() => Some(s.clone()),
+        _ => None,
+    };
+    let text = match before {
+        Some(before) => format!("{before} · {text}"),
+        None => text,
+    };
+    app.chrome.status = if failed {
+        Status::Error(text)
+    } else {
+        Status::Info(text)
+    };
+}
+
+/// After a state form's PUT: when it deactivated the identity and "also
+/// revoke all sessions" was on, and the server answered with the identity
+/// inactive, the revoke-all goes out (audited on its own, with the same
+/// reason). Called before the review takes the form away.
+pub(super) fn revoke_after_deactivation(app: &mut App, outcome: &super::review::WriteOutcome) -> Vec<Effect> {
+    let Some(form) = app.edit.form.as_ref() else {
+        return Vec::new();
+    };
+    let super::forms::FormBody::State(state) = &form.body else {
+        return Vec::new();
+    };
+    if state.sent != Some(false) || !state.revoke_sessions {
+        return Vec::new();
+    }
+    let super::review::WriteOutcome::Answered {
+        identity: Some(identity),
+        ..
+    } = outcome
+    else {
+        return Vec::new(); // not applied: the sessions stay as they are
+    };
+    if identity.get("state").and_then(serde_json::Value::as_str) != Some("inactive") {
+        return Vec::new();
+    }
+    let identity_id = form.identity_id.clone();
+    let traits = identity.get("traits").unwrap_or(&serde_json::Value::Null);
+    let schema = identity
+        .get("schema_id")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default();
+    let identifier = crate::app::rows::primary_identifier(traits, app.schemas.hints.get(schema));
+    let request = SessionWriteRequest {
+        identity_id,
+        identifier,
+        kind: SessionWriteKind::RevokeAll,
+        session: None,
+        why: app.history.last_reason.clone(),
+    };
+    app.begin(Task::SessionWrite);
+    vec![Effect::SessionWrite(Box::new(request))]
 }

@@ -241,7 +241,24 @@ fn state_form(form: &StateForm, theme: &Theme, area: Rect, frame: &mut Frame) {
         option("active", form.active),
         option("inactive", !form.active),
         Line::from(""),
-        Line::from(Span::styled(STATE_SESSIONS_NOTE, theme.tone(Tone::Muted))),
+        if form.active {
+            Line::from(Span::styled(STATE_SESSIONS_NOTE, theme.tone(Tone::Muted)))
+        } else {
+            let mark = if form.revoke_sessions { "[x]" } else { "[ ]" };
+            Line::from(vec![
+                Span::raw(format!("{mark} also revoke all sessions after the change  ")),
+                Span::styled("(r toggles)", theme.tone(Tone::Muted)),
+            ])
+        },
+        Line::from(""),
+        Line::from(Span::styled(
+            if form.active {
+                ""
+            } else {
+                "Inactive alone blocks the sessions; reactivating revives those not expired. Revoking deletes them."
+            },
+            theme.tone(Tone::Muted),
+        )),
     ];
     frame.render_widget(Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }), area);
     let y = area.y + if form.active { 3 } else { 4 };

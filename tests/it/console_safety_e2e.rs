@@ -178,6 +178,13 @@ fn toggle_state(console: &mut Console, was: &str) -> &'static str {
     console.keys(" ");
     let now = if was == "active" { "inactive" } else { "active" };
     console.wait_for(&format!("(•) {now}"));
+    if now == "inactive" {
+        // These tests follow the PUT alone: "also revoke all sessions" (on
+        // by default, its own audit lines) is turned off here and tested in
+        // console_sessions_e2e.
+        console.keys("r");
+        console.wait_for("[ ] also revoke all sessions");
+    }
     now
 }
 

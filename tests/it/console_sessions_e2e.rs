@@ -131,3 +131,49 @@ fn a_read_only_profile_refuses_revoking_and_sends_nothing() {
         "the sessions are still there:\n{screen}"
     );
 }
+
+#[test]
+fn deactivating_with_revoke_all_revokes_the_sessions_after_the_put() {
+    let demo = Demo::start();
+    let home = Home::new();
+    let mut console = home.console(&demo, &[], &[]);
+    let first = first_identity();
+    let id = id_of(&first);
+    if first["state"] != "active" {
+        panic!("the first demo identity is expected active: {first}");
+    }
+    console.enter();
+    wait_detail_loaded(&console, &id);
+    console.keys("7");
+    let screen = sessions_read(&console);
+    assert!(!screen.contains("No sessions."), "{screen}");
+    console.keys("s");
+    console.wait_for("Change state");
+    console.keys("i");
+    let screen = console.wait_for("[x] also revoke all sessions");
+    assert!(screen.contains("r toggles"), "{screen}");
+    console.send(crate::support::console_env::CTRL_S);
+    console.wait_for("Send this change?");
+    console.keys("y");
+    let screen = console.wait_until("the PUT and the revoke-all", WAIT, |s| {
+        s.contains("Response  ✓ 200 OK") && s.contains("Revoked all sessions of this identity")
+    });
+    assert!(screen.contains("Saved."), "what the PUT did is still said first:\n{screen}");
+    assert_eq!(demo.identity(&id)["state"], "inactive");
+    console.esc();
+    wait_detail_loaded(&console, &id);
+    console.keys("r");
+    let screen = console.wait_until("the sessions read again", WAIT, |s| {
+        s.contains("No sessions.") && !s.contains("loading sessions")
+    });
+    assert!(screen.contains("Sessions"), "{screen}");
+    // Its own audit lines: the PUT's, then the revoke-all's.
+    let trail = std::fs::read_to_string(home.audit_file()).unwrap_or_else(|e| panic!("audit trail: {e}"));
+    let put = trail
+        .find("\"PUT\"")
+        .unwrap_or_else(|| panic!("no PUT in the trail:\n{trail}"));
+    let revoke = trail
+        .find(&format!("/identities/{id}/sessions"))
+        .unwrap_or_else(|| panic!("no revoke-all in the trail:\n{trail}"));
+    assert!(put < revoke, "the revoke-all comes after the PUT:\n{trail}");
+}

@@ -389,3 +389,106 @@ fn a_required_reason_holds_y_back() {
     let effects = update(&mut app, ch('y'));
     assert!(matches!(effects.as_slice(), [Effect::SessionWrite(r)] if r.why.as_deref() == Some("ticket 7")));
 }
+
+/// The server's 200 to the state form's PUT, the identity now `state`.
+fn put_answered(state: &str) -> crate::app::review::WriteOutcome {
+    let mut returned = identity(1);
+    returned["state"] = json!(state);
+    let exchange = crate::api::Exchange {
+        request_id: "req-1".into(),
+        method: "PUT".into(),
+        url: format!("http://127.0.0.1/admin/identities/{ID}"),
+        request_headers: Vec::new(),
+        request_body: None,
+        status: 200,
+        reason: "OK".into(),
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: returned.to_string().into_bytes(),
+        started_at: Utc::now(),
+        elapsed: std::time::Duration::from_millis(12),
+    };
+    crate::app::review::WriteOutcome::Answered {
+        response: crate::app::review::response_view(&exchange, Some(ID.into())),
+        identity: Some(returned),
+    }
+}
+
+/// The state form on the detail, set to inactive (`r` pressed `toggles`
+/// times), reviewed with a reason and sent.
+fn deactivate(toggles: usize) -> (App, Vec<Effect>) {
+    let mut app = on_detail();
+    update(&mut app, ch('s'));
+    update(&mut app, ch('i'));
+    for _ in 0..toggles {
+        update(&mut app, ch('r'));
+    }
+    update(
+        &mut app,
+        Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)),
+    );
+    assert_eq!(app.screen, Screen::Review, "{:?}", app.chrome.status);
+    update(&mut app, ch('r'));
+    for c in "SUP-9".chars() {
+        update(&mut app, ch(c));
+    }
+    update(&mut app, key(KeyCode::Enter));
+    let effects = update(&mut app, ch('y'));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Write(_))), "{effects:?}");
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::SessionWrite(_))),
+        "nothing before the PUT"
+    );
+    let effects = update(&mut app, Msg::WriteDone(put_answered("inactive")));
+    (app, effects)
+}
+
+#[test]
+fn deactivating_revokes_all_sessions_after_the_put_succeeds_with_the_same_reason() {
+    use crate::app::sessions::SessionWriteKind;
+    let (mut app, effects) = deactivate(0);
+    let requests: Vec<_> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::SessionWrite(r) => Some(r.as_ref()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(requests.len(), 1, "{effects:?}");
+    assert_eq!(requests[0].kind, SessionWriteKind::RevokeAll);
+    assert_eq!(requests[0].identity_id, ID);
+    assert_eq!(requests[0].why.as_deref(), Some("SUP-9"));
+    update(
+        &mut app,
+        Msg::SessionWriteDone {
+            identity_id: ID.into(),
+            result: Ok("Revoked all sessions of this identity: HTTP 204".into()),
+        },
+    );
+    assert!(matches!(&app.chrome.status, Status::Info(s) if s.contains("Revoked all sessions")));
+}
+
+#[test]
+fn r_on_the_state_form_keeps_the_sessions() {
+    let (_, effects) = deactivate(1);
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::SessionWrite(_))),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn a_put_that_did_not_deactivate_revokes_nothing() {
+    let mut app = on_detail();
+    update(&mut app, ch('s'));
+    update(&mut app, ch('i'));
+    update(
+        &mut app,
+        Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)),
+    );
+    update(&mut app, ch('y'));
+    let effects = update(&mut app, Msg::WriteDone(put_answered("active")));
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::SessionWrite(_))),
+        "{effects:?}"
+    );
+}

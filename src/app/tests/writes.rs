@@ -143,6 +143,14 @@ fn after_stopping_the_wait_y_sends_nothing_and_the_answer_still_lands() {
     // The answer comes while the stopped review is still open: shown there.
     update(&mut app, Msg::WriteDone(saved()));
     assert_eq!(app.screen, Screen::Response);
+    // Deactivating then revokes all sessions (on by default); its answer.
+    update(
+        &mut app,
+        Msg::SessionWriteDone {
+            identity_id: ID.into(),
+            result: Ok("Revoked all sessions of this identity: HTTP 204".into()),
+        },
+    );
     assert!(!app.busy());
     let entry = &app.history.entries[0];
     assert_eq!(entry.outcome, Outcome::Answered);
