@@ -158,7 +158,10 @@ fn deactivating_with_revoke_all_revokes_the_sessions_after_the_put() {
     let screen = console.wait_until("the PUT and the revoke-all", WAIT, |s| {
         s.contains("Response  ✓ 200 OK") && s.contains("Revoked all sessions of this identity")
     });
-    assert!(screen.contains("Saved."), "what the PUT did is still said first:\n{screen}");
+    assert!(
+        screen.contains("Saved."),
+        "what the PUT did is still said first:\n{screen}"
+    );
     assert_eq!(demo.identity(&id)["state"], "inactive");
     console.esc();
     wait_detail_loaded(&console, &id);

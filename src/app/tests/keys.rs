@@ -538,22 +538,24 @@ fn scenarios() -> Vec<(Context, Vec<Scenario>)> {
         ),
         (
             Context::SessionReason,
-            vec![("revoke confirm, reason", || {
-                let mut app = detail_sessions();
-                ch(&mut app, 'x');
-                ch(&mut app, 'r');
-                typed(&mut app, "SUP-1");
-                app
-            }),
-            ("revoke confirm, reason, cursor inside", || {
-                let mut app = detail_sessions();
-                ch(&mut app, 'x');
-                ch(&mut app, 'r');
-                typed(&mut app, "SUP-1");
-                press(&mut app, KeyCode::Left);
-                press(&mut app, KeyCode::Left);
-                app
-            })],
+            vec![
+                ("revoke confirm, reason", || {
+                    let mut app = detail_sessions();
+                    ch(&mut app, 'x');
+                    ch(&mut app, 'r');
+                    typed(&mut app, "SUP-1");
+                    app
+                }),
+                ("revoke confirm, reason, cursor inside", || {
+                    let mut app = detail_sessions();
+                    ch(&mut app, 'x');
+                    ch(&mut app, 'r');
+                    typed(&mut app, "SUP-1");
+                    press(&mut app, KeyCode::Left);
+                    press(&mut app, KeyCode::Left);
+                    app
+                }),
+            ],
         ),
         (
             Context::SessionSending,
