@@ -625,7 +625,6 @@ struct Feeder {
     jobs: usize,
     /// The largest batch `--rps` allows, when given.
     rps_limit: Option<usize>,
-    batches: usize,
 }
 
 impl Feeder {
@@ -636,7 +635,6 @@ impl Feeder {
             reading: None,
             jobs: jobs.max(1),
             rps_limit: rps.map(batch_limit_for_rps),
-            batches: 0,
         };
         // An old plan's identities are read one by one, as they were
         // planned; a new plan's in batches (`read_batch` reads an id that is
@@ -686,7 +684,6 @@ impl Feeder {
             let Some(index) = self.queue.pop_front() else { break };
             batch.push(index);
         }
-        self.batches += 1;
         let runner = Arc::clone(runner);
         self.reading = Some(tokio::spawn(async move { runner.read_batch(batch).await }));
     }
@@ -1427,6 +1424,37 @@ fn print_line(text: &str) -> Result<(), Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn feeder(jobs: usize, rps: Option<f64>) -> Feeder {
+        Feeder {
+            queue: VecDeque::new(),
+            ready: VecDeque::new(),
+            reading: None,
+            jobs,
+            rps_limit: rps.map(batch_limit_for_rps),
+        }
+    }
+
+    /// A batch's last PUT should go out within the budget of its read: the
+    /// size follows how long an identity holds a slot, within --jobs and
+    /// Kratos's 500, and --rps caps it so a batch's permits fit one burst.
+    #[test]
+    fn batches_are_sized_from_the_time_an_identity_takes() {
+        let four = feeder(4, None);
+        assert_eq!(four.next_size(None), 16, "before anything is known");
+        assert_eq!(four.next_size(Some(Duration::from_millis(25))), 80, "0.5 s x 4 / 25 ms");
+        assert_eq!(four.next_size(Some(Duration::from_millis(2))), MAX_BATCH);
+        assert_eq!(
+            four.next_size(Some(Duration::from_secs(2))),
+            4,
+            "never fewer than --jobs"
+        );
+        assert_eq!(batch_limit_for_rps(0.5), 1);
+        assert_eq!(batch_limit_for_rps(5.0), 4);
+        assert_eq!(batch_limit_for_rps(10_000.0), MAX_BATCH);
+        assert_eq!(feeder(4, Some(5.0)).next_size(Some(Duration::from_millis(2))), 4);
+        assert_eq!(feeder(4, Some(0.5)).next_size(None), 1);
+    }
 
     #[test]
     fn rps_must_be_a_positive_number() {
