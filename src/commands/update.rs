@@ -197,14 +197,18 @@ async fn update(global: &Overrides, args: &UpdateArgs) -> Result<(), Failure> {
         return report_nothing_to_do(&planned, json_output);
     }
     // Who it is, named as the console names it: by the identifier its
-    // schema marks (one schema read; without it, the usual traits).
-    let mut schemas = script::SchemaHints::default();
-    schemas.learn(&client, [&snapshot.raw]).await;
-    match schemas.get(&snapshot.identity.schema_id) {
-        Some(hints) => planned = planned.with_identifier_hints(hints),
-        None => {
-            if let Some(note) = schemas.missing_note() {
-                script::warn(&note, json_output);
+    // schema marks (one schema read; without it, the usual traits). A dry
+    // run reads the identity and nothing else: it names the person by the
+    // usual traits.
+    if !args.write.dry_run {
+        let mut schemas = script::SchemaHints::default();
+        schemas.learn(&client, [&snapshot.raw]).await;
+        match schemas.get(&snapshot.identity.schema_id) {
+            Some(hints) => planned = planned.with_identifier_hints(hints),
+            None => {
+                if let Some(note) = schemas.missing_note() {
+                    script::warn(&note, json_output);
+                }
             }
         }
     }
