@@ -260,7 +260,7 @@ def main():
         idcon_cpu = cpu_seconds(resource.RUSAGE_CHILDREN) - idcon_cpu
         print(f"deactivate {bulk}, {JOBS} at a time: script {script_s:.2f} s, idcon {plan_s + apply_s:.2f} s "
               f"(plan {plan_s:.2f} s + apply {apply_s:.2f} s)")
-        # Both sides and the server share the host's cores: CPU, not the
+        # Both sides and the server share the host's cores: CPU, more than the
         # network, bounds this case.
         print(f"  CPU used: script {script_cpu:.2f} s, idcon {idcon_cpu:.2f} s (plan + apply), "
               f"on {os.cpu_count()} cores shared with the server")
