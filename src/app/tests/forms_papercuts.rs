@@ -4,7 +4,6 @@
 //! are for and are not written for a change of spacing alone, and what
 //! quitting says about the form left open.
 
-use chrono::TimeZone;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::{Value, json};
 
@@ -61,47 +60,10 @@ fn username_schema() -> Value {
 
 /// The detail of Sofia, loaded, in an app that knows both schemas.
 fn detail() -> App {
-    let now = Utc
-        .with_ymd_and_hms(2026, 11, 24, 12, 0, 0)
-        .single()
-        .unwrap_or_default();
-    let profile = ProfileInfo {
-        name: "support".into(),
-        identities_url: "http://127.0.0.1/admin/identities".into(),
-        attribute_registry_url: "http://127.0.0.1/registry".into(),
-        attribute_registry: true,
-        issuance_token_pointer: "/metadata_admin/yoti/issuance_token".into(),
-        ..Default::default()
-    };
-    let mut app = App::new(profile, 80, 24, now);
-    app.start();
-    update(
-        &mut app,
-        Msg::SchemasLoaded(Ok(vec![
-            ("email".into(), email_schema()),
-            ("username".into(), username_schema()),
-        ])),
-    );
-    update(
-        &mut app,
-        Msg::PageLoaded {
-            generation: 1,
-            result: Ok(LoadedPage {
-                items: vec![sofia()],
-                next: None,
-            }),
-        },
-    );
-    press(&mut app, KeyCode::Enter);
-    update(
-        &mut app,
-        Msg::IdentityLoaded {
-            id: ID.into(),
-            result: Ok(sofia()),
-        },
-    );
-    assert_eq!(app.screen, Screen::Detail);
-    app
+    super::opened_in_detail(
+        vec![("email".into(), email_schema()), ("username".into(), username_schema())],
+        sofia(),
+    )
 }
 
 fn hash_error(app: &App) -> Option<String> {

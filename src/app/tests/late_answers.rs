@@ -11,7 +11,6 @@
 //! new baseline: Esc closes it without asking when nothing new was typed,
 //! and asks when something was.
 
-use chrono::TimeZone;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::{Value, json};
 
@@ -83,44 +82,7 @@ fn schema() -> Value {
 /// The detail of Sofia, loaded, on a profile with an attribute registry;
 /// two schemas she fits (`email`, `email_v2`).
 fn on_sofia() -> App {
-    let now = Utc
-        .with_ymd_and_hms(2026, 11, 24, 12, 0, 0)
-        .single()
-        .unwrap_or_default();
-    let profile = ProfileInfo {
-        name: "support".into(),
-        identities_url: "http://127.0.0.1/admin/identities".into(),
-        attribute_registry_url: "http://127.0.0.1/registry".into(),
-        attribute_registry: true,
-        issuance_token_pointer: "/metadata_admin/yoti/issuance_token".into(),
-        ..Default::default()
-    };
-    let mut app = App::new(profile, 80, 24, now);
-    app.start();
-    update(
-        &mut app,
-        Msg::SchemasLoaded(Ok(vec![("email".into(), schema()), ("email_v2".into(), schema())])),
-    );
-    update(
-        &mut app,
-        Msg::PageLoaded {
-            generation: 1,
-            result: Ok(LoadedPage {
-                items: vec![sofia()],
-                next: None,
-            }),
-        },
-    );
-    press(&mut app, KeyCode::Enter);
-    update(
-        &mut app,
-        Msg::IdentityLoaded {
-            id: ID.into(),
-            result: Ok(sofia()),
-        },
-    );
-    assert_eq!(app.screen, Screen::Detail);
-    app
+    super::opened_in_detail(vec![("email".into(), schema()), ("email_v2".into(), schema())], sofia())
 }
 
 /// The attribute update of Sofia, reviewed.

@@ -62,6 +62,52 @@ fn started_app() -> (App, Vec<Effect>) {
     (app, effects)
 }
 
+/// A started app on a profile with an attribute registry, its `schemas`
+/// arrived, `identity` the only row, opened in the detail (the setting the
+/// forms and late-answer tests start from).
+fn opened_in_detail(schemas: Vec<(String, Value)>, identity: Value) -> App {
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 24, 12, 0, 0)
+        .single()
+        .unwrap_or_default();
+    let profile = ProfileInfo {
+        name: "support".into(),
+        identities_url: "http://127.0.0.1/admin/identities".into(),
+        attribute_registry_url: "http://127.0.0.1/registry".into(),
+        attribute_registry: true,
+        issuance_token_pointer: "/metadata_admin/yoti/issuance_token".into(),
+        ..Default::default()
+    };
+    let mut app = App::new(profile, 80, 24, now);
+    app.start();
+    update(&mut app, Msg::SchemasLoaded(Ok(schemas)));
+    let id = identity
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    update(
+        &mut app,
+        Msg::PageLoaded {
+            generation: 1,
+            result: Ok(LoadedPage {
+                items: vec![identity.clone()],
+                next: None,
+            }),
+        },
+    );
+    update(&mut app, key(KeyCode::Enter));
+    update(
+        &mut app,
+        Msg::IdentityLoaded {
+            id,
+            result: Ok(identity),
+        },
+    );
+    assert_eq!(app.screen, Screen::Detail);
+    app
+}
+
 /// A started app whose schemas arrived and whose first (and last) page holds
 /// the identities `range`.
 fn app_with_rows(range: std::ops::Range<usize>) -> App {
