@@ -105,6 +105,8 @@ fn entry_json(p: &ProfileEntry, is_default: bool, is_selected: bool) -> Value {
         "public_url": p.public_url.as_ref().map(|u| u.as_str()),
         "identities_path": p.identities_path.as_deref().unwrap_or(config::DEFAULT_IDENTITIES_PATH),
         "schemas_path": p.schemas_path.as_deref().unwrap_or(config::DEFAULT_SCHEMAS_PATH),
+        "sessions_path": effective_family_path(p, p.sessions_path.as_deref(), "sessions", config::DEFAULT_SESSIONS_PATH),
+        "recovery_path": effective_family_path(p, p.recovery_path.as_deref(), "recovery", config::DEFAULT_RECOVERY_PATH),
         "read_only": p.read_only,
         "danger": p.danger,
         "danger_accept_invalid_certs": p.danger_accept_invalid_certs,
@@ -118,6 +120,20 @@ fn entry_json(p: &ProfileEntry, is_default: bool, is_selected: bool) -> Value {
         "header_names": p.headers.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
         "line": p.line,
     })
+}
+
+/// The path a family of endpoints is reached at: the profile's own setting,
+/// else beside its identities path as `resolve_profile` derives it, so the
+/// listing says what idcon will really call.
+fn effective_family_path(p: &ProfileEntry, set: Option<&str>, family: &str, default: &str) -> String {
+    match set {
+        Some(path) => path.to_owned(),
+        None => config::sibling_path(
+            p.identities_path.as_deref().unwrap_or(config::DEFAULT_IDENTITIES_PATH),
+            family,
+            default,
+        ),
+    }
 }
 
 fn to_table(config: Option<&ConfigFile>, selected: Option<&str>) -> String {

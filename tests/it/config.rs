@@ -499,6 +499,11 @@ danger_accept_invalid_certs = true
     assert_eq!(connhex["default"], true);
     assert_eq!(connhex["danger"], true);
     assert_eq!(connhex["header_names"], serde_json::json!(["X-Api-Key"]));
+    // The session and recovery endpoints follow a gateway's prefix unless set.
+    assert_eq!(connhex["sessions_path"], "/iam/sessions");
+    assert_eq!(connhex["recovery_path"], "/iam/recovery");
+    assert_eq!(kratos["sessions_path"], "/admin/sessions");
+    assert_eq!(kratos["recovery_path"], "/admin/recovery");
 }
 
 #[test]
