@@ -9,9 +9,11 @@
 //! - [`batches`]: `ids` filters split into requests gateways accept.
 //! - [`recovery`]: recovery links and codes made for an identity (secrets).
 //! - [`sessions`]: an identity's sessions: list, read, revoke, extend.
+//! - [`delete`]: deleting an identity (deleted, or already gone).
 
 pub mod batches;
 pub mod client;
+pub mod delete;
 pub mod error;
 pub mod exchange;
 pub mod link;

@@ -21,6 +21,7 @@
 pub mod cli;
 
 mod auth;
+mod delete;
 mod errors;
 mod faults;
 mod model;

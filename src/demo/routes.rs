@@ -190,7 +190,7 @@ pub fn router(state: Arc<DemoState>) -> Router {
         .route(&identities, get(list_identities).fallback(method_not_allowed))
         .route(
             &identity,
-            get(get_identity).put(update_identity).fallback(method_not_allowed),
+            get(get_identity).put(update_identity).delete(super::delete::delete_identity).fallback(method_not_allowed),
         )
         // session/handler.go `RegisterAdminRoutes`.
         .route(

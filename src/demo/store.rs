@@ -222,6 +222,15 @@ impl Store {
         }
     }
 
+    /// Takes the identity out with its index entries (its identifiers and
+    /// external id can be taken again); its sessions are `demo::delete`'s.
+    pub fn remove(&mut self, id: &Uuid) -> Option<Identity> {
+        let identity = self.get(id)?.into_owned();
+        self.unindex(*id, &Keys::of(&identity));
+        self.identities.remove(id);
+        Some(identity)
+    }
+
     /// Stores `identity` over the one with its id, moving its index entries.
     /// Callers check [`Store::conflict`] first when uniqueness matters.
     pub fn replace(&mut self, identity: Identity) {
