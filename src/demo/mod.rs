@@ -21,6 +21,7 @@
 pub mod cli;
 
 mod auth;
+mod credentials;
 mod delete;
 mod errors;
 mod faults;

@@ -199,6 +199,13 @@ pub fn router(state: Arc<DemoState>) -> Router {
                 .delete(sessions::delete_identity_sessions)
                 .fallback(method_not_allowed),
         )
+        // identity/handler.go `RegisterAdminRoutes`: `patch` and
+        // `deleteIdentityCredentials` (see demo/credentials.rs).
+        .route(&identity, axum::routing::patch(super::credentials::patch_identity))
+        .route(
+            &format!("{identity}/credentials/{{type}}"),
+            axum::routing::delete(super::credentials::delete_credential).fallback(method_not_allowed),
+        )
         .route(
             &format!("{prefix}/sessions/{{id}}"),
             get(sessions::get_session)
