@@ -21,6 +21,7 @@
 pub mod cli;
 
 mod auth;
+mod create;
 mod credentials;
 mod delete;
 mod errors;

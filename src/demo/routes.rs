@@ -187,7 +187,14 @@ pub fn router(state: Arc<DemoState>) -> Router {
     let identity = format!("{}/identities/{{id}}", state.prefix);
     let prefix = state.prefix.clone();
     Router::new()
-        .route(&identities, get(list_identities).fallback(method_not_allowed))
+        // identity/handler.go `RegisterAdminRoutes`: create one, create many.
+        .route(
+            &identities,
+            get(list_identities)
+                .post(super::create::create_identity)
+                .patch(super::create::batch_patch_identities)
+                .fallback(method_not_allowed),
+        )
         .route(
             &identity,
             get(get_identity).put(update_identity).delete(super::delete::delete_identity).fallback(method_not_allowed),

@@ -1,0 +1,229 @@
+//! Creating identities: the demo's `POST` and batch `PATCH {prefix}/identities`
+//! against Kratos's answers, and `idcon create` / `idcon import` against the demo.
+
+use crate::support::demo as support;
+
+use serde_json::{Value, json};
+use support::{client, id_of, start, start_with};
+
+use idcon::demo::KratosVersion;
+
+fn new_hire(email: &str) -> Value {
+    json!({
+        "schema_id": "email-password",
+        "traits": { "email": email, "name": { "first": "New", "last": "Hire" } },
+    })
+}
+
+async fn owners(c: &support::Client, identifier: &str) -> Vec<String> {
+    let reply = c
+        .get("/admin/identities", &[("credentials_identifier", identifier)])
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    reply
+        .json()
+        .as_array()
+        .map(|l| l.iter().map(id_of).collect())
+        .unwrap_or_default()
+}
+
+async fn post(c: &support::Client, body: &Value) -> support::Reply {
+    let bytes = body.to_string().into_bytes();
+    c.send(
+        "POST",
+        "/admin/identities",
+        &[],
+        Some(&bytes),
+        support::Signing::default(),
+    )
+    .await
+}
+
+async fn patch(c: &support::Client, body: &Value) -> support::Reply {
+    let bytes = body.to_string().into_bytes();
+    c.send(
+        "PATCH",
+        "/admin/identities",
+        &[],
+        Some(&bytes),
+        support::Signing::default(),
+    )
+    .await
+}
+
+/// identity/handler.go `create`: 201, Location, the identity without
+/// credential configs; then it is there to read and to find by identifier.
+#[tokio::test]
+async fn post_creates_with_201_and_a_location() {
+    let server = start().await;
+    let c = client(&server);
+    let before = server.identity_count();
+    let mut body = new_hire("New.Hire@Example.com");
+    body["credentials"] = json!({"password": {"config": {"password": "correct horse battery staple"}}});
+    body["metadata_admin"] = json!({"ticket": "HR-1"});
+    let reply = post(&c, &body).await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    let created = reply.json();
+    let id = id_of(&created);
+    assert_eq!(
+        reply
+            .header("location")
+            .as_deref()
+            .map(|l| l.ends_with(&format!("/identities/{id}"))),
+        Some(true),
+        "{:?}",
+        reply.header("location")
+    );
+    assert_eq!(created["state"], "active");
+    assert_eq!(created["metadata_admin"]["ticket"], "HR-1");
+    assert_eq!(
+        created["credentials"]["password"]["identifiers"],
+        json!(["new.hire@example.com"])
+    );
+    assert!(created["credentials"]["password"].get("config").is_none(), "{created}");
+    assert!(!reply.text.contains("correct horse"), "the password never comes back");
+    assert_eq!(created["verifiable_addresses"][0]["value"], "new.hire@example.com");
+    assert_eq!(created["verifiable_addresses"][0]["verified"], false);
+    assert_eq!(server.identity_count(), before + 1);
+    assert_eq!(owners(&c, "new.hire@example.com").await, vec![id.clone()]);
+    let read = c
+        .get(
+            &format!("/admin/identities/{id}"),
+            &[("include_credential", "password")],
+        )
+        .await;
+    let hash = read.json()["credentials"]["password"]["config"]["hashed_password"].clone();
+    assert!(hash.as_str().is_some_and(|h| h.starts_with("$argon2id$")), "{hash}");
+}
+
+/// A taken identifier: 409 in Kratos's envelope, which names nothing.
+#[tokio::test]
+async fn post_answers_409_on_a_taken_identifier_as_kratos_does() {
+    let server = start().await;
+    let c = client(&server);
+    let before = server.identity_count();
+    let reply = post(&c, &new_hire("ADA.lovelace@example.com")).await;
+    assert_eq!(reply.status, 409, "{}", reply.text);
+    let error = &reply.json()["error"];
+    assert_eq!(error["code"], 409);
+    assert_eq!(error["status"], "Conflict");
+    assert_eq!(
+        error["reason"],
+        "This identity conflicts with another identity that already exists."
+    );
+    assert_eq!(error["message"], "The resource could not be created due to a conflict");
+    assert_eq!(server.identity_count(), before, "nothing created");
+}
+
+#[tokio::test]
+async fn post_refuses_bad_traits_states_fields_and_hashes_with_400() {
+    let server = start().await;
+    let c = client(&server);
+    let before = server.identity_count();
+    let reply = post(&c, &new_hire("not an email")).await;
+    assert_eq!(reply.status, 400, "{}", reply.text);
+    assert!(reply.reason().starts_with("I[#/traits/email]"), "{}", reply.reason());
+    let mut body = new_hire("someone.new@example.com");
+    body["state"] = json!("paused");
+    assert_eq!(post(&c, &body).await.reason(), "identity state is not valid");
+    let mut body = new_hire("someone.new@example.com");
+    body["trait"] = json!({});
+    let reply = post(&c, &body).await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.reason(), "json: unknown field \"trait\"");
+    let mut body = new_hire("someone.new@example.com");
+    body["credentials"] = json!({"password": {"config": {"hashed_password": "hunter2"}}});
+    let reply = post(&c, &body).await;
+    assert_eq!(reply.status, 400);
+    assert!(
+        reply.reason().contains("does not match any known hash format"),
+        "{}",
+        reply.text
+    );
+    let mut body = new_hire("someone.new@example.com");
+    body["schema_id"] = json!("no-such-schema");
+    assert_eq!(post(&c, &body).await.status, 400);
+    assert_eq!(server.identity_count(), before, "nothing created");
+}
+
+/// identity/handler.go `batchPatchIdentities` with persister_identity.go
+/// `CreateIdentities`: one result per patch, in order; a taken identifier
+/// (also by an earlier patch of the same batch) fails only its patch.
+#[tokio::test]
+async fn batch_patch_creates_each_with_its_own_result() {
+    let server = start().await;
+    let c = client(&server);
+    let before = server.identity_count();
+    let ids = [
+        "11111111-1111-4111-8111-111111111111",
+        "22222222-2222-4222-8222-222222222222",
+    ];
+    let body = json!({"identities": [
+        {"create": new_hire("batch.one@example.com"), "patch_id": ids[0]},
+        {"create": new_hire("ada.lovelace@example.com"), "patch_id": ids[1]},
+        {"create": new_hire("not an email")},
+        {"create": new_hire("batch.one@example.com")},
+        {"patch_id": ids[0]},
+    ]});
+    let reply = patch(&c, &body).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let results = reply.json()["identities"].clone();
+    assert_eq!(results[0]["action"], "create");
+    assert_eq!(results[0]["patch_id"], ids[0]);
+    let created = results[0]["identity"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(owners(&c, "batch.one@example.com").await, vec![created]);
+    assert_eq!(results[1]["action"], "error");
+    assert_eq!(results[1]["patch_id"], ids[1]);
+    assert_eq!(results[1]["error"]["code"], 409);
+    assert_eq!(
+        results[1]["error"]["message"],
+        "Unable to insert or update resource because a resource with that value exists already"
+    );
+    assert_eq!(results[2]["action"], "error");
+    assert_eq!(results[2]["error"]["code"], 400);
+    assert!(
+        results[2]["error"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("I[#/traits/email]")),
+        "{}",
+        results[2]
+    );
+    assert_eq!(results[3]["error"]["code"], 409, "taken by the first patch");
+    assert_eq!(results[4], Value::Null, "a patch without create");
+    assert_eq!(server.identity_count(), before + 1);
+}
+
+#[tokio::test]
+async fn batch_patch_limits_follow_the_release() {
+    for (version, limit) in [(KratosVersion::V26, 1000), (KratosVersion::V1_3, 2000)] {
+        let server = start_with(|o| o.kratos_version = version).await;
+        let c = client(&server);
+        let patches: Vec<Value> = (0..=limit).map(|_| json!({"patch_id": null})).collect();
+        let reply = patch(&c, &json!({ "identities": patches })).await;
+        assert_eq!(reply.status, 400, "{version:?}: {}", reply.text);
+        assert!(
+            reply.reason().contains(&format!("at once is {limit}.")),
+            "{}",
+            reply.reason()
+        );
+    }
+    // v25+: at most 200 plaintext passwords; v1.3.1 has no such limit.
+    let server = start().await;
+    let c = client(&server);
+    let before = server.identity_count();
+    let patches: Vec<Value> = (0..201)
+        .map(|n| {
+            let mut body = new_hire(&format!("plain{n}@example.com"));
+            body["credentials"] = json!({"password": {"config": {"password": "x"}}});
+            json!({ "create": body })
+        })
+        .collect();
+    let reply = patch(&c, &json!({ "identities": patches })).await;
+    assert_eq!(reply.status, 400, "{}", reply.text);
+    assert!(
+        reply.reason().contains("plaintext password is 200"),
+        "{}",
+        reply.reason()
+    );
+    assert_eq!(server.identity_count(), before);
+}
