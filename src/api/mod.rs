@@ -10,9 +10,11 @@
 //! - [`recovery`]: recovery links and codes made for an identity (secrets).
 //! - [`sessions`]: an identity's sessions: list, read, revoke, extend.
 //! - [`delete`]: deleting an identity (deleted, or already gone).
+//! - [`credentials`]: removing one credential, JSON-patching an identity.
 
 pub mod batches;
 pub mod client;
+pub mod credentials;
 pub mod delete;
 pub mod error;
 pub mod exchange;
