@@ -28,6 +28,14 @@
 //! the steps above again, and step 3 keeps a write that did reach the server
 //! from being sent twice. The file is locked while `apply` runs, so two runs
 //! of the same plan cannot interleave.
+//!
+//! An entry of `plan --revoke-sessions` has a second step: once its PUT is
+//! sent (or found already applied), `DELETE {identities_path}/{id}/sessions`
+//! in the same slot, between its own audit intent and outcome, recorded as
+//! its own `"step": "revoke_sessions"` line. A run that stops between the
+//! two resumes with the revoke alone (no read, no PUT); Kratos's 404 "none
+//! left" ([`RevokedAll::NoneLeft`]) is a revoke done, which is what a retry
+//! after a lost answer finds.
 
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
@@ -44,18 +52,23 @@ use serde::{Deserialize, Serialize};
 
 use super::plan::{self, PlanEntry, PlanFile};
 use super::script::{self, EXIT_CONFLICT, EXIT_ERROR, EXIT_NOT_KEPT, EXIT_REFUSED, Failure};
+use super::sessions::{AuditedWrite, send_audited};
+use crate::api::sessions::RevokedAll;
 use crate::api::{ApiError, Client};
 use crate::audit::{self, AuditLog, FileLock, GroupCommit, Refusal, Target};
 use crate::config;
 use crate::config::Overrides;
-use crate::write::{self, Freshness, PlannedWrite, ReadShape, Resolution, Snapshot};
+use crate::diff::Change;
+use crate::write::{self, Freshness, PlannedWrite, ReadShape, Resolution, Snapshot, WriteError};
 
 const APPLY_HELP: &str = "\
 Before each write the identity is read again: one that changed since the plan
 is skipped and reported (make a new plan for it); one that already holds the
 planned values is recorded as done without sending. Results go to
 PLAN.results.jsonl as each identity completes; running apply again continues
-where it stopped and never sends a change twice.
+where it stopped and never sends a change twice. An entry planned with
+--revoke-sessions revokes all the identity's sessions after its PUT, recorded
+as its own step: a run that stopped between the two revokes only.
 
 Each write's audit intent records its reason (`why`): the entry's own, from
 the plan, else --reason. A profile with require_reason = true refuses the
@@ -158,6 +171,28 @@ impl ResultKind {
     }
 }
 
+/// Which step of an identity's entry a result line is about. An entry of
+/// `plan --revoke-sessions` has two, each recorded on its own, so a run
+/// that stops between them resumes with the revoke alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// The entry's PUT. Lines without `step` (every line of a plan without
+    /// revokes, and of older idcons) are this.
+    #[default]
+    Write,
+    /// `DELETE {identities_path}/{id}/sessions` after the PUT: `sent` when
+    /// the sessions were revoked, `already_applied` when none was left
+    /// (Kratos's 404, [`RevokedAll::NoneLeft`]).
+    RevokeSessions,
+}
+
+impl Step {
+    fn is_write(&self) -> bool {
+        *self == Step::Write
+    }
+}
+
 /// One line of `PLAN.results.jsonl`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResultLine {
@@ -167,6 +202,10 @@ pub struct ResultLine {
     /// The input line of the plan entry.
     pub line: usize,
     pub result: ResultKind,
+    /// Which step of the entry: its write (the default, left out of the
+    /// line) or the revoke of its sessions after it.
+    #[serde(default, skip_serializing_if = "Step::is_write")]
+    pub step: Step,
     /// RFC 3339, UTC.
     pub at: String,
     /// The `X-Request-ID` of the PUT, as in the audit trail.
@@ -195,6 +234,59 @@ struct Pending {
     /// The identity's name as planned, for the question.
     name: Option<String>,
     planned: PlannedWrite,
+    /// Revoke all of the identity's sessions after the PUT.
+    revoke_sessions: bool,
+}
+
+/// What is left to do for one identity, after the results file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Todo {
+    /// Read, compare, write (and revoke, when planned).
+    Everything,
+    /// The write is done (sent or already applied), its revoke is not.
+    RevokeOnly,
+    Nothing,
+}
+
+/// The last result line of each identity's steps in the results file.
+#[derive(Debug, Default)]
+struct Recorded {
+    writes: HashMap<String, ResultLine>,
+    revokes: HashMap<String, ResultLine>,
+}
+
+impl Recorded {
+    fn insert(&mut self, line: ResultLine) {
+        let steps = match line.step {
+            Step::Write => &mut self.writes,
+            Step::RevokeSessions => &mut self.revokes,
+        };
+        steps.insert(line.id.clone(), line);
+    }
+
+    fn extend(&mut self, other: Recorded) {
+        self.writes.extend(other.writes);
+        self.revokes.extend(other.revokes);
+    }
+
+    /// What is left to do for `pending`: a write not recorded as final is
+    /// done again from its read; a final one that sent (or found) the
+    /// change leaves only a revoke not recorded as final.
+    fn todo(&self, pending: &Pending) -> Todo {
+        let id = &pending.planned.identity_id;
+        match self.writes.get(id) {
+            Some(line) if line.result.is_final() => {
+                let wrote = matches!(line.result, ResultKind::Sent | ResultKind::AlreadyApplied);
+                let revoked = self.revokes.get(id).is_some_and(|r| r.result.is_final());
+                if pending.revoke_sessions && wrote && !revoked {
+                    Todo::RevokeOnly
+                } else {
+                    Todo::Nothing
+                }
+            }
+            _ => Todo::Everything,
+        }
+    }
 }
 
 /// Identities named in `apply`'s question before "and N more".
@@ -255,6 +347,7 @@ async fn apply(global: &Overrides, args: &ApplyArgs) -> Result<ExitCode, Failure
             line: entry.line,
             name: entry.name.clone(),
             planned,
+            revoke_sessions: entry.revoke_sessions,
         });
     }
 
@@ -299,10 +392,7 @@ async fn apply(global: &Overrides, args: &ApplyArgs) -> Result<ExitCode, Failure
         return Ok(finish(&plan_shown, &writes, &earlier, 0, None));
     }
 
-    let unsettled: Vec<&Pending> = writes
-        .iter()
-        .filter(|w| !earlier.get(&w.planned.identity_id).is_some_and(|r| r.result.is_final()))
-        .collect();
+    let unsettled: Vec<&Pending> = writes.iter().filter(|w| earlier.todo(w) != Todo::Nothing).collect();
     let without_reason = unsettled.iter().filter(|w| w.planned.reason.is_none()).count();
     if profile.require_reason && without_reason > 0 {
         let required = write::ReasonError::Required.message(&profile.name, script::CLI_REASON_HINT);
@@ -345,8 +435,8 @@ async fn apply(global: &Overrides, args: &ApplyArgs) -> Result<ExitCode, Failure
             eprintln!("Reason: {}", script::one_line(reason));
         }
         script::confirm(&format!(
-            "Send {}? {}",
-            identities(to_do, "change", "changes"),
+            "{}? {}",
+            what_to_send(&unsettled, &earlier),
             who_list(&unsettled, MAX_NAMED_IN_QUESTION)
         ))?;
     }
@@ -358,7 +448,13 @@ async fn apply(global: &Overrides, args: &ApplyArgs) -> Result<ExitCode, Failure
     let pending: VecDeque<usize> = writes
         .iter()
         .enumerate()
-        .filter(|(_, w)| !earlier.get(&w.planned.identity_id).is_some_and(|r| r.result.is_final()))
+        .filter(|(_, w)| earlier.todo(w) == Todo::Everything)
+        .map(|(index, _)| index)
+        .collect();
+    let revoke_only: Vec<usize> = writes
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| earlier.todo(w) == Todo::RevokeOnly)
         .map(|(index, _)| index)
         .collect();
 
@@ -379,9 +475,24 @@ async fn apply(global: &Overrides, args: &ApplyArgs) -> Result<ExitCode, Failure
         one_by_one: AtomicBool::new(false),
         slots: Arc::new(tokio::sync::Semaphore::new(jobs)),
     });
-    let mut progress = Progress::new(pending.len());
+    let mut progress = Progress::new(pending.len() + revoke_only.len());
+    let mut now = Recorded::default();
+    // Identities whose PUT an earlier run made but whose sessions it did not
+    // revoke: only the revoke (no read: the write is recorded as done).
+    let mut revokes = futures::stream::iter(revoke_only)
+        .map(|index| {
+            let runner = Arc::clone(&runner);
+            async move { (index, runner.revoke(index, None).await) }
+        })
+        .buffer_unordered(jobs);
+    while let Some((index, revoked)) = revokes.next().await {
+        if let Some(line) = revoked {
+            progress.record(&line, writes.get(index));
+            now.insert(line);
+        }
+    }
+    drop(revokes);
     let mut feeder = Feeder::new(&runner, pending, jobs, args.rps);
-    let mut now: HashMap<String, ResultLine> = HashMap::new();
     let mut sent_now = 0;
     let mut in_flight = futures::stream::FuturesUnordered::new();
     // At most --jobs identities prepare (judged, PUT signed) while at most
@@ -412,7 +523,7 @@ async fn apply(global: &Overrides, args: &ApplyArgs) -> Result<ExitCode, Failure
                     }
                 }
                 joined = in_flight.next(), if !in_flight.is_empty() => {
-                    let (index, line) = match joined {
+                    let Done { index, line, revoke } = match joined {
                         Some(Ok(Some(done))) => done,
                         Some(Ok(None)) | None => continue,
                         Some(Err(err)) => {
@@ -426,7 +537,11 @@ async fn apply(global: &Overrides, args: &ApplyArgs) -> Result<ExitCode, Failure
                         sent_now += 1;
                     }
                     progress.record(&line, writes.get(index));
-                    now.insert(line.id.clone(), line);
+                    now.insert(line);
+                    if let Some(revoke) = revoke {
+                        progress.record_step(&revoke, writes.get(index));
+                        now.insert(revoke);
+                    }
                 }
                 batch = feeder.reading_done() => feeder.take(batch, &runner),
                 name = signals.next() => {
@@ -462,12 +577,26 @@ struct Stop {
     by_signal: bool,
 }
 
-/// How many writes are not settled by `results`.
-fn pending_count(writes: &[Pending], results: &HashMap<String, ResultLine>) -> usize {
-    writes
-        .iter()
-        .filter(|w| !results.get(&w.planned.identity_id).is_some_and(|r| r.result.is_final()))
-        .count()
+/// How many identities have something left to do after `results`.
+fn pending_count(writes: &[Pending], results: &Recorded) -> usize {
+    writes.iter().filter(|w| results.todo(w) != Todo::Nothing).count()
+}
+
+/// What `apply` is about to do, for its question: `Send 3 changes and
+/// revoke all sessions of 3 identities`, or `Revoke all sessions of 2
+/// identities` when an earlier run sent their changes.
+fn what_to_send(unsettled: &[&Pending], earlier: &Recorded) -> String {
+    let changes = unsettled.iter().filter(|w| earlier.todo(w) == Todo::Everything).count();
+    let revokes = unsettled.iter().filter(|w| w.revoke_sessions).count();
+    let revoking = identities(revokes, "identity", "identities");
+    match (changes, revokes) {
+        (_, 0) => format!("Send {}", identities(changes, "change", "changes")),
+        (0, _) => format!("Revoke all sessions of {revoking} (their changes were sent by an earlier run)"),
+        _ => format!(
+            "Send {} and revoke all sessions of {revoking}",
+            identities(changes, "change", "changes")
+        ),
+    }
 }
 
 /// One refusal line for the whole plan (the apply was refused, not each
@@ -492,13 +621,8 @@ async fn refuse_run(profile: &config::Profile, client: &Client, plan: &PlanFile,
 
 /// Counts per result over the whole plan, prints the summary and what to do
 /// next, and gives the exit code.
-fn finish(
-    plan_shown: &str,
-    writes: &[Pending],
-    results: &HashMap<String, ResultLine>,
-    sent_now: usize,
-    stop: Option<&Stop>,
-) -> ExitCode {
+fn finish(plan_shown: &str, writes: &[Pending], recorded: &Recorded, sent_now: usize, stop: Option<&Stop>) -> ExitCode {
+    let results = &recorded.writes;
     let mut counts: HashMap<ResultKind, usize> = HashMap::new();
     let mut not_started = 0;
     for write in writes {
@@ -523,8 +647,31 @@ fn finish(
     if let Err(failure) = print_line(&summary) {
         return script::report(&failure, false);
     }
+    // The revokes after the PUTs: one still to do keeps the run unfinished.
+    let revoking: Vec<&Pending> = writes.iter().filter(|w| w.revoke_sessions).collect();
+    let mut revokes_left = 0;
+    if !revoking.is_empty() {
+        let revoke = |id: &str| recorded.revokes.get(id).map(|line| line.result);
+        let revoked = revoking
+            .iter()
+            .filter(|w| revoke(&w.planned.identity_id) == Some(ResultKind::Sent))
+            .count();
+        let none_left = revoking
+            .iter()
+            .filter(|w| revoke(&w.planned.identity_id) == Some(ResultKind::AlreadyApplied))
+            .count();
+        revokes_left = revoking.iter().filter(|w| recorded.todo(w) == Todo::RevokeOnly).count();
+        let summary = format!(
+            "sessions of {}: {revoked} revoked, {none_left} had none left, {revokes_left} still to revoke \
+             (their changes are sent)",
+            identities(revoking.len(), "identity", "identities")
+        );
+        if let Err(failure) = print_line(&summary) {
+            return script::report(&failure, false);
+        }
+    }
     let skipped = count(ResultKind::SkippedChanged) + count(ResultKind::SkippedMissing);
-    let unfinished = count(ResultKind::Failed) + count(ResultKind::Unknown) + not_started;
+    let unfinished = count(ResultKind::Failed) + count(ResultKind::Unknown) + not_started + revokes_left;
     if let Some(stop) = stop {
         let or_keep_going = if stop.by_signal { "" } else { ", or add --keep-going" };
         eprintln!(
@@ -946,11 +1093,23 @@ impl Runner {
     /// [`FRESH_READ`] is done again, in the slot, and so is the read of an
     /// identity that has none in hand). The outcome and result lines are
     /// written once the slot is free again.
-    async fn process(
-        self: Arc<Self>,
+    async fn process(self: Arc<Self>, work: Work, prep: tokio::sync::OwnedSemaphorePermit) -> Option<Done> {
+        let (index, line, slot) = self.process_write(work, prep).await?;
+        let wrote = matches!(line.result, ResultKind::Sent | ResultKind::AlreadyApplied);
+        let revoke = match self.writes.get(index) {
+            Some(pending) if pending.revoke_sessions && wrote => self.revoke(index, slot).await,
+            _ => None,
+        };
+        Some(Done { index, line, revoke })
+    }
+
+    /// The write step of [`Runner::process`]: the result line, and the
+    /// slot when the PUT's identity keeps it for revoking its sessions.
+    async fn process_write(
+        &self,
         work: Work,
         prep: tokio::sync::OwnedSemaphorePermit,
-    ) -> Option<(usize, ResultLine)> {
+    ) -> Option<(usize, ResultLine, Option<tokio::sync::OwnedSemaphorePermit>)> {
         let pending = self.writes.get(work.index)?;
         let planned = &pending.planned;
         let id = planned.identity_id.as_str();
@@ -959,6 +1118,7 @@ impl Runner {
             id: id.to_owned(),
             line: pending.line,
             result,
+            step: Step::Write,
             at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             request_id: None,
             status: None,
@@ -975,7 +1135,7 @@ impl Runner {
             reads += 1;
             match self.prepare(planned, Ok(*latest), at, &line).await {
                 Ok(prepared) => ready = Some(prepared),
-                Err(result) => return self.settle(work.index, result, prep).await,
+                Err(result) => return self.settle(work.index, result, prep).await.map(|(i, l)| (i, l, None)),
             }
         }
         let slot = Arc::clone(&self.slots).acquire_owned().await.ok()?;
@@ -987,7 +1147,9 @@ impl Runner {
             }
             if let Some(prepared) = ready.take() {
                 if prepared.read_at.elapsed() <= FRESH_READ {
-                    return Some((work.index, self.put(prepared, slot, began, &line).await));
+                    let keep = pending.revoke_sessions;
+                    let (result, slot) = self.put(prepared, slot, keep, began, &line).await;
+                    return Some((work.index, result, slot));
                 }
                 if reads >= MAX_READS {
                     break ResultLine {
@@ -1016,7 +1178,7 @@ impl Runner {
             }
         };
         self.note_time(began.elapsed());
-        self.settle(work.index, result, slot).await
+        self.settle(work.index, result, slot).await.map(|(i, l)| (i, l, None))
     }
 
     /// Judges a read and, when it says send, signs the PUT: the write ready
@@ -1065,17 +1227,25 @@ impl Runner {
     }
 
     /// Records the intent (on disk first) and sends the PUT; gives the slot
-    /// back when it is answered, then writes the outcome line and the
-    /// result line at once (two files). The result line.
+    /// back when it is answered (unless `keep`: the identity's sessions are
+    /// revoked next, in the same slot), then writes the outcome line and
+    /// the result line at once (two files). The result line, and the slot
+    /// when kept.
     async fn put(
         &self,
         ready: Ready,
         slot: tokio::sync::OwnedSemaphorePermit,
+        keep: bool,
         began: Instant,
         line: &(dyn Fn(ResultKind) -> ResultLine + Sync),
-    ) -> ResultLine {
+    ) -> (ResultLine, Option<tokio::sync::OwnedSemaphorePermit>) {
         let sent = write::put_signed(&self.client, Some(&self.audit), &ready.write, &ready.request).await;
-        drop(slot);
+        let slot = if keep {
+            Some(slot)
+        } else {
+            drop(slot);
+            None
+        };
         self.note_time(began.elapsed());
         let answered = match sent {
             Ok(answered) => answered,
@@ -1083,10 +1253,11 @@ impl Runner {
                 // The audit trail cannot record: the same for every
                 // identity, so stop. Nothing was sent.
                 self.stop_because(err.to_string());
-                return ResultLine {
+                let result = ResultLine {
                     message: Some(script::one_line(&err.to_string())),
                     ..line(ResultKind::Failed)
                 };
+                return (result, None);
             }
         };
         let result = match answered.result() {
@@ -1123,7 +1294,119 @@ impl Runner {
         if let Err(why) = recorded {
             self.stop_because(format!("the result cannot be recorded: {why}"));
         }
-        result
+        (result, slot)
+    }
+}
+
+/// What one identity's task did: its write's result line, and its revoke's
+/// when the entry revokes sessions and the revoke was tried.
+struct Done {
+    index: usize,
+    line: ResultLine,
+    revoke: Option<ResultLine>,
+}
+
+impl Runner {
+    /// Revokes all sessions of the identity of entry `index` (`DELETE
+    /// {identities_path}/{id}/sessions`, between its own audit intent and
+    /// outcome, with the entry's reason) and records the result as its
+    /// `revoke_sessions` step. Kratos's 404 "Unable to locate the resource"
+    /// ([`RevokedAll::NoneLeft`]: none left, what a retry after a lost
+    /// answer gets) is done too. `None` when the run was stopped by a
+    /// failure before it (the next run revokes without writing again); a
+    /// signal lets an identity in flight finish its revoke. `slot`: the one
+    /// its PUT held, else one is taken.
+    async fn revoke(&self, index: usize, slot: Option<tokio::sync::OwnedSemaphorePermit>) -> Option<ResultLine> {
+        if self.stopped() && !self.interrupted.load(Ordering::SeqCst) {
+            return None;
+        }
+        let pending = self.writes.get(index)?;
+        let planned = &pending.planned;
+        let line = |result: ResultKind| ResultLine {
+            plan_id: self.plan_id.clone(),
+            id: planned.identity_id.clone(),
+            line: pending.line,
+            result,
+            step: Step::RevokeSessions,
+            at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            request_id: None,
+            status: None,
+            message: None,
+            server_changes: Vec::new(),
+            not_kept: Vec::new(),
+        };
+        let slot = match slot {
+            Some(slot) => slot,
+            None => Arc::clone(&self.slots).acquire_owned().await.ok()?,
+        };
+        self.pace(1).await;
+        let write = AuditedWrite {
+            identity_id: Some(planned.identity_id.clone()),
+            identifier: planned.identifier.clone(),
+            why: planned.reason.clone(),
+            changes: vec![Change {
+                pointer: "/sessions".to_owned(),
+                old: None,
+                new: Some(serde_json::json!("all revoked")),
+            }],
+        };
+        let sent = match self.client.prepare_revoke_identity_sessions(&planned.identity_id) {
+            Ok(prepared) => {
+                let sending = self.client.send_revoke_identity_sessions(&prepared);
+                send_audited(&self.client, Some(&self.audit), &prepared, &write, sending)
+                    .await
+                    .map(|done| (done, prepared.request_id.clone()))
+            }
+            Err(err) => Err(WriteError::from(err)),
+        };
+        drop(slot);
+        let result = match sent {
+            Ok((done, request_id)) => {
+                if let Some(warning) = &done.audit_warning {
+                    eprintln!("idcon: warning: {}", script::one_line(warning));
+                }
+                let (kind, message) = match done.response.value {
+                    RevokedAll::Revoked => (ResultKind::Sent, "all sessions revoked"),
+                    RevokedAll::NoneLeft => (ResultKind::AlreadyApplied, "no sessions left to revoke"),
+                };
+                ResultLine {
+                    request_id: Some(request_id),
+                    status: Some(done.response.exchange.status),
+                    message: Some(message.to_owned()),
+                    ..line(kind)
+                }
+            }
+            Err(WriteError::Api(err)) => {
+                self.stop_on(&err, "revoking sessions");
+                let kind = if outcome_unknown(&err) {
+                    ResultKind::Unknown
+                } else {
+                    ResultKind::Failed
+                };
+                ResultLine {
+                    request_id: err.request_id(),
+                    status: err.status(),
+                    message: Some(format!(
+                        "revoking its sessions failed: {}",
+                        script::one_line(&err.to_string())
+                    )),
+                    ..line(kind)
+                }
+            }
+            Err(err) => {
+                // The audit trail cannot record (nothing was sent), or the
+                // profile refuses: the same for every identity.
+                self.stop_because(err.to_string());
+                ResultLine {
+                    message: Some(script::one_line(&err.to_string())),
+                    ..line(ResultKind::Failed)
+                }
+            }
+        };
+        if let Err(why) = self.results.append(&result).await {
+            self.stop_because(format!("the result cannot be recorded: {why}"));
+        }
+        Some(result)
     }
 }
 
@@ -1254,14 +1537,14 @@ impl ResultsFile {
 /// The last result of each identity of this plan in the result file. A
 /// damaged line (a crash mid-write) is skipped with a warning: its identity
 /// is then simply read and checked again. Lines of another plan are refused.
-fn read_results(path: &Path, plan_id: &str) -> Result<HashMap<String, ResultLine>, Failure> {
+fn read_results(path: &Path, plan_id: &str) -> Result<Recorded, Failure> {
     let shown = script::one_line(&path.display().to_string());
     let file = match File::open(path) {
         Ok(file) => file,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(HashMap::new()),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Recorded::default()),
         Err(err) => return Err(Failure::error(format!("cannot read the result file {shown}: {err}"))),
     };
-    let mut results = HashMap::new();
+    let mut results = Recorded::default();
     for (index, text) in io::BufReader::new(file).lines().enumerate() {
         let text = text.map_err(|err| Failure::error(format!("cannot read the result file {shown}: {err}")))?;
         if text.trim().is_empty() {
@@ -1284,7 +1567,7 @@ fn read_results(path: &Path, plan_id: &str) -> Result<HashMap<String, ResultLine
                 script::one_line(&line.plan_id)
             )));
         }
-        results.insert(line.id.clone(), line);
+        results.insert(line);
     }
     Ok(results)
 }
@@ -1381,7 +1664,7 @@ impl Progress {
                 "[{}/{}] {} {}{who} (line {})",
                 self.done,
                 self.total,
-                line.result.label(),
+                step_label(line),
                 script::one_line(&line.id),
                 line.line
             );
@@ -1406,9 +1689,52 @@ impl Progress {
         self.bar.set_position(self.done as u64);
     }
 
+    /// Prints the line of a step after an identity's write (its sessions
+    /// revoked), which [`Progress::record`] counted: on a terminal only
+    /// when it did not succeed.
+    fn record_step(&mut self, line: &ResultLine, write: Option<&Pending>) {
+        let notable = !matches!(line.result, ResultKind::Sent | ResultKind::AlreadyApplied);
+        if !self.every_line && !notable {
+            return;
+        }
+        let who = write
+            .and_then(|w| script::who_text(w.planned.identifier.as_deref(), w.name.as_deref()))
+            .map(|who| format!(" {who}"))
+            .unwrap_or_default();
+        let mut text = format!(
+            "[{}/{}] {} {}{who} (line {})",
+            self.done,
+            self.total,
+            step_label(line),
+            script::one_line(&line.id),
+            line.line
+        );
+        if let Some(status) = line.status {
+            text.push_str(&format!(": HTTP {status}"));
+        }
+        if notable && let Some(message) = &line.message {
+            text.push_str(&format!(": {}", script::one_line(message)));
+        }
+        self.bar.suspend(|| {
+            let _ = print_line(&text);
+        });
+    }
+
     /// Takes the bar off the screen before the summary.
     fn finish(&mut self) {
         self.bar.finish_and_clear();
+    }
+}
+
+/// How a result line reads in the progress lines: `sent`, or for a revoke
+/// step `sessions revoked`, `no sessions left`, ...
+fn step_label(line: &ResultLine) -> &'static str {
+    match (line.step, line.result) {
+        (Step::Write, result) => result.label(),
+        (Step::RevokeSessions, ResultKind::Sent) => "sessions revoked",
+        (Step::RevokeSessions, ResultKind::AlreadyApplied) => "no sessions left",
+        (Step::RevokeSessions, ResultKind::Unknown) => "sessions revoke outcome unknown",
+        (Step::RevokeSessions, _) => "sessions not revoked",
     }
 }
 
@@ -1456,6 +1782,76 @@ mod tests {
         assert_eq!(feeder(4, Some(0.5)).next_size(None), 1);
     }
 
+    fn pending(id: &str, revoke_sessions: bool) -> Pending {
+        let snapshot = Snapshot::from_raw(serde_json::json!({
+            "id": id, "schema_id": "s", "state": "active", "traits": {"email": "a@example.com"}
+        }))
+        .expect("identity");
+        let edit = write::Edit {
+            state: Some(crate::api::IdentityState::Inactive),
+            ..write::Edit::default()
+        };
+        Pending {
+            line: 1,
+            name: None,
+            planned: write::plan(&snapshot, &edit).expect("planned"),
+            revoke_sessions,
+        }
+    }
+
+    fn recorded(id: &str, step: Step, result: ResultKind) -> ResultLine {
+        ResultLine {
+            plan_id: "p".into(),
+            id: id.into(),
+            line: 1,
+            result,
+            step,
+            at: "2024-01-01T00:00:00.000Z".into(),
+            request_id: None,
+            status: None,
+            message: None,
+            server_changes: Vec::new(),
+            not_kept: Vec::new(),
+        }
+    }
+
+    /// A PUT done and its revoke not: the revoke alone; a PUT skipped
+    /// (changed on the server): no revoke at all.
+    #[test]
+    fn a_resume_revokes_what_an_earlier_run_wrote_but_did_not_revoke() {
+        let mut results = Recorded::default();
+        let (a, b, c, d) = (
+            pending("a", true),
+            pending("b", true),
+            pending("c", true),
+            pending("d", false),
+        );
+        assert_eq!(results.todo(&a), Todo::Everything);
+        results.insert(recorded("a", Step::Write, ResultKind::Sent));
+        results.insert(recorded("b", Step::Write, ResultKind::AlreadyApplied));
+        results.insert(recorded("b", Step::RevokeSessions, ResultKind::Unknown));
+        results.insert(recorded("c", Step::Write, ResultKind::SkippedChanged));
+        results.insert(recorded("d", Step::Write, ResultKind::Sent));
+        assert_eq!(results.todo(&a), Todo::RevokeOnly);
+        assert_eq!(results.todo(&b), Todo::RevokeOnly, "an unknown revoke is tried again");
+        assert_eq!(results.todo(&c), Todo::Nothing);
+        assert_eq!(results.todo(&d), Todo::Nothing);
+        assert_eq!(
+            what_to_send(&[&a, &b], &results),
+            "Revoke all sessions of 2 identities (their changes were sent by an earlier run)"
+        );
+        results.insert(recorded("b", Step::RevokeSessions, ResultKind::AlreadyApplied));
+        assert_eq!(results.todo(&b), Todo::Nothing, "none left is done");
+        assert_eq!(
+            what_to_send(&[&a, &pending("e", true)], &results),
+            "Send 1 change and revoke all sessions of 2 identities"
+        );
+        let text = serde_json::to_string(&recorded("b", Step::RevokeSessions, ResultKind::Sent)).unwrap_or_default();
+        assert!(text.contains("\"step\":\"revoke_sessions\""), "{text}");
+        let text = serde_json::to_string(&recorded("b", Step::Write, ResultKind::Sent)).unwrap_or_default();
+        assert!(!text.contains("step"), "a write's line is as before: {text}");
+    }
+
     #[test]
     fn rps_must_be_a_positive_number() {
         assert_eq!(parse_rps("2.5"), Ok(2.5));
@@ -1471,6 +1867,7 @@ mod tests {
             id: "i".into(),
             line: 3,
             result: ResultKind::AlreadyApplied,
+            step: Step::Write,
             at: "2024-01-01T00:00:00.000Z".into(),
             request_id: None,
             status: None,

@@ -57,8 +57,18 @@ use crate::write::{self, Edit, PlannedWrite, Snapshot};
 /// format 2 plan rather than taking every snapshot for changed.
 pub const PLAN_FORMAT: u32 = 2;
 
+/// The format of a plan with a step beyond the PUT: an entry that revokes
+/// its identity's sessions (`plan --revoke-sessions`) or deletes its
+/// identity. A plan without such entries is written as [`PLAN_FORMAT`], so an
+/// older idcon still applies it; one with them as 3, which an older idcon
+/// refuses instead of silently leaving the sessions alone.
+pub const PLAN_FORMAT_WITH_STEPS: u32 = 3;
+
 /// The oldest plan format this idcon applies.
 pub const OLDEST_PLAN_FORMAT: u32 = 1;
+
+/// The newest plan format this idcon applies.
+pub const NEWEST_PLAN_FORMAT: u32 = PLAN_FORMAT_WITH_STEPS;
 
 /// Input errors shown before the rest is summarised as "and N more".
 const MAX_SHOWN_INPUT_ERRORS: usize = 20;
@@ -74,6 +84,8 @@ match exactly one identity. \"set\" maps JSON pointers to JSON values, as
 --reason to every entry without its own \"reason\" (recorded in the audit
 trail when the entry is applied).
 Passwords and credentials cannot be planned (plans are files: no secrets on disk).
+--revoke-sessions: apply revokes all sessions of each identity the entry leaves
+inactive, after its PUT (entries that leave it active keep their sessions).
 
 The plan file (0600) holds per identity the id, updated_at, the changes, the
 body to send and the identity as read; review it, then run `idcon apply PLAN`.
@@ -105,6 +117,13 @@ pub struct PlanArgs {
     #[arg(long, value_name = "N", default_value_t = 4,
           value_parser = clap::value_parser!(u16).range(1..=32))]
     pub jobs: u16,
+
+    /// After each deactivation's PUT, revoke all of the identity's sessions
+    /// (`DELETE {identities_path}/{id}/sessions`, its own audited request).
+    /// Only for entries that leave their identity inactive; others are
+    /// planned without it (said on stderr).
+    #[arg(long)]
+    pub revoke_sessions: bool,
 
     #[command(flatten)]
     pub reason: script::ReasonFlag,
@@ -176,6 +195,11 @@ pub struct PlanEntry {
     /// The identity's name ([`crate::who::display_name`]), for the review.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// After the PUT, revoke all of the identity's sessions (`plan
+    /// --revoke-sessions`; only on entries that leave it inactive). `apply`
+    /// records it as its own step in the results file.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub revoke_sessions: bool,
 }
 
 /// An input entry that is not a write: a no-op or an error.
@@ -226,6 +250,7 @@ impl PlanEntry {
             reason: planned.reason.clone(),
             identifier: planned.identifier.clone(),
             name: planned.display_name(),
+            revoke_sessions: false,
         };
         // What `apply` will read back must be this very write (a member
         // that holds a copy of a secret would not be).
@@ -371,10 +396,10 @@ pub fn load_with_digest(path: &Path) -> Result<(PlanFile, String), String> {
     let head: Value = serde_json::from_str(&text)
         .map_err(|err| format!("plan {shown}:{}:{}: not JSON: {err}", err.line(), err.column()))?;
     match head.get("idcon_plan").and_then(Value::as_u64) {
-        Some(version) if (u64::from(OLDEST_PLAN_FORMAT)..=u64::from(PLAN_FORMAT)).contains(&version) => {}
+        Some(version) if (u64::from(OLDEST_PLAN_FORMAT)..=u64::from(NEWEST_PLAN_FORMAT)).contains(&version) => {}
         Some(version) => {
             return Err(format!(
-                "plan {shown} has format {version}; this idcon reads formats {OLDEST_PLAN_FORMAT} to {PLAN_FORMAT}"
+                "plan {shown} has format {version}; this idcon reads formats {OLDEST_PLAN_FORMAT} to {NEWEST_PLAN_FORMAT}"
             ));
         }
         None => return Err(format!("plan {shown} is not an idcon plan (no \"idcon_plan\" member)")),
@@ -551,6 +576,8 @@ async fn plan(global: &Overrides, args: &PlanArgs) -> Result<ExitCode, Failure> 
     let mut errors = Vec::new();
     let mut planned_ids: HashMap<String, usize> = HashMap::new();
     let mut planned_writes = Vec::new();
+    // Lines planned without revoking sessions under --revoke-sessions.
+    let mut kept_sessions: Vec<usize> = Vec::new();
     // Each entry planned on its identity, on every core (pure work: the
     // bodies, diffs and checks of hundreds of identities), then taken in
     // input order below.
@@ -619,9 +646,19 @@ async fn plan(global: &Overrides, args: &PlanArgs) -> Result<ExitCode, Failure> 
                     || PlanEntry::from_planned(line, &planned, token_pointer),
                     |entry| *entry,
                 ) {
-                    Ok(entry) => {
+                    Ok(mut entry) => {
+                        // Revoking sessions belongs to a deactivation: an
+                        // entry that leaves its identity active keeps them.
+                        if args.revoke_sessions {
+                            if leaves_inactive(&entry.body) {
+                                entry.revoke_sessions = true;
+                            } else {
+                                kept_sessions.push(line);
+                            }
+                        }
+                        let revoke = entry.revoke_sessions;
                         entries.push(entry);
-                        planned_writes.push((line, planned));
+                        planned_writes.push((line, planned, revoke));
                     }
                     Err(message) => errors.push(PlanNote {
                         line,
@@ -645,8 +682,13 @@ async fn plan(global: &Overrides, args: &PlanArgs) -> Result<ExitCode, Failure> 
         }
     }
 
+    let with_steps = entries.iter().any(|entry| entry.revoke_sessions);
     let plan = PlanFile {
-        idcon_plan: PLAN_FORMAT,
+        idcon_plan: if with_steps {
+            PLAN_FORMAT_WITH_STEPS
+        } else {
+            PLAN_FORMAT
+        },
         plan_id: uuid::Uuid::new_v4().to_string(),
         created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         profile: client.profile_name().to_owned(),
@@ -666,6 +708,21 @@ async fn plan(global: &Overrides, args: &PlanArgs) -> Result<ExitCode, Failure> 
         .map_err(|err| Failure::error(format!("cannot write the plan {output_shown}: {err}")))?;
 
     print_plan(&plan, &planned_writes, &client, &output_shown, &plan_digest)?;
+    if !kept_sessions.is_empty() {
+        let lines: Vec<String> = kept_sessions.iter().map(usize::to_string).collect();
+        eprintln!(
+            "idcon: note: --revoke-sessions revokes the sessions of deactivated identities only; {} {} \
+             active, so {} sessions are kept (line {})",
+            kept_sessions.len(),
+            if kept_sessions.len() == 1 {
+                "entry leaves its identity"
+            } else {
+                "entries leave their identities"
+            },
+            if kept_sessions.len() == 1 { "its" } else { "their" },
+            lines.join(", ")
+        );
+    }
     let without_reason = plan.entries.iter().filter(|entry| entry.reason.is_none()).count();
     if profile.require_reason && without_reason > 0 {
         eprintln!(
@@ -854,6 +911,14 @@ fn parse_line(
     }))
 }
 
+/// Whether a planned body leaves its identity inactive: the entries whose
+/// sessions `--revoke-sessions` revokes (Kratos blocks an inactive
+/// identity's sessions at once, `session/session.go` `Session.IsActive`, but
+/// revives the ones not expired on reactivation; revoking deletes them).
+fn leaves_inactive(body: &Value) -> bool {
+    body.get("state").and_then(Value::as_str) == Some("inactive")
+}
+
 /// A failure of the service itself (down, refusing our key, erroring) stops
 /// the plan; one that concerns only this entry (no such identity, a bad
 /// identifier) does not.
@@ -935,14 +1000,14 @@ async fn find_by_identifier(client: &Client, identifier: &str) -> Result<String,
 /// The diffs, the no-ops, the errors (stderr) and the summary.
 fn print_plan(
     plan: &PlanFile,
-    planned: &[(usize, Box<PlannedWrite>)],
+    planned: &[(usize, Box<PlannedWrite>, bool)],
     client: &Client,
     output_shown: &str,
     plan_digest: &str,
 ) -> Result<(), Failure> {
     let colour = script::use_colour();
     let mut out = String::new();
-    for (line, write) in planned {
+    for (line, write, revoke) in planned {
         let head = format!(
             "PUT {} (line {line}, updated_at {})",
             script::one_line(&client.identity_url(&write.identity_id)),
@@ -952,6 +1017,12 @@ fn print_plan(
         let who = script::who_text(write.identifier.as_deref(), write.display_name().as_deref());
         out.push_str(&script::render_who_and_why(who.as_deref(), write.reason.as_deref()));
         out.push_str(&script::render_changes(&write.changes, colour));
+        if *revoke {
+            out.push_str(&format!(
+                "  and revoke all sessions: DELETE {}\n",
+                script::one_line(&client.identity_sessions_url(&write.identity_id))
+            ));
+        }
     }
     for noop in &plan.noops {
         out.push_str(&format!(
@@ -969,6 +1040,14 @@ fn print_plan(
         plan.noops.len(),
         plan.errors.len()
     ));
+    let revoking = plan.entries.iter().filter(|entry| entry.revoke_sessions).count();
+    if revoking > 0 {
+        out.push_str(&format!(
+            "and revoke all sessions of {revoking} {} after {} PUT\n",
+            if revoking == 1 { "identity" } else { "identities" },
+            if revoking == 1 { "its" } else { "their" }
+        ));
+    }
     out.push_str(&format!("plan digest {plan_digest}\n"));
     if !plan.entries.is_empty() {
         out.push_str(&format!(

@@ -32,6 +32,7 @@ mod drafts;
 mod echoed_secrets;
 mod first_run;
 mod list_identifiers;
+mod plan_revoke_sessions;
 mod reason;
 mod sessions;
 mod sessions_snapshots;
