@@ -9,11 +9,13 @@
 //! - [`batches`]: `ids` filters split into requests gateways accept.
 //! - [`recovery`]: recovery links and codes made for an identity (secrets).
 //! - [`sessions`]: an identity's sessions: list, read, revoke, extend.
+//! - [`create`]: creating identities, one (`POST`) or a batch (`PATCH`).
 //! - [`delete`]: deleting an identity (deleted, or already gone).
 //! - [`credentials`]: removing one credential, JSON-patching an identity.
 
 pub mod batches;
 pub mod client;
+pub mod create;
 pub mod credentials;
 pub mod delete;
 pub mod error;
