@@ -145,6 +145,7 @@ const DETAIL: &[Binding] = &[
     COPY_ID,
     HISTORY,
     DRAFTS,
+    RECOVERY,
 ];
 const DETAIL_END: &[Binding] = &[HELP, F1_TOO, BACK, QUIT_ANYWHERE];
 
@@ -182,6 +183,51 @@ const SESSION_CONFIRM: &[Binding] = &[
     QUIT_ANYWHERE,
 ];
 const SESSION_SENDING: &[Binding] = &[HELP, F1_TOO, QUIT_ANYWHERE];
+
+/// `R` on an identity (`app::recovery`).
+const RECOVERY: Binding = row!("R", "recovery link or code (asks first)", HELP_ONLY; Char('R') => A::Recovery);
+/// The recovery screen's choices: ←/→ link or code, Tab the expiry field,
+/// `r` the reason, Enter the one question.
+const RECOVERY_KIND: &[Binding] = &[
+    row!("←/→ space", "link or code", SHOWN;
+        Code(K::Left) => A::PrevMode, Code(K::Right) => A::NextMode, Char(' ') => A::NextMode),
+    FIELDS,
+    row!("Enter", "review (asks before sending)", SHOWN; Code(K::Enter) => A::Review),
+    REASON,
+    row!("Esc/q", "back, nothing sent", SHOWN; Code(K::Esc) => A::Back, Char('q') => A::Back),
+    HELP,
+    F1_TOO,
+    QUIT_ANYWHERE,
+];
+const RECOVERY_EXPIRY: &[Binding] = &[
+    FIELDS,
+    row!("Enter", "review (asks before sending)", SHOWN; Code(K::Enter) => A::Review),
+    row!("Esc", "back, nothing sent", SHOWN; Code(K::Esc) => A::Back),
+    F1_HELP,
+    QUIT_ANYWHERE,
+    row!("type", "the expiry: 15m, 1h, 24h (empty: the server's)", HELP_ONLY; LineEditing => A::Type),
+];
+const RECOVERY_CONFIRM: &[Binding] = &[
+    row!("y", "create it (signed, audited)", SHOWN; Char('y') => A::Send),
+    row!("n/Esc", "back, nothing sent", SHOWN; Char('n') => A::Back, Code(K::Esc) => A::Back),
+    HELP,
+    F1_TOO,
+    QUIT_ANYWHERE,
+];
+const RECOVERY_ANSWER: &[Binding] = &[
+    row!("y", "copy it (OSC 52)", SHOWN; Char('y') => A::CopySecret),
+    row!("Esc/q", "leave (asks: shown once)", SHOWN; Code(K::Esc) => A::Back, Char('q') => A::Back),
+    HELP,
+    F1_TOO,
+    QUIT_ANYWHERE,
+];
+const RECOVERY_LEAVE: &[Binding] = &[
+    row!("y", "leave (the secret is dropped)", SHOWN; Char('y') => A::Discard),
+    row!("n/Esc", "stay on the answer", SHOWN; Char('n') => A::Back, Code(K::Esc) => A::Back),
+    HELP,
+    F1_TOO,
+    QUIT_ANYWHERE,
+];
 const EDIT_ON_SESSIONS: &[Binding] = &[
     row!("e", "edit the traits", HELP_ONLY; Char('e') => A::Edit(FormKind::Traits)),
     row!("s", "change the state", HELP_ONLY; Char('s') => A::Edit(FormKind::State)),
@@ -189,6 +235,7 @@ const EDIT_ON_SESSIONS: &[Binding] = &[
     row!("c", "credentials: password, hash import, OIDC", HELP_ONLY; Char('c') => A::Edit(FormKind::Credentials)),
     row!("i", "change the identity schema", HELP_ONLY; Char('i') => A::Edit(FormKind::Schema)),
     row!("E", "edit the traits in $VISUAL/$EDITOR", HELP_ONLY; Char('E') => A::EditExternally),
+    RECOVERY,
 ];
 
 /// The traits' JSON editor: Ctrl-J (F2 where Ctrl-J arrives as Enter)
@@ -499,6 +546,13 @@ pub(super) fn table(context: Context) -> &'static [&'static [Binding]] {
         Context::SessionConfirm => &[SESSION_CONFIRM],
         Context::SessionReason => &[REVIEW_REASON],
         Context::SessionSending => &[SESSION_SENDING],
+        Context::RecoveryKind => &[RECOVERY_KIND],
+        Context::RecoveryExpiry => &[RECOVERY_EXPIRY],
+        Context::RecoveryReason => &[REVIEW_REASON],
+        Context::RecoveryConfirm => &[RECOVERY_CONFIRM],
+        Context::RecoverySending => &[SESSION_SENDING],
+        Context::RecoveryAnswer => &[RECOVERY_ANSWER],
+        Context::RecoveryLeave => &[RECOVERY_LEAVE],
         Context::FormTraits => &[FORM_TRAITS],
         Context::FormTraitText => &[FORM_TRAIT_TEXT, TO_JSON, FORM_TRAIT_TEXT_END],
         Context::FormTraitCheck => &[FORM_TRAIT_CHECK, TO_JSON, HELP_KEYS, TRAIT_FORM_END],

@@ -163,6 +163,10 @@ pub enum Action {
     ExtendSession,
     /// `r` on the state form: also revoke all sessions when deactivating.
     ToggleRevokeSessions,
+    /// `R` on an identity: the recovery screen (a link or code).
+    Recovery,
+    /// `y` on a recovery answer: the link or code to the clipboard (OSC 52).
+    CopySecret,
     RestoreDraft,
     ShowDraft,
     DiscardDraft,
@@ -245,6 +249,20 @@ pub enum Context {
     SessionReason,
     /// Its request is on its way.
     SessionSending,
+    /// The recovery screen (`R`), link or code focused.
+    RecoveryKind,
+    /// The recovery screen, the expiry field focused.
+    RecoveryExpiry,
+    /// The recovery screen's reason line has the keys.
+    RecoveryReason,
+    /// "Create a recovery link for …? y/n".
+    RecoveryConfirm,
+    /// The recovery request is on its way.
+    RecoverySending,
+    /// The link or code, shown once.
+    RecoveryAnswer,
+    /// "The link will not be shown again. Leave? y/n".
+    RecoveryLeave,
     /// The traits in the JSON editor.
     FormTraits,
     /// The traits form (fields from the identity schema), a typed field focused.
@@ -348,6 +366,13 @@ pub const README_ROWS: &[(&str, Context)] = &[
     ("session write confirm (`x`, `X`, `+`)", Context::SessionConfirm),
     ("session write confirm, reason line", Context::SessionReason),
     ("session write confirm, sending", Context::SessionSending),
+    ("recovery (`R`), link or code", Context::RecoveryKind),
+    ("recovery, expiry field", Context::RecoveryExpiry),
+    ("recovery, reason line", Context::RecoveryReason),
+    ("recovery, asked before sending", Context::RecoveryConfirm),
+    ("recovery, sending", Context::RecoverySending),
+    ("recovery, the answer (shown once)", Context::RecoveryAnswer),
+    ("recovery, leaving the answer", Context::RecoveryLeave),
     ("traits form (`e`), text field", Context::FormTraitText),
     ("traits form, checkbox", Context::FormTraitCheck),
     ("traits form, choice", Context::FormTraitChoice),

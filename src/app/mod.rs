@@ -26,6 +26,7 @@ pub mod json_edit;
 mod keymap;
 pub mod keys;
 pub mod list;
+pub mod recovery;
 pub mod response;
 pub mod review;
 pub mod rows;
@@ -154,6 +155,8 @@ pub enum Msg {
         page: u32,
         result: Result<crate::api::sessions::SessionPage, String>,
     },
+    /// What became of a recovery link or code ([`Effect::CreateRecovery`]).
+    RecoveryDone(Box<recovery::RecoveryDone>),
     /// Animation tick; the runtime sends it only while a request is in flight.
     Tick,
 }
@@ -175,6 +178,9 @@ pub enum Task {
     Sessions,
     /// Revoking or extending sessions (`x`, `X`, `+`); never cancelled.
     SessionWrite,
+    /// Making a recovery link or code (`R`); never cancelled (its answer is
+    /// the only chance to see the secret).
+    Recovery,
 }
 
 /// I/O for the runtime to perform. Results come back as [`Msg`].
@@ -214,6 +220,10 @@ pub enum Effect {
     /// Revoke or extend sessions: signed, audited (intent and outcome),
     /// refused on a read-only profile; answered with [`Msg::SessionWriteDone`].
     SessionWrite(Box<sessions::SessionWriteRequest>),
+    /// Make a recovery link or code: signed, audited (intent and outcome,
+    /// never the secret), refused on a read-only profile; answered with
+    /// [`Msg::RecoveryDone`].
+    CreateRecovery(Box<recovery::RecoveryOrder>),
     Cancel(Task),
     /// Suspend the console and edit `text` in `$VISUAL`/`$EDITOR`.
     EditExternally {
@@ -270,6 +280,8 @@ pub enum Screen {
     Text,
     /// The attribute-registry form and its review (`a`).
     Attribute,
+    /// A recovery link or code for the identity open (`R`).
+    Recovery,
 }
 
 /// All state of the console, one part per screen.
@@ -292,6 +304,9 @@ pub struct App {
     pub history: History,
     /// Drafts: those waiting, and saving the open form.
     pub drafts: Drafting,
+    /// The recovery screen (`R`), while it is open: the only place a
+    /// recovery secret is held.
+    pub recovery: Option<recovery::RecoveryScreen>,
 }
 
 impl App {
@@ -306,6 +321,7 @@ impl App {
             edit: Editing::default(),
             history: History::default(),
             drafts: Drafting::default(),
+            recovery: None,
         }
     }
 
@@ -455,6 +471,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::DraftsListed(result) => drafting::on_listed(app, result),
         Msg::AuditLoaded { identity_id, result } => history::on_audit(app, identity_id, result),
         Msg::DraftTick => drafting::save_now(app),
+        Msg::RecoveryDone(done) => recovery::on_done(app, *done),
         Msg::Tick => {
             app.chrome.spinner = app.chrome.spinner.wrapping_add(1);
             Vec::new()
@@ -522,6 +539,13 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         Context::SessionConfirm | Context::SessionReason | Context::SessionSending => {
             sessions::on_confirm_action(app, action, key)
         }
+        Context::RecoveryKind
+        | Context::RecoveryExpiry
+        | Context::RecoveryReason
+        | Context::RecoveryConfirm
+        | Context::RecoverySending
+        | Context::RecoveryAnswer
+        | Context::RecoveryLeave => recovery::on_action(app, action, key),
         Context::Response => response::on_action(app, action),
         Context::History => history::on_action(app, action),
         Context::Drafts | Context::Text => drafting::on_action(app, action),
@@ -565,6 +589,7 @@ fn on_paste(app: &mut App, text: &str) -> Vec<Effect> {
         Screen::List => list::on_paste(app, text),
         Screen::Review => review::on_paste(app, text),
         Screen::Detail => sessions::on_confirm_paste(app, text),
+        Screen::Recovery => recovery::on_paste(app, text),
         _ => {}
     }
     Vec::new()
@@ -601,6 +626,7 @@ mod keys_context {
             Screen::Drafts => Context::Drafts,
             Screen::Text => Context::Text,
             Screen::Attribute => attribute::context(app),
+            Screen::Recovery => super::recovery::context(app),
         }
     }
 }

@@ -136,6 +136,10 @@ pub struct Outcome {
     pub not_kept: Vec<String>,
     /// Pointers the server rewrote in a way it is known to (E.164 phones).
     pub normalised: Vec<String>,
+    /// When what the answer made stops working, as the server wrote it: a
+    /// recovery link's or code's `expires_at` (the trail says until when a
+    /// secret it never holds could be used), an extended session's new one.
+    pub expires_at: Option<String>,
 }
 
 /// A write stopped before anything was signed or sent.
@@ -242,6 +246,8 @@ impl Outcome {
     pub fn of(target: Target, result: Result<&Exchange, &ApiError>, measured: Duration) -> Outcome {
         match result {
             Ok(exchange) => Outcome {
+                // Read before `target` moves in.
+                expires_at: answer_expires_at(&target, exchange),
                 target,
                 status: Some(exchange.status),
                 elapsed_ms: millis(exchange.elapsed),
@@ -258,9 +264,32 @@ impl Outcome {
                 error: Some(error_summary(err)),
                 not_kept: Vec::new(),
                 normalised: Vec::new(),
+                expires_at: None,
             },
         }
     }
+}
+
+/// The top-level `expires_at` of a successful answer to a `POST` or `PATCH`
+/// (`POST {recovery}/link|code`: `expires_at` of Kratos's
+/// `selfservice/strategy/link/strategy_recovery.go`
+/// `createRecoveryLinkForIdentity` and `selfservice/strategy/code/
+/// strategy_recovery_admin.go` `createRecoveryCodeForIdentity`, the same at
+/// v1.3.1, v25.4.0 and v26.2.0; `PATCH {sessions}/{id}/extend`: the session),
+/// as one plain bounded line; `None` for anything else (identity `PUT`s are
+/// not read again here: bulk writes pay for every byte looked at).
+fn answer_expires_at(target: &Target, exchange: &Exchange) -> Option<String> {
+    if !matches!(target.method.as_str(), "POST" | "PATCH") || !exchange.is_success() {
+        return None;
+    }
+    let needle = b"\"expires_at\"";
+    if !exchange.body.windows(needle.len()).any(|w| w == needle) {
+        return None;
+    }
+    let json: Value = serde_json::from_slice(&exchange.body).ok()?;
+    json.get("expires_at")
+        .and_then(Value::as_str)
+        .and_then(|text| bounded(text, 64))
 }
 
 /// A failure in one line for the audit trail: the server's reason and
@@ -390,6 +419,10 @@ pub struct Entry {
     /// Outcome: members the server rewrote in a known way.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub normalised: Vec<String>,
+    /// Outcome: when what the answer made expires (a recovery link or
+    /// code, an extended session), as the server wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
@@ -425,6 +458,7 @@ impl Entry {
             reason: None,
             not_kept: Vec::new(),
             normalised: Vec::new(),
+            expires_at: None,
             extra: Map::new(),
         }
     }
@@ -592,6 +626,7 @@ impl AuditLog {
         entry.error = outcome.error.clone();
         entry.not_kept = outcome.not_kept.clone();
         entry.normalised = outcome.normalised.clone();
+        entry.expires_at = outcome.expires_at.clone();
         let failed = outcome.status.is_none_or(|s| s >= 400) || outcome.error.is_some();
         self.append(&entry, if failed { Severity::Warning } else { Severity::Notice })
     }

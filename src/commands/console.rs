@@ -341,6 +341,15 @@ impl IdentitySource for ClientSource {
         async move { session_write(&client, audit, request).await }.boxed()
     }
 
+    fn create_recovery(
+        &self,
+        order: crate::app::recovery::RecoveryOrder,
+    ) -> BoxFuture<'static, crate::app::recovery::RecoveryDone> {
+        let client = self.client.clone();
+        let audit = self.audit.clone();
+        async move { create_recovery(&client, audit, order).await }.boxed()
+    }
+
     fn write(&self, request: WriteRequest) -> BoxFuture<'static, WriteOutcome> {
         let client = self.client.clone();
         let audit = self.audit.clone();
@@ -548,6 +557,71 @@ fn audit_line(entry: &crate::audit::Entry) -> String {
         changed.join(", ")
     );
     crate::sanitize::for_display(&text).into_owned()
+}
+
+/// Makes a recovery link or code from the console through the commands'
+/// audited path, as `idcon recovery` does (`commands::sessions::
+/// send_audited`: the intent, with the expiry asked for, on disk before
+/// anything is sent; the outcome after, with the answer's `expires_at`;
+/// never the secret). The client refuses a read-only profile before signing
+/// and hands back the exchange with the secret `<redacted>`; failures are
+/// said in plain words (`api::recovery::explain_failure`).
+async fn create_recovery(
+    client: &Client,
+    audit: Result<Arc<AuditLog>, String>,
+    order: crate::app::recovery::RecoveryOrder,
+) -> crate::app::recovery::RecoveryDone {
+    use crate::api::recovery::{ExpiresIn, explain_failure};
+    use crate::app::recovery::RecoveryDone;
+    use crate::commands::sessions::{AuditedWrite, send_audited};
+    let identity_id = order.request.identity_id.clone();
+    let failed = |error: String, response: Option<ResponseView>| RecoveryDone {
+        identity_id: identity_id.clone(),
+        result: Err(error),
+        response,
+        audit_warning: None,
+    };
+    let log = match audit {
+        Ok(log) => log,
+        Err(why) => {
+            return failed(
+                format!("the audit trail cannot be written ({why}): nothing was sent"),
+                None,
+            );
+        }
+    };
+    let kind = order.request.kind;
+    let write = AuditedWrite {
+        identity_id: Some(identity_id.clone()),
+        identifier: order.identifier.clone(),
+        why: order.why.clone(),
+        changes: vec![crate::diff::Change {
+            pointer: format!("/recovery/{kind}"),
+            old: None,
+            new: Some(serde_json::json!({
+                "expires_in": order.request.expires_in.as_ref().map(ExpiresIn::as_str),
+            })),
+        }],
+    };
+    let prepared = match client.prepare_create_recovery(&order.request) {
+        Ok(prepared) => prepared,
+        Err(err) => return failed(line(err), None),
+    };
+    let sending = client.send_create_recovery(&prepared, kind);
+    match send_audited(client, Some(&log), &prepared, &write, sending).await {
+        Ok(done) => RecoveryDone {
+            response: Some(response_view(&done.response.exchange, Some(identity_id.clone()))),
+            result: Ok(done.response.value),
+            identity_id,
+            audit_warning: done.audit_warning,
+        },
+        Err(WriteError::Api(err)) => {
+            let said = explain_failure(&err, &order.request).unwrap_or_else(|| line(&err));
+            let response = err.exchange().map(|e| response_view(e, Some(identity_id.clone())));
+            failed(said, response)
+        }
+        Err(err) => failed(line(err), None),
+    }
 }
 
 /// Sends a console session write through the commands' audited path

@@ -70,6 +70,23 @@ pub trait IdentitySource: Send + Sync + 'static {
         let _ = request;
         Box::pin(async { Err("this console cannot change sessions".to_owned()) })
     }
+    /// Makes a recovery link or code (signed, audited, read-only refused).
+    /// The secret comes back in the answer only: never logged, and the
+    /// exchange handed back has it `<redacted>`.
+    fn create_recovery(
+        &self,
+        order: crate::app::recovery::RecoveryOrder,
+    ) -> BoxFuture<'static, crate::app::recovery::RecoveryDone> {
+        let identity_id = order.request.identity_id;
+        Box::pin(async move {
+            crate::app::recovery::RecoveryDone {
+                identity_id,
+                result: Err("this console cannot make recovery links".to_owned()),
+                response: None,
+                audit_warning: None,
+            }
+        })
+    }
     /// Fetches the identity again and sends the PUT when it is unchanged (or
     /// when the request says overwrite), with the audit trail around it.
     fn write(&self, request: WriteRequest) -> BoxFuture<'static, WriteOutcome>;
@@ -349,6 +366,14 @@ impl Runner {
                             result: fut.await,
                         }
                     }),
+                );
+            }
+            Effect::CreateRecovery(order) => {
+                let fut = services.create_recovery(*order);
+                // Spawned as a write: awaited on quit, never aborted.
+                self.spawn(
+                    Task::Write,
+                    Box::pin(async move { Msg::RecoveryDone(Box::new(fut.await)) }),
                 );
             }
             Effect::WriteAttribute(request) => {

@@ -8,6 +8,7 @@ mod drafts;
 mod forms;
 mod help;
 mod list;
+mod recovery;
 mod review;
 mod sessions;
 mod text_view;
@@ -63,6 +64,7 @@ pub fn view(app: &App, theme: &Theme, frame: &mut Frame) {
         Screen::Drafts => drafts::draw_list(app, theme, body, frame),
         Screen::Text => drafts::draw_text(app, theme, body, frame),
         Screen::Attribute => forms::draw_attribute(app, theme, body, frame),
+        Screen::Recovery => recovery::draw(app, theme, body, frame),
     }
     status_line(app, theme, take(), frame);
     footer(app, theme, take(), frame);

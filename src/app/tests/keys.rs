@@ -507,6 +507,48 @@ fn detail_failed() -> App {
     app
 }
 
+/// The recovery screen (`R`) of the detail's identity, on its choices.
+fn recovery() -> App {
+    let mut app = detail();
+    ch(&mut app, 'R');
+    app
+}
+
+/// The recovery screen with "1h" typed into its expiry field.
+fn recovery_expiry(cursor_inside: bool) -> App {
+    let mut app = recovery();
+    press(&mut app, KeyCode::Tab);
+    typed(&mut app, "1h");
+    if cursor_inside {
+        press(&mut app, KeyCode::Left);
+    }
+    app
+}
+
+/// The recovery screen showing the link the server made.
+fn recovery_answer() -> App {
+    use crate::api::recovery::{RecoveryAnswer, RecoveryKind, RecoverySecret};
+    let mut app = recovery();
+    press(&mut app, KeyCode::Enter);
+    ch(&mut app, 'y');
+    let answer = RecoveryAnswer {
+        kind: RecoveryKind::Link,
+        link: RecoverySecret::new("http://127.0.0.1:4433/self-service/recovery?flow=f&token=t0k3n".into()),
+        code: None,
+        expires_at: Some("2026-11-24T13:00:00Z".into()),
+    };
+    update(
+        &mut app,
+        Msg::RecoveryDone(Box::new(recovery::RecoveryDone {
+            identity_id: ID.into(),
+            result: Ok(answer),
+            response: None,
+            audit_warning: None,
+        })),
+    );
+    app
+}
+
 type Scenario = (&'static str, fn() -> App);
 
 /// Each context and the states in which its keys are tried.
@@ -563,6 +605,59 @@ fn scenarios() -> Vec<(Context, Vec<Scenario>)> {
                 let mut app = detail_sessions();
                 ch(&mut app, 'x');
                 ch(&mut app, 'y');
+                app
+            })],
+        ),
+        (Context::RecoveryKind, vec![("recovery, link or code", recovery)]),
+        (
+            Context::RecoveryExpiry,
+            vec![
+                ("recovery, expiry typed", || recovery_expiry(false)),
+                ("recovery, expiry, cursor inside", || recovery_expiry(true)),
+            ],
+        ),
+        (
+            Context::RecoveryReason,
+            vec![
+                ("recovery, reason", || {
+                    let mut app = recovery();
+                    ch(&mut app, 'r');
+                    typed(&mut app, "SUP-1");
+                    app
+                }),
+                ("recovery, reason, cursor inside", || {
+                    let mut app = recovery();
+                    ch(&mut app, 'r');
+                    typed(&mut app, "SUP-1");
+                    press(&mut app, KeyCode::Left);
+                    press(&mut app, KeyCode::Left);
+                    app
+                }),
+            ],
+        ),
+        (
+            Context::RecoveryConfirm,
+            vec![("recovery, asked", || {
+                let mut app = recovery();
+                press(&mut app, KeyCode::Enter);
+                app
+            })],
+        ),
+        (
+            Context::RecoverySending,
+            vec![("recovery, sending", || {
+                let mut app = recovery();
+                press(&mut app, KeyCode::Enter);
+                ch(&mut app, 'y');
+                app
+            })],
+        ),
+        (Context::RecoveryAnswer, vec![("recovery, the answer", recovery_answer)]),
+        (
+            Context::RecoveryLeave,
+            vec![("recovery, leaving the answer", || {
+                let mut app = recovery_answer();
+                press(&mut app, KeyCode::Esc);
                 app
             })],
         ),
