@@ -112,4 +112,8 @@ pub enum Command {
     Sessions(crate::commands::sessions::SessionsArgs),
     /// Make a recovery link or code for an identity; the secret goes to stdout only.
     Recovery(crate::commands::recovery::RecoveryArgs),
+    /// Remove one credential of an identity (a social sign-in link, TOTP, backup codes, security keys): audited.
+    Credentials(crate::commands::credentials::CredentialsArgs),
+    /// Mark one of an identity's addresses verified, or back to unverified (JSON Patch, audited).
+    Verify(crate::commands::verify::VerifyArgs),
 }

@@ -26,6 +26,8 @@ fn main() -> ExitCode {
         Some(Command::Attribute(args)) => idcon::commands::attribute::run(global, &args),
         Some(Command::Sessions(args)) => idcon::commands::sessions::run(global, &args),
         Some(Command::Recovery(args)) => idcon::commands::recovery::run(global, &args),
+        Some(Command::Credentials(args)) => idcon::commands::credentials::run(global, &args),
+        Some(Command::Verify(args)) => idcon::commands::verify::run(global, &args),
         None => idcon::commands::console::run(global),
     };
     match result {

@@ -19,6 +19,7 @@ mod console_safety_e2e;
 mod console_sessions_e2e;
 mod console_trait_form_e2e;
 mod console_views_e2e;
+mod credentials_cli;
 mod create_import;
 mod credentials_delete;
 mod delete;
