@@ -114,6 +114,8 @@ pub enum Command {
     Recovery(crate::commands::recovery::RecoveryArgs),
     /// Remove one credential of an identity (a social sign-in link, TOTP, backup codes, security keys): audited.
     Credentials(crate::commands::credentials::CredentialsArgs),
+    /// Create one identity (schema-checked traits, optional password from stdin): reviewed, audited.
+    Create(crate::commands::create::CreateArgs),
     /// Mark one of an identity's addresses verified, or back to unverified (JSON Patch, audited).
     Verify(crate::commands::verify::VerifyArgs),
 }

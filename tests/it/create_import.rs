@@ -227,3 +227,252 @@ async fn batch_patch_limits_follow_the_release() {
     );
     assert_eq!(server.identity_count(), before);
 }
+
+// ----- idcon create -------------------------------------------------------------
+
+mod cli {
+    use std::process::Output;
+
+    use idcon::demo::DemoOptions;
+    use serde_json::Value;
+
+    use crate::support::cli_env::CliEnv;
+    use crate::support::demo::{client as demo_client, id_of};
+
+    const PASSWORD: &str = "correct-horse-battery-staple-42";
+
+    pub async fn env() -> CliEnv {
+        CliEnv::start_with(DemoOptions::for_tests()).await
+    }
+
+    pub fn text(output: &Output) -> (String, String) {
+        (
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
+    pub async fn owners(env: &CliEnv, identifier: &str) -> Vec<String> {
+        let c = demo_client(&env.demo);
+        let reply = c
+            .get("/admin/identities", &[("credentials_identifier", identifier)])
+            .await;
+        reply
+            .json()
+            .as_array()
+            .map(|l| l.iter().map(id_of).collect())
+            .unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn create_sends_checked_traits_and_a_password_from_stdin_never_shown() {
+        let env = env().await;
+        let before = env.demo.identity_count();
+        let output = env
+            .idcon(
+                &[
+                    "create",
+                    "--schema",
+                    "email-password",
+                    "--set",
+                    "/traits/email=\"new.hire@example.com\"",
+                    "--set",
+                    "/traits/name={\"first\":\"New\",\"last\":\"Hire\"}",
+                    "--set",
+                    "/metadata_admin/ticket=\"HR-7\"",
+                    "--password-stdin",
+                    "--reason",
+                    "HR-7 onboarding",
+                    "--yes",
+                ],
+                format!("{PASSWORD}\n").as_bytes(),
+            )
+            .await;
+        let (stdout, stderr) = text(&output);
+        assert!(output.status.success(), "{stdout}{stderr}");
+        assert_eq!(env.demo.identity_count(), before + 1);
+        let ids = owners(&env, "new.hire@example.com").await;
+        assert_eq!(ids.len(), 1);
+        assert!(stdout.contains(&format!("created {}", ids[0])), "{stdout}");
+        assert!(stdout.contains("new.hire@example.com (New Hire)"), "{stdout}");
+        let stored = env.stored(&ids[0]).await;
+        assert_eq!(stored["metadata_admin"]["ticket"], "HR-7");
+        assert_eq!(stored["state"], "active");
+        let audit = env.audit_text();
+        assert!(!stdout.contains(PASSWORD) && !stderr.contains(PASSWORD) && !audit.contains(PASSWORD));
+        let lines = env.audit_lines();
+        let intent = lines.iter().find(|l| l.to_string().contains("HR-7 onboarding"));
+        let intent = intent.map(Value::to_string).unwrap_or_default();
+        assert!(intent.contains("new.hire@example.com"), "{audit}");
+        assert!(
+            intent.contains("/credentials/password"),
+            "the trail says a password was set: {intent}"
+        );
+        assert!(audit.contains("201"), "the outcome is on the trail: {audit}");
+    }
+
+    #[tokio::test]
+    async fn hash_locally_sends_only_an_argon2id_hash() {
+        let env = env().await;
+        let output = env
+            .idcon(
+                &[
+                    "create",
+                    "--schema",
+                    "email-password",
+                    "--set",
+                    "/traits/email=\"hashed.here@example.com\"",
+                    "--password-stdin",
+                    "--hash-locally",
+                    "--yes",
+                    "--output",
+                    "json",
+                ],
+                PASSWORD.as_bytes(),
+            )
+            .await;
+        let (stdout, stderr) = text(&output);
+        assert!(output.status.success(), "{stdout}{stderr}");
+        let doc: Value = serde_json::from_str(stdout.trim()).unwrap_or(Value::Null);
+        let id = doc["identity_id"].as_str().unwrap_or_default().to_owned();
+        assert_eq!(owners(&env, "hashed.here@example.com").await, vec![id.clone()]);
+        let c = demo_client(&env.demo);
+        let read = c
+            .get(
+                &format!("/admin/identities/{id}"),
+                &[("include_credential", "password")],
+            )
+            .await;
+        let hash = read.json()["credentials"]["password"]["config"]["hashed_password"].clone();
+        let hash = hash.as_str().unwrap_or_default().to_owned();
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(!env.audit_text().contains(&hash), "no hash on the trail");
+    }
+
+    #[tokio::test]
+    async fn traits_that_break_the_schema_are_told_by_field_and_nothing_is_sent() {
+        let env = env().await;
+        let before = env.demo.identity_count();
+        let output = env
+            .idcon(
+                &[
+                    "create",
+                    "--schema",
+                    "email-password",
+                    "--set",
+                    "/traits/email=\"not an email\"",
+                    "--yes",
+                ],
+                b"",
+            )
+            .await;
+        let (stdout, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
+        assert!(stderr.contains("/traits/email"), "{stderr}");
+        assert!(stderr.contains("nothing was sent"), "{stderr}");
+        assert_eq!(env.demo.identity_count(), before);
+        assert!(
+            !env.demo.request_log().iter().any(|r| r.method == "POST"),
+            "no POST reached the server"
+        );
+        assert!(
+            env.audit_text().contains("/traits/email"),
+            "the refusal is on the trail"
+        );
+
+        let output = env
+            .idcon(
+                &[
+                    "create",
+                    "--schema",
+                    "no-such",
+                    "--set",
+                    "/traits/email=\"a@example.com\"",
+                    "--yes",
+                ],
+                b"",
+            )
+            .await;
+        let (_, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(4), "{stderr}");
+        assert!(
+            stderr.contains("email-password") && stderr.contains("phone-password"),
+            "{stderr}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_taken_identifier_is_explained_with_who_holds_it() {
+        let env = env().await;
+        let before = env.demo.identity_count();
+        let ada = owners(&env, "ada.lovelace@example.com").await;
+        assert_eq!(ada.len(), 1);
+        let output = env
+            .idcon(
+                &[
+                    "create",
+                    "--schema",
+                    "email-password",
+                    "--set",
+                    "/traits/email=\"Ada.Lovelace@example.com\"",
+                    "--yes",
+                ],
+                b"",
+            )
+            .await;
+        let (stdout, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(3), "{stdout}{stderr}");
+        assert!(
+            stderr.contains("\"ada.lovelace@example.com\" is already taken by"),
+            "{stderr}"
+        );
+        assert!(stderr.contains(&ada[0]), "names the holder's id: {stderr}");
+        assert!(stderr.contains("Ada Lovelace"), "and their name: {stderr}");
+        assert_eq!(env.demo.identity_count(), before);
+    }
+
+    #[tokio::test]
+    async fn read_only_profiles_and_dry_runs_create_nothing() {
+        let env = env().await;
+        let before = env.demo.identity_count();
+        let output = env
+            .idcon(
+                &[
+                    "--read-only",
+                    "create",
+                    "--schema",
+                    "email-password",
+                    "--set",
+                    "/traits/email=\"ro@example.com\"",
+                    "--yes",
+                ],
+                b"",
+            )
+            .await;
+        let (_, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(5), "{stderr}");
+        assert!(stderr.contains("read-only"), "{stderr}");
+        let output = env
+            .idcon(
+                &[
+                    "create",
+                    "--schema",
+                    "email-password",
+                    "--set",
+                    "/traits/email=\"dry@example.com\"",
+                    "--password-stdin",
+                    "--dry-run",
+                ],
+                PASSWORD.as_bytes(),
+            )
+            .await;
+        let (stdout, stderr) = text(&output);
+        assert!(output.status.success(), "{stdout}{stderr}");
+        assert!(
+            stdout.contains("POST ") && stdout.contains("dry@example.com"),
+            "{stdout}"
+        );
+        assert!(!stdout.contains(PASSWORD) && !stderr.contains(PASSWORD), "{stdout}");
+        assert_eq!(env.demo.identity_count(), before);
+    }
+}
