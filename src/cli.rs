@@ -112,6 +112,8 @@ pub enum Command {
     Sessions(crate::commands::sessions::SessionsArgs),
     /// Make a recovery link or code for an identity; the secret goes to stdout only.
     Recovery(crate::commands::recovery::RecoveryArgs),
+    /// Delete an identity with its credentials and sessions: shows what is lost, asks for its identifier, audited.
+    Delete(crate::commands::delete::DeleteArgs),
     /// Remove one credential of an identity (a social sign-in link, TOTP, backup codes, security keys): audited.
     Credentials(crate::commands::credentials::CredentialsArgs),
     /// Create one identity (schema-checked traits, optional password from stdin): reviewed, audited.

@@ -26,6 +26,7 @@ fn main() -> ExitCode {
         Some(Command::Attribute(args)) => idcon::commands::attribute::run(global, &args),
         Some(Command::Sessions(args)) => idcon::commands::sessions::run(global, &args),
         Some(Command::Recovery(args)) => idcon::commands::recovery::run(global, &args),
+        Some(Command::Delete(args)) => idcon::commands::delete::run(global, &args),
         Some(Command::Credentials(args)) => idcon::commands::credentials::run(global, &args),
         Some(Command::Create(args)) => idcon::commands::create::run(global, &args),
         Some(Command::Verify(args)) => idcon::commands::verify::run(global, &args),

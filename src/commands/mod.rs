@@ -6,6 +6,7 @@ pub mod attribute;
 pub mod audit;
 pub mod completions;
 pub mod console;
+pub mod delete;
 pub mod create;
 pub mod credentials;
 pub mod get;
