@@ -53,6 +53,7 @@ use serde::{Deserialize, Serialize};
 use super::plan::{self, PlanEntry, PlanFile};
 use super::script::{self, EXIT_CONFLICT, EXIT_ERROR, EXIT_NOT_KEPT, EXIT_REFUSED, Failure};
 use super::sessions::{AuditedWrite, send_audited};
+use crate::api::delete::Deleted;
 use crate::api::sessions::RevokedAll;
 use crate::api::{ApiError, Client};
 use crate::audit::{self, AuditLog, FileLock, GroupCommit, Refusal, Target};
@@ -236,6 +237,17 @@ struct Pending {
     planned: PlannedWrite,
     /// Revoke all of the identity's sessions after the PUT.
     revoke_sessions: bool,
+    /// A delete instead of a PUT.
+    deletes: Option<Deletion>,
+}
+
+/// What deleting one identity takes away.
+struct Deletion {
+    /// The plan's snapshot as the audit intent records it
+    /// ([`PlanEntry::deleted_snapshot`]: secrets already `<redacted>`).
+    snapshot: serde_json::Value,
+    /// Its credentials for the review: `password (ana@example.com), totp`.
+    credentials: String,
 }
 
 /// What is left to do for one identity, after the results file.
@@ -288,6 +300,9 @@ impl Recorded {
         }
     }
 }
+
+/// Deletions listed, with what each loses, before `apply`'s question.
+const MAX_DELETIONS_LISTED: usize = 20;
 
 /// Identities named in `apply`'s question before "and N more".
 const MAX_NAMED_IN_QUESTION: usize = 3;
@@ -348,6 +363,10 @@ async fn apply(global: &Overrides, args: &ApplyArgs) -> Result<ExitCode, Failure
             name: entry.name.clone(),
             planned,
             revoke_sessions: entry.revoke_sessions,
+            deletes: entry.delete.then(|| Deletion {
+                snapshot: entry.deleted_snapshot(),
+                credentials: entry.credentials_text(),
+            }),
         });
     }
 
@@ -433,6 +452,26 @@ async fn apply(global: &Overrides, args: &ApplyArgs) -> Result<ExitCode, Failure
             && let Some(reason) = reasons.first()
         {
             eprintln!("Reason: {}", script::one_line(reason));
+        }
+        let deleting: Vec<&&Pending> = unsettled
+            .iter()
+            .filter(|w| w.deletes.is_some() && earlier.todo(w) == Todo::Everything)
+            .collect();
+        for pending in deleting.iter().take(MAX_DELETIONS_LISTED) {
+            let who = script::who_text(pending.planned.identifier.as_deref(), pending.name.as_deref())
+                .unwrap_or_else(|| script::one_line(&pending.planned.identity_id));
+            let credentials = pending.deletes.as_ref().map_or("none", |d| d.credentials.as_str());
+            eprintln!(
+                "  delete {who} ({}): its traits, metadata and addresses, its credentials ({credentials}) and its \
+                 sessions, for good",
+                script::one_line(&pending.planned.identity_id)
+            );
+        }
+        if deleting.len() > MAX_DELETIONS_LISTED {
+            eprintln!(
+                "  and {} more deletions (each is in the plan)",
+                deleting.len() - MAX_DELETIONS_LISTED
+            );
         }
         script::confirm(&format!(
             "{}? {}",
@@ -586,17 +625,47 @@ fn pending_count(writes: &[Pending], results: &Recorded) -> usize {
 /// revoke all sessions of 3 identities`, or `Revoke all sessions of 2
 /// identities` when an earlier run sent their changes.
 fn what_to_send(unsettled: &[&Pending], earlier: &Recorded) -> String {
-    let changes = unsettled.iter().filter(|w| earlier.todo(w) == Todo::Everything).count();
+    let everything = |w: &&&Pending| earlier.todo(w) == Todo::Everything;
+    let changes = unsettled
+        .iter()
+        .filter(everything)
+        .filter(|w| w.deletes.is_none())
+        .count();
+    let deletes = unsettled
+        .iter()
+        .filter(everything)
+        .filter(|w| w.deletes.is_some())
+        .count();
     let revokes = unsettled.iter().filter(|w| w.revoke_sessions).count();
     let revoking = identities(revokes, "identity", "identities");
-    match (changes, revokes) {
-        (_, 0) => format!("Send {}", identities(changes, "change", "changes")),
-        (0, _) => format!("Revoke all sessions of {revoking} (their changes were sent by an earlier run)"),
-        _ => format!(
-            "Send {} and revoke all sessions of {revoking}",
-            identities(changes, "change", "changes")
-        ),
+    let mut parts = Vec::new();
+    if changes > 0 {
+        parts.push(format!("send {}", identities(changes, "change", "changes")));
     }
+    if deletes > 0 {
+        parts.push(format!("delete {}", identities(deletes, "identity", "identities")));
+    }
+    if revokes > 0 {
+        parts.push(if changes == 0 && deletes == 0 {
+            format!("revoke all sessions of {revoking} (their changes were sent by an earlier run)")
+        } else {
+            format!("revoke all sessions of {revoking}")
+        });
+    }
+    if parts.is_empty() {
+        parts.push("send 0 changes".to_owned());
+    }
+    let last = parts.pop().unwrap_or_default();
+    let text = if parts.is_empty() {
+        last
+    } else {
+        format!("{} and {last}", parts.join(", "))
+    };
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// One refusal line for the whole plan (the apply was refused, not each
@@ -646,6 +715,25 @@ fn finish(plan_shown: &str, writes: &[Pending], recorded: &Recorded, sent_now: u
     );
     if let Err(failure) = print_line(&summary) {
         return script::report(&failure, false);
+    }
+    let deleting: Vec<&Pending> = writes.iter().filter(|w| w.deletes.is_some()).collect();
+    if !deleting.is_empty() {
+        let of = |kind: ResultKind| {
+            deleting
+                .iter()
+                .filter(|w| results.get(&w.planned.identity_id).map(|l| l.result) == Some(kind))
+                .count()
+        };
+        let summary = format!(
+            "deletions of {}: {} deleted, {} already gone, {} skipped as changed since the plan",
+            identities(deleting.len(), "identity", "identities"),
+            of(ResultKind::Sent),
+            of(ResultKind::AlreadyApplied),
+            of(ResultKind::SkippedChanged)
+        );
+        if let Err(failure) = print_line(&summary) {
+            return script::report(&failure, false);
+        }
     }
     // The revokes after the PUTs: one still to do keeps the run unfinished.
     let revoking: Vec<&Pending> = writes.iter().filter(|w| w.revoke_sessions).collect();
@@ -1026,14 +1114,24 @@ impl Runner {
         }
     }
 
-    /// Decides from a read: a final result, or send.
+    /// Decides from a read: a final result, or send. For a `delete`: gone
+    /// already is done (`already_applied`), unchanged since the plan is
+    /// deleted, changed is skipped (the lost-update check, as for a PUT).
     fn judge(
         &self,
         planned: &PlannedWrite,
+        delete: bool,
         read: Result<Snapshot, ApiError>,
         line: &(dyn Fn(ResultKind) -> ResultLine + Sync),
     ) -> Judged {
         let latest = match read {
+            Err(err) if delete && err.is_not_found() => {
+                return Judged::Done(ResultLine {
+                    status: Some(404),
+                    message: Some("the identity is already gone; nothing was sent".to_owned()),
+                    ..line(ResultKind::AlreadyApplied)
+                });
+            }
             Err(err) if err.is_not_found() => {
                 return Judged::Done(ResultLine {
                     status: Some(404),
@@ -1053,7 +1151,18 @@ impl Runner {
         };
         // Secrets are `<redacted>` in a plan: compared as such, and put back
         // from this read before the PUT.
-        match write::compare(&planned.base, plan::redacted_like(&planned.base, latest.clone())) {
+        let freshness = write::compare(&planned.base, plan::redacted_like(&planned.base, latest.clone()));
+        if delete {
+            return match freshness {
+                Freshness::Unchanged => Judged::Send(Box::new(planned.clone())),
+                Freshness::Changed { server_changes, .. } => Judged::Done(ResultLine {
+                    message: Some("changed on the server since the plan; not deleted".to_owned()),
+                    server_changes: server_changes.into_iter().map(|c| c.pointer).collect(),
+                    ..line(ResultKind::SkippedChanged)
+                }),
+            };
+        }
+        match freshness {
             Freshness::Unchanged => match plan::with_fresh_secrets(planned, &latest) {
                 Ok(ready) => Judged::Send(Box::new(ready)),
                 Err(why) => Judged::Done(ResultLine {
@@ -1112,6 +1221,7 @@ impl Runner {
     ) -> Option<(usize, ResultLine, Option<tokio::sync::OwnedSemaphorePermit>)> {
         let pending = self.writes.get(work.index)?;
         let planned = &pending.planned;
+        let delete = pending.deletes.is_some();
         let id = planned.identity_id.as_str();
         let line = |result: ResultKind| ResultLine {
             plan_id: self.plan_id.clone(),
@@ -1133,7 +1243,7 @@ impl Runner {
         let mut ready: Option<Ready> = None;
         if let FirstRead::Listed { latest, at } = work.first {
             reads += 1;
-            match self.prepare(planned, Ok(*latest), at, &line).await {
+            match self.prepare(planned, delete, Ok(*latest), at, &line).await {
                 Ok(prepared) => ready = Some(prepared),
                 Err(result) => return self.settle(work.index, result, prep).await.map(|(i, l)| (i, l, None)),
             }
@@ -1147,6 +1257,10 @@ impl Runner {
             }
             if let Some(prepared) = ready.take() {
                 if prepared.read_at.elapsed() <= FRESH_READ {
+                    if let Some(deletion) = &pending.deletes {
+                        let result = self.delete(prepared, deletion, slot, began, &line).await;
+                        return Some((work.index, result, None));
+                    }
                     let keep = pending.revoke_sessions;
                     let (result, slot) = self.put(prepared, slot, keep, began, &line).await;
                     return Some((work.index, result, slot));
@@ -1172,7 +1286,7 @@ impl Runner {
             reads += 1;
             let at = Instant::now();
             let read = write::fetch_one(&self.client, id, self.shape).await;
-            match self.prepare(planned, read, at, &line).await {
+            match self.prepare(planned, delete, read, at, &line).await {
                 Ok(prepared) => ready = Some(prepared),
                 Err(result) => break result,
             }
@@ -1186,15 +1300,23 @@ impl Runner {
     async fn prepare(
         &self,
         planned: &PlannedWrite,
+        delete: bool,
         read: Result<Snapshot, ApiError>,
         read_at: Instant,
         line: &(dyn Fn(ResultKind) -> ResultLine + Sync),
     ) -> Result<Ready, ResultLine> {
-        let write = match self.judge(planned, read, line) {
+        let write = match self.judge(planned, delete, read, line) {
             Judged::Done(result) => return Err(result),
             Judged::Send(write) => write,
         };
-        match write::sign_or_refuse(&self.client, Some(&self.audit), &write).await {
+        let signed = if delete {
+            self.client
+                .prepare_delete_identity(&write.identity_id)
+                .map_err(WriteError::from)
+        } else {
+            write::sign_or_refuse(&self.client, Some(&self.audit), &write).await
+        };
+        match signed {
             Ok(request) => Ok(Ready {
                 write,
                 request: Box::new(request),
@@ -1224,6 +1346,73 @@ impl Runner {
             self.stop_because(format!("the result cannot be recorded: {why}"));
         }
         Some((index, result))
+    }
+
+    /// Records the intent (on disk first: the identity as the plan saw it,
+    /// which the read just found unchanged, one removal per value, secrets
+    /// `<redacted>`) and sends the DELETE; `already_applied` when Kratos
+    /// answers that no such identity is left (a lost answer's retry).
+    async fn delete(
+        &self,
+        ready: Ready,
+        deletion: &Deletion,
+        slot: tokio::sync::OwnedSemaphorePermit,
+        began: Instant,
+        line: &(dyn Fn(ResultKind) -> ResultLine + Sync),
+    ) -> ResultLine {
+        let write = AuditedWrite {
+            identity_id: Some(ready.write.identity_id.clone()),
+            identifier: ready.write.identifier.clone(),
+            why: ready.write.reason.clone(),
+            changes: crate::api::delete::snapshot_changes(&deletion.snapshot, None),
+        };
+        let sending = self.client.send_delete_identity_exchange(&ready.request);
+        let sent = send_audited(&self.client, Some(&self.audit), &ready.request, &write, sending).await;
+        drop(slot);
+        self.note_time(began.elapsed());
+        let result = match sent {
+            Ok(done) => {
+                if let Some(warning) = &done.audit_warning {
+                    eprintln!("idcon: warning: {}", script::one_line(warning));
+                }
+                let (kind, message) = match done.response.value {
+                    Deleted::Deleted => (ResultKind::Sent, "deleted"),
+                    Deleted::AlreadyGone => (ResultKind::AlreadyApplied, "the identity is already gone"),
+                };
+                ResultLine {
+                    request_id: Some(ready.request.request_id.clone()),
+                    status: Some(done.response.exchange.status),
+                    message: Some(message.to_owned()),
+                    ..line(kind)
+                }
+            }
+            Err(WriteError::Api(err)) => {
+                self.stop_on(&err, "a delete");
+                let kind = if outcome_unknown(&err) {
+                    ResultKind::Unknown
+                } else {
+                    ResultKind::Failed
+                };
+                ResultLine {
+                    request_id: err.request_id(),
+                    status: err.status(),
+                    message: Some(script::one_line(&err.to_string())),
+                    ..line(kind)
+                }
+            }
+            Err(err) => {
+                // The audit trail cannot record: nothing was sent.
+                self.stop_because(err.to_string());
+                ResultLine {
+                    message: Some(script::one_line(&err.to_string())),
+                    ..line(ResultKind::Failed)
+                }
+            }
+        };
+        if let Err(why) = self.results.append(&result).await {
+            self.stop_because(format!("the result cannot be recorded: {why}"));
+        }
+        result
     }
 
     /// Records the intent (on disk first) and sends the PUT; gives the slot
@@ -1664,7 +1853,10 @@ impl Progress {
                 "[{}/{}] {} {}{who} (line {})",
                 self.done,
                 self.total,
-                step_label(line),
+                match write {
+                    Some(w) if w.deletes.is_some() && line.step == Step::Write => delete_label(line.result),
+                    _ => step_label(line),
+                },
                 script::one_line(&line.id),
                 line.line
             );
@@ -1738,6 +1930,17 @@ fn step_label(line: &ResultLine) -> &'static str {
     }
 }
 
+/// How a delete's result reads in the progress lines.
+fn delete_label(result: ResultKind) -> &'static str {
+    match result {
+        ResultKind::Sent => "deleted",
+        ResultKind::AlreadyApplied => "already gone",
+        ResultKind::SkippedChanged => "not deleted, changed since the plan",
+        ResultKind::Unknown => "delete outcome unknown",
+        _ => "not deleted",
+    }
+}
+
 /// "1 identity", "2 identities".
 fn identities(count: usize, one: &str, many: &str) -> String {
     format!("{count} {}", if count == 1 { one } else { many })
@@ -1796,6 +1999,7 @@ mod tests {
             name: None,
             planned: write::plan(&snapshot, &edit).expect("planned"),
             revoke_sessions,
+            deletes: None,
         }
     }
 

@@ -122,8 +122,15 @@ pub struct PlanArgs {
     /// (`DELETE {identities_path}/{id}/sessions`, its own audited request).
     /// Only for entries that leave their identity inactive; others are
     /// planned without it (said on stderr).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "delete")]
     pub revoke_sessions: bool,
+
+    /// Delete every identity named by an entry without its own "set",
+    /// "state" or "delete" (a plain id per line, or {"id": ...}): `apply`
+    /// checks each against the plan's snapshot and deletes it for good
+    /// (`DELETE {identities_path}/{id}`; its sessions go with it).
+    #[arg(long, conflicts_with = "state")]
+    pub delete: bool,
 
     #[command(flatten)]
     pub reason: script::ReasonFlag,
@@ -177,8 +184,11 @@ pub struct PlanEntry {
     /// `updated_at` of the identity as read.
     pub updated_at: Option<String>,
     /// What the write changes (secrets redacted; plans hold none anyway).
+    /// Empty for a delete.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<Change>,
-    /// The complete `updateIdentityBody` to send.
+    /// The complete `updateIdentityBody` to send; none (`null`) for a delete.
+    #[serde(default, skip_serializing_if = "Value::is_null")]
     pub body: Value,
     /// The identity as read, in Kratos's list shape (no `credentials`;
     /// format 1 plans: the whole GET answer), every secret redacted: what
@@ -200,6 +210,16 @@ pub struct PlanEntry {
     /// records it as its own step in the results file.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub revoke_sessions: bool,
+    /// Delete the identity (`{"id": ..., "delete": true}`, `plan --delete`)
+    /// instead of a PUT: `apply` compares a fresh read with `snapshot` first
+    /// and deletes only an unchanged identity.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub delete: bool,
+    /// For a delete: the credentials the person loses, as read by a GET when
+    /// planned (`[{"type", "identifiers"}]`, never a config), for the review
+    /// and the audit intent's snapshot of what was deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_lost: Option<Value>,
 }
 
 /// An input entry that is not a write: a no-op or an error.
@@ -251,6 +271,8 @@ impl PlanEntry {
             identifier: planned.identifier.clone(),
             name: planned.display_name(),
             revoke_sessions: false,
+            delete: false,
+            credentials_lost: None,
         };
         // What `apply` will read back must be this very write (a member
         // that holds a copy of a secret would not be).
@@ -260,9 +282,84 @@ impl PlanEntry {
         Ok(entry)
     }
 
+    /// The delete entry of the identity `planned` was planned on (its body
+    /// unchanged, no changes), every secret of the snapshot `<redacted>`;
+    /// `credentials` what a GET said it signs in with.
+    fn from_delete(
+        line: usize,
+        planned: &PlannedWrite,
+        token_pointer: &str,
+        credentials: &[crate::api::delete::CredentialEntry],
+    ) -> PlanEntry {
+        let mut snapshot = write::shaped(planned.base.clone(), write::ReadShape::List).raw;
+        redact_all_secrets(&mut snapshot, Some(token_pointer));
+        let credentials: Vec<Value> = credentials
+            .iter()
+            .map(|c| serde_json::json!({"type": c.kind, "identifiers": c.identifiers}))
+            .collect();
+        PlanEntry {
+            line,
+            id: planned.identity_id.clone(),
+            updated_at: planned.base.updated_at().map(str::to_owned),
+            changes: Vec::new(),
+            body: Value::Null,
+            snapshot,
+            reason: planned.reason.clone(),
+            identifier: planned.identifier.clone(),
+            name: planned.display_name(),
+            revoke_sessions: false,
+            delete: true,
+            credentials_lost: Some(Value::Array(credentials)),
+        }
+    }
+
+    /// What a delete takes away, for the audit intent: the snapshot (its
+    /// secrets already `<redacted>`) as [`crate::api::delete::snapshot`]
+    /// keeps it, with the credentials the plan read (types and identifiers).
+    pub fn deleted_snapshot(&self) -> Value {
+        let mut doc = crate::api::delete::snapshot(&self.snapshot);
+        if let (Some(credentials), Some(members)) = (&self.credentials_lost, doc.as_object_mut()) {
+            members.insert("credentials".to_owned(), credentials.clone());
+        }
+        doc
+    }
+
+    /// For the review: `password (ana@example.com), oidc (google:1234), totp`,
+    /// made safe for a terminal; `none` when it has none.
+    pub fn credentials_text(&self) -> String {
+        let entries = self
+            .credentials_lost
+            .as_ref()
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let parts: Vec<String> = entries
+            .iter()
+            .map(|c| {
+                let kind = script::one_line(c.get("type").and_then(Value::as_str).unwrap_or("?"));
+                let identifiers: Vec<String> = c
+                    .get("identifiers")
+                    .and_then(Value::as_array)
+                    .map(|ids| ids.iter().filter_map(Value::as_str).map(script::one_line).collect())
+                    .unwrap_or_default();
+                if identifiers.is_empty() {
+                    kind
+                } else {
+                    format!("{kind} ({})", identifiers.join(", "))
+                }
+            })
+            .collect();
+        if parts.is_empty() {
+            "none".to_owned()
+        } else {
+            parts.join(", ")
+        }
+    }
+
     /// The write this entry describes, ready for [`write::send()`]. The changes
     /// are worked out again from the snapshot and the body and must match the
-    /// stored ones, so what was reviewed is what is sent and audited.
+    /// stored ones, so what was reviewed is what is sent and audited. A
+    /// delete's is its identity as planned, with a body that changes nothing.
     pub fn planned(&self) -> Result<PlannedWrite, String> {
         let base = Snapshot::from_raw(self.snapshot.clone())
             .map_err(|err| format!("its snapshot is not an identity: {err}"))?;
@@ -272,6 +369,21 @@ impl PlanEntry {
                 script::one_line(base.id()),
                 script::one_line(&self.id)
             ));
+        }
+        if self.delete {
+            if !self.body.is_null() || !self.changes.is_empty() || self.revoke_sessions {
+                return Err("a delete entry holds no body, changes or revoke (was the plan file edited?)".to_owned());
+            }
+            let unchanged = write::plan(&base, &Edit::default()).map_err(|err| err.to_string())?;
+            let identifier = self
+                .identifier
+                .clone()
+                .or_else(|| crate::who::primary_identifier(&base.identity.traits, None));
+            return Ok(PlannedWrite {
+                identifier,
+                reason: self.reason.clone(),
+                ..unchanged
+            });
         }
         let body: crate::api::UpdateIdentityBody = serde_json::from_value(self.body.clone())
             .map_err(|err| format!("its body is not an identity update: {err}"))?;
@@ -448,6 +560,8 @@ struct Request {
     line: usize,
     selector: Selector,
     edit: Edit,
+    /// `"delete": true` (or `--delete`): delete the identity, `edit` is empty.
+    delete: bool,
     /// Its own `"reason"` (cleaned), else `--reason`.
     reason: Option<String>,
 }
@@ -507,20 +621,21 @@ async fn plan(global: &Overrides, args: &PlanArgs) -> Result<ExitCode, Failure> 
         StateArg::Active => IdentityState::Active,
         StateArg::Inactive => IdentityState::Inactive,
     });
-    let requests = parse_input(&text, default_state.as_ref(), default_reason.as_deref()).map_err(|errors| {
-        let input = script::one_line(&args.input.display().to_string());
-        let mut message = format!("{input}: {} bad entries, nothing was read:", errors.len());
-        for error in errors.iter().take(MAX_SHOWN_INPUT_ERRORS) {
-            message.push_str("\n  ");
-            message.push_str(error);
-        }
-        if errors.len() > MAX_SHOWN_INPUT_ERRORS {
-            message.push_str(&format!("\n  and {} more", errors.len() - MAX_SHOWN_INPUT_ERRORS));
-        }
-        // Each error on its own line: `Failure` would join them into one.
-        eprintln!("idcon: {message}");
-        Failure::usage(format!("{input}: no plan written"))
-    })?;
+    let requests =
+        parse_input_with(&text, default_state.as_ref(), args.delete, default_reason.as_deref()).map_err(|errors| {
+            let input = script::one_line(&args.input.display().to_string());
+            let mut message = format!("{input}: {} bad entries, nothing was read:", errors.len());
+            for error in errors.iter().take(MAX_SHOWN_INPUT_ERRORS) {
+                message.push_str("\n  ");
+                message.push_str(error);
+            }
+            if errors.len() > MAX_SHOWN_INPUT_ERRORS {
+                message.push_str(&format!("\n  and {} more", errors.len() - MAX_SHOWN_INPUT_ERRORS));
+            }
+            // Each error on its own line: `Failure` would join them into one.
+            eprintln!("idcon: {message}");
+            Failure::usage(format!("{input}: no plan written"))
+        })?;
     if requests.is_empty() {
         return Err(Failure::usage(format!(
             "{}: no entries (blank lines and # comments only)",
@@ -599,16 +714,53 @@ async fn plan(global: &Overrides, args: &PlanArgs) -> Result<ExitCode, Failure> 
             },
         });
     }
+    // What each identity to delete signs in with: a list answer carries no
+    // credentials, so one GET each (types and identifiers; the admin GET
+    // sends no secret config without include_credential).
+    let deleting: Vec<String> = work
+        .iter()
+        .filter(|(_, request, _)| request.delete)
+        .map(|(_, _, snapshot)| snapshot.id().to_owned())
+        .collect();
+    let lost: HashMap<String, Result<Vec<crate::api::delete::CredentialEntry>, ApiError>> =
+        futures::stream::iter(deleting)
+            .map(|id| {
+                let client = &client;
+                async move {
+                    let read = write::fetch(client, &id)
+                        .await
+                        .map(|snapshot| crate::api::delete::credential_entries(&snapshot.raw));
+                    (id, read)
+                }
+            })
+            .buffer_unordered(jobs)
+            .collect()
+            .await;
     let token_pointer = profile.issuance_token_pointer.as_str();
     let planned_work = script::parallel_map(&work, |(index, request, snapshot)| {
-        let outcome =
-            resolve(snapshot, request, schemas.get(&snapshot.identity.schema_id)).map(|resolved| match resolved {
+        let outcome = resolve(snapshot, request, schemas.get(&snapshot.identity.schema_id)).and_then(|resolved| {
+            Ok(match resolved {
+                Resolved::Planned(planned, _) if request.delete => {
+                    let credentials = match lost.get(&planned.identity_id) {
+                        Some(Ok(credentials)) => credentials,
+                        Some(Err(err)) => return Err(api_error(Some(planned.identity_id.clone()), err)),
+                        None => {
+                            return Err(EntryError::Entry {
+                                id: Some(planned.identity_id.clone()),
+                                message: "its credentials were not read".to_owned(),
+                            });
+                        }
+                    };
+                    let entry = PlanEntry::from_delete(request.line, &planned, token_pointer, credentials);
+                    Resolved::Planned(planned, Some(Box::new(Ok(entry))))
+                }
                 Resolved::Planned(planned, _) => {
                     let entry = PlanEntry::from_planned(request.line, &planned, token_pointer);
                     Resolved::Planned(planned, Some(Box::new(entry)))
                 }
                 noop => noop,
-            });
+            })
+        });
         (*index, outcome)
     });
     for (index, outcome) in planned_work {
@@ -649,16 +801,21 @@ async fn plan(global: &Overrides, args: &PlanArgs) -> Result<ExitCode, Failure> 
                     Ok(mut entry) => {
                         // Revoking sessions belongs to a deactivation: an
                         // entry that leaves its identity active keeps them.
-                        if args.revoke_sessions {
+                        if args.revoke_sessions && !entry.delete {
                             if leaves_inactive(&entry.body) {
                                 entry.revoke_sessions = true;
                             } else {
                                 kept_sessions.push(line);
                             }
                         }
-                        let revoke = entry.revoke_sessions;
+                        let shown = Shown {
+                            line,
+                            revoke: entry.revoke_sessions,
+                            deletes: entry.delete.then(|| entry.credentials_text()),
+                            planned,
+                        };
                         entries.push(entry);
-                        planned_writes.push((line, planned, revoke));
+                        planned_writes.push(shown);
                     }
                     Err(message) => errors.push(PlanNote {
                         line,
@@ -682,7 +839,7 @@ async fn plan(global: &Overrides, args: &PlanArgs) -> Result<ExitCode, Failure> 
         }
     }
 
-    let with_steps = entries.iter().any(|entry| entry.revoke_sessions);
+    let with_steps = entries.iter().any(|entry| entry.revoke_sessions || entry.delete);
     let plan = PlanFile {
         idcon_plan: if with_steps {
             PLAN_FORMAT_WITH_STEPS
@@ -766,16 +923,28 @@ fn read_input(path: &Path) -> Result<String, Failure> {
 /// Every entry of the input, or every problem in it (with its line number).
 /// `default_reason` (`--reason`, already checked) goes to every entry
 /// without its own.
+#[cfg(test)]
 fn parse_input(
     text: &str,
     default_state: Option<&IdentityState>,
+    default_reason: Option<&str>,
+) -> Result<Vec<Request>, Vec<String>> {
+    parse_input_with(text, default_state, false, default_reason)
+}
+
+/// [`parse_input`], with `--delete` (`default_delete`): entries that give
+/// neither "set", "state" nor "delete" delete their identity.
+fn parse_input_with(
+    text: &str,
+    default_state: Option<&IdentityState>,
+    default_delete: bool,
     default_reason: Option<&str>,
 ) -> Result<Vec<Request>, Vec<String>> {
     let mut requests = Vec::new();
     let mut errors = Vec::new();
     for (index, raw) in text.lines().enumerate() {
         let line = index + 1;
-        match parse_line(line, raw, default_state, default_reason) {
+        match parse_line(line, raw, default_state, default_delete, default_reason) {
             Ok(Some(request)) => requests.push(request),
             Ok(None) => {}
             Err(message) => errors.push(format!("line {line}: {message}")),
@@ -791,6 +960,7 @@ fn parse_line(
     line: usize,
     raw: &str,
     default_state: Option<&IdentityState>,
+    default_delete: bool,
     default_reason: Option<&str>,
 ) -> Result<Option<Request>, String> {
     let text = raw.trim();
@@ -804,8 +974,19 @@ fn parse_line(
                 script::one_line(&crate::text::shorten(text, 60))
             ));
         }
+        if default_delete {
+            return Ok(Some(Request {
+                line,
+                selector: Selector::Id(text.to_owned()),
+                edit: Edit::default(),
+                delete: true,
+                reason: default_reason.map(str::to_owned),
+            }));
+        }
         let Some(state) = default_state else {
-            return Err("a plain identity id needs --state (or write the line as JSON with \"set\")".to_owned());
+            return Err(
+                "a plain identity id needs --state or --delete (or write the line as JSON with \"set\")".to_owned(),
+            );
         };
         return Ok(Some(Request {
             line,
@@ -814,6 +995,7 @@ fn parse_line(
                 state: Some(state.clone()),
                 ..Edit::default()
             },
+            delete: false,
             reason: default_reason.map(str::to_owned),
         }));
     }
@@ -827,10 +1009,10 @@ fn parse_line(
         if lower.contains("password") || lower == "credentials" || lower.contains("hash") {
             return Err(SECRET_REFUSAL.to_owned());
         }
-        if !["id", "identifier", "set", "state", "reason"].contains(&key.as_str()) {
+        if !["id", "identifier", "set", "state", "delete", "reason"].contains(&key.as_str()) {
             return Err(format!(
-                "unknown member {:?}: an entry holds \"id\" or \"identifier\", \"set\" and/or \"state\", \
-                 and may give a \"reason\"",
+                "unknown member {:?}: an entry holds \"id\" or \"identifier\", \"set\" and/or \"state\" \
+                 (or \"delete\": true), and may give a \"reason\"",
                 script::one_line(key)
             ));
         }
@@ -849,6 +1031,42 @@ fn parse_line(
         (Some(_), Some(_)) => return Err("give \"id\" or \"identifier\", not both".to_owned()),
         (None, None) => return Err("name the identity with \"id\" or \"identifier\"".to_owned()),
     };
+    let delete = match members.get("delete") {
+        None => None,
+        Some(Value::Bool(delete)) => Some(*delete),
+        Some(other) => {
+            return Err(format!(
+                "\"delete\" must be true or false, not {}",
+                script::json_text(other)
+            ));
+        }
+    };
+    let edits = members.contains_key("set") || members.contains_key("state");
+    if delete == Some(true) && edits {
+        return Err(
+            "a \"delete\" entry deletes the identity: it takes no \"set\" or \"state\" (make those separate entries \
+             of another plan)"
+                .to_owned(),
+        );
+    }
+    let reason = match members.get("reason") {
+        None => default_reason.map(str::to_owned),
+        Some(Value::String(given)) => match write::check_reason(false, Some(given)) {
+            Ok(Some(reason)) => Some(reason),
+            Ok(None) => return Err("\"reason\" is empty: leave it out, or say why".to_owned()),
+            Err(err) => return Err(format!("\"reason\": {err}")),
+        },
+        Some(_) => return Err("\"reason\" must be a string".to_owned()),
+    };
+    if delete == Some(true) || (delete.is_none() && default_delete && !edits) {
+        return Ok(Some(Request {
+            line,
+            selector,
+            edit: Edit::default(),
+            delete: true,
+            reason,
+        }));
+    }
     let mut set = Vec::new();
     match members.get("set") {
         None => {}
@@ -892,21 +1110,16 @@ fn parse_line(
         ..Edit::default()
     };
     if edit.is_empty() {
-        return Err("nothing to change: give \"set\" and/or \"state\" (or --state)".to_owned());
+        return Err(
+            "nothing to change: give \"set\" and/or \"state\" (or --state), or \"delete\": true (or --delete)"
+                .to_owned(),
+        );
     }
-    let reason = match members.get("reason") {
-        None => default_reason.map(str::to_owned),
-        Some(Value::String(given)) => match write::check_reason(false, Some(given)) {
-            Ok(Some(reason)) => Some(reason),
-            Ok(None) => return Err("\"reason\" is empty: leave it out, or say why".to_owned()),
-            Err(err) => return Err(format!("\"reason\": {err}")),
-        },
-        Some(_) => return Err("\"reason\" must be a string".to_owned()),
-    };
     Ok(Some(Request {
         line,
         selector,
         edit,
+        delete: false,
         reason,
     }))
 }
@@ -959,6 +1172,9 @@ fn resolve(
     if let Some(hints) = hints {
         planned = planned.with_identifier_hints(hints);
     }
+    if request.delete {
+        return Ok(Resolved::Planned(Box::new(planned), None));
+    }
     if planned.is_noop() {
         Ok(Resolved::Noop(id))
     } else {
@@ -997,25 +1213,49 @@ async fn find_by_identifier(client: &Client, identifier: &str) -> Result<String,
     }
 }
 
+/// One planned entry as `plan` prints it.
+struct Shown {
+    line: usize,
+    planned: Box<PlannedWrite>,
+    /// Its sessions are revoked after the PUT.
+    revoke: bool,
+    /// A delete: the credentials the person loses, as the review says them.
+    deletes: Option<String>,
+}
+
 /// The diffs, the no-ops, the errors (stderr) and the summary.
 fn print_plan(
     plan: &PlanFile,
-    planned: &[(usize, Box<PlannedWrite>, bool)],
+    planned: &[Shown],
     client: &Client,
     output_shown: &str,
     plan_digest: &str,
 ) -> Result<(), Failure> {
     let colour = script::use_colour();
     let mut out = String::new();
-    for (line, write, revoke) in planned {
+    for Shown {
+        line,
+        planned: write,
+        revoke,
+        deletes,
+    } in planned
+    {
         let head = format!(
-            "PUT {} (line {line}, updated_at {})",
+            "{} {} (line {line}, updated_at {})",
+            if deletes.is_some() { "DELETE" } else { "PUT" },
             script::one_line(&client.identity_url(&write.identity_id)),
             script::one_line(write.base.updated_at().unwrap_or("unknown"))
         );
         out.push_str(&script::render_heading(&head, colour));
         let who = script::who_text(write.identifier.as_deref(), write.display_name().as_deref());
         out.push_str(&script::render_who_and_why(who.as_deref(), write.reason.as_deref()));
+        if let Some(credentials) = deletes {
+            out.push_str(&format!(
+                "  - deletes the identity for good: its traits, metadata and addresses, its credentials \
+                 ({credentials}) and its sessions\n"
+            ));
+            continue;
+        }
         out.push_str(&script::render_changes(&write.changes, colour));
         if *revoke {
             out.push_str(&format!(
@@ -1033,10 +1273,19 @@ fn print_plan(
     }
     let change_count: usize = plan.entries.iter().map(|e| e.changes.len()).sum();
     let read = plan.entries.len() + plan.noops.len() + plan.errors.len();
+    let deletes = plan.entries.iter().filter(|e| e.delete).count();
+    let to_delete = if deletes > 0 {
+        format!(
+            ", {deletes} {} to delete",
+            if deletes == 1 { "identity" } else { "identities" }
+        )
+    } else {
+        String::new()
+    };
     out.push_str(&format!(
         "\nplan {output_shown}: {read} entries, {} identities to change ({change_count} member changes), \
-         {} no-ops skipped, {} errors\n",
-        plan.entries.len(),
+         {} no-ops skipped, {} errors{to_delete}\n",
+        plan.entries.len() - deletes,
         plan.noops.len(),
         plan.errors.len()
     ));
@@ -1212,6 +1461,68 @@ mod tests {
             assert!(refused.contains("/metadata_admin/ref"), "{refused}");
             assert!(!refused.contains(TOKEN), "{refused}");
         }
+    }
+
+    #[test]
+    fn delete_entries_are_written_by_hand_or_with_the_flag() {
+        let text = "{\"id\": \"a1\", \"delete\": true, \"reason\": \"SUP-18\"}\n\
+                    {\"id\": \"a2\", \"delete\": false, \"state\": \"inactive\"}\n\
+                    {\"id\": \"a3\"}\n\
+                    a4\n";
+        let requests = parse_input_with(text, None, true, None).unwrap_or_default();
+        let deletes: Vec<bool> = requests.iter().map(|r| r.delete).collect();
+        assert_eq!(
+            deletes,
+            [true, false, true, true],
+            "--delete fills in entries without an edit"
+        );
+        assert!(requests.iter().filter(|r| r.delete).all(|r| r.edit.is_empty()));
+        assert_eq!(requests[0].reason.as_deref(), Some("SUP-18"));
+        // Without --delete, an entry with nothing to do names both ways out.
+        let errors = parse_input("{\"id\": \"a3\"}\n", None, None).err().unwrap_or_default();
+        assert!(errors[0].contains("\"delete\": true (or --delete)"), "{errors:?}");
+    }
+
+    /// A delete entry's identity is what `apply` compares; its credentials
+    /// (types and identifiers only) go into the audit snapshot.
+    #[test]
+    fn a_delete_entry_keeps_the_snapshot_and_what_is_lost_without_secrets() {
+        const TOKEN: &str = "tok-at-a-custom-pointer-0001";
+        let identity = json!({
+            "id": "x1", "schema_id": "s", "state": "active", "traits": {"email": "a@example.com"},
+            "metadata_admin": {"ref": TOKEN}, "updated_at": "2026-01-01T00:00:00Z",
+            "created_at": "2025-01-01T00:00:00Z"
+        });
+        let base = Snapshot::from_raw(identity).expect("identity");
+        let planned = write::plan(&base, &Edit::default()).expect("planned");
+        let credentials = [crate::api::delete::CredentialEntry {
+            kind: "password".to_owned(),
+            identifiers: vec!["a@example.com".to_owned()],
+        }];
+        let entry = PlanEntry::from_delete(4, &planned, "/metadata_admin/ref", &credentials);
+        let stored = serde_json::to_string(&entry).unwrap_or_default();
+        assert!(!stored.contains(TOKEN), "{stored}");
+        assert!(
+            !stored.contains("\"body\"") && !stored.contains("\"changes\""),
+            "{stored}"
+        );
+        assert_eq!(entry.credentials_text(), "password (a@example.com)");
+        let loaded = entry.planned().expect("appliable");
+        assert!(loaded.changes.is_empty());
+        let deleted = entry.deleted_snapshot();
+        assert_eq!(deleted["traits"]["email"], "a@example.com");
+        assert_eq!(deleted["metadata_admin"]["ref"], REDACTED);
+        assert_eq!(
+            deleted["credentials"],
+            json!([{"type": "password", "identifiers": ["a@example.com"]}])
+        );
+
+        let mut edited = entry.clone();
+        edited.body = json!({"state": "inactive"});
+        assert!(
+            edited.planned().is_err(),
+            "a delete entry with a body was edited by hand"
+        );
     }
 
     #[test]
