@@ -184,7 +184,9 @@ pub enum Step {
     Write,
     /// `DELETE {identities_path}/{id}/sessions` after the PUT: `sent` when
     /// the sessions were revoked, `already_applied` when none was left
-    /// (Kratos's 404, [`RevokedAll::NoneLeft`]).
+    /// (Kratos's 404, [`RevokedAll::NoneLeft`]: `session/handler.go`
+    /// `deleteIdentitySessions` → `persistence/sql/persister_session.go`
+    /// `DeleteSessionsByIdentity`, v1.3.1 to v26.2.0).
     RevokeSessions,
 }
 
@@ -1351,7 +1353,10 @@ impl Runner {
     /// Records the intent (on disk first: the identity as the plan saw it,
     /// which the read just found unchanged, one removal per value, secrets
     /// `<redacted>`) and sends the DELETE; `already_applied` when Kratos
-    /// answers that no such identity is left (a lost answer's retry).
+    /// answers that no such identity is left (a lost answer's retry): its
+    /// `identity/handler.go` `delete` answers 204, or sqlcon's no-rows 404
+    /// when `persistence/sql/identity/persister_identity.go`
+    /// `DeleteIdentity` removed no row (v1.3.1 to v26.2.0).
     async fn delete(
         &self,
         ready: Ready,
