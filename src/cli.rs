@@ -118,6 +118,8 @@ pub enum Command {
     Credentials(crate::commands::credentials::CredentialsArgs),
     /// Create one identity (schema-checked traits, optional password from stdin): reviewed, audited.
     Create(crate::commands::create::CreateArgs),
+    /// Create many identities from JSON lines (batch PATCH in chunks): resumable, never creating one twice.
+    Import(crate::commands::import::ImportArgs),
     /// Mark one of an identity's addresses verified, or back to unverified (JSON Patch, audited).
     Verify(crate::commands::verify::VerifyArgs),
 }

@@ -29,6 +29,7 @@ fn main() -> ExitCode {
         Some(Command::Delete(args)) => idcon::commands::delete::run(global, &args),
         Some(Command::Credentials(args)) => idcon::commands::credentials::run(global, &args),
         Some(Command::Create(args)) => idcon::commands::create::run(global, &args),
+        Some(Command::Import(args)) => idcon::commands::import::run(global, &args),
         Some(Command::Verify(args)) => idcon::commands::verify::run(global, &args),
         None => idcon::commands::console::run(global),
     };

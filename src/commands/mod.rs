@@ -10,6 +10,7 @@ pub mod delete;
 pub mod create;
 pub mod credentials;
 pub mod get;
+pub mod import;
 pub mod info;
 pub mod list;
 pub mod plan;
