@@ -643,3 +643,136 @@ mod import {
         assert_eq!(env.demo.identity_count(), before + 1, "nothing sent");
     }
 }
+
+// ----- a server without the batch route -----------------------------------------
+
+mod no_batch {
+    use std::process::Stdio;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::Router;
+    use axum::body::Bytes;
+    use axum::extract::State;
+    use axum::http::{HeaderMap, Method, StatusCode, Uri};
+    use axum::response::{IntoResponse, Response};
+    use idcon::demo::{self, DemoOptions};
+
+    use super::cli::{owners, text};
+    use crate::support::cli_env::CliEnv;
+
+    struct Gateway {
+        upstream: String,
+        http: reqwest::Client,
+        refused_patches: AtomicUsize,
+    }
+
+    /// Passes every request to the demo, except the batch route, which it
+    /// answers 405 as a gateway that does not pass `PATCH` would.
+    async fn pass(
+        State(gw): State<Arc<Gateway>>,
+        method: Method,
+        uri: Uri,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Response {
+        if method == Method::PATCH && uri.path() == "/admin/identities" {
+            gw.refused_patches.fetch_add(1, Ordering::SeqCst);
+            return (StatusCode::METHOD_NOT_ALLOWED, "method not allowed").into_response();
+        }
+        let url = format!("{}{}", gw.upstream, uri.path_and_query().map_or("", |pq| pq.as_str()));
+        let Ok(method) = reqwest::Method::from_bytes(method.as_str().as_bytes()) else {
+            return StatusCode::BAD_REQUEST.into_response();
+        };
+        let mut request = gw.http.request(method, &url).body(body.to_vec());
+        for (name, value) in &headers {
+            if name != "host" && name != "content-length" {
+                request = request.header(name.as_str(), value.as_bytes());
+            }
+        }
+        let Ok(answer) = request.send().await else {
+            return StatusCode::BAD_GATEWAY.into_response();
+        };
+        let status = StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+        let mut out = HeaderMap::new();
+        for (name, value) in answer.headers() {
+            if let (Ok(name), Ok(value)) = (
+                axum::http::HeaderName::from_bytes(name.as_str().as_bytes()),
+                axum::http::HeaderValue::from_bytes(value.as_bytes()),
+            ) && name != "content-length"
+                && name != "transfer-encoding"
+            {
+                out.insert(name, value);
+            }
+        }
+        let bytes = answer.bytes().await.unwrap_or_default();
+        (status, out, bytes.to_vec()).into_response()
+    }
+
+    #[tokio::test]
+    async fn without_a_batch_route_each_line_is_one_post() {
+        let env = CliEnv::start_with(DemoOptions::for_tests()).await;
+        let Ok(http) = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+        else {
+            panic!("client")
+        };
+        let gateway = Arc::new(Gateway {
+            upstream: env.demo.base_url(),
+            http,
+            refused_patches: AtomicUsize::new(0),
+        });
+        let app = Router::new().fallback(pass).with_state(gateway.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+
+        let file = env.dir.path().join("three.jsonl");
+        let lines: String = ["p1@example.com", "p2@example.com", "p3@example.com"]
+            .iter()
+            .map(|e| format!("{{\"schema_id\":\"email-password\",\"traits\":{{\"email\":\"{e}\"}}}}\n"))
+            .collect();
+        std::fs::write(&file, lines).unwrap_or_else(|e| panic!("{e}"));
+        let before = env.demo.identity_count();
+        let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_idcon"))
+            .args(["--base-url", &format!("http://{addr}")])
+            .args([
+                "--key",
+                env.key.to_str().unwrap_or_default(),
+                "--sdk-id",
+                demo::DEMO_SDK_ID,
+            ])
+            .args(["import", file.to_str().unwrap_or_default(), "--chunk", "2", "--yes"])
+            .env("XDG_CONFIG_HOME", env.dir.path().join("config"))
+            .env("XDG_STATE_HOME", env.dir.path().join("state"))
+            .env_remove("IDCON_PROFILE")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .output();
+        let output = tokio::time::timeout(std::time::Duration::from_secs(60), output)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (stdout, stderr) = text(&output);
+        assert!(output.status.success(), "{stdout}{stderr}");
+        assert!(stderr.contains("one POST per identity"), "{stderr}");
+        assert_eq!(
+            gateway.refused_patches.load(Ordering::SeqCst),
+            1,
+            "the batch is tried once"
+        );
+        assert_eq!(env.demo.identity_count(), before + 3);
+        for email in ["p1@example.com", "p2@example.com", "p3@example.com"] {
+            assert_eq!(owners(&env, email).await.len(), 1, "{email}");
+        }
+        let posts = env.demo.request_log().iter().filter(|r| r.method == "POST").count();
+        assert_eq!(posts, 3, "one POST per line");
+    }
+}
