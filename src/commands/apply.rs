@@ -520,16 +520,33 @@ async fn apply(global: &Overrides, args: &ApplyArgs) -> Result<ExitCode, Failure
     let mut now = Recorded::default();
     // Identities whose PUT an earlier run made but whose sessions it did not
     // revoke: only the revoke (no read: the write is recorded as done).
+    // Ctrl-C, SIGTERM, SIGHUP: no new identity (or revoke) is started.
+    let mut signals = script::Signals::listen();
     let mut revokes = futures::stream::iter(revoke_only)
         .map(|index| {
             let runner = Arc::clone(&runner);
-            async move { (index, runner.revoke(index, None).await) }
+            async move {
+                if runner.stopped() {
+                    return (index, None);
+                }
+                (index, runner.revoke(index, None).await)
+            }
         })
         .buffer_unordered(jobs);
-    while let Some((index, revoked)) = revokes.next().await {
-        if let Some(line) = revoked {
-            progress.record(&line, writes.get(index));
-            now.insert(line);
+    loop {
+        tokio::select! {
+            revoked = revokes.next() => match revoked {
+                Some((index, Some(line))) => {
+                    progress.record(&line, writes.get(index));
+                    now.insert(line);
+                }
+                Some((_, None)) => {}
+                None => break,
+            },
+            name = signals.next() => {
+                runner.interrupted.store(true, Ordering::SeqCst);
+                runner.stop_because(format!("{name}: no new identity was started"));
+            }
         }
     }
     drop(revokes);
@@ -540,7 +557,6 @@ async fn apply(global: &Overrides, args: &ApplyArgs) -> Result<ExitCode, Failure
     // --jobs others hold a slot for their PUT (Runner::process).
     let preparing = Arc::new(tokio::sync::Semaphore::new(jobs));
     {
-        let mut signals = script::Signals::listen();
         loop {
             // Hand out read identities to free places, then read the next
             // batch once this one is down to its last round (its reads stay
