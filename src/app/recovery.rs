@@ -368,13 +368,7 @@ pub(super) fn on_done(app: &mut App, done: RecoveryDone) -> Vec<Effect> {
         Ok(answer) => {
             let until = answer
                 .expires_at_time()
-                .map(|t| {
-                    format!(
-                        ", valid until {} ({})",
-                        super::time::absolute(t),
-                        super::time::relative(t, now)
-                    )
-                })
+                .map(|t| format!(", expires {}", super::time::relative(t, now)))
                 .unwrap_or_default();
             screen.stage = Stage::Answer(Box::new(answer));
             app.chrome.status = Status::Info(format!(

@@ -616,7 +616,13 @@ async fn create_recovery(
             audit_warning: done.audit_warning,
         },
         Err(WriteError::Api(err)) => {
-            let said = explain_failure(&err, &order.request).unwrap_or_else(|| line(&err));
+            // The command's flags, said as the screen's keys.
+            let said = explain_failure(&err, &order.request)
+                .map(|said| {
+                    said.replace("(without --code)", "(← on the choices)")
+                        .replace("(--code)", "(→ on the choices)")
+                })
+                .unwrap_or_else(|| line(&err));
             let response = err.exchange().map(|e| response_view(e, Some(identity_id.clone())));
             failed(said, response)
         }

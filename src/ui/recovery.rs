@@ -35,10 +35,12 @@ pub fn draw(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
     }
 }
 
+/// A label in the review's column (the reason line's too); the focused
+/// field's ends with `▸`.
 fn label<'a>(text: &str, focused: bool, theme: &Theme) -> Span<'a> {
     let marker = if focused { "▸ " } else { "  " };
     Span::styled(
-        format!("{marker}{text:<width$}", width = LABEL - 2),
+        format!("{text:<width$}{marker}", width = LABEL - 2),
         theme.tone(Tone::Label),
     )
 }

@@ -6,6 +6,7 @@ mod forms_papercuts;
 mod keys;
 mod late_answers;
 mod list_state;
+mod recovery;
 mod search;
 mod sessions;
 mod text_view;
