@@ -704,6 +704,57 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_outcome_keeps_the_expiry_of_what_the_answer_made() {
+        let exchange = |method: &str, status: u16, body: &str| Exchange {
+            request_id: "r".to_owned(),
+            method: method.to_owned(),
+            url: "http://127.0.0.1/admin/recovery/link".to_owned(),
+            request_headers: Vec::new(),
+            request_body: None,
+            status,
+            reason: String::new(),
+            headers: Vec::new(),
+            body: body.as_bytes().to_vec(),
+            started_at: Utc::now(),
+            elapsed: Duration::ZERO,
+        };
+        let target = |method: &str| Target {
+            request_id: "r".to_owned(),
+            method: method.to_owned(),
+            ..Target::default()
+        };
+        // As the client hands the recovery answer back: the secret redacted.
+        let answer = r#"{"recovery_link":"<redacted>","expires_at":"2030-01-01T00:00:00Z"}"#;
+        let kept = |method: &str, status: u16, body: &str| {
+            Outcome::of(target(method), Ok(&exchange(method, status, body)), Duration::ZERO).expires_at
+        };
+        assert_eq!(kept("POST", 200, answer), Some("2030-01-01T00:00:00Z".to_owned()));
+        assert_eq!(kept("PATCH", 200, answer), Some("2030-01-01T00:00:00Z".to_owned()));
+        assert_eq!(kept("PUT", 200, answer), None, "identity PUTs are not read again");
+        assert_eq!(kept("POST", 400, answer), None, "a refusal made nothing");
+        assert_eq!(
+            kept("POST", 200, r#"{"traits":{"expires_at":"x"}}"#),
+            None,
+            "top level only"
+        );
+        assert_eq!(
+            kept("POST", 200, r#"{"expires_at":"2030\u001b[2J"}"#),
+            Some("2030 [2J".to_owned()),
+            "one plain line"
+        );
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("audit.jsonl");
+        let log = AuditLog::open(&path, false).expect("open");
+        let outcome = Outcome::of(target("POST"), Ok(&exchange("POST", 201, answer)), Duration::ZERO);
+        log.outcome(&outcome).expect("outcome");
+        let line = std::fs::read_to_string(&path).expect("read");
+        let entry: Value = serde_json::from_str(line.trim()).expect("json");
+        assert_eq!(entry["expires_at"], "2030-01-01T00:00:00Z", "{line}");
+        assert!(!line.contains("recovery_link"), "{line}");
+    }
+
+    #[test]
     fn threads_sharing_one_trail_never_leave_a_blank_or_broken_line() {
         // As `apply --jobs N` writes: one open trail, many threads at once,
         // lines long enough to cross page boundaries.

@@ -6,7 +6,8 @@
 //! **stdout only**, once. Never to stderr (the review, questions and warnings
 //! go there), the audit trail (which records that a link or code was made,
 //! for whom, by whom, why, and the expiry asked for: `/recovery/link:
-//! {"expires_in": "15m"}`), the log or any file idcon writes; the client
+//! {"expires_in": "15m"}`; its outcome keeps the answer's `expires_at`,
+//! `audit::Outcome::of`), the log or any file idcon writes; the client
 //! hands back an exchange with it replaced by `<redacted>` (see
 //! [`crate::api::recovery`]).
 //!
