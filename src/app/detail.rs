@@ -74,6 +74,9 @@ pub struct DetailState {
     pub error: Option<String>,
     /// The Sessions section's sessions, read when it is first shown.
     pub sessions: super::sessions::SessionsState,
+    /// The Credentials and Addresses sections' chosen entries, and the
+    /// confirm screen of `x` or `v`.
+    pub entries: super::credential_removal::EntriesState,
 }
 
 impl DetailState {
@@ -87,6 +90,7 @@ impl DetailState {
             loading: true,
             error: None,
             sessions: super::sessions::SessionsState::default(),
+            entries: super::credential_removal::EntriesState::default(),
         }
     }
 
@@ -207,6 +211,13 @@ pub(super) fn context(app: &App) -> Context {
                 None => Context::DetailSessions,
             }
         }
+        Some(d) if d.identity.is_some() && d.entries.confirm.is_some() => match d.entries.confirm.as_ref() {
+            Some(c) if c.sending => Context::CredentialSending,
+            Some(c) if c.reason.editing() => Context::CredentialReason,
+            _ => Context::CredentialConfirm,
+        },
+        Some(_) if super::credential_removal::showing(app, SectionKind::Credentials) => Context::DetailCredentials,
+        Some(_) if super::credential_removal::showing(app, SectionKind::Addresses) => Context::DetailAddresses,
         Some(d) if d.identity.is_some() => Context::Detail {
             offer: app.detail.offer.is_some(),
         },
@@ -240,6 +251,9 @@ pub(super) fn on_action(app: &mut App, action: Action, key: KeyEvent) -> Vec<Eff
     if super::sessions::showing(app)
         && let Some(effects) = super::sessions::on_action(app, action, viewport)
     {
+        return effects;
+    }
+    if let Some(effects) = super::credential_removal::on_action(app, action, viewport) {
         return effects;
     }
     let Some(detail) = app.detail.state.as_mut() else {
@@ -314,6 +328,7 @@ pub(super) fn on_identity(app: &mut App, id: String, result: Result<Value, Strin
         Ok(identity) => {
             let schema_id = identity.get("schema_id").and_then(Value::as_str).map(str::to_owned);
             detail.fill(identity, now);
+            super::credential_removal::rebuild(app);
             // Its schema is asked for first, so a form opening now knows it is on its way.
             schemas::want_ids(app, schema_id.as_deref());
             let mut effects = schemas::request(app);

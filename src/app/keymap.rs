@@ -184,6 +184,41 @@ const SESSION_CONFIRM: &[Binding] = &[
 ];
 const SESSION_SENDING: &[Binding] = &[HELP, F1_TOO, QUIT_ANYWHERE];
 
+/// The Credentials and Addresses sections (`app::credential_removal`):
+/// ↑/↓ choose the entry `x` or `v` acts on; the rest as on the detail.
+const ENTRIES_REST: &[Binding] = &[
+    PAGE,
+    SIDEWAYS,
+    FIND,
+    MATCHES,
+    WRAP,
+    row!("r", "reload", HELP_ONLY; Char('r') => A::Reload),
+    COPY_ID,
+    HISTORY,
+    DRAFTS,
+    RECOVERY,
+];
+const CREDENTIAL_ENTRIES: &[Binding] = &[
+    row!("↑/↓ j/k", "choose a credential (▶)", SHOWN;
+        Code(K::Down) => A::Down, Char('j') => A::Down, Code(K::Up) => A::Up, Char('k') => A::Up),
+    row!("g/G Home/End", "first / last", HELP_ONLY;
+        Char('g') => A::Top, Code(K::Home) => A::Top, Char('G') => A::Bottom, Code(K::End) => A::Bottom),
+    row!("x", "remove the chosen credential (asks first)", SHOWN; Char('x') => A::RemoveCredential),
+    row!("Tab/S-Tab 1–3 5–7", "other section (1 summary … 7 sessions)", SHOWN;
+        Code(K::Tab) => A::NextSection, Code(K::BackTab) => A::PrevSection,
+        Range('1', '3') => A::JumpSection, Range('5', '7') => A::JumpSection),
+];
+const ADDRESS_ENTRIES: &[Binding] = &[
+    row!("↑/↓ j/k", "choose an address (▶)", SHOWN;
+        Code(K::Down) => A::Down, Char('j') => A::Down, Code(K::Up) => A::Up, Char('k') => A::Up),
+    row!("g/G Home/End", "first / last", HELP_ONLY;
+        Char('g') => A::Top, Code(K::Home) => A::Top, Char('G') => A::Bottom, Code(K::End) => A::Bottom),
+    row!("v", "mark it verified / unverified (asks first)", SHOWN; Char('v') => A::ToggleVerified),
+    row!("Tab/S-Tab 1–4 6–7", "other section (1 summary … 7 sessions)", SHOWN;
+        Code(K::Tab) => A::NextSection, Code(K::BackTab) => A::PrevSection,
+        Range('1', '4') => A::JumpSection, Range('6', '7') => A::JumpSection),
+];
+
 /// `R` on an identity (`app::recovery`).
 const RECOVERY: Binding = row!("R", "recovery link or code (asks first)", HELP_ONLY; Char('R') => A::Recovery);
 /// The recovery screen's choices: ←/→ link or code, Tab the expiry field,
@@ -546,6 +581,11 @@ pub(super) fn table(context: Context) -> &'static [&'static [Binding]] {
         Context::SessionConfirm => &[SESSION_CONFIRM],
         Context::SessionReason => &[REVIEW_REASON],
         Context::SessionSending => &[SESSION_SENDING],
+        Context::DetailCredentials => &[CREDENTIAL_ENTRIES, ENTRIES_REST, EDIT, DETAIL_END],
+        Context::DetailAddresses => &[ADDRESS_ENTRIES, ENTRIES_REST, EDIT, DETAIL_END],
+        Context::CredentialConfirm => &[SESSION_CONFIRM],
+        Context::CredentialReason => &[REVIEW_REASON],
+        Context::CredentialSending => &[SESSION_SENDING],
         Context::RecoveryKind => &[RECOVERY_KIND],
         Context::RecoveryExpiry => &[RECOVERY_EXPIRY],
         Context::RecoveryReason => &[REVIEW_REASON],

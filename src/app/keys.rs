@@ -165,6 +165,10 @@ pub enum Action {
     ToggleRevokeSessions,
     /// `R` on an identity: the recovery screen (a link or code).
     Recovery,
+    /// `x` on the Credentials section: remove the chosen credential (asks first).
+    RemoveCredential,
+    /// `v` on the Addresses section: mark the chosen address verified or not (asks first).
+    ToggleVerified,
     /// `y` on a recovery answer: the link or code to the clipboard (OSC 52).
     CopySecret,
     RestoreDraft,
@@ -249,6 +253,16 @@ pub enum Context {
     SessionReason,
     /// Its request is on its way.
     SessionSending,
+    /// The detail on its Credentials section (`x` removes the chosen one).
+    DetailCredentials,
+    /// The detail on its Addresses section (`v` marks the chosen one verified or not).
+    DetailAddresses,
+    /// The confirm screen of `x` (Credentials) or `v` (Addresses).
+    CredentialConfirm,
+    /// Its reason line has the keys.
+    CredentialReason,
+    /// Its request is on its way.
+    CredentialSending,
     /// The recovery screen (`R`), link or code focused.
     RecoveryKind,
     /// The recovery screen, the expiry field focused.
@@ -366,6 +380,11 @@ pub const README_ROWS: &[(&str, Context)] = &[
     ("session write confirm (`x`, `X`, `+`)", Context::SessionConfirm),
     ("session write confirm, reason line", Context::SessionReason),
     ("session write confirm, sending", Context::SessionSending),
+    ("detail, Credentials section (`4`)", Context::DetailCredentials),
+    ("detail, Addresses section (`5`)", Context::DetailAddresses),
+    ("credential or address confirm (`x`, `v`)", Context::CredentialConfirm),
+    ("credential or address confirm, reason line", Context::CredentialReason),
+    ("credential or address confirm, sending", Context::CredentialSending),
     ("recovery (`R`), link or code", Context::RecoveryKind),
     ("recovery, expiry field", Context::RecoveryExpiry),
     ("recovery, reason line", Context::RecoveryReason),

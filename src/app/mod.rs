@@ -13,6 +13,7 @@
 
 pub mod attribute;
 pub mod chrome;
+pub mod credential_removal;
 pub mod credentials;
 pub mod detail;
 pub mod doc;
@@ -148,6 +149,12 @@ pub enum Msg {
         identity_id: String,
         result: Result<String, String>,
     },
+    /// What became of a credential removal or address verification, in
+    /// words ([`Effect::CredentialWrite`]).
+    CredentialWriteDone {
+        identity_id: String,
+        result: Result<String, String>,
+    },
     /// A page of an identity's sessions ([`Effect::LoadSessions`]).
     SessionsLoaded {
         identity_id: String,
@@ -178,6 +185,8 @@ pub enum Task {
     Sessions,
     /// Revoking or extending sessions (`x`, `X`, `+`); never cancelled.
     SessionWrite,
+    /// Removing a credential or marking an address verified (`x`, `v`); never cancelled.
+    CredentialWrite,
     /// Making a recovery link or code (`R`); never cancelled (its answer is
     /// the only chance to see the secret).
     Recovery,
@@ -220,6 +229,10 @@ pub enum Effect {
     /// Revoke or extend sessions: signed, audited (intent and outcome),
     /// refused on a read-only profile; answered with [`Msg::SessionWriteDone`].
     SessionWrite(Box<sessions::SessionWriteRequest>),
+    /// Remove a credential or mark an address verified: read again, signed,
+    /// audited (intent and outcome, never a config), refused on a read-only
+    /// profile; answered with [`Msg::CredentialWriteDone`].
+    CredentialWrite(Box<credential_removal::CredentialWriteRequest>),
     /// Make a recovery link or code: signed, audited (intent and outcome,
     /// never the secret), refused on a read-only profile; answered with
     /// [`Msg::RecoveryDone`].
@@ -468,6 +481,9 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             result,
         } => sessions::on_loaded(app, identity_id, active_only, page, result),
         Msg::SessionWriteDone { identity_id, result } => sessions::on_write_done(app, identity_id, result),
+        Msg::CredentialWriteDone { identity_id, result } => {
+            credential_removal::on_write_done(app, identity_id, result)
+        }
         Msg::DraftsListed(result) => drafting::on_listed(app, result),
         Msg::AuditLoaded { identity_id, result } => history::on_audit(app, identity_id, result),
         Msg::DraftTick => drafting::save_now(app),
@@ -511,8 +527,14 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         }
         Context::List => list::on_action(app, action),
         Context::Search => list::on_search_action(app, action, key),
-        Context::DetailLoading | Context::DetailFailed | Context::Detail { .. } | Context::DetailSessions => {
-            detail::on_action(app, action, key)
+        Context::DetailLoading
+        | Context::DetailFailed
+        | Context::Detail { .. }
+        | Context::DetailSessions
+        | Context::DetailCredentials
+        | Context::DetailAddresses => detail::on_action(app, action, key),
+        Context::CredentialConfirm | Context::CredentialReason | Context::CredentialSending => {
+            credential_removal::on_confirm_action(app, action, key)
         }
         Context::Discard | Context::ReviewStopped | Context::ReviewReason if app.screen == Screen::Attribute => {
             attribute::on_action(app, action, key)
@@ -588,7 +610,10 @@ fn on_paste(app: &mut App, text: &str) -> Vec<Effect> {
         Screen::Attribute => attribute::on_paste(app, text),
         Screen::List => list::on_paste(app, text),
         Screen::Review => review::on_paste(app, text),
-        Screen::Detail => sessions::on_confirm_paste(app, text),
+        Screen::Detail => {
+            sessions::on_confirm_paste(app, text);
+            credential_removal::on_confirm_paste(app, text);
+        }
         Screen::Recovery => recovery::on_paste(app, text),
         _ => {}
     }

@@ -36,8 +36,8 @@ pub(super) fn build_sections(identity: &Value, now: DateTime<Utc>) -> Vec<Sectio
                 SectionKind::Summary => summary(identity, now),
                 SectionKind::Traits => json_lines(identity.get("traits").unwrap_or(&Value::Null)),
                 SectionKind::Metadata => metadata(&without_secrets(identity)),
-                SectionKind::Credentials => credentials(identity, now),
-                SectionKind::Addresses => addresses(identity, now),
+                SectionKind::Credentials => credentials(identity, now, None),
+                SectionKind::Addresses => addresses(identity, now, None),
                 SectionKind::Raw => json_lines(&without_secrets(identity)),
                 // Filled from the sessions read (`DetailState::fill`, `sessions::rebuild`).
                 SectionKind::Sessions => Vec::new(),
@@ -96,7 +96,24 @@ fn metadata(identity: &Value) -> Vec<StyledLine> {
     lines
 }
 
-fn credentials(identity: &Value, now: DateTime<Utc>) -> Vec<StyledLine> {
+/// The Credentials or Addresses section with entry `selected` marked `▶`
+/// (the entry `x` or `v` acts on: `app::credential_removal` counts the
+/// entries the same way). Other sections: `None`.
+pub(super) fn marked(kind: SectionKind, identity: &Value, now: DateTime<Utc>, selected: usize) -> Option<Vec<StyledLine>> {
+    match kind {
+        SectionKind::Credentials => Some(credentials(identity, now, Some(selected))),
+        SectionKind::Addresses => Some(addresses(identity, now, Some(selected))),
+        _ => None,
+    }
+}
+
+/// `▶ ` on the selected entry, else the usual indent.
+fn indent(entry: usize, selected: Option<usize>) -> &'static str {
+    if selected == Some(entry) { "▶ " } else { "  " }
+}
+
+fn credentials(identity: &Value, now: DateTime<Utc>, selected: Option<usize>) -> Vec<StyledLine> {
+    let mut entry = 0;
     let Some(map) = identity
         .get("credentials")
         .and_then(Value::as_object)
@@ -115,15 +132,17 @@ fn credentials(identity: &Value, now: DateTime<Utc>) -> Vec<StyledLine> {
             .and_then(Value::as_array)
             .map(|ids| ids.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
-        if kind == "oidc" {
+        if kind == "oidc" || kind == "saml" {
             lines.push(StyledLine::toned(Tone::Label, "  provider            subject"));
             for identifier in &identifiers {
                 let (provider, subject) = identifier.split_once(':').unwrap_or((identifier, ""));
                 lines.push(StyledLine::plain(format!(
-                    "  {:<18}  {}",
+                    "{}{:<18}  {}",
+                    indent(entry, selected),
                     for_display(provider),
                     for_display(subject)
                 )));
+                entry += 1;
             }
             if identifiers.is_empty() {
                 lines.push(StyledLine::toned(Tone::Muted, "  (no linked providers)"));
@@ -135,7 +154,9 @@ fn credentials(identity: &Value, now: DateTime<Utc>) -> Vec<StyledLine> {
             } else {
                 shown.join(", ")
             };
-            lines.push(StyledLine::field("  identifiers", shown, Tone::Plain));
+            let label = format!("{}identifiers", indent(entry, selected));
+            lines.push(StyledLine::field(&label, shown, Tone::Plain));
+            entry += 1;
         }
         lines.push(StyledLine::field(
             "  version",
@@ -148,16 +169,17 @@ fn credentials(identity: &Value, now: DateTime<Utc>) -> Vec<StyledLine> {
     lines
 }
 
-fn addresses(identity: &Value, now: DateTime<Utc>) -> Vec<StyledLine> {
+fn addresses(identity: &Value, now: DateTime<Utc>, selected: Option<usize>) -> Vec<StyledLine> {
     let mut lines = vec![StyledLine::toned(Tone::Heading, "verifiable addresses")];
     let verifiable = identity.get("verifiable_addresses").and_then(Value::as_array);
     match verifiable.filter(|a| !a.is_empty()) {
         None => lines.push(StyledLine::toned(Tone::Muted, "  none")),
         Some(items) => {
-            for address in items {
+            for (entry, address) in items.iter().enumerate() {
                 let verified = address.get("verified").and_then(Value::as_bool).unwrap_or(false);
                 let mut line = StyledLine::plain(format!(
-                    "  {:<40} {:<6} ",
+                    "{}{:<40} {:<6} ",
+                    indent(entry, selected),
                     text(address.get("value")),
                     text(address.get("via"))
                 ));

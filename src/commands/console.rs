@@ -341,6 +341,15 @@ impl IdentitySource for ClientSource {
         async move { session_write(&client, audit, request).await }.boxed()
     }
 
+    fn credential_write(
+        &self,
+        request: crate::app::credential_removal::CredentialWriteRequest,
+    ) -> BoxFuture<'static, Result<String, String>> {
+        let client = self.client.clone();
+        let audit = self.audit.clone();
+        async move { crate::commands::credentials::console_write(&client, audit, request).await }.boxed()
+    }
+
     fn create_recovery(
         &self,
         order: crate::app::recovery::RecoveryOrder,

@@ -281,6 +281,99 @@ pub fn delete_failure(err: &WriteError, kind: &str, identifier: Option<&str>) ->
     failure
 }
 
+/// The console's `x` (Credentials) and `v` (Addresses), sent: the identity
+/// read again first (the credential still there; the address found again
+/// by id, so the JSON Patch's index points at it), then the request between
+/// its audit lines; what happened in words, or why not (Kratos's refusals
+/// in plain words).
+pub async fn console_write(
+    client: &Client,
+    audit: Result<std::sync::Arc<crate::audit::AuditLog>, String>,
+    request: crate::app::credential_removal::CredentialWriteRequest,
+) -> Result<String, String> {
+    use crate::app::credential_removal::CredentialChange;
+    let log = audit.map_err(|why| format!("the audit trail cannot be written ({why}): nothing was sent"))?;
+    let fresh = crate::write::fetch(client, &request.identity_id)
+        .await
+        .map_err(|err| format!("reading the identity again failed: {err}; nothing was sent"))?;
+    let mut write = AuditedWrite {
+        identity_id: Some(request.identity_id.clone()),
+        identifier: request.identifier.clone(),
+        why: request.why.clone(),
+        changes: Vec::new(),
+    };
+    match &request.change {
+        CredentialChange::Remove(entry) => {
+            let identifier = entry.identifier.as_deref();
+            let identifiers = check_removal(&credential_identifiers(&fresh.raw), &entry.kind, identifier)
+                .map_err(|(_, message)| message)?;
+            write.changes = removal_changes(&entry.kind, &identifiers, identifier);
+            let prepared = client
+                .prepare_delete_credential(&request.identity_id, &entry.kind, identifier)
+                .map_err(|err| err.to_string())?;
+            send_audited(
+                client,
+                Some(&log),
+                &prepared,
+                &write,
+                client.send_delete_credential(&prepared),
+            )
+            .await
+            .map_err(|err| delete_failure(&err, &entry.kind, identifier).message)?;
+            Ok(format!(
+                "Removed the {} credential{}",
+                entry.kind,
+                identifier.map(|i| format!(" link {i}")).unwrap_or_default()
+            ))
+        }
+        CredentialChange::Verify { address, verified } => {
+            use super::verify::{Address, addresses, same_address, verification_changes};
+            let was = Address {
+                index: address.index,
+                id: address.id.clone(),
+                value: address.value.clone(),
+                via: address.via.clone(),
+                verified: address.verified,
+                status: address.status.clone(),
+                verified_at: None,
+            };
+            let Some(target) = same_address(&addresses(&fresh.raw), &was).cloned() else {
+                return Err(format!(
+                    "{} is no longer an address of this identity (changed meanwhile); nothing was sent",
+                    address.value
+                ));
+            };
+            let word = if *verified { "verified" } else { "unverified" };
+            if target.verified == *verified {
+                return Ok(format!("{} is already {word}; nothing was sent", target.value));
+            }
+            write.changes = verification_changes(&target, *verified);
+            let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+            let patch = crate::api::credentials::address_verification_patch(target.index, *verified, &now);
+            let prepared = client
+                .prepare_patch_identity(&request.identity_id, &patch)
+                .map_err(|err| err.to_string())?;
+            let done = send_audited(
+                client,
+                Some(&log),
+                &prepared,
+                &write,
+                client.send_patch_identity(&prepared),
+            )
+            .await
+            .map_err(|err| super::verify::patch_failure(&err).message)?;
+            let answer: Value = serde_json::from_slice(&done.response.exchange.body).unwrap_or(Value::Null);
+            match same_address(&addresses(&answer), &target) {
+                Some(after) if after.verified == *verified => Ok(format!("Marked {} {word}", target.value)),
+                _ => Err(format!(
+                    "the server answered HTTP {} but does not show {} as {word}: check the identity",
+                    done.response.exchange.status, target.value
+                )),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -70,6 +70,16 @@ pub trait IdentitySource: Send + Sync + 'static {
         let _ = request;
         Box::pin(async { Err("this console cannot change sessions".to_owned()) })
     }
+    /// Removes a credential or marks an address verified (read again,
+    /// signed, audited, read-only refused); what happened in words, or why
+    /// it failed.
+    fn credential_write(
+        &self,
+        request: crate::app::credential_removal::CredentialWriteRequest,
+    ) -> BoxFuture<'static, Result<String, String>> {
+        let _ = request;
+        Box::pin(async { Err("this console cannot change credentials".to_owned()) })
+    }
     /// Makes a recovery link or code (signed, audited, read-only refused).
     /// The secret comes back in the answer only: never logged, and the
     /// exchange handed back has it `<redacted>`.
@@ -362,6 +372,20 @@ impl Runner {
                     Task::Write,
                     Box::pin(async move {
                         Msg::SessionWriteDone {
+                            identity_id,
+                            result: fut.await,
+                        }
+                    }),
+                );
+            }
+            Effect::CredentialWrite(request) => {
+                let identity_id = request.identity_id.clone();
+                let fut = services.credential_write(*request);
+                // Spawned as a write: awaited on quit, never aborted.
+                self.spawn(
+                    Task::Write,
+                    Box::pin(async move {
+                        Msg::CredentialWriteDone {
                             identity_id,
                             result: fut.await,
                         }

@@ -3,6 +3,7 @@
 //! are turned into widgets, so drawing costs the same for 100 or 1,000,000
 //! loaded identities.
 
+mod credential_removal;
 mod detail;
 mod drafts;
 mod forms;
@@ -56,6 +57,7 @@ pub fn view(app: &App, theme: &Theme, frame: &mut Frame) {
         Screen::Detail => {
             detail::draw(app, theme, body, frame);
             sessions::draw_confirm(app, theme, body, frame);
+            credential_removal::draw_confirm(app, theme, body, frame);
         }
         Screen::Form => forms::draw(app, theme, body, frame),
         Screen::Review => review::draw_review(app, theme, body, frame),

@@ -549,6 +549,37 @@ fn recovery_answer() -> App {
     app
 }
 
+/// The detail on its Credentials (`4`) or Addresses (`5`) section, with
+/// entries enough to scroll, the second chosen, searched for "example".
+fn detail_entries(section: char) -> App {
+    let mut app = list_app(80, 24, false);
+    ch(&mut app, 'j');
+    ch(&mut app, 'j');
+    press(&mut app, KeyCode::Enter);
+    let mut rich = identity(2);
+    let links: Vec<String> = (0..20).map(|i| format!("google:{i}-{}", "s".repeat(90))).collect();
+    rich["credentials"]["oidc"] = json!({"type": "oidc", "identifiers": links, "version": 0});
+    rich["verifiable_addresses"] = Value::Array(
+        (0..30)
+            .map(|i| json!({"id": format!("a{i}"), "value": format!("user{i}.{}@example.com", "x".repeat(60)),
+                            "via": "email", "verified": false, "status": "sent"}))
+            .collect(),
+    );
+    update(
+        &mut app,
+        Msg::IdentityLoaded {
+            id: ID.into(),
+            result: Ok(rich),
+        },
+    );
+    ch(&mut app, section);
+    ch(&mut app, 'j');
+    ch(&mut app, '/');
+    typed(&mut app, "example");
+    press(&mut app, KeyCode::Enter);
+    app
+}
+
 type Scenario = (&'static str, fn() -> App);
 
 /// Each context and the states in which its keys are tried.
@@ -603,6 +634,68 @@ fn scenarios() -> Vec<(Context, Vec<Scenario>)> {
             Context::SessionSending,
             vec![("revoke sending", || {
                 let mut app = detail_sessions();
+                ch(&mut app, 'x');
+                ch(&mut app, 'y');
+                app
+            })],
+        ),
+        (
+            Context::DetailCredentials,
+            vec![
+                ("detail, Credentials, scrolled and searched", || detail_entries('4')),
+                ("detail, Credentials, paged down and sideways", || {
+                    let mut app = detail_entries('4');
+                    press(&mut app, KeyCode::PageDown);
+                    ch(&mut app, 'l');
+                    app
+                }),
+            ],
+        ),
+        (
+            Context::DetailAddresses,
+            vec![
+                ("detail, Addresses, scrolled and searched", || detail_entries('5')),
+                ("detail, Addresses, paged down and sideways", || {
+                    let mut app = detail_entries('5');
+                    press(&mut app, KeyCode::PageDown);
+                    ch(&mut app, 'l');
+                    app
+                }),
+            ],
+        ),
+        (
+            Context::CredentialConfirm,
+            vec![("credential removal confirm", || {
+                let mut app = detail_entries('4');
+                ch(&mut app, 'x');
+                app
+            })],
+        ),
+        (
+            Context::CredentialReason,
+            vec![
+                ("verify confirm, reason", || {
+                    let mut app = detail_entries('5');
+                    ch(&mut app, 'v');
+                    ch(&mut app, 'r');
+                    typed(&mut app, "SUP-1");
+                    app
+                }),
+                ("verify confirm, reason, cursor inside", || {
+                    let mut app = detail_entries('5');
+                    ch(&mut app, 'v');
+                    ch(&mut app, 'r');
+                    typed(&mut app, "SUP-1");
+                    press(&mut app, KeyCode::Left);
+                    press(&mut app, KeyCode::Left);
+                    app
+                }),
+            ],
+        ),
+        (
+            Context::CredentialSending,
+            vec![("credential removal sending", || {
+                let mut app = detail_entries('4');
                 ch(&mut app, 'x');
                 ch(&mut app, 'y');
                 app

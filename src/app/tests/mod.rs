@@ -2,6 +2,7 @@
 //! and effects.
 
 mod attribute_reason;
+mod credential_removal;
 mod forms_papercuts;
 mod keys;
 mod late_answers;
