@@ -424,7 +424,7 @@ pub async fn check_against_schema(
                             } else {
                                 format!("/traits{}", p.pointer)
                             };
-                            format!("{at}: {}", p.message)
+                            format!("{at}: {}", cli_words(&p.message))
                         })
                         .collect();
                     return Err(Failure::usage(format!(
@@ -460,6 +460,12 @@ pub async fn check_against_schema(
             Ok(None)
         }
     }
+}
+
+/// A trait-form problem in words for the command line (the form's advice
+/// to use its JSON editor does not apply here).
+pub fn cli_words(message: &str) -> String {
+    message.replace(" (remove it in the JSON editor)", "")
 }
 
 /// The person the body describes: primary identifier and name.

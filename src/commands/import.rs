@@ -44,7 +44,7 @@ use clap::Args;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::create::{PasswordSource, review_changes};
+use super::create::{PasswordSource, cli_words, review_changes};
 use super::script::{self, EXIT_CONFLICT, EXIT_ERROR, Failure, print_stdout};
 use super::sessions::{AuditedWrite, ConfirmFlags, before_a_write, send_audited, show_and_confirm};
 use crate::api::create::{
@@ -444,7 +444,7 @@ async fn import(global: &Overrides, args: &ImportArgs) -> Result<(), Failure> {
         let found: Vec<String> = checker
             .check(&traits)
             .iter()
-            .map(|p| format!("/traits{}: {}", p.pointer, p.message))
+            .map(|p| format!("/traits{}: {}", p.pointer, cli_words(&p.message)))
             .collect();
         if !found.is_empty() {
             problems.push(format!("line {line}: {}", script::one_line(&found.join("; "))));
@@ -820,6 +820,15 @@ fn first_identifiers(entries: &[&Entry]) -> String {
     shown.join(", ")
 }
 
+/// `1 line` or `N lines`.
+fn count_lines(n: usize) -> String {
+    if n == 1 {
+        "1 line".to_owned()
+    } else {
+        format!("{n} lines")
+    }
+}
+
 fn report(tally: &Tally, json_output: bool, results_file: &Path) -> Result<(), Failure> {
     let shown = script::one_line(&results_file.display().to_string());
     if json_output {
@@ -851,9 +860,9 @@ fn report(tally: &Tally, json_output: bool, results_file: &Path) -> Result<(), F
         return Err(Failure::new(
             EXIT_ERROR,
             format!(
-                "{} lines failed or have no answer: run idcon import again (it continues from {shown} and looks each \
+                "{} failed or have no answer: run idcon import again (it continues from {shown} and looks each \
                  one up first)",
-                tally.count("failed") + tally.count("unknown")
+                count_lines(tally.count("failed") + tally.count("unknown"))
             ),
         ));
     }
@@ -861,8 +870,8 @@ fn report(tally: &Tally, json_output: bool, results_file: &Path) -> Result<(), F
         return Err(Failure::new(
             EXIT_CONFLICT,
             format!(
-                "{} lines were not created (conflicts or refused): see {shown}",
-                tally.count("conflict") + tally.count("refused")
+                "{} not created (conflicts or refused): see {shown}",
+                count_lines(tally.count("conflict") + tally.count("refused"))
             ),
         ));
     }
