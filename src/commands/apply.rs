@@ -1055,9 +1055,13 @@ impl Runner {
     /// every PUT of the batch are taken first, together, so no wait for a
     /// permit falls between a read and its PUT.
     async fn read_batch(self: Arc<Self>, batch: Vec<usize>) -> Vec<Work> {
+        // A delete is read on its own, with a GET: the list shape has no
+        // credentials, and what the person loses is compared too.
         let ids: Vec<String> = batch
             .iter()
-            .filter_map(|&index| self.writes.get(index).map(|w| w.planned.identity_id.clone()))
+            .filter_map(|&index| self.writes.get(index))
+            .filter(|w| w.deletes.is_none())
+            .map(|w| w.planned.identity_id.clone())
             .filter(|id| write::batchable(id))
             .collect();
         let alone = |batch: &[usize]| -> Vec<Work> {
@@ -1138,10 +1142,11 @@ impl Runner {
     fn judge(
         &self,
         planned: &PlannedWrite,
-        delete: bool,
+        deletion: Option<&Deletion>,
         read: Result<Snapshot, ApiError>,
         line: &(dyn Fn(ResultKind) -> ResultLine + Sync),
     ) -> Judged {
+        let delete = deletion.is_some();
         let latest = match read {
             Err(err) if delete && err.is_not_found() => {
                 return Judged::Done(ResultLine {
@@ -1167,19 +1172,41 @@ impl Runner {
             }
             Ok(latest) => latest,
         };
+        if let Some(deletion) = deletion {
+            // The identity as planned (list shape), and the credentials the
+            // review named: Kratos v1.3 does not move `updated_at` on a
+            // write, so a credential added since would go unseen otherwise.
+            let credentials = crate::api::delete::snapshot(&latest.raw)
+                .get("credentials")
+                .cloned()
+                .unwrap_or_default();
+            let listed = write::shaped(latest, ReadShape::List);
+            let mut changed: Vec<String> =
+                match write::compare(&planned.base, plan::redacted_like(&planned.base, listed)) {
+                    Freshness::Unchanged => Vec::new(),
+                    Freshness::Changed { server_changes, .. } => {
+                        server_changes.into_iter().map(|c| c.pointer).collect()
+                    }
+                };
+            if deletion
+                .snapshot
+                .get("credentials")
+                .is_some_and(|planned| *planned != credentials)
+            {
+                changed.push("/credentials".to_owned());
+            }
+            if changed.is_empty() {
+                return Judged::Send(Box::new(planned.clone()));
+            }
+            return Judged::Done(ResultLine {
+                message: Some("changed on the server since the plan; not deleted".to_owned()),
+                server_changes: changed,
+                ..line(ResultKind::SkippedChanged)
+            });
+        }
         // Secrets are `<redacted>` in a plan: compared as such, and put back
         // from this read before the PUT.
         let freshness = write::compare(&planned.base, plan::redacted_like(&planned.base, latest.clone()));
-        if delete {
-            return match freshness {
-                Freshness::Unchanged => Judged::Send(Box::new(planned.clone())),
-                Freshness::Changed { server_changes, .. } => Judged::Done(ResultLine {
-                    message: Some("changed on the server since the plan; not deleted".to_owned()),
-                    server_changes: server_changes.into_iter().map(|c| c.pointer).collect(),
-                    ..line(ResultKind::SkippedChanged)
-                }),
-            };
-        }
         match freshness {
             Freshness::Unchanged => match plan::with_fresh_secrets(planned, &latest) {
                 Ok(ready) => Judged::Send(Box::new(ready)),
@@ -1239,7 +1266,7 @@ impl Runner {
     ) -> Option<(usize, ResultLine, Option<tokio::sync::OwnedSemaphorePermit>)> {
         let pending = self.writes.get(work.index)?;
         let planned = &pending.planned;
-        let delete = pending.deletes.is_some();
+        let delete = pending.deletes.as_ref();
         let id = planned.identity_id.as_str();
         let line = |result: ResultKind| ResultLine {
             plan_id: self.plan_id.clone(),
@@ -1303,7 +1330,9 @@ impl Runner {
             self.pace(if reads == 0 { 2 } else { 1 }).await;
             reads += 1;
             let at = Instant::now();
-            let read = write::fetch_one(&self.client, id, self.shape).await;
+            // A delete's read keeps the credentials (a GET), to compare them.
+            let shape = if delete.is_some() { ReadShape::Get } else { self.shape };
+            let read = write::fetch_one(&self.client, id, shape).await;
             match self.prepare(planned, delete, read, at, &line).await {
                 Ok(prepared) => ready = Some(prepared),
                 Err(result) => break result,
@@ -1318,7 +1347,7 @@ impl Runner {
     async fn prepare(
         &self,
         planned: &PlannedWrite,
-        delete: bool,
+        delete: Option<&Deletion>,
         read: Result<Snapshot, ApiError>,
         read_at: Instant,
         line: &(dyn Fn(ResultKind) -> ResultLine + Sync),
@@ -1327,7 +1356,7 @@ impl Runner {
             Judged::Done(result) => return Err(result),
             Judged::Send(write) => write,
         };
-        let signed = if delete {
+        let signed = if delete.is_some() {
             self.client
                 .prepare_delete_identity(&write.identity_id)
                 .map_err(WriteError::from)
