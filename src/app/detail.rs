@@ -312,6 +312,7 @@ pub(super) fn on_action(app: &mut App, action: Action, key: KeyEvent) -> Vec<Eff
         Action::EditExternally => return editing::edit_on_detail(app, Pending::External),
         Action::EditAttribute => return editing::edit_on_detail(app, Pending::Attribute),
         Action::Recovery => return super::recovery::open(app),
+        Action::DeleteIdentity => return super::delete::open(app),
         _ => {}
     }
     Vec::new()

@@ -146,6 +146,7 @@ const DETAIL: &[Binding] = &[
     HISTORY,
     DRAFTS,
     RECOVERY,
+    DELETE,
 ];
 const DETAIL_END: &[Binding] = &[HELP, F1_TOO, BACK, QUIT_ANYWHERE];
 
@@ -197,6 +198,7 @@ const ENTRIES_REST: &[Binding] = &[
     HISTORY,
     DRAFTS,
     RECOVERY,
+    DELETE,
 ];
 const CREDENTIAL_ENTRIES: &[Binding] = &[
     row!("↑/↓ j/k", "choose a credential (▶)", SHOWN;
@@ -219,6 +221,18 @@ const ADDRESS_ENTRIES: &[Binding] = &[
         Range('1', '4') => A::JumpSection, Range('6', '7') => A::JumpSection),
 ];
 
+/// `Ctrl-D` on an identity (`app::delete`).
+const DELETE: Binding = row!("Ctrl-D", "delete the identity (shows what goes, asks for its identifier)", HELP_ONLY;
+    Ctrl('d') => A::DeleteIdentity);
+/// The delete screen: type the identifier, Enter deletes once it matches.
+const DELETE_CONFIRM: &[Binding] = &[
+    row!("Enter", "delete (once the identifier matches)", SHOWN; Code(K::Enter) => A::Send),
+    row!("Tab", "reason (a ticket; recorded in the audit trail)", SHOWN; Code(K::Tab) => A::Reason),
+    row!("Esc", "back, nothing deleted", SHOWN; Code(K::Esc) => A::Back),
+    F1_HELP,
+    QUIT_ANYWHERE,
+    row!("type", "the identifier, exactly (Ctrl-U/A/E as in a shell)", HELP_ONLY; LineEditing => A::Type),
+];
 /// `R` on an identity (`app::recovery`).
 const RECOVERY: Binding = row!("R", "recovery link or code (asks first)", HELP_ONLY; Char('R') => A::Recovery);
 /// The recovery screen's choices: ←/→ link or code, Tab the expiry field,
@@ -271,6 +285,7 @@ const EDIT_ON_SESSIONS: &[Binding] = &[
     row!("i", "change the identity schema", HELP_ONLY; Char('i') => A::Edit(FormKind::Schema)),
     row!("E", "edit the traits in $VISUAL/$EDITOR", HELP_ONLY; Char('E') => A::EditExternally),
     RECOVERY,
+    DELETE,
 ];
 
 /// The traits' JSON editor: Ctrl-J (F2 where Ctrl-J arrives as Enter)
@@ -593,6 +608,9 @@ pub(super) fn table(context: Context) -> &'static [&'static [Binding]] {
         Context::RecoverySending => &[SESSION_SENDING],
         Context::RecoveryAnswer => &[RECOVERY_ANSWER],
         Context::RecoveryLeave => &[RECOVERY_LEAVE],
+        Context::DeleteConfirm => &[DELETE_CONFIRM],
+        Context::DeleteReason => &[REVIEW_REASON],
+        Context::DeleteSending => &[SESSION_SENDING],
         Context::FormTraits => &[FORM_TRAITS],
         Context::FormTraitText => &[FORM_TRAIT_TEXT, TO_JSON, FORM_TRAIT_TEXT_END],
         Context::FormTraitCheck => &[FORM_TRAIT_CHECK, TO_JSON, HELP_KEYS, TRAIT_FORM_END],

@@ -165,6 +165,8 @@ pub enum Action {
     ToggleRevokeSessions,
     /// `R` on an identity: the recovery screen (a link or code).
     Recovery,
+    /// `Ctrl-D` on an identity: the delete screen.
+    DeleteIdentity,
     /// `x` on the Credentials section: remove the chosen credential (asks first).
     RemoveCredential,
     /// `v` on the Addresses section: mark the chosen address verified or not (asks first).
@@ -277,6 +279,12 @@ pub enum Context {
     RecoveryAnswer,
     /// "The link will not be shown again. Leave? y/n".
     RecoveryLeave,
+    /// The delete screen (`Ctrl-D`), the identifier field typed into.
+    DeleteConfirm,
+    /// Its reason line has the keys.
+    DeleteReason,
+    /// The re-read and the `DELETE` are on their way.
+    DeleteSending,
     /// The traits in the JSON editor.
     FormTraits,
     /// The traits form (fields from the identity schema), a typed field focused.
@@ -392,6 +400,9 @@ pub const README_ROWS: &[(&str, Context)] = &[
     ("recovery, sending", Context::RecoverySending),
     ("recovery, the answer (shown once)", Context::RecoveryAnswer),
     ("recovery, leaving the answer", Context::RecoveryLeave),
+    ("delete (`Ctrl-D`), identifier typed", Context::DeleteConfirm),
+    ("delete, reason line", Context::DeleteReason),
+    ("delete, sending", Context::DeleteSending),
     ("traits form (`e`), text field", Context::FormTraitText),
     ("traits form, checkbox", Context::FormTraitCheck),
     ("traits form, choice", Context::FormTraitChoice),

@@ -15,6 +15,7 @@ pub mod attribute;
 pub mod chrome;
 pub mod credential_removal;
 pub mod credentials;
+pub mod delete;
 pub mod detail;
 pub mod doc;
 pub mod draft_text;
@@ -164,6 +165,14 @@ pub enum Msg {
     },
     /// What became of a recovery link or code ([`Effect::CreateRecovery`]).
     RecoveryDone(Box<recovery::RecoveryDone>),
+    /// The first page of the sessions a delete takes with it
+    /// ([`Effect::CountDeleteSessions`]).
+    DeleteSessionsCounted {
+        identity_id: String,
+        result: Result<crate::api::sessions::SessionPage, String>,
+    },
+    /// What became of a delete ([`Effect::DeleteIdentity`]).
+    DeleteDone(Box<delete::DeleteDone>),
     /// Animation tick; the runtime sends it only while a request is in flight.
     Tick,
 }
@@ -190,6 +199,10 @@ pub enum Task {
     /// Making a recovery link or code (`R`); never cancelled (its answer is
     /// the only chance to see the secret).
     Recovery,
+    /// Counting the sessions a delete takes with it (`Ctrl-D`).
+    DeleteSessions,
+    /// Deleting an identity (`Ctrl-D`); never cancelled.
+    Delete,
 }
 
 /// I/O for the runtime to perform. Results come back as [`Msg`].
@@ -237,6 +250,13 @@ pub enum Effect {
     /// never the secret), refused on a read-only profile; answered with
     /// [`Msg::RecoveryDone`].
     CreateRecovery(Box<recovery::RecoveryOrder>),
+    /// Read the first page of an identity's sessions for the delete
+    /// screen's count; answered with [`Msg::DeleteSessionsCounted`].
+    CountDeleteSessions { identity_id: String },
+    /// Read the identity again and, when what would be lost is unchanged,
+    /// delete it: signed, audited with the redacted snapshot, refused on a
+    /// read-only profile; answered with [`Msg::DeleteDone`].
+    DeleteIdentity(Box<delete::DeleteOrder>),
     Cancel(Task),
     /// Suspend the console and edit `text` in `$VISUAL`/`$EDITOR`.
     EditExternally {
@@ -295,6 +315,8 @@ pub enum Screen {
     Attribute,
     /// A recovery link or code for the identity open (`R`).
     Recovery,
+    /// Deleting the identity open (`Ctrl-D`).
+    Delete,
 }
 
 /// All state of the console, one part per screen.
@@ -320,6 +342,8 @@ pub struct App {
     /// The recovery screen (`R`), while it is open: the only place a
     /// recovery secret is held.
     pub recovery: Option<recovery::RecoveryScreen>,
+    /// The delete screen (`Ctrl-D`), while it is open.
+    pub delete: Option<delete::DeleteScreen>,
 }
 
 impl App {
@@ -335,6 +359,7 @@ impl App {
             history: History::default(),
             drafts: Drafting::default(),
             recovery: None,
+            delete: None,
         }
     }
 
@@ -488,6 +513,8 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::AuditLoaded { identity_id, result } => history::on_audit(app, identity_id, result),
         Msg::DraftTick => drafting::save_now(app),
         Msg::RecoveryDone(done) => recovery::on_done(app, *done),
+        Msg::DeleteSessionsCounted { identity_id, result } => delete::on_sessions(app, identity_id, result),
+        Msg::DeleteDone(done) => delete::on_done(app, *done),
         Msg::Tick => {
             app.chrome.spinner = app.chrome.spinner.wrapping_add(1);
             Vec::new()
@@ -568,6 +595,9 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         | Context::RecoverySending
         | Context::RecoveryAnswer
         | Context::RecoveryLeave => recovery::on_action(app, action, key),
+        Context::DeleteConfirm | Context::DeleteReason | Context::DeleteSending => {
+            delete::on_action(app, action, key)
+        }
         Context::Response => response::on_action(app, action),
         Context::History => history::on_action(app, action),
         Context::Drafts | Context::Text => drafting::on_action(app, action),
@@ -615,6 +645,7 @@ fn on_paste(app: &mut App, text: &str) -> Vec<Effect> {
             credential_removal::on_confirm_paste(app, text);
         }
         Screen::Recovery => recovery::on_paste(app, text),
+        Screen::Delete => delete::on_paste(app, text),
         _ => {}
     }
     Vec::new()
@@ -652,6 +683,7 @@ mod keys_context {
             Screen::Text => Context::Text,
             Screen::Attribute => attribute::context(app),
             Screen::Recovery => super::recovery::context(app),
+            Screen::Delete => super::delete::context(app),
         }
     }
 }

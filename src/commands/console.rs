@@ -350,6 +350,15 @@ impl IdentitySource for ClientSource {
         async move { crate::commands::credentials::console_write(&client, audit, request).await }.boxed()
     }
 
+    fn delete_identity(
+        &self,
+        order: crate::app::delete::DeleteOrder,
+    ) -> BoxFuture<'static, Result<crate::app::delete::DeleteAnswer, String>> {
+        let client = self.client.clone();
+        let audit = self.audit.clone();
+        async move { crate::commands::delete::console_delete(&client, audit, order).await }.boxed()
+    }
+
     fn create_recovery(
         &self,
         order: crate::app::recovery::RecoveryOrder,

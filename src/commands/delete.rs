@@ -264,3 +264,71 @@ async fn delete(global: &Overrides, args: &DeleteArgs) -> Result<(), Failure> {
         prepared.request_id
     ))
 }
+
+/// The console's delete (`Ctrl-D`, [`crate::app::delete`]): the identity is
+/// read again; gone is [`DeleteAnswer::AlreadyGone`], a change to what would
+/// be lost is [`DeleteAnswer::Changed`] (nothing sent); otherwise its
+/// sessions are listed for the audit trail and the `DELETE` goes between its
+/// intent (the redacted snapshot) and outcome, as `idcon delete` sends it.
+/// The client refuses a read-only profile before signing.
+///
+/// [`DeleteAnswer::AlreadyGone`]: crate::app::delete::DeleteAnswer::AlreadyGone
+/// [`DeleteAnswer::Changed`]: crate::app::delete::DeleteAnswer::Changed
+pub async fn console_delete(
+    client: &Client,
+    audit: Result<std::sync::Arc<crate::audit::AuditLog>, String>,
+    order: crate::app::delete::DeleteOrder,
+) -> Result<crate::app::delete::DeleteAnswer, String> {
+    use crate::app::delete::DeleteAnswer;
+    let line = |err: &dyn std::fmt::Display| crate::text::single_line(&err.to_string());
+    let log = audit.map_err(|why| format!("the audit trail cannot be written ({why}): nothing was sent"))?;
+    let latest = match crate::write::fetch(client, &order.identity_id).await {
+        Ok(latest) => latest,
+        Err(err) if err.is_not_found() => return Ok(DeleteAnswer::AlreadyGone),
+        Err(err) => return Err(format!("reading it again failed, nothing was sent: {}", line(&err))),
+    };
+    let changes = deleting::changed_since(&order.snapshot, &deleting::snapshot(&latest.raw));
+    if !changes.is_empty() {
+        return Ok(DeleteAnswer::Changed {
+            latest: latest.raw,
+            changes,
+        });
+    }
+    let session_ids = client
+        .session_pager(
+            &order.identity_id,
+            SessionQuery {
+                active: None,
+                per_page: MAX_PER_PAGE,
+            },
+        )
+        .collect_all()
+        .await
+        .ok()
+        .map(|sessions| sessions.into_iter().map(|s| s.id).collect::<Vec<_>>());
+    let write = AuditedWrite {
+        identity_id: Some(order.identity_id.clone()),
+        identifier: order.identifier.clone(),
+        why: order.why.clone(),
+        changes: deleting::snapshot_changes(&order.snapshot, session_ids.as_deref()),
+    };
+    let prepared = client
+        .prepare_delete_identity(&order.identity_id)
+        .map_err(|e| line(&e))?;
+    let done = send_audited(
+        client,
+        Some(&log),
+        &prepared,
+        &write,
+        client.send_delete_identity_exchange(&prepared),
+    )
+    .await
+    .map_err(|e| line(&e))?;
+    Ok(match done.response.value {
+        Deleted::AlreadyGone => DeleteAnswer::AlreadyGone,
+        Deleted::Deleted => DeleteAnswer::Deleted {
+            status: done.response.exchange.status,
+            request_id: prepared.request_id,
+        },
+    })
+}

@@ -80,6 +80,16 @@ pub trait IdentitySource: Send + Sync + 'static {
         let _ = request;
         Box::pin(async { Err("this console cannot change credentials".to_owned()) })
     }
+    /// Reads the identity again and deletes it when what would be lost is
+    /// unchanged (signed, audited with the redacted snapshot, read-only
+    /// refused).
+    fn delete_identity(
+        &self,
+        order: crate::app::delete::DeleteOrder,
+    ) -> BoxFuture<'static, Result<crate::app::delete::DeleteAnswer, String>> {
+        let _ = order;
+        Box::pin(async { Err("this console cannot delete identities".to_owned()) })
+    }
     /// Makes a recovery link or code (signed, audited, read-only refused).
     /// The secret comes back in the answer only: never logged, and the
     /// exchange handed back has it `<redacted>`.
@@ -389,6 +399,32 @@ impl Runner {
                             identity_id,
                             result: fut.await,
                         }
+                    }),
+                );
+            }
+            Effect::CountDeleteSessions { identity_id } => {
+                let fut = services.sessions(identity_id.clone(), false, 0);
+                self.spawn(
+                    Task::DeleteSessions,
+                    Box::pin(async move {
+                        Msg::DeleteSessionsCounted {
+                            identity_id,
+                            result: fut.await,
+                        }
+                    }),
+                );
+            }
+            Effect::DeleteIdentity(order) => {
+                let identity_id = order.identity_id.clone();
+                let fut = services.delete_identity(*order);
+                // Spawned as a write: awaited on quit, never aborted.
+                self.spawn(
+                    Task::Write,
+                    Box::pin(async move {
+                        Msg::DeleteDone(Box::new(crate::app::delete::DeleteDone {
+                            identity_id,
+                            result: fut.await,
+                        }))
                     }),
                 );
             }

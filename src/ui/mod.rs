@@ -4,6 +4,7 @@
 //! loaded identities.
 
 mod credential_removal;
+mod delete;
 mod detail;
 mod drafts;
 mod forms;
@@ -67,6 +68,7 @@ pub fn view(app: &App, theme: &Theme, frame: &mut Frame) {
         Screen::Text => drafts::draw_text(app, theme, body, frame),
         Screen::Attribute => forms::draw_attribute(app, theme, body, frame),
         Screen::Recovery => recovery::draw(app, theme, body, frame),
+        Screen::Delete => delete::draw(app, theme, body, frame),
     }
     status_line(app, theme, take(), frame);
     footer(app, theme, take(), frame);

@@ -755,6 +755,54 @@ fn scenarios() -> Vec<(Context, Vec<Scenario>)> {
             })],
         ),
         (
+            Context::DeleteConfirm,
+            vec![
+                ("delete, nothing typed", || {
+                    let mut app = detail();
+                    ctrl(&mut app, 'd');
+                    app
+                }),
+                ("delete, identifier typed, cursor inside", || {
+                    let mut app = detail();
+                    ctrl(&mut app, 'd');
+                    typed(&mut app, "user2@example.com");
+                    press(&mut app, KeyCode::Left);
+                    app
+                }),
+            ],
+        ),
+        (
+            Context::DeleteReason,
+            vec![
+                ("delete, reason", || {
+                    let mut app = detail();
+                    ctrl(&mut app, 'd');
+                    press(&mut app, KeyCode::Tab);
+                    typed(&mut app, "GDPR-1");
+                    app
+                }),
+                ("delete, reason, cursor inside", || {
+                    let mut app = detail();
+                    ctrl(&mut app, 'd');
+                    press(&mut app, KeyCode::Tab);
+                    typed(&mut app, "GDPR-1");
+                    press(&mut app, KeyCode::Left);
+                    press(&mut app, KeyCode::Left);
+                    app
+                }),
+            ],
+        ),
+        (
+            Context::DeleteSending,
+            vec![("delete, sending", || {
+                let mut app = detail();
+                ctrl(&mut app, 'd');
+                typed(&mut app, "user2@example.com");
+                press(&mut app, KeyCode::Enter);
+                app
+            })],
+        ),
+        (
             Context::Detail { offer: false },
             vec![("detail", detail), ("detail scrolled", detail_scrolled)],
         ),

@@ -3,6 +3,7 @@
 
 mod attribute_reason;
 mod credential_removal;
+mod delete;
 mod forms_papercuts;
 mod keys;
 mod late_answers;
