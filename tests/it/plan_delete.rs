@@ -214,8 +214,9 @@ async fn a_delete_plan_stopped_by_a_500_resumes_and_deletes_each_identity_once()
     }
     assert_eq!(env.demo.identity_count(), before);
 
-    // Run 1: every 4th request answers 500 (the batched read, two deletes,
-    // then the third): the run stops there.
+    // Run 1: every 4th request answers 500. A delete is read with a GET
+    // right before it (GET, DELETE, GET, DELETE): the second DELETE fails,
+    // and the run stops there.
     env.demo.set_fail_every(Some(4));
     let out = env.idcon(&["apply", &plan, "--yes", "--jobs", "1"]).await;
     env.demo.set_fail_every(None);
