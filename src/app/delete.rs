@@ -20,9 +20,10 @@
 use crossterm::event::KeyEvent;
 use serde_json::Value;
 
-use super::history::Who;
+use super::history::{Outcome, Request, Who};
 use super::input::TextInput;
 use super::keys::{Action, Context};
+use super::response::ResponseView;
 use super::review::ReasonLine;
 use super::{App, DetailScreen, Effect, Screen, Status, Task};
 use crate::api::delete::{self as deleting, CredentialEntry};
@@ -72,6 +73,8 @@ pub struct DeleteScreen {
     pub changed: Vec<Change>,
     /// Why the last attempt failed (raw: sanitise to draw it).
     pub error: Option<String>,
+    /// The request history's entry of the attempt in flight.
+    entry: Option<usize>,
 }
 
 impl DeleteScreen {
@@ -102,8 +105,13 @@ pub struct DeleteOrder {
 /// What became of a delete ([`Effect::DeleteIdentity`]).
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteAnswer {
-    /// Deleted: the answer's status and request id.
-    Deleted { status: u16, request_id: String },
+    /// Deleted: the answer's status and request id, and the exchange for
+    /// the request history.
+    Deleted {
+        status: u16,
+        request_id: String,
+        response: Option<Box<ResponseView>>,
+    },
     /// Gone before the `DELETE` (the re-read's 404) or at it (Kratos's
     /// no-rows 404): someone else deleted it.
     AlreadyGone,
@@ -151,6 +159,7 @@ pub(super) fn open(app: &mut App) -> Vec<Effect> {
         stage: Stage::Confirm,
         changed: Vec::new(),
         error: None,
+        entry: None,
     });
     app.screen = Screen::Delete;
     app.chrome.status = Status::None;
@@ -237,6 +246,17 @@ fn send(app: &mut App, why: Option<String>) -> Vec<Effect> {
         snapshot: screen.snapshot.clone(),
     };
     app.chrome.status = Status::Info(format!("Deleting {}…", screen.who.label()));
+    // The request history (`H`) lists it from now on.
+    app.history.entries.push(Request {
+        at: Some(app.chrome.now),
+        who: screen.who.clone(),
+        changed: vec!["identity deleted, with its credentials and sessions".to_owned()],
+        reason: why.clone(),
+        outcome: Outcome::Sending,
+        response: None,
+        late: false,
+    });
+    screen.entry = Some(app.history.entries.len() - 1);
     app.history.last_reason = why;
     app.begin(Task::Delete);
     vec![Effect::DeleteIdentity(Box::new(order))]
@@ -275,9 +295,22 @@ pub(super) fn on_done(app: &mut App, done: DeleteDone) -> Vec<Effect> {
     let Some(screen) = app.delete.as_mut().filter(|s| s.identity_id == identity_id) else {
         return Vec::new();
     };
+    if let Some(request) = screen.entry.take().and_then(|i| app.history.entries.get_mut(i)) {
+        match &result {
+            Ok(DeleteAnswer::Deleted { response, .. }) => {
+                request.outcome = Outcome::Answered;
+                request.response = response.as_deref().cloned();
+            }
+            Ok(DeleteAnswer::AlreadyGone) => {
+                request.outcome = Outcome::Failed("nothing to delete: it was already gone".to_owned());
+            }
+            Ok(DeleteAnswer::Changed { .. }) => request.outcome = Outcome::NotSent,
+            Err(why) => request.outcome = Outcome::Failed(why.clone()),
+        }
+    }
     let label = screen.who.label();
     match result {
-        Ok(DeleteAnswer::Deleted { status, request_id }) => gone(
+        Ok(DeleteAnswer::Deleted { status, request_id, .. }) => gone(
             app,
             &identity_id,
             format!(

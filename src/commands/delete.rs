@@ -328,6 +328,10 @@ pub async fn console_delete(
         Deleted::AlreadyGone => DeleteAnswer::AlreadyGone,
         Deleted::Deleted => DeleteAnswer::Deleted {
             status: done.response.exchange.status,
+            response: Some(Box::new(crate::app::response::response_view(
+                &done.response.exchange,
+                Some(order.identity_id.clone()),
+            ))),
             request_id: prepared.request_id,
         },
     })

@@ -171,11 +171,22 @@ fn deleted_returns_to_the_list_without_the_row() {
             result: Ok(DeleteAnswer::Deleted {
                 status: 204,
                 request_id: "req-1".into(),
+                response: None,
             }),
         })),
     );
     assert_eq!(app.screen, Screen::List);
     assert!(app.delete.is_none());
+    let listed = app
+        .history
+        .entries
+        .last()
+        .map(|r| (r.outcome.clone(), r.reason.clone()));
+    assert_eq!(
+        listed,
+        Some((crate::app::history::Outcome::Answered, None)),
+        "in the request history"
+    );
     assert!(app.list.rows.iter().all(|r| r.id != ID), "the row is gone");
     assert!(
         matches!(&app.chrome.status, Status::Info(s) if s.contains("Deleted sofia@example.com") && s.contains("204")),
