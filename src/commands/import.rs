@@ -903,7 +903,7 @@ mod tests {
             panic!("accepted bad lines")
         };
         assert!(
-            failure.message.contains("new.jsonl:3:1: not JSON"),
+            failure.message.contains("new.jsonl:3:2: not JSON"),
             "{}",
             failure.message
         );
