@@ -90,6 +90,8 @@ pub struct AddressEntry {
     pub status: String,
 }
 
+/// The verifiable addresses in the identity's order (the index a JSON
+/// Patch names), as the Addresses section lists them.
 pub fn address_entries(identity: &Value) -> Vec<AddressEntry> {
     identity
         .get("verifiable_addresses")
