@@ -768,9 +768,13 @@ fn finish(plan_shown: &str, writes: &[Pending], recorded: &Recorded, sent_now: u
             .count();
         revokes_left = revoking.iter().filter(|w| recorded.todo(w) == Todo::RevokeOnly).count();
         let summary = format!(
-            "sessions of {}: {revoked} revoked, {none_left} had none left, {revokes_left} still to revoke \
-             (their changes are sent)",
-            identities(revoking.len(), "identity", "identities")
+            "sessions of {}: {revoked} revoked, {none_left} had none left, {revokes_left} still to revoke{}",
+            identities(revoking.len(), "identity", "identities"),
+            if revokes_left > 0 {
+                " (their changes are sent)"
+            } else {
+                ""
+            }
         );
         if let Err(failure) = print_line(&summary) {
             return script::report(&failure, false);
