@@ -132,25 +132,26 @@ fn draw_choose(app: &App, screen: &RecoveryScreen, theme: &Theme, area: Rect, fr
         )));
     }
     lines.push(Line::default());
+    let mut prompt = Vec::new();
     match &screen.stage {
         Stage::Confirm { expires_in, .. } => {
-            lines.push(Line::from(Span::styled(
+            prompt.push(Line::from(Span::styled(
                 screen.question(expires_in.as_ref()),
                 theme.selected(),
             )));
-            lines.push(Line::from(Span::styled(
+            prompt.push(Line::from(Span::styled(
                 "y creates it (signed, recorded in the audit trail) · n/Esc back, nothing sent",
                 theme.tone(Tone::Muted),
             )));
         }
-        Stage::Sending => lines.push(Line::from(Span::styled(
+        Stage::Sending => prompt.push(Line::from(Span::styled(
             format!(
                 "Creating the {}… (signed, recorded in the audit trail)",
                 screen.kind.noun()
             ),
             theme.tone(Tone::Muted),
         ))),
-        _ => lines.push(Line::from(Span::styled(
+        _ => prompt.push(Line::from(Span::styled(
             "Enter reviews (one question before anything is sent) · Esc back, nothing sent",
             theme.tone(Tone::Muted),
         ))),
@@ -158,7 +159,7 @@ fn draw_choose(app: &App, screen: &RecoveryScreen, theme: &Theme, area: Rect, fr
     let rows_before = |row: usize| super::review::wrapped_rows(&lines[..row], area.width);
     let expiry_y = area.y.saturating_add(rows_before(expiry_row));
     let reason_y = area.y.saturating_add(rows_before(reason_row));
-    frame.render_widget(Paragraph::new(lines.clone()).wrap(Wrap { trim: false }), area);
+    render_with_prompt(lines, prompt, area, frame);
     if choosing && screen.reason.editing() {
         frame.set_cursor_position(super::review::reason_cursor(
             &screen.reason,
@@ -252,6 +253,30 @@ fn wrap_all(text: &str, width: usize) -> Vec<String> {
     out
 }
 
+/// Draws `lines` and under them the `prompt` (the question, what the keys
+/// do); when both do not fit, the prompt keeps the last rows of `area` and
+/// the lines give way (a small terminal never loses the question).
+fn render_with_prompt<'a>(mut lines: Vec<Line<'a>>, prompt: Vec<Line<'a>>, area: Rect, frame: &mut Frame) {
+    let body_rows = super::review::wrapped_rows(&lines, area.width);
+    let prompt_rows = super::review::wrapped_rows(&prompt, area.width).min(area.height);
+    if body_rows.saturating_add(prompt_rows) <= area.height {
+        lines.extend(prompt);
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+        return;
+    }
+    let body = Rect {
+        height: area.height - prompt_rows,
+        ..area
+    };
+    let bottom = Rect {
+        y: body.bottom(),
+        height: prompt_rows,
+        ..area
+    };
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+    frame.render_widget(Paragraph::new(prompt).wrap(Wrap { trim: false }), bottom);
+}
+
 fn draw_answer(
     app: &App,
     screen: &RecoveryScreen,
@@ -261,6 +286,49 @@ fn draw_answer(
     area: Rect,
     frame: &mut Frame,
 ) {
+    let what = match answer.kind {
+        RecoveryKind::Link => "link",
+        RecoveryKind::Code => "code",
+    };
+    let prompt = vec![if leaving {
+        Line::from(Span::styled(
+            format!("The {what} will not be shown again. Leave? y/n"),
+            theme.selected(),
+        ))
+    } else {
+        Line::from(Span::styled(
+            format!("y copies the {what} (OSC 52) · Esc leaves (asks first: it is not shown again)"),
+            theme.tone(Tone::Muted),
+        ))
+    }];
+    let prompt_rows = super::review::wrapped_rows(&prompt, area.width);
+    // Big digits only when everything else still fits with them.
+    let mut lines = answer_lines(app, screen, answer, true, theme, area);
+    let too_tall =
+        |lines: &[Line]| super::review::wrapped_rows(lines, area.width).saturating_add(prompt_rows) > area.height;
+    if too_tall(&lines) {
+        lines = answer_lines(app, screen, answer, false, theme, area);
+    }
+    if too_tall(&lines) {
+        // Still too tall: the "shown once" note (the status line says it
+        // too) and the blank lines go; the secret and its expiry stay.
+        lines.remove(1);
+        lines.retain(|line| line.width() > 0);
+    }
+    // Pieces are cut to the width already: wrapping only ever touches the
+    // sentences, never the secret.
+    render_with_prompt(lines, prompt, area, frame);
+}
+
+/// The answer's lines (without the prompt), the code in big digits when `big`.
+fn answer_lines<'a>(
+    app: &App,
+    screen: &RecoveryScreen,
+    answer: &RecoveryAnswer,
+    big: bool,
+    theme: &Theme,
+    area: Rect,
+) -> Vec<Line<'a>> {
     let width = usize::from(area.width);
     let indent = "    ";
     let room = width.saturating_sub(indent.len());
@@ -281,7 +349,7 @@ fn draw_answer(
         Some(code) => {
             let code = for_display(code.expose()).into_owned();
             lines.push(Line::from(label("code", false, theme)));
-            if let Some(rows) = big_digits(&code, width) {
+            if let Some(rows) = big_digits(&code, width).filter(|_| big) {
                 lines.extend(rows.into_iter().map(|r| Line::from(Span::styled(r, secret_style))));
             }
             lines.push(Line::from(vec![
@@ -310,24 +378,7 @@ fn draw_answer(
     };
     lines.push(Line::from(vec![label("expires", false, theme), Span::raw(expires)]));
     lines.push(Line::default());
-    let what = match answer.kind {
-        RecoveryKind::Link => "link",
-        RecoveryKind::Code => "code",
-    };
-    if leaving {
-        lines.push(Line::from(Span::styled(
-            format!("The {what} will not be shown again. Leave? y/n"),
-            theme.selected(),
-        )));
-    } else {
-        lines.push(Line::from(Span::styled(
-            format!("y copies the {what} (OSC 52) · Esc leaves (asks first: it is not shown again)"),
-            theme.tone(Tone::Muted),
-        )));
-    }
-    // Pieces are cut to the width already: wrapping only ever touches the
-    // sentences, never the secret.
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+    lines
 }
 
 fn capitalised(text: &str) -> String {

@@ -230,3 +230,25 @@ fn recovery_failed() {
         assert!(screen.contains("No recovery link was made"), "{screen}");
     }
 }
+
+/// The smallest terminal the console draws in (60x15): the question and
+/// the whole answer still show; the big digits give way first.
+#[test]
+fn at_60x15_nothing_that_matters_is_cut() {
+    let mut asking = app(60, 15, false);
+    key(&mut asking, KeyCode::Tab);
+    typed(&mut asking, "1h");
+    key(&mut asking, KeyCode::Enter);
+    let screen = text_of(&render(&asking));
+    let joined: String = screen.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+    assert!(joined.contains("valid 1h? y/n"), "the question is on screen:\n{screen}");
+
+    let mut answering = app(60, 15, true);
+    answered(&mut answering, RecoveryKind::Code);
+    let screen = text_of(&render(&answering));
+    assert!(screen.contains("0 4 3   9 1 7"), "{screen}");
+    let joined: String = screen.lines().map(str::trim).collect();
+    assert!(joined.contains(LINK), "the link is whole:\n{screen}");
+    assert!(screen.contains("(in 59 min)"), "{screen}");
+    assert!(screen.contains("y copies the code"), "{screen}");
+}
