@@ -346,3 +346,95 @@ async fn a_patched_email_is_a_new_unverified_address() {
         json!(["grace@navy.example"])
     );
 }
+
+/// A validator for `#/components/schemas/{name}` of the Kratos OpenAPI spec
+/// (`tests/data/kratos-openapi.json`), OpenAPI's `nullable` read as JSON
+/// Schema's `null` type.
+fn spec_validator(name: &str) -> jsonschema::Validator {
+    fn nullable(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                if map.get("nullable") == Some(&Value::Bool(true))
+                    && let Some(Value::String(kind)) = map.get("type").cloned()
+                {
+                    map.insert("type".to_owned(), json!([kind, "null"]));
+                }
+                map.values_mut().for_each(nullable);
+            }
+            Value::Array(items) => items.iter_mut().for_each(nullable),
+            _ => {}
+        }
+    }
+    let mut spec: Value = match serde_json::from_str(include_str!("../data/kratos-openapi.json")) {
+        Ok(spec) => spec,
+        Err(e) => panic!("tests/data/kratos-openapi.json: {e}"),
+    };
+    assert!(
+        spec.pointer(&format!("/components/schemas/{name}")).is_some(),
+        "the spec defines {name}"
+    );
+    nullable(&mut spec);
+    let schema = json!({ "$ref": format!("#/components/schemas/{name}"), "components": spec["components"] });
+    match jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .build(&schema)
+    {
+        Ok(validator) => validator,
+        Err(e) => panic!("{name} does not compile: {e}"),
+    }
+}
+
+fn violations(validator: &jsonschema::Validator, value: &Value) -> Vec<String> {
+    validator
+        .iter_errors(value)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
+#[tokio::test]
+async fn answers_and_idcons_patch_are_the_specs() {
+    let server = start().await;
+    let c = client(&server);
+    let identity = spec_validator("identity");
+    let error = spec_validator("errorGeneric");
+    let document = spec_validator("jsonPatchDocument");
+    // The validators do refuse what the spec does not describe.
+    assert!(!violations(&identity, &json!({ "id": 5 })).is_empty());
+    assert!(!violations(&document, &json!([{ "op": "add" }])).is_empty());
+
+    // The patch idcon sends to verify an address, and to unverify it.
+    for verified in [true, false] {
+        let body = idcon::api::credentials::address_verification_patch(0, verified, "2026-01-02T03:04:05.000006Z");
+        assert_eq!(violations(&document, &body), Vec::<String>::new(), "{body}");
+        let reply = patch(&c, GRACE, &body).await;
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        assert_eq!(
+            violations(&identity, &reply.json()),
+            Vec::<String>::new(),
+            "{}",
+            reply.text
+        );
+    }
+
+    let refusals = [
+        patch(
+            &c,
+            GRACE,
+            &json!([{ "op": "test", "path": "/state", "value": "active" }]),
+        )
+        .await,
+        patch(&c, "00000000-0000-4000-8000-000000000000", &json!([])).await,
+        delete(&c, GRACE, "password", None).await,
+        delete(&c, MINH, "code", None).await,
+        delete(&c, MULTI, "oidc", Some("google:nobody")).await,
+    ];
+    for reply in refusals {
+        assert!(reply.status >= 400, "{}", reply.text);
+        assert_eq!(
+            violations(&error, &reply.json()),
+            Vec::<String>::new(),
+            "{}",
+            reply.text
+        );
+    }
+}
