@@ -2100,6 +2100,16 @@ mod tests {
         );
         results.insert(recorded("b", Step::RevokeSessions, ResultKind::AlreadyApplied));
         assert_eq!(results.todo(&b), Todo::Nothing, "none left is done");
+        let mut erase = pending("f", false);
+        erase.deletes = Some(Deletion {
+            snapshot: serde_json::json!({}),
+            credentials: "none".to_owned(),
+        });
+        assert_eq!(
+            what_to_send(&[&pending("g", false), &erase], &results),
+            "Send 1 change and delete 1 identity"
+        );
+        assert_eq!(what_to_send(&[&erase], &results), "Delete 1 identity");
         assert_eq!(
             what_to_send(&[&a, &pending("e", true)], &results),
             "Send 1 change and revoke all sessions of 2 identities"
