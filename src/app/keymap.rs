@@ -222,7 +222,7 @@ const ADDRESS_ENTRIES: &[Binding] = &[
 ];
 
 /// `Ctrl-D` on an identity (`app::delete`).
-const DELETE: Binding = row!("Ctrl-D", "delete the identity (shows what goes, asks for its identifier)", HELP_ONLY;
+const DELETE: Binding = row!("Ctrl-D", "delete the identity (asks first)", HELP_ONLY;
     Ctrl('d') => A::DeleteIdentity);
 /// The delete screen: type the identifier, Enter deletes once it matches.
 const DELETE_CONFIRM: &[Binding] = &[
@@ -231,7 +231,7 @@ const DELETE_CONFIRM: &[Binding] = &[
     row!("Esc", "back, nothing deleted", SHOWN; Code(K::Esc) => A::Back),
     F1_HELP,
     QUIT_ANYWHERE,
-    row!("type", "the identifier, exactly (Ctrl-U/A/E as in a shell)", HELP_ONLY; LineEditing => A::Type),
+    row!("type", "the identifier, exactly (Ctrl-U/A/E)", HELP_ONLY; LineEditing => A::Type),
 ];
 /// `R` on an identity (`app::recovery`).
 const RECOVERY: Binding = row!("R", "recovery link or code (asks first)", HELP_ONLY; Char('R') => A::Recovery);

@@ -466,7 +466,8 @@ async fn unsupported_methods_get_an_envelope() {
     let c = client(&server);
     let reply = c
         .send(
-            "DELETE",
+            // Not DELETE: the single-identity route deletes (demo::delete).
+            "POST",
             "/admin/identities/00000000-0000-4000-8000-000000000000",
             &[],
             None,
