@@ -242,7 +242,8 @@ const RECOVERY_KIND: &[Binding] = &[
         Code(K::Left) => A::PrevMode, Code(K::Right) => A::NextMode, Char(' ') => A::NextMode),
     FIELDS,
     row!("Enter", "review (asks before sending)", SHOWN; Code(K::Enter) => A::Review),
-    REASON,
+    // The review's `r`, said shorter: this table's key column is wider.
+    row!("r", "reason (a ticket, for the audit trail)", SHOWN; Char('r') => A::Reason),
     row!("Esc/q", "back, nothing sent", SHOWN; Code(K::Esc) => A::Back, Char('q') => A::Back),
     HELP,
     F1_TOO,
@@ -254,7 +255,7 @@ const RECOVERY_EXPIRY: &[Binding] = &[
     row!("Esc", "back, nothing sent", SHOWN; Code(K::Esc) => A::Back),
     F1_HELP,
     QUIT_ANYWHERE,
-    row!("type", "the expiry: 15m, 1h, 24h (empty: the server's)", HELP_ONLY; LineEditing => A::Type),
+    row!("type", "expiry, e.g. 15m, 1h (empty: the server's)", HELP_ONLY; LineEditing => A::Type),
 ];
 const RECOVERY_CONFIRM: &[Binding] = &[
     row!("y", "create it (signed, audited)", SHOWN; Char('y') => A::Send),
