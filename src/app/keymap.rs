@@ -205,9 +205,10 @@ const CREDENTIAL_ENTRIES: &[Binding] = &[
         Code(K::Down) => A::Down, Char('j') => A::Down, Code(K::Up) => A::Up, Char('k') => A::Up),
     row!("g/G Home/End", "first / last", HELP_ONLY;
         Char('g') => A::Top, Code(K::Home) => A::Top, Char('G') => A::Bottom, Code(K::End) => A::Bottom),
-    row!("x", "remove the chosen credential (asks first)", SHOWN; Char('x') => A::RemoveCredential),
-    row!("Tab/S-Tab 1–3 5–7", "other section (1 summary … 7 sessions)", SHOWN;
-        Code(K::Tab) => A::NextSection, Code(K::BackTab) => A::PrevSection,
+    row!("x", "remove the credential (asks first)", SHOWN; Char('x') => A::RemoveCredential),
+    row!("Tab/S-Tab", "next / previous section", SHOWN;
+        Code(K::Tab) => A::NextSection, Code(K::BackTab) => A::PrevSection),
+    row!("1–3 5–7", "other section (1 summary … 7 sessions)", HELP_ONLY;
         Range('1', '3') => A::JumpSection, Range('5', '7') => A::JumpSection),
 ];
 const ADDRESS_ENTRIES: &[Binding] = &[
@@ -215,9 +216,10 @@ const ADDRESS_ENTRIES: &[Binding] = &[
         Code(K::Down) => A::Down, Char('j') => A::Down, Code(K::Up) => A::Up, Char('k') => A::Up),
     row!("g/G Home/End", "first / last", HELP_ONLY;
         Char('g') => A::Top, Code(K::Home) => A::Top, Char('G') => A::Bottom, Code(K::End) => A::Bottom),
-    row!("v", "mark it verified / unverified (asks first)", SHOWN; Char('v') => A::ToggleVerified),
-    row!("Tab/S-Tab 1–4 6–7", "other section (1 summary … 7 sessions)", SHOWN;
-        Code(K::Tab) => A::NextSection, Code(K::BackTab) => A::PrevSection,
+    row!("v", "mark verified / unverified (asks first)", SHOWN; Char('v') => A::ToggleVerified),
+    row!("Tab/S-Tab", "next / previous section", SHOWN;
+        Code(K::Tab) => A::NextSection, Code(K::BackTab) => A::PrevSection),
+    row!("1–4 6–7", "other section (1 summary … 7 sessions)", HELP_ONLY;
         Range('1', '4') => A::JumpSection, Range('6', '7') => A::JumpSection),
 ];
 
