@@ -62,6 +62,7 @@ const LIST: &[Binding] = &[
     row!("Enter", "open", SHOWN; Code(K::Enter) => A::Open),
     row!("/", "search", SHOWN; Char('/') => A::Search),
     row!("r", "reload (rows kept; retries a failed page)", SHOWN; Char('r') => A::Reload),
+    CREATE,
     COPY_ID,
     HISTORY,
     DRAFTS,
@@ -244,6 +245,38 @@ const RECOVERY_KIND: &[Binding] = &[
         Code(K::Left) => A::PrevMode, Code(K::Right) => A::NextMode, Char(' ') => A::NextMode),
     FIELDS,
     row!("Enter", "review (asks before sending)", SHOWN; Code(K::Enter) => A::Review),
+/// `n` on the list (`app::create`).
+const CREATE: Binding = row!("n", "new identity (schema, traits, review)", HELP_ONLY; Char('n') => A::NewIdentity);
+/// The create screen: choose the schema, then its trait form.
+const CREATE_SCHEMA: &[Binding] = &[
+    row!("j/k ↑/↓", "choose a schema", SHOWN;
+        Char('j') => A::Down, Code(K::Down) => A::Down, Char('k') => A::Up, Code(K::Up) => A::Up),
+    row!("Enter", "fill its traits", SHOWN; Code(K::Enter) => A::Open),
+    row!("Esc", "back, nothing created", SHOWN; Code(K::Esc) => A::Back),
+    HELP,
+    F1_TOO,
+    QUIT_ANYWHERE,
+];
+/// The create screen's state field.
+const CREATE_STATE: &[Binding] = &[
+    row!("space", "toggle (active / inactive)", SHOWN; Char(' ') => A::Toggle),
+    row!("a/i", "active / inactive", HELP_ONLY; Char('a') => A::SetActive, Char('i') => A::SetInactive),
+    FIELDS,
+    REVIEW,
+    HELP,
+    F1_TOO,
+    CLOSE_FORM,
+    QUIT_ANYWHERE,
+];
+/// The create review: Enter or `y` posts.
+const CREATE_REVIEW: &[Binding] = &[
+    row!("Enter/y", "create (sends the POST)", SHOWN; Code(K::Enter) => A::Send, Char('y') => A::Send),
+    row!("n/Esc", "back to the form", SHOWN; Char('n') => A::Back, Code(K::Esc) => A::Back),
+    REASON,
+    HELP,
+    F1_TOO,
+    QUIT_ANYWHERE,
+];
     // The review's `r`, said shorter: this table's key column is wider.
     row!("r", "reason (a ticket, for the audit trail)", SHOWN; Char('r') => A::Reason),
     row!("Esc/q", "back, nothing sent", SHOWN; Code(K::Esc) => A::Back, Char('q') => A::Back),
@@ -624,6 +657,11 @@ pub(super) fn table(context: Context) -> &'static [&'static [Binding]] {
         Context::FormState => &[FORM_STATE],
         Context::FormSchema => &[FORM_SCHEMA],
         Context::FormMode => &[FORM_MODE],
+        Context::CreateSchema => &[CREATE_SCHEMA],
+        Context::CreateState => &[CREATE_STATE],
+        Context::CreateReview => &[CREATE_REVIEW],
+        Context::CreateReason => &[REVIEW_REASON],
+        Context::CreateSending => &[SESSION_SENDING],
         Context::FormToggle => &[FORM_TOGGLE],
         Context::FormField => &[FORM_FIELD],
         Context::FormHashing => &[FORM_HASHING],

@@ -167,6 +167,8 @@ pub enum Action {
     Recovery,
     /// `Ctrl-D` on an identity: the delete screen.
     DeleteIdentity,
+    /// `n` on the list: the create screen (schema, traits, review).
+    NewIdentity,
     /// `x` on the Credentials section: remove the chosen credential (asks first).
     RemoveCredential,
     /// `v` on the Addresses section: mark the chosen address verified or not (asks first).
@@ -288,6 +290,18 @@ pub enum Context {
     /// The traits in the JSON editor.
     FormTraits,
     /// The traits form (fields from the identity schema), a typed field focused.
+    /// The create screen (`n`): choosing the identity schema. Its trait
+    /// rows take the traits form's contexts, its password fields
+    /// [`Context::FormField`] and [`Context::FormToggle`].
+    CreateSchema,
+    /// The create screen's state field.
+    CreateState,
+    /// What will be created; Enter or `y` sends.
+    CreateReview,
+    /// The create review's reason line has the keys.
+    CreateReason,
+    /// The `POST` is on its way.
+    CreateSending,
     FormTraitText,
     /// The traits form, a checkbox focused.
     FormTraitCheck,
@@ -407,6 +421,11 @@ pub const README_ROWS: &[(&str, Context)] = &[
     ("traits form, checkbox", Context::FormTraitCheck),
     ("traits form, choice", Context::FormTraitChoice),
     ("traits form, choice list open", Context::FormTraitChoosing),
+    ("create (`n` on the list), schema", Context::CreateSchema),
+    ("create, state field", Context::CreateState),
+    ("create, review", Context::CreateReview),
+    ("create, reason line", Context::CreateReason),
+    ("create, sending", Context::CreateSending),
     (
         "traits form, list heading or trait not in the schema",
         Context::FormTraitOther,

@@ -650,6 +650,7 @@ pub(super) fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::History => return super::history::open(app),
         Action::Drafts => return super::drafting::open_list(app),
+        Action::NewIdentity => return super::create::open(app),
         Action::Edit(kind) => return edit(app, Pending::Form(kind)),
         Action::EditExternally => return edit(app, Pending::External),
         Action::EditAttribute => return edit(app, Pending::Attribute),

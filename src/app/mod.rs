@@ -13,6 +13,7 @@
 
 pub mod attribute;
 pub mod chrome;
+pub mod create;
 pub mod credential_removal;
 pub mod credentials;
 pub mod delete;
@@ -173,6 +174,8 @@ pub enum Msg {
     },
     /// What became of a delete ([`Effect::DeleteIdentity`]).
     DeleteDone(Box<delete::DeleteDone>),
+    /// What became of a create ([`Effect::CreateIdentity`]).
+    CreateDone(Box<create::CreateDone>),
     /// Animation tick; the runtime sends it only while a request is in flight.
     Tick,
 }
@@ -203,6 +206,8 @@ pub enum Task {
     DeleteSessions,
     /// Deleting an identity (`Ctrl-D`); never cancelled.
     Delete,
+    /// Creating an identity (`n`); never cancelled.
+    Create,
 }
 
 /// I/O for the runtime to perform. Results come back as [`Msg`].
@@ -257,6 +262,10 @@ pub enum Effect {
     /// delete it: signed, audited with the redacted snapshot, refused on a
     /// read-only profile; answered with [`Msg::DeleteDone`].
     DeleteIdentity(Box<delete::DeleteOrder>),
+    /// Add the password (hashed here first when asked) and create the
+    /// identity: signed, audited like `idcon create` (never the password),
+    /// a 409 explained; answered with [`Msg::CreateDone`].
+    CreateIdentity(Box<create::CreateOrder>),
     Cancel(Task),
     /// Suspend the console and edit `text` in `$VISUAL`/`$EDITOR`.
     EditExternally {
@@ -317,6 +326,8 @@ pub enum Screen {
     Recovery,
     /// Deleting the identity open (`Ctrl-D`).
     Delete,
+    /// Creating an identity (`n` on the list).
+    Create,
 }
 
 /// All state of the console, one part per screen.
@@ -344,6 +355,9 @@ pub struct App {
     pub recovery: Option<recovery::RecoveryScreen>,
     /// The delete screen (`Ctrl-D`), while it is open.
     pub delete: Option<delete::DeleteScreen>,
+    /// The create screen (`n`), while it is open: the only place the new
+    /// identity's password is typed.
+    pub create: Option<create::CreateScreen>,
 }
 
 impl App {
@@ -360,6 +374,7 @@ impl App {
             drafts: Drafting::default(),
             recovery: None,
             delete: None,
+            create: None,
         }
     }
 
@@ -515,6 +530,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::RecoveryDone(done) => recovery::on_done(app, *done),
         Msg::DeleteSessionsCounted { identity_id, result } => delete::on_sessions(app, identity_id, result),
         Msg::DeleteDone(done) => delete::on_done(app, *done),
+        Msg::CreateDone(done) => create::on_done(app, *done),
         Msg::Tick => {
             app.chrome.spinner = app.chrome.spinner.wrapping_add(1);
             Vec::new()
@@ -552,6 +568,23 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             app.chrome.on_help_action(action, rows);
             Vec::new()
         }
+        Context::FormTraitText
+        | Context::FormTraitCheck
+        | Context::FormTraitChoice
+        | Context::FormTraitChoosing
+        | Context::FormTraitOther
+        | Context::FormField
+        | Context::FormToggle
+        | Context::Discard
+            if app.screen == Screen::Create =>
+        {
+            create::on_action(app, action, key)
+        }
+        Context::CreateSchema
+        | Context::CreateState
+        | Context::CreateReview
+        | Context::CreateReason
+        | Context::CreateSending => create::on_action(app, action, key),
         Context::List => list::on_action(app, action),
         Context::Search => list::on_search_action(app, action, key),
         Context::DetailLoading
@@ -647,6 +680,7 @@ fn on_paste(app: &mut App, text: &str) -> Vec<Effect> {
         Screen::Recovery => recovery::on_paste(app, text),
         Screen::Delete => delete::on_paste(app, text),
         _ => {}
+        Screen::Create => create::on_paste(app, text),
     }
     Vec::new()
 }
@@ -685,6 +719,7 @@ mod keys_context {
             Screen::Recovery => super::recovery::context(app),
             Screen::Delete => super::delete::context(app),
         }
+            Screen::Create => super::create::context(app),
     }
 }
 

@@ -359,6 +359,15 @@ impl IdentitySource for ClientSource {
         async move { crate::commands::delete::console_delete(&client, audit, order).await }.boxed()
     }
 
+    fn create_identity(
+        &self,
+        order: crate::app::create::CreateOrder,
+    ) -> BoxFuture<'static, Result<crate::app::create::CreateAnswer, String>> {
+        let client = self.client.clone();
+        let audit = self.audit.clone();
+        async move { console_create(&client, audit, order).await }.boxed()
+    }
+
     fn create_recovery(
         &self,
         order: crate::app::recovery::RecoveryOrder,
@@ -584,6 +593,70 @@ fn audit_line(entry: &crate::audit::Entry) -> String {
 /// never the secret). The client refuses a read-only profile before signing
 /// and hands back the exchange with the secret `<redacted>`; failures are
 /// said in plain words (`api::recovery::explain_failure`).
+/// `n` on the list: the password goes into the body here (hashed with
+/// argon2id on a blocking thread first when asked), then the `POST` between
+/// its audit lines, worded as `idcon create` words them
+/// (`commands::create::review_changes`: "password: set", never the value).
+/// A 409 is explained by looking the identifiers up (`explain_conflict`).
+async fn console_create(
+    client: &Client,
+    audit: Result<Arc<AuditLog>, String>,
+    order: crate::app::create::CreateOrder,
+) -> Result<crate::app::create::CreateAnswer, String> {
+    use crate::app::create::CreateAnswer;
+    use crate::commands::create::{PasswordSource, review_changes};
+    use crate::commands::sessions::{AuditedWrite, send_audited};
+    let log = audit.map_err(|why| format!("the audit trail cannot be written ({why}): nothing was sent"))?;
+    let mut body = order.body.clone();
+    let source = match (&order.password, order.hash_here) {
+        (None, _) => None,
+        (Some(password), true) => {
+            let plain = password.clone();
+            let hashed = tokio::task::spawn_blocking(move || crate::hashes::hash_password_argon2id(&plain.0))
+                .await
+                .map_err(|err| format!("hashing stopped: {err}; nothing was sent"))?
+                .map_err(|err| format!("hashing failed: {}; nothing was sent", line(err)))?;
+            body["credentials"] = serde_json::json!({"password": {"config": {"hashed_password": hashed}}});
+            Some(PasswordSource::HashedHere)
+        }
+        (Some(password), false) => {
+            body["credentials"] = serde_json::json!({"password": {"config": {"password": password.0}}});
+            Some(PasswordSource::Plaintext)
+        }
+    };
+    let write = AuditedWrite {
+        identity_id: None,
+        identifier: order.identifier.clone(),
+        why: order.why.clone(),
+        changes: review_changes(&body, source),
+    };
+    let prepared = client.prepare_create_identity(&body).map_err(line)?;
+    let sent = send_audited(
+        client,
+        Some(&log),
+        &prepared,
+        &write,
+        client.send_create_identity(&prepared),
+    )
+    .await;
+    match sent {
+        Ok(done) => {
+            let status = done.response.exchange.status;
+            let response = response_view(&done.response.exchange, Some(done.response.value.id.clone()));
+            Ok(CreateAnswer::Created {
+                identity: raw_identity(done.response),
+                status,
+                request_id: prepared.request_id,
+                response: Some(Box::new(response)),
+            })
+        }
+        Err(WriteError::Api(err)) if err.status() == Some(409) => Ok(CreateAnswer::Conflict(
+            client.explain_conflict(&body, order.hints.as_ref()).await,
+        )),
+        Err(err) => Err(line(err)),
+    }
+}
+
 async fn create_recovery(
     client: &Client,
     audit: Result<Arc<AuditLog>, String>,

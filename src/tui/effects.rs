@@ -90,6 +90,16 @@ pub trait IdentitySource: Send + Sync + 'static {
         let _ = order;
         Box::pin(async { Err("this console cannot delete identities".to_owned()) })
     }
+    /// Adds the password (hashed here first when asked) and creates the
+    /// identity (signed, audited like `idcon create`, read-only refused); a
+    /// 409 comes back explained.
+    fn create_identity(
+        &self,
+        order: crate::app::create::CreateOrder,
+    ) -> BoxFuture<'static, Result<crate::app::create::CreateAnswer, String>> {
+        let _ = order;
+        Box::pin(async { Err("this console cannot create identities".to_owned()) })
+    }
     /// Makes a recovery link or code (signed, audited, read-only refused).
     /// The secret comes back in the answer only: never logged, and the
     /// exchange handed back has it `<redacted>`.
@@ -425,6 +435,16 @@ impl Runner {
                             identity_id,
                             result: fut.await,
                         }))
+                    }),
+                );
+            }
+            Effect::CreateIdentity(order) => {
+                let fut = services.create_identity(*order);
+                // Spawned as a write: awaited on quit, never aborted.
+                self.spawn(
+                    Task::Write,
+                    Box::pin(async move {
+                        Msg::CreateDone(Box::new(crate::app::create::CreateDone { result: fut.await }))
                     }),
                 );
             }

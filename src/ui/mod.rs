@@ -3,6 +3,7 @@
 //! are turned into widgets, so drawing costs the same for 100 or 1,000,000
 //! loaded identities.
 
+mod create;
 mod credential_removal;
 mod delete;
 mod detail;
@@ -69,6 +70,7 @@ pub fn view(app: &App, theme: &Theme, frame: &mut Frame) {
         Screen::Attribute => forms::draw_attribute(app, theme, body, frame),
         Screen::Recovery => recovery::draw(app, theme, body, frame),
         Screen::Delete => delete::draw(app, theme, body, frame),
+        Screen::Create => create::draw(app, theme, body, frame),
     }
     status_line(app, theme, take(), frame);
     footer(app, theme, take(), frame);

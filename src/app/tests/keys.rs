@@ -95,6 +95,33 @@ fn list_app(width: u16, height: u16, more: bool) -> App {
     app
 }
 
+/// The create screen (`n`) on the state field of the first schema's form.
+fn create_state() -> App {
+    let mut app = list_app(80, 24, false);
+    let traits = json!({"type": "object", "properties": {"email": {"type": "string", "format": "email"}}});
+    let schema = json!({"type": "object", "properties": {"traits": traits}});
+    update(&mut app, Msg::SchemasLoaded(Ok(vec![("email".into(), schema)])));
+    ch(&mut app, 'n');
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Tab);
+    app
+}
+
+/// The create screen's review.
+fn create_review() -> App {
+    let mut app = create_state();
+    ctrl(&mut app, 's');
+    app
+}
+
+/// The create review's reason line, something typed.
+fn create_reason() -> App {
+    let mut app = create_review();
+    ch(&mut app, 'r');
+    typed(&mut app, "T-1");
+    app
+}
+
 /// The list with the cursor in the middle.
 fn list() -> App {
     let mut app = list_app(80, 24, false);
@@ -807,6 +834,46 @@ fn scenarios() -> Vec<(Context, Vec<Scenario>)> {
             vec![("detail", detail), ("detail scrolled", detail_scrolled)],
         ),
         (
+                app
+            })],
+        ),
+        (
+            Context::CreateSchema,
+            vec![("create, second schema", || {
+                let mut app = list_app(80, 24, false);
+                ch(&mut app, 'n');
+                ch(&mut app, 'j');
+                app
+            })],
+        ),
+        (
+            Context::CreateState,
+            vec![
+                ("create, state active", create_state),
+                ("create, state inactive", || {
+                    let mut app = create_state();
+                    ch(&mut app, 'i');
+                    app
+                }),
+            ],
+        ),
+        (Context::CreateReview, vec![("create, review", create_review)]),
+        (
+            Context::CreateReason,
+            vec![
+                ("create, reason", create_reason),
+                ("create, reason, cursor inside", || {
+                    let mut app = create_reason();
+                    press(&mut app, KeyCode::Left);
+                    app
+                }),
+            ],
+        ),
+        (
+            Context::CreateSending,
+            vec![("create, sending", || {
+                let mut app = create_review();
+                press(&mut app, KeyCode::Enter);
             Context::Detail { offer: true },
             vec![
                 ("detail with a draft", detail_with_offer),
