@@ -172,7 +172,8 @@ pub enum Pending {
 pub struct DetailScreen {
     /// The identity open (loading, loaded or failed).
     pub state: Option<DetailState>,
-    /// A draft waiting for this identity: Enter restores, `v` shows, `x` discards.
+    /// A draft waiting for this identity: Enter restores, `v` shows, `x`
+    /// discards (`d` on Sessions, where `x` revokes; `ui::drafts::offer_line`).
     pub offer: Option<crate::drafts::Draft>,
     /// Keys typed before the identity arrived, acted on when it does.
     typeahead: Vec<KeyEvent>,
@@ -208,6 +209,7 @@ pub(super) fn context(app: &App) -> Context {
                 Some(c) if c.sending => Context::SessionSending,
                 Some(c) if c.reason.editing() => Context::SessionReason,
                 Some(_) => Context::SessionConfirm,
+                None if app.detail.offer.is_some() => Context::DetailSessionsOffer,
                 None => Context::DetailSessions,
             }
         }

@@ -63,7 +63,12 @@ pub fn content_with(form: &Form, token_pointer: &str) -> Option<Value> {
                 "focus": if meta.focus == MetadataFocus::Admin { "admin" } else { "public" },
             })))
         }
-        FormBody::State(state) => Some(json!({ "active": state.active })),
+        // The "also revoke all sessions" choice is kept too, so a resumed
+        // deactivation does what the user left it set to.
+        FormBody::State(state) => Some(json!({
+            "active": state.active,
+            "revoke_sessions": state.revoke_sessions,
+        })),
         FormBody::Schema(schema) => schema.choices.get(schema.selected).map(|id| json!({ "schema_id": id })),
         FormBody::Credentials(creds) if creds.mode == CredentialMode::Oidc => Some(json!({
             "mode": "oidc",
@@ -302,6 +307,14 @@ pub fn restore_into(form: &mut Form, draft: &Draft) -> bool {
                 return false;
             };
             state.active = active;
+            // Drafts saved before the choice was kept have no
+            // `revoke_sessions`: the form's default stays (on). Anything but
+            // a boolean is a draft this idcon did not write.
+            match content.get("revoke_sessions") {
+                None => {}
+                Some(Value::Bool(revoke)) => state.revoke_sessions = *revoke,
+                Some(_) => return false,
+            }
         }
         FormBody::Schema(schema) => {
             let Some(id) = text_of(content, "schema_id") else {
@@ -389,6 +402,18 @@ pub fn diff_lines(draft: &Draft, current: &Value) -> Vec<StyledLine> {
                 format!("{key}: the draft is not valid JSON yet; restore it to keep editing"),
             )),
         }
+    }
+    if draft.form == "state" && draft.content.get("active").and_then(Value::as_bool) == Some(false) {
+        // Older drafts without the choice restore with the default (on).
+        let revoke = draft
+            .content
+            .get("revoke_sessions")
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
+        lines.push(StyledLine::plain(format!(
+            "also revoke all sessions: {}",
+            if revoke { "yes" } else { "no" }
+        )));
     }
     if draft.form == "credentials" {
         lines.push(StyledLine::plain(format!(

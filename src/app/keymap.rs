@@ -111,6 +111,15 @@ const DRAFT_OFFER: &[Binding] = &[
     row!("x", "discard the draft", HELP_ONLY; Char('x') => A::DiscardDraft),
 ];
 
+/// The offer's keys on the Sessions section, where `x` revokes a session:
+/// `d` discards the draft there (the offer line reads its keys from the
+/// table, `ui::drafts::offer_line`).
+const DRAFT_OFFER_ON_SESSIONS: &[Binding] = &[
+    row!("Enter", "restore the draft into its form", HELP_ONLY; Code(K::Enter) => A::RestoreDraft),
+    row!("v", "what the draft would change", HELP_ONLY; Char('v') => A::ShowDraft),
+    row!("d", "discard the draft (x revokes a session here)", HELP_ONLY; Char('d') => A::DiscardDraft),
+];
+
 /// What every text view takes (`app::text_view`): the detail's sections,
 /// the response, the review's body and a draft's diff.
 const SIDEWAYS: Binding = row!("h/l ←/→", "scroll sideways", HELP_ONLY;
@@ -629,6 +638,7 @@ pub(super) fn table(context: Context) -> &'static [&'static [Binding]] {
         Context::Detail { offer: true } => &[DRAFT_OFFER, DETAIL, EDIT, DETAIL_END],
         Context::Detail { offer: false } => &[DETAIL, EDIT, DETAIL_END],
         Context::DetailSessions => &[SESSIONS, EDIT_ON_SESSIONS, DETAIL_END],
+        Context::DetailSessionsOffer => &[DRAFT_OFFER_ON_SESSIONS, SESSIONS, EDIT_ON_SESSIONS, DETAIL_END],
         Context::SessionConfirm => &[SESSION_CONFIRM],
         Context::SessionReason => &[REVIEW_REASON],
         Context::SessionSending => &[SESSION_SENDING],

@@ -251,6 +251,9 @@ pub enum Context {
     },
     /// The detail on its Sessions section (`a`, `x`, `X`, `+` act on sessions).
     DetailSessions,
+    /// The Sessions section with a draft waiting: the offer's keys, with
+    /// `d` discarding since `x` revokes a session.
+    DetailSessionsOffer,
     /// The confirm screen of `x`, `X` or `+`.
     SessionConfirm,
     /// Its reason line has the keys.
@@ -399,6 +402,7 @@ pub const README_ROWS: &[(&str, Context)] = &[
     ("detail, draft waiting", Context::Detail { offer: true }),
     ("detail, failed to load", Context::DetailFailed),
     ("detail, Sessions section (`7`)", Context::DetailSessions),
+    ("detail, Sessions section, draft waiting", Context::DetailSessionsOffer),
     ("session write confirm (`x`, `X`, `+`)", Context::SessionConfirm),
     ("session write confirm, reason line", Context::SessionReason),
     ("session write confirm, sending", Context::SessionSending),

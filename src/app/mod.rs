@@ -591,6 +591,7 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         | Context::DetailFailed
         | Context::Detail { .. }
         | Context::DetailSessions
+        | Context::DetailSessionsOffer
         | Context::DetailCredentials
         | Context::DetailAddresses => detail::on_action(app, action, key),
         Context::CredentialConfirm | Context::CredentialReason | Context::CredentialSending => {

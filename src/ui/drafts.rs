@@ -10,6 +10,7 @@ use ratatui::widgets::Paragraph;
 use super::theme::Theme;
 use crate::app::App;
 use crate::app::doc::Tone;
+use crate::app::keys::Action;
 use crate::app::drafting::named_draft;
 use crate::app::time::relative;
 use crate::sanitize::for_display;
@@ -168,22 +169,43 @@ pub fn draw_text(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
 }
 
 /// The one-line offer shown above the detail sections when a draft waits.
+/// Its keys are read from the key table of where the user is, so the line
+/// never names a key that does something else there (on Sessions `x`
+/// revokes a session and `d` discards the draft); a key the table lacks
+/// (a confirm open over the section) is left out.
 pub fn offer_line<'a>(app: &'a App, theme: &Theme) -> Option<Line<'a>> {
     let draft = app.detail.offer.as_ref()?;
-    Some(Line::from(vec![
-        Span::styled(
-            format!(
-                "Draft of the {} form from {}: ",
-                for_display(&draft.form),
-                for_display(&draft.saved_at)
-            ),
-            theme.badge(),
+    let bindings = crate::app::keys::bindings(app.screen_key_context());
+    let key_of = |action: Action| {
+        bindings
+            .iter()
+            .find(|b| b.map.iter().any(|(_, a)| *a == action))
+            .map(|b| b.keys)
+    };
+    let mut spans = vec![Span::styled(
+        format!(
+            "Draft of the {} form from {}: ",
+            for_display(&draft.form),
+            for_display(&draft.saved_at)
         ),
-        Span::styled(" Enter", theme.footer_key()),
-        Span::raw(" restore  "),
-        Span::styled("v", theme.footer_key()),
-        Span::raw(" diff  "),
-        Span::styled("x", theme.footer_key()),
-        Span::raw(" discard"),
-    ]))
+        theme.badge(),
+    )];
+    let mut first = true;
+    for (action, what) in [
+        (Action::RestoreDraft, " restore"),
+        (Action::ShowDraft, " diff"),
+        (Action::DiscardDraft, " discard"),
+    ] {
+        if let Some(key) = key_of(action) {
+            if first {
+                spans.push(Span::styled(format!(" {key}"), theme.footer_key()));
+            } else {
+                spans.push(Span::raw("  "));
+                spans.push(Span::styled(key, theme.footer_key()));
+            }
+            spans.push(Span::raw(what));
+            first = false;
+        }
+    }
+    Some(Line::from(spans))
 }

@@ -199,7 +199,11 @@ fn scrolled(mut app: App) -> App {
 /// search with a match in each and scrolled sideways (`tests::sessions`
 /// has the rest).
 fn detail_sessions() -> App {
-    let mut app = detail();
+    sessions_of(detail())
+}
+
+/// `app`'s Sessions section as [`detail_sessions`] has it.
+fn sessions_of(mut app: App) -> App {
     ch(&mut app, '7');
     let items: Vec<crate::api::sessions::Session> = (0..8)
         .filter_map(|i| {
@@ -627,6 +631,10 @@ fn scenarios() -> Vec<(Context, Vec<Scenario>)> {
         (
             Context::DetailSessions,
             vec![("detail, Sessions, scrolled and searched", detail_sessions)],
+        ),
+        (
+            Context::DetailSessionsOffer,
+            vec![("detail, Sessions, a draft waiting", || sessions_of(detail_with_offer()))],
         ),
         (
             Context::SessionConfirm,

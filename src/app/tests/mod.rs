@@ -10,6 +10,7 @@ mod late_answers;
 mod list_state;
 mod recovery;
 mod search;
+mod session_drafts;
 mod sessions;
 mod text_view;
 mod trait_form;
