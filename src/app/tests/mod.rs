@@ -2,6 +2,7 @@
 //! and effects.
 
 mod attribute_reason;
+mod create;
 mod credential_removal;
 mod delete;
 mod forms_papercuts;
