@@ -245,15 +245,6 @@ const DELETE_CONFIRM: &[Binding] = &[
     QUIT_ANYWHERE,
     row!("type", "the identifier, exactly (Ctrl-U/A/E)", HELP_ONLY; LineEditing => A::Type),
 ];
-/// `R` on an identity (`app::recovery`).
-const RECOVERY: Binding = row!("R", "recovery link or code (asks first)", HELP_ONLY; Char('R') => A::Recovery);
-/// The recovery screen's choices: ←/→ link or code, Tab the expiry field,
-/// `r` the reason, Enter the one question.
-const RECOVERY_KIND: &[Binding] = &[
-    row!("←/→ space", "link or code", SHOWN;
-        Code(K::Left) => A::PrevMode, Code(K::Right) => A::NextMode, Char(' ') => A::NextMode),
-    FIELDS,
-    row!("Enter", "review (asks before sending)", SHOWN; Code(K::Enter) => A::Review),
 /// `n` on the list (`app::create`).
 const CREATE: Binding = row!("n", "new identity (schema, traits, review)", HELP_ONLY; Char('n') => A::NewIdentity);
 /// The create screen: choose the schema, then its trait form.
@@ -286,6 +277,15 @@ const CREATE_REVIEW: &[Binding] = &[
     F1_TOO,
     QUIT_ANYWHERE,
 ];
+/// `R` on an identity (`app::recovery`).
+const RECOVERY: Binding = row!("R", "recovery link or code (asks first)", HELP_ONLY; Char('R') => A::Recovery);
+/// The recovery screen's choices: ←/→ link or code, Tab the expiry field,
+/// `r` the reason, Enter the one question.
+const RECOVERY_KIND: &[Binding] = &[
+    row!("←/→ space", "link or code", SHOWN;
+        Code(K::Left) => A::PrevMode, Code(K::Right) => A::NextMode, Char(' ') => A::NextMode),
+    FIELDS,
+    row!("Enter", "review (asks before sending)", SHOWN; Code(K::Enter) => A::Review),
     // The review's `r`, said shorter: this table's key column is wider.
     row!("r", "reason (a ticket, for the audit trail)", SHOWN; Char('r') => A::Reason),
     row!("Esc/q", "back, nothing sent", SHOWN; Code(K::Esc) => A::Back, Char('q') => A::Back),
@@ -657,6 +657,11 @@ pub(super) fn table(context: Context) -> &'static [&'static [Binding]] {
         Context::DeleteConfirm => &[DELETE_CONFIRM],
         Context::DeleteReason => &[REVIEW_REASON],
         Context::DeleteSending => &[SESSION_SENDING],
+        Context::CreateSchema => &[CREATE_SCHEMA],
+        Context::CreateState => &[CREATE_STATE],
+        Context::CreateReview => &[CREATE_REVIEW],
+        Context::CreateReason => &[REVIEW_REASON],
+        Context::CreateSending => &[SESSION_SENDING],
         Context::FormTraits => &[FORM_TRAITS],
         Context::FormTraitText => &[FORM_TRAIT_TEXT, TO_JSON, FORM_TRAIT_TEXT_END],
         Context::FormTraitCheck => &[FORM_TRAIT_CHECK, TO_JSON, HELP_KEYS, TRAIT_FORM_END],
@@ -667,11 +672,6 @@ pub(super) fn table(context: Context) -> &'static [&'static [Binding]] {
         Context::FormState => &[FORM_STATE],
         Context::FormSchema => &[FORM_SCHEMA],
         Context::FormMode => &[FORM_MODE],
-        Context::CreateSchema => &[CREATE_SCHEMA],
-        Context::CreateState => &[CREATE_STATE],
-        Context::CreateReview => &[CREATE_REVIEW],
-        Context::CreateReason => &[REVIEW_REASON],
-        Context::CreateSending => &[SESSION_SENDING],
         Context::FormToggle => &[FORM_TOGGLE],
         Context::FormField => &[FORM_FIELD],
         Context::FormHashing => &[FORM_HASHING],

@@ -290,9 +290,6 @@ pub enum Context {
     DeleteReason,
     /// The re-read and the `DELETE` are on their way.
     DeleteSending,
-    /// The traits in the JSON editor.
-    FormTraits,
-    /// The traits form (fields from the identity schema), a typed field focused.
     /// The create screen (`n`): choosing the identity schema. Its trait
     /// rows take the traits form's contexts, its password fields
     /// [`Context::FormField`] and [`Context::FormToggle`].
@@ -305,6 +302,9 @@ pub enum Context {
     CreateReason,
     /// The `POST` is on its way.
     CreateSending,
+    /// The traits in the JSON editor.
+    FormTraits,
+    /// The traits form (fields from the identity schema), a typed field focused.
     FormTraitText,
     /// The traits form, a checkbox focused.
     FormTraitCheck,
@@ -421,15 +421,15 @@ pub const README_ROWS: &[(&str, Context)] = &[
     ("delete (`Ctrl-D`), identifier typed", Context::DeleteConfirm),
     ("delete, reason line", Context::DeleteReason),
     ("delete, sending", Context::DeleteSending),
-    ("traits form (`e`), text field", Context::FormTraitText),
-    ("traits form, checkbox", Context::FormTraitCheck),
-    ("traits form, choice", Context::FormTraitChoice),
-    ("traits form, choice list open", Context::FormTraitChoosing),
     ("create (`n` on the list), schema", Context::CreateSchema),
     ("create, state field", Context::CreateState),
     ("create, review", Context::CreateReview),
     ("create, reason line", Context::CreateReason),
     ("create, sending", Context::CreateSending),
+    ("traits form (`e`), text field", Context::FormTraitText),
+    ("traits form, checkbox", Context::FormTraitCheck),
+    ("traits form, choice", Context::FormTraitChoice),
+    ("traits form, choice list open", Context::FormTraitChoosing),
     (
         "traits form, list heading or trait not in the schema",
         Context::FormTraitOther,

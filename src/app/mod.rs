@@ -680,8 +680,8 @@ fn on_paste(app: &mut App, text: &str) -> Vec<Effect> {
         }
         Screen::Recovery => recovery::on_paste(app, text),
         Screen::Delete => delete::on_paste(app, text),
-        _ => {}
         Screen::Create => create::on_paste(app, text),
+        _ => {}
     }
     Vec::new()
 }
@@ -719,8 +719,8 @@ mod keys_context {
             Screen::Attribute => attribute::context(app),
             Screen::Recovery => super::recovery::context(app),
             Screen::Delete => super::delete::context(app),
-        }
             Screen::Create => super::create::context(app),
+        }
     }
 }
 

@@ -838,14 +838,6 @@ fn scenarios() -> Vec<(Context, Vec<Scenario>)> {
             })],
         ),
         (
-            Context::Detail { offer: false },
-            vec![("detail", detail), ("detail scrolled", detail_scrolled)],
-        ),
-        (
-                app
-            })],
-        ),
-        (
             Context::CreateSchema,
             vec![("create, second schema", || {
                 let mut app = list_app(80, 24, false);
@@ -882,6 +874,14 @@ fn scenarios() -> Vec<(Context, Vec<Scenario>)> {
             vec![("create, sending", || {
                 let mut app = create_review();
                 press(&mut app, KeyCode::Enter);
+                app
+            })],
+        ),
+        (
+            Context::Detail { offer: false },
+            vec![("detail", detail), ("detail scrolled", detail_scrolled)],
+        ),
+        (
             Context::Detail { offer: true },
             vec![
                 ("detail with a draft", detail_with_offer),
