@@ -205,7 +205,11 @@ fn draw_review(app: &App, screen: &CreateScreen, theme: &Theme, area: Rect, fram
     for (pointer, value) in values {
         lines.push(Line::from(vec![
             Span::styled(
-                format!("  {}  ", crate::text::fit(&pointer, pointer_width)),
+                {
+                    let fitted = crate::text::fit(&pointer, pointer_width);
+                    let pad = pointer_width.saturating_sub(UnicodeWidthStr::width(fitted.as_str()));
+                    format!("  {fitted}{}  ", " ".repeat(pad))
+                },
                 theme.tone(Tone::Key),
             ),
             Span::raw(crate::text::fit(
@@ -282,10 +286,7 @@ fn flatten(pointer: &str, value: Option<&serde_json::Value>, out: &mut Vec<(Stri
                 );
             }
         }
-        Some(value) => out.push((
-            for_display(pointer).into_owned(),
-            json_inert(&value.to_string()),
-        )),
+        Some(value) => out.push((for_display(pointer).into_owned(), json_inert(&value.to_string()))),
         None => {}
     }
 }

@@ -23,6 +23,7 @@ mod console_sessions_e2e;
 mod console_trait_form_e2e;
 mod console_views_e2e;
 mod create_import;
+mod create_snapshots;
 mod credentials_cli;
 mod credentials_delete;
 mod credentials_snapshots;
