@@ -14,6 +14,7 @@ mod completions;
 mod config;
 mod console_delete_e2e;
 mod console_e2e;
+mod console_create_e2e;
 mod console_credentials_e2e;
 mod console_edit_e2e;
 mod console_loop;
