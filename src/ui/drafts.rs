@@ -10,8 +10,8 @@ use ratatui::widgets::Paragraph;
 use super::theme::Theme;
 use crate::app::App;
 use crate::app::doc::Tone;
-use crate::app::keys::Action;
 use crate::app::drafting::named_draft;
+use crate::app::keys::Action;
 use crate::app::time::relative;
 use crate::sanitize::for_display;
 use unicode_width::UnicodeWidthStr;
@@ -182,30 +182,36 @@ pub fn offer_line<'a>(app: &'a App, theme: &Theme) -> Option<Line<'a>> {
             .find(|b| b.map.iter().any(|(_, a)| *a == action))
             .map(|b| b.keys)
     };
-    let mut spans = vec![Span::styled(
-        format!(
-            "Draft of the {} form from {}: ",
-            for_display(&draft.form),
-            for_display(&draft.saved_at)
-        ),
-        theme.badge(),
-    )];
-    let mut first = true;
+    let mut keys: Vec<Span<'a>> = Vec::new();
     for (action, what) in [
         (Action::RestoreDraft, " restore"),
         (Action::ShowDraft, " diff"),
         (Action::DiscardDraft, " discard"),
     ] {
         if let Some(key) = key_of(action) {
-            if first {
-                spans.push(Span::styled(format!(" {key}"), theme.footer_key()));
+            if keys.is_empty() {
+                keys.push(Span::styled(format!(" {key}"), theme.footer_key()));
             } else {
-                spans.push(Span::raw("  "));
-                spans.push(Span::styled(key, theme.footer_key()));
+                keys.push(Span::raw("  "));
+                keys.push(Span::styled(key, theme.footer_key()));
             }
-            spans.push(Span::raw(what));
-            first = false;
+            keys.push(Span::raw(what));
         }
     }
+    // The keys must stay on screen: where the exact time leaves them no
+    // room (80 columns), the time is said relatively, then shorter still.
+    let keys_width: usize = keys.iter().map(|s| s.content.width()).sum();
+    let form = for_display(&draft.form);
+    let ago = saved_ago(&draft.saved_at, app.chrome.now);
+    let lead = [
+        format!("Draft of the {form} form from {}: ", for_display(&draft.saved_at)),
+        format!("Draft of the {form} form from {ago}: "),
+        format!("Draft ({form}, {ago}): "),
+    ]
+    .into_iter()
+    .find(|lead| lead.width() + keys_width <= usize::from(app.chrome.width))
+    .unwrap_or_else(|| format!("Draft ({form}, {ago}): "));
+    let mut spans = vec![Span::styled(lead, theme.badge())];
+    spans.extend(keys);
     Some(Line::from(spans))
 }

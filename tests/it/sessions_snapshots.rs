@@ -221,3 +221,33 @@ fn session_write_confirms() {
         key(app, KeyCode::Char('+'));
     });
 }
+
+/// A draft waiting while the Sessions section is shown: the offer line names
+/// `d` to discard it (`x` revokes the chosen session here), and at 80
+/// columns the time is said relatively so the keys stay on screen.
+#[test]
+fn sessions_with_a_draft_waiting() {
+    snapshot_each_size("sessions_draft_waiting", |app| {
+        let mut draft = idcon::drafts::Draft::new(
+            "demo",
+            ID,
+            "state",
+            json!({"active": false, "revoke_sessions": false}),
+            Some("2026-11-20T08:00:00Z".into()),
+        );
+        draft.saved_at = "2026-11-24T11:02:00.000Z".into();
+        update(app, Msg::DraftsListed(Ok(vec![draft])));
+        update(
+            app,
+            Msg::IdentityLoaded {
+                id: ID.into(),
+                result: Ok(identity()),
+            },
+        );
+        key(app, KeyCode::Char('7'));
+        loaded(app, false, sessions(), Some(4));
+        let screen = render(app);
+        assert!(screen.contains("d discard"), "{screen}");
+        assert!(!screen.contains("x discard"), "{screen}");
+    });
+}
