@@ -997,4 +997,73 @@ mod tests {
             "the list once, each schema_url once, the first one seen, http(s) only"
         );
     }
+
+    /// `n` with "hash here": the body the server gets holds an argon2id hash
+    /// of the password typed and never the password; the audit trail has
+    /// neither; the 201's identity comes back for the detail.
+    #[tokio::test]
+    async fn a_console_create_with_hash_here_sends_only_the_hash() {
+        type Bodies = Arc<Mutex<Vec<Value>>>;
+        async fn handle(State(bodies): State<Bodies>, request: Request) -> axum::response::Response {
+            let bytes = axum::body::to_bytes(request.into_body(), 1 << 20)
+                .await
+                .unwrap_or_default();
+            let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            bodies
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(body.clone());
+            let identity = json!({
+                "id": "5f0c2a9e-1b7d-4c3e-8a6f-0d1e2f3a4b5c",
+                "schema_id": body["schema_id"],
+                "state": body["state"],
+                "traits": body["traits"],
+            });
+            (StatusCode::CREATED, axum::Json(identity)).into_response()
+        }
+        let bodies: Bodies = Arc::default();
+        let app = Router::new().fallback(handle).with_state(Arc::clone(&bodies));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        let profile = Profile::for_base_url("t", url::Url::parse(&format!("http://{addr}")).expect("base URL"));
+        let client = Client::new(&profile).expect("client");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("audit.jsonl");
+        let log = Arc::new(AuditLog::open(&path, false).expect("trail"));
+        let password = "Lovelace-1843-notes";
+        let order = crate::app::create::CreateOrder {
+            body: json!({"schema_id": "email", "state": "active", "traits": {"email": "ada@example.com"}}),
+            password: Some(crate::app::forms::SecretString(password.to_owned())),
+            hash_here: true,
+            identifier: Some("ada@example.com".into()),
+            why: Some("HR-7".into()),
+            hints: None,
+        };
+        let answer = console_create(&client, Ok(log), order).await;
+        let Ok(crate::app::create::CreateAnswer::Created { identity, status, .. }) = answer else {
+            panic!("{answer:?}")
+        };
+        assert_eq!(status, 201);
+        assert_eq!(identity["traits"]["email"], "ada@example.com");
+        let sent = bodies.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        assert_eq!(sent.len(), 1, "{sent:?}");
+        let config = &sent[0]["credentials"]["password"]["config"];
+        assert!(config.get("password").is_none(), "{config}");
+        let hash = config["hashed_password"].as_str().unwrap_or_default();
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        use argon2::password_hash::{PasswordHash, PasswordVerifier as _};
+        let parsed = PasswordHash::new(hash).expect("a PHC string");
+        assert!(
+            argon2::Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        );
+        assert!(!sent[0].to_string().contains(password));
+        let trail = std::fs::read_to_string(&path).expect("the trail");
+        assert!(!trail.contains(password) && !trail.contains(hash), "{trail}");
+        assert!(trail.contains("/credentials/password"), "{trail}");
+    }
 }
