@@ -1066,4 +1066,15 @@ mod tests {
         assert!(!trail.contains(password) && !trail.contains(hash), "{trail}");
         assert!(trail.contains("/credentials/password"), "{trail}");
     }
+
+    /// The create review says of the password what `idcon create` says.
+    #[test]
+    fn the_create_review_words_are_the_commands() {
+        use crate::commands::create::PasswordSource;
+        assert_eq!(crate::app::create::PLAINTEXT_WORDS, PasswordSource::Plaintext.words());
+        assert_eq!(
+            crate::app::create::HASHED_HERE_WORDS,
+            PasswordSource::HashedHere.words()
+        );
+    }
 }

@@ -188,14 +188,8 @@ fn draw_review(app: &App, screen: &CreateScreen, theme: &Theme, area: Rect, fram
             ]));
         }
     }
-    let changes = crate::commands::create::review_changes(
-        &serde_json::json!({"traits": screen.body.get("traits").cloned().unwrap_or_default()}),
-        None,
-    );
     let mut values = Vec::new();
-    for change in changes {
-        flatten(&change.pointer, change.new.as_ref(), &mut values);
-    }
+    flatten("/traits", screen.body.get("traits"), &mut values);
     let pointer_width = values
         .iter()
         .map(|(p, _)| UnicodeWidthStr::width(p.as_str()))
