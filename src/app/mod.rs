@@ -257,7 +257,9 @@ pub enum Effect {
     CreateRecovery(Box<recovery::RecoveryOrder>),
     /// Read the first page of an identity's sessions for the delete
     /// screen's count; answered with [`Msg::DeleteSessionsCounted`].
-    CountDeleteSessions { identity_id: String },
+    CountDeleteSessions {
+        identity_id: String,
+    },
     /// Read the identity again and, when what would be lost is unchanged,
     /// delete it: signed, audited with the redacted snapshot, refused on a
     /// read-only profile; answered with [`Msg::DeleteDone`].
@@ -521,9 +523,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             result,
         } => sessions::on_loaded(app, identity_id, active_only, page, result),
         Msg::SessionWriteDone { identity_id, result } => sessions::on_write_done(app, identity_id, result),
-        Msg::CredentialWriteDone { identity_id, result } => {
-            credential_removal::on_write_done(app, identity_id, result)
-        }
+        Msg::CredentialWriteDone { identity_id, result } => credential_removal::on_write_done(app, identity_id, result),
         Msg::DraftsListed(result) => drafting::on_listed(app, result),
         Msg::AuditLoaded { identity_id, result } => history::on_audit(app, identity_id, result),
         Msg::DraftTick => drafting::save_now(app),
@@ -629,9 +629,7 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         | Context::RecoverySending
         | Context::RecoveryAnswer
         | Context::RecoveryLeave => recovery::on_action(app, action, key),
-        Context::DeleteConfirm | Context::DeleteReason | Context::DeleteSending => {
-            delete::on_action(app, action, key)
-        }
+        Context::DeleteConfirm | Context::DeleteReason | Context::DeleteSending => delete::on_action(app, action, key),
         Context::Response => response::on_action(app, action),
         Context::History => history::on_action(app, action),
         Context::Drafts | Context::Text => drafting::on_action(app, action),

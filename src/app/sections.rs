@@ -99,7 +99,12 @@ fn metadata(identity: &Value) -> Vec<StyledLine> {
 /// The Credentials or Addresses section with entry `selected` marked `▶`
 /// (the entry `x` or `v` acts on: `app::credential_removal` counts the
 /// entries the same way). Other sections: `None`.
-pub(super) fn marked(kind: SectionKind, identity: &Value, now: DateTime<Utc>, selected: usize) -> Option<Vec<StyledLine>> {
+pub(super) fn marked(
+    kind: SectionKind,
+    identity: &Value,
+    now: DateTime<Utc>,
+    selected: usize,
+) -> Option<Vec<StyledLine>> {
     match kind {
         SectionKind::Credentials => Some(credentials(identity, now, Some(selected))),
         SectionKind::Addresses => Some(addresses(identity, now, Some(selected))),

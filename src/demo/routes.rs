@@ -197,7 +197,10 @@ pub fn router(state: Arc<DemoState>) -> Router {
         )
         .route(
             &identity,
-            get(get_identity).put(update_identity).delete(super::delete::delete_identity).fallback(method_not_allowed),
+            get(get_identity)
+                .put(update_identity)
+                .delete(super::delete::delete_identity)
+                .fallback(method_not_allowed),
         )
         // session/handler.go `RegisterAdminRoutes`.
         .route(

@@ -443,9 +443,9 @@ impl Runner {
                 // Spawned as a write: awaited on quit, never aborted.
                 self.spawn(
                     Task::Write,
-                    Box::pin(async move {
-                        Msg::CreateDone(Box::new(crate::app::create::CreateDone { result: fut.await }))
-                    }),
+                    Box::pin(
+                        async move { Msg::CreateDone(Box::new(crate::app::create::CreateDone { result: fut.await })) },
+                    ),
                 );
             }
             Effect::CreateRecovery(order) => {

@@ -592,8 +592,10 @@ fn detail_entries(section: char) -> App {
     rich["credentials"]["oidc"] = json!({"type": "oidc", "identifiers": links, "version": 0});
     rich["verifiable_addresses"] = Value::Array(
         (0..30)
-            .map(|i| json!({"id": format!("a{i}"), "value": format!("user{i}.{}@example.com", "x".repeat(60)),
-                            "via": "email", "verified": false, "status": "sent"}))
+            .map(|i| {
+                json!({"id": format!("a{i}"), "value": format!("user{i}.{}@example.com", "x".repeat(60)),
+                            "via": "email", "verified": false, "status": "sent"})
+            })
             .collect(),
     );
     update(
