@@ -117,7 +117,7 @@ const DRAFT_OFFER: &[Binding] = &[
 const DRAFT_OFFER_ON_SESSIONS: &[Binding] = &[
     row!("Enter", "restore the draft into its form", HELP_ONLY; Code(K::Enter) => A::RestoreDraft),
     row!("v", "what the draft would change", HELP_ONLY; Char('v') => A::ShowDraft),
-    row!("d", "discard the draft (x revokes a session here)", HELP_ONLY; Char('d') => A::DiscardDraft),
+    row!("d", "discard the draft (x revokes here)", HELP_ONLY; Char('d') => A::DiscardDraft),
 ];
 
 /// What every text view takes (`app::text_view`): the detail's sections,

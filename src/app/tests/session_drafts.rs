@@ -120,7 +120,7 @@ fn revoke_asked(app: &App) -> bool {
 fn on_sessions_the_offer_names_d_and_d_discards_the_draft_without_asking_to_revoke() {
     let mut app = sessions_with_offer();
     let line = offer(&app);
-    assert!(!line.contains("x discard"), "x revokes a session here: {line}");
+    assert!(!line.contains("x discard"), "x revokes here: {line}");
     let discard = named_key(&line, " discard");
     assert_eq!(discard, "d", "{line}");
     // At 80 columns the time gets shorter; the keys stay on screen.
