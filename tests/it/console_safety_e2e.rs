@@ -266,7 +266,9 @@ fn the_audit_trail_holds_exactly_each_write_its_outcome_and_the_refusal_and_no_s
     wait_for_disk("the draft of the failed state change", || {
         let path = home.draft_file(&first_id)?;
         let draft: Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
-        (draft["content"] == json!({"active": back == "active"})).then_some(())
+        // The form's choice, and whether to revoke all sessions with it.
+        (draft["content"]["active"] == json!(back == "active") && draft["content"]["revoke_sessions"].is_boolean())
+            .then_some(())
     });
 
     // Leave the kept form (discarding it) and go back to the list.
