@@ -17,12 +17,21 @@
 //! `create` → `sqlcon.ErrUniqueViolation`). A read-only profile is refused
 //! on the review: a refusal line in the audit trail, no request.
 //!
-//! Decisions where the issue is silent: metadata is not offered here (the
-//! identity's `m` form sets it after creation; `idcon create
-//! --metadata-*-file` sets it at once), nor a PHC hash import (`c` after
-//! creation, or `idcon create --password-hash-stdin`). The password lives
-//! only in this screen's [`SecretInput`]s (never drafted, drawn as bullets)
-//! and in the order handed to the runtime ([`SecretString`], wiped on drop).
+//! Under the password fields, a PHC hash to import instead (masked like the
+//! password, checked at Ctrl-S with `crate::hashes::check_importable`, the
+//! check `idcon create --password-hash-stdin` and the credentials form
+//! make; sent as `credentials.password.config.hashed_password`, said as
+//! "set (a hash imported)"), and `metadata_public` / `metadata_admin` as
+//! one-line JSON, checked as typed (a JSON object, or empty: left out of the
+//! body, as Kratos's `createIdentityBody` leaves them `null`).
+//!
+//! Decisions where the issue is silent: the password choice is made by the
+//! fields filled (none, typed twice, or a hash pasted; a password and a hash
+//! both is refused), so no extra row asks first; metadata is one line of
+//! JSON (pasted pretty JSON is joined into one line), not the `m` form's
+//! editor. The password and the hash live only in this screen's
+//! [`SecretInput`]s (never drafted, drawn as bullets) and in the order
+//! handed to the runtime ([`SecretString`], wiped on drop).
 
 use crossterm::event::KeyEvent;
 use serde_json::{Map, Value, json};
@@ -30,7 +39,7 @@ use serde_json::{Map, Value, json};
 use super::detail::DetailState;
 use super::forms::SecretString;
 use super::history::{Outcome, Request, Who};
-use super::input::SecretInput;
+use super::input::{KeyEffect, SecretInput, TextInput};
 use super::keys::{Action, Context};
 use super::response::ResponseView;
 use super::review::ReasonLine;
@@ -44,6 +53,8 @@ use crate::who::IdentifierHints;
 pub const PLAINTEXT_WORDS: &str = "set (sent for the server to hash)";
 /// The review's words for a password hashed here with argon2id.
 pub const HASHED_HERE_WORDS: &str = "set (hashed here with argon2id)";
+/// The review's words for a PHC hash imported.
+pub const IMPORTED_WORDS: &str = "set (a hash imported)";
 
 /// Where the create screen stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +77,10 @@ pub enum Focus {
     Password,
     Again,
     HashHere,
+    /// The PHC hash to import instead of a password.
+    Hash,
+    MetadataPublic,
+    MetadataAdmin,
 }
 
 /// The create screen's state. The password fields are [`SecretInput`]s:
@@ -86,6 +101,14 @@ pub struct CreateScreen {
     pub password: SecretInput,
     pub again: SecretInput,
     pub hash_here: bool,
+    /// A PHC hash to import (masked: it opens to the password it was made of
+    /// to anyone who can crack it).
+    pub phc: SecretInput,
+    /// Why Kratos would not import `phc` (set at Ctrl-S, gone when edited).
+    pub hash_error: Option<String>,
+    /// `metadata_public` and `metadata_admin` as one line of JSON each.
+    pub metadata_public: TextInput,
+    pub metadata_admin: TextInput,
     /// Esc with something typed: "Discard what was typed?" is asked.
     pub confirm_discard: bool,
     pub reason: ReasonLine,
@@ -106,20 +129,77 @@ impl CreateScreen {
         !self.password.is_empty()
     }
 
-    /// Whether Esc would drop something typed (a trait, a password).
+    /// Whether a PHC hash was pasted to import.
+    pub fn has_hash(&self) -> bool {
+        !self.phc.expose().trim().is_empty()
+    }
+
+    /// Whether Esc would drop something typed (a trait, a password, a hash,
+    /// metadata).
     pub fn typed_anything(&self) -> bool {
-        self.traits.as_ref().is_some_and(TraitForm::modified) || !self.password.is_empty() || !self.again.is_empty()
+        self.traits.as_ref().is_some_and(TraitForm::modified)
+            || !self.password.is_empty()
+            || !self.again.is_empty()
+            || !self.phc.is_empty()
+            || !self.metadata_public.text().is_empty()
+            || !self.metadata_admin.text().is_empty()
+    }
+
+    /// What is wrong with the metadata field `focus` as typed, in words.
+    pub fn metadata_problem(&self, focus: Focus) -> Option<String> {
+        let (name, input) = match focus {
+            Focus::MetadataPublic => ("metadata_public", &self.metadata_public),
+            Focus::MetadataAdmin => ("metadata_admin", &self.metadata_admin),
+            _ => return None,
+        };
+        metadata_value(input.text()).err().map(|why| format!("{name}: {why}"))
+    }
+
+    /// The problem to show under the fields: the focused metadata field's,
+    /// then the other's, then the hash's, then the last attempt's.
+    pub fn field_problem(&self) -> Option<String> {
+        let others = [Focus::MetadataPublic, Focus::MetadataAdmin];
+        std::iter::once(self.focus)
+            .chain(others)
+            .find_map(|f| self.metadata_problem(f))
+            .or_else(|| self.hash_error.as_ref().map(|why| format!("PHC hash: {why}")))
+            .or_else(|| self.error.clone())
     }
 
     /// What the review says of the password: the words of `idcon
     /// create`'s `PasswordSource::words` (a test in `commands::console`
     /// keeps them equal; `app` reaches no command code).
     pub fn password_words(&self) -> Option<&'static str> {
+        if self.has_hash() {
+            return Some(IMPORTED_WORDS);
+        }
         self.has_password().then_some(if self.hash_here {
             HASHED_HERE_WORDS
         } else {
             PLAINTEXT_WORDS
         })
+    }
+}
+
+/// A metadata field's value: `None` when empty (left out of the body), the
+/// object typed, or why it is not one.
+pub fn metadata_value(text: &str) -> Result<Option<Value>, String> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(value @ Value::Object(_)) => Ok(Some(value)),
+        Ok(other) => Err(format!(
+            "must be a JSON object like {{\"team\": \"ops\"}}, not {}",
+            match other {
+                Value::Array(_) => "a list",
+                Value::String(_) => "a string",
+                Value::Number(_) => "a number",
+                Value::Bool(_) => "true or false",
+                _ => "null",
+            }
+        )),
+        Err(err) => Err(format!("not JSON yet ({err})")),
     }
 }
 
@@ -131,6 +211,8 @@ pub struct CreateOrder {
     pub body: Value,
     pub password: Option<SecretString>,
     pub hash_here: bool,
+    /// A PHC hash to import as `hashed_password` (checked already).
+    pub password_hash: Option<SecretString>,
     /// The primary identifier, so the audit trail names a person.
     pub identifier: Option<String>,
     /// The reason line, checked with `write::check_reason`.
@@ -183,6 +265,10 @@ pub(super) fn open(app: &mut App) -> Vec<Effect> {
         password: SecretInput::default(),
         again: SecretInput::default(),
         hash_here: false,
+        phc: SecretInput::default(),
+        hash_error: None,
+        metadata_public: TextInput::default(),
+        metadata_admin: TextInput::default(),
         confirm_discard: false,
         reason: ReasonLine::offered(app.history.last_reason.as_deref()),
         body: Value::Null,
@@ -214,7 +300,9 @@ pub(super) fn context(app: &App) -> Context {
         Stage::Form if screen.confirm_discard => Context::Discard,
         Stage::Form => match screen.focus {
             Focus::State => Context::CreateState,
-            Focus::Password | Focus::Again => Context::FormField,
+            Focus::Password | Focus::Again | Focus::Hash | Focus::MetadataPublic | Focus::MetadataAdmin => {
+                Context::FormField
+            }
             Focus::HashHere => Context::FormToggle,
             Focus::Traits => match screen.traits.as_ref() {
                 Some(form) if form.choosing() => Context::FormTraitChoosing,
@@ -292,7 +380,15 @@ fn on_schema_action(app: &mut App, action: Action) -> Vec<Effect> {
 }
 
 /// The fields after the trait form, in order.
-const AFTER_TRAITS: [Focus; 4] = [Focus::State, Focus::Password, Focus::Again, Focus::HashHere];
+const AFTER_TRAITS: [Focus; 7] = [
+    Focus::State,
+    Focus::Password,
+    Focus::Again,
+    Focus::HashHere,
+    Focus::Hash,
+    Focus::MetadataPublic,
+    Focus::MetadataAdmin,
+];
 
 fn move_focus(screen: &mut CreateScreen, forward: bool) {
     if screen.focus == Focus::Traits {
@@ -344,6 +440,19 @@ fn on_form_action(app: &mut App, action: Action, key: KeyEvent) -> Vec<Effect> {
             Focus::Again => {
                 screen.again.on_key(key);
             }
+            Focus::Hash => {
+                // An edit makes the last check's error stale.
+                let changed = screen.phc.on_key(key) == KeyEffect::Changed;
+                if changed {
+                    screen.hash_error = None;
+                }
+            }
+            Focus::MetadataPublic => {
+                screen.metadata_public.on_key(key);
+            }
+            Focus::MetadataAdmin => {
+                screen.metadata_admin.on_key(key);
+            }
             Focus::Traits => {
                 if let Some(form) = screen.traits.as_mut() {
                     form.type_key(key);
@@ -387,6 +496,11 @@ fn keep_in_view(app: &mut App) {
     }
 }
 
+/// The rows under the trait form: a heading, state, the two password
+/// fields, "hash here", the PHC hash, the two metadata fields, and the
+/// problem line.
+pub const FIELD_ROWS: usize = 9;
+
 /// Rows the trait form gets: the screen less the header, status, footer,
 /// the title, the form's banner and the five lines of the fields under it.
 pub fn form_viewport(app: &App) -> usize {
@@ -395,7 +509,7 @@ pub fn form_viewport(app: &App) -> usize {
         .as_ref()
         .and_then(|s| s.traits.as_ref())
         .map_or(0, |f| f.banner().len().min(super::trait_form::layout::MAX_BANNER));
-    let chrome = 3 + usize::from(app.profile.danger) + 2 + 6 + banner;
+    let chrome = 3 + usize::from(app.profile.danger) + 2 + FIELD_ROWS + banner;
     usize::from(app.chrome.height).saturating_sub(chrome).max(1)
 }
 
@@ -428,10 +542,56 @@ fn review(app: &mut App) -> Vec<Effect> {
             Status::Error("Not ready: \"hash here\" is on but no password was typed (turn it off, or type one)".into());
         return Vec::new();
     }
+    if screen.has_hash() && !screen.password.is_empty() {
+        screen.focus = Focus::Hash;
+        app.chrome.status = Status::Error(
+            "Not ready: a password was typed and a hash pasted; keep one (Ctrl-U empties a field)".into(),
+        );
+        return Vec::new();
+    }
+    if screen.has_hash() {
+        // The same check as the credentials form and `idcon create
+        // --password-hash-stdin` (Kratos's `hash.Compare*` formats).
+        if let Err(err) = crate::hashes::check_importable(screen.phc.expose().trim()) {
+            screen.focus = Focus::Hash;
+            let why = format!("Kratos would not import it: {err}");
+            app.chrome.status = Status::Error(format!("Not ready: the PHC hash: {why}"));
+            screen.hash_error = Some(why);
+            return Vec::new();
+        }
+    }
+    let mut metadata = Vec::new();
+    let typed = [
+        (
+            Focus::MetadataPublic,
+            "metadata_public",
+            metadata_value(screen.metadata_public.text()),
+        ),
+        (
+            Focus::MetadataAdmin,
+            "metadata_admin",
+            metadata_value(screen.metadata_admin.text()),
+        ),
+    ];
+    for (focus, name, value) in typed {
+        match value {
+            Ok(value) => metadata.push((name, value)),
+            Err(why) => {
+                screen.focus = focus;
+                app.chrome.status = Status::Error(format!("Not ready: {name}: {why}"));
+                return Vec::new();
+            }
+        }
+    }
     let mut body = Map::new();
     body.insert("schema_id".into(), json!(screen.schema_id));
     body.insert("state".into(), json!(if screen.active { "active" } else { "inactive" }));
     body.insert("traits".into(), traits.clone());
+    for (name, value) in metadata {
+        if let Some(value) = value {
+            body.insert(name.into(), value);
+        }
+    }
     screen.body = Value::Object(body);
     screen.who = Who {
         id: String::new(),
@@ -495,10 +655,12 @@ fn send(app: &mut App, why: Option<String>) -> Vec<Effect> {
     screen.error = None;
     let order = CreateOrder {
         body: screen.body.clone(),
-        password: screen
-            .has_password()
+        password: (screen.has_password() && !screen.has_hash())
             .then(|| SecretString(screen.password.expose().to_owned())),
         hash_here: screen.hash_here,
+        password_hash: screen
+            .has_hash()
+            .then(|| SecretString(screen.phc.expose().trim().to_owned())),
         identifier: screen.who.identifier.clone(),
         why: why.clone(),
         hints,
@@ -507,6 +669,11 @@ fn send(app: &mut App, why: Option<String>) -> Vec<Effect> {
     let mut changed = vec!["identity created".to_owned()];
     if let Some(words) = screen.password_words() {
         changed.push(format!("password {words}"));
+    }
+    for name in ["metadata_public", "metadata_admin"] {
+        if screen.body.get(name).is_some() {
+            changed.push(format!("{name} set"));
+        }
     }
     app.history.entries.push(Request {
         at: Some(app.chrome.now),
@@ -610,6 +777,23 @@ pub(super) fn on_paste(app: &mut App, text: &str) {
         }
         (Stage::Form, Focus::Password) => screen.password.insert(line),
         (Stage::Form, Focus::Again) => screen.again.insert(line),
+        (Stage::Form, Focus::Hash) => {
+            screen.phc.insert(line.trim());
+            screen.hash_error = None;
+        }
+        // JSON strings hold no raw line breaks: pretty JSON joins into one
+        // line with the same meaning.
+        (Stage::Form, Focus::MetadataPublic) => screen.metadata_public.insert(&one_line(text)),
+        (Stage::Form, Focus::MetadataAdmin) => screen.metadata_admin.insert(&one_line(text)),
         _ => {}
     }
+}
+
+/// Pasted text on one line: each line trimmed, joined by a space.
+fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }

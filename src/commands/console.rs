@@ -609,6 +609,13 @@ async fn console_create(
     let log = audit.map_err(|why| format!("the audit trail cannot be written ({why}): nothing was sent"))?;
     let mut body = order.body.clone();
     let source = match (&order.password, order.hash_here) {
+        // A PHC hash to import, checked on the form as `idcon create
+        // --password-hash-stdin` checks it.
+        (None, _) if order.password_hash.is_some() => {
+            let hash = order.password_hash.as_ref().map(|h| h.0.clone()).unwrap_or_default();
+            body["credentials"] = serde_json::json!({"password": {"config": {"hashed_password": hash}}});
+            Some(PasswordSource::Imported)
+        }
         (None, _) => None,
         (Some(password), true) => {
             let plain = password.clone();
@@ -1038,6 +1045,7 @@ mod tests {
             body: json!({"schema_id": "email", "state": "active", "traits": {"email": "ada@example.com"}}),
             password: Some(crate::app::forms::SecretString(password.to_owned())),
             hash_here: true,
+            password_hash: None,
             identifier: Some("ada@example.com".into()),
             why: Some("HR-7".into()),
             hints: None,
@@ -1076,5 +1084,6 @@ mod tests {
             crate::app::create::HASHED_HERE_WORDS,
             PasswordSource::HashedHere.words()
         );
+        assert_eq!(crate::app::create::IMPORTED_WORDS, PasswordSource::Imported.words());
     }
 }

@@ -1,8 +1,8 @@
 //! The create screen (`n` on the list): the schema pick, then the trait
-//! form with the state and password fields under it, then the review of
-//! what will be created. Schema ids, traits and server answers are
-//! sanitised before they are drawn; the password only ever as bullets, and
-//! on the review as "set".
+//! form with the state, password, PHC hash and metadata fields under it,
+//! then the review of what will be created. Schema ids, traits, metadata
+//! and server answers are sanitised before they are drawn; the password and
+//! the hash only ever as bullets, and on the review as "set".
 
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
@@ -69,9 +69,18 @@ fn draw_schemas(app: &App, screen: &CreateScreen, theme: &Theme, area: Rect, fra
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-/// The rows under the trait form: a heading, state, the two password
-/// fields, "hash here", and the form's complaint.
-const FIELD_ROWS: u16 = 6;
+/// The rows under the trait form (`app::create::FIELD_ROWS`).
+const FIELD_ROWS: u16 = crate::app::create::FIELD_ROWS as u16;
+
+/// The part of a one-line field that fits `room` columns around its cursor,
+/// and the cursor's column in it.
+fn window(text: &str, cursor: usize, room: usize) -> (String, usize) {
+    let chars: Vec<char> = text.chars().collect();
+    let room = room.max(2);
+    let first = (cursor + 1).saturating_sub(room);
+    let shown: String = chars.iter().skip(first).take(room).collect();
+    (shown, cursor - first)
+}
 
 fn draw_form(screen: &CreateScreen, theme: &Theme, area: Rect, frame: &mut Frame) {
     let width = usize::from(area.width);
@@ -117,12 +126,23 @@ fn draw_form(screen: &CreateScreen, theme: &Theme, area: Rect, frame: &mut Frame
     } else {
         "[ ] hash here with argon2id (else the server hashes it)"
     };
+    let room = width.saturating_sub(LABEL + 1);
     let password = screen.password.masked();
     let again = screen.again.masked();
+    let (phc, phc_at) = window(&screen.phc.masked(), screen.phc.cursor(), room);
+    let (public, public_at) = window(screen.metadata_public.text(), screen.metadata_public.cursor(), room);
+    let (admin, admin_at) = window(screen.metadata_admin.text(), screen.metadata_admin.cursor(), room);
+    let empty_hint = |text: &str, hint: &'static str| {
+        if text.is_empty() {
+            Span::styled(hint, theme.tone(Tone::Muted))
+        } else {
+            Span::raw("")
+        }
+    };
     let differs = !screen.again.is_empty() && screen.password.expose() != screen.again.expose();
     let mut lines = vec![
         Line::from(Span::styled(
-            "─ state and password (optional: without one, the person sets it by recovery)",
+            "─ state, a password or a PHC hash, metadata (all optional)",
             theme.tone(Tone::Muted),
         )),
         Line::from(vec![label("state", theme), Span::styled(state, focused(Focus::State))]),
@@ -140,10 +160,25 @@ fn draw_form(screen: &CreateScreen, theme: &Theme, area: Rect, frame: &mut Frame
             },
         ]),
         Line::from(vec![label("", theme), Span::styled(hash, focused(Focus::HashHere))]),
+        Line::from(vec![
+            label("or a PHC hash", theme),
+            Span::styled(format!("{phc} "), focused(Focus::Hash)),
+            empty_hint(&phc, "paste one to import instead ($argon2id$…, $2a$…)"),
+        ]),
+        Line::from(vec![
+            label("metadata_public", theme),
+            Span::styled(format!("{} ", for_display(&public)), focused(Focus::MetadataPublic)),
+            empty_hint(&public, "a JSON object, or empty"),
+        ]),
+        Line::from(vec![
+            label("metadata_admin", theme),
+            Span::styled(format!("{} ", for_display(&admin)), focused(Focus::MetadataAdmin)),
+            empty_hint(&admin, "a JSON object, or empty"),
+        ]),
     ];
-    if let Some(error) = &screen.error {
+    if let Some(problem) = screen.field_problem() {
         lines.push(Line::from(Span::styled(
-            crate::text::fit(&for_display(error), width),
+            crate::text::fit(&for_display(&problem), width),
             theme.tone(Tone::Bad),
         )));
     }
@@ -151,6 +186,9 @@ fn draw_form(screen: &CreateScreen, theme: &Theme, area: Rect, frame: &mut Frame
     let cursor = match screen.focus {
         Focus::Password => Some((2, screen.password.cursor())),
         Focus::Again => Some((3, screen.again.cursor())),
+        Focus::Hash => Some((5, phc_at)),
+        Focus::MetadataPublic => Some((6, public_at)),
+        Focus::MetadataAdmin => Some((7, admin_at)),
         _ => None,
     };
     if let Some((row, at)) = cursor {
@@ -189,7 +227,9 @@ fn draw_review(app: &App, screen: &CreateScreen, theme: &Theme, area: Rect, fram
         }
     }
     let mut values = Vec::new();
-    flatten("/traits", screen.body.get("traits"), &mut values);
+    for member in ["traits", "metadata_public", "metadata_admin"] {
+        flatten(&format!("/{member}"), screen.body.get(member), &mut values);
+    }
     let pointer_width = values
         .iter()
         .map(|(p, _)| UnicodeWidthStr::width(p.as_str()))

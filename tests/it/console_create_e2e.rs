@@ -5,7 +5,10 @@
 //! new identity's detail opens, the server holds exactly it (its password
 //! verifies against the stored hash), the audit trail records a password set
 //! (redacted), and no file idcon wrote holds the password. A taken e-mail
-//! is explained on the review (who holds it) and creates nothing.
+//! is explained on the review (who holds it) and creates nothing. A PHC
+//! hash pasted instead of a password, with metadata typed as JSON, creates
+//! the identity holding both: the hash verifies the password it was made
+//! of, and no file idcon wrote holds it.
 //!
 //! Every wait is bounded (the harness panics with the screen on timeout).
 
@@ -202,4 +205,115 @@ fn a_taken_email_is_explained_on_the_review_and_nothing_is_created() {
     console.keys("y");
     console.keys("q");
     assert!(console.wait_exit(WAIT).is_some());
+}
+
+/// Whether any file under `dir` holds `secret`; the first one that does.
+fn file_holding(dir: &std::path::Path, secret: &str) -> Option<std::path::PathBuf> {
+    files_under(dir).into_iter().find(|path| {
+        let bytes = std::fs::read(path).unwrap_or_default();
+        bytes.windows(secret.len()).any(|w| w == secret.as_bytes())
+    })
+}
+
+#[test]
+fn n_creates_an_identity_with_metadata_and_an_imported_hash() {
+    let demo = Demo::start();
+    let before = demo.server.identity_count();
+    let home = Home::new();
+    let imported = idcon::hashes::hash_password_argon2id(PASSWORD).unwrap_or_else(|e| panic!("hashing: {e}"));
+    let mut console = home.spawn_console(&demo, &[], &[], 200, 50);
+    console.wait_until("the first list frame", WAIT, |s| {
+        s.contains("IDENTIFIER") && s.contains(" loaded") && s.contains('@')
+    });
+    console.keys("n");
+    console.wait_for("Choose its identity schema");
+    console.enter();
+    console.wait_for("schema email-password");
+    console.type_text(EMAIL);
+    console.send(TAB);
+    console.type_text("Grace");
+    console.send(TAB);
+    console.type_text("Hopper");
+    for _ in 0..5 {
+        console.send(TAB); // state, password, again, hash here, the hash
+    }
+    console.paste(&imported);
+    let screen = console.wait_until("the hash pasted, as bullets", WAIT, |s| {
+        s.contains(&"•".repeat(imported.chars().count()))
+    });
+    assert!(
+        !screen.contains(&imported) && !screen.contains("$argon2id$v"),
+        "{screen}"
+    );
+    console.send(TAB);
+    console.type_text(r#"{"team": "compilers"}"#);
+    console.send(TAB);
+    console.type_text(r#"{"ticket": "#);
+    console.wait_for("metadata_admin: not JSON yet");
+    console.type_text(r#""HR-1959"}"#);
+    console.wait_until("the metadata whole", WAIT, |s| !s.contains("not JSON yet"));
+
+    console.send(CTRL_S);
+    let screen = console.wait_for("Enter or y creates it");
+    assert!(screen.contains("set (a hash imported)"), "{screen}");
+    assert!(screen.contains("/metadata_public/team"), "{screen}");
+    assert!(screen.contains("/metadata_admin/ticket"), "{screen}");
+    assert!(!screen.contains(&imported), "{screen}");
+    console.enter();
+    let screen = console.wait_until("the new identity's detail", WAIT, |s| {
+        s.contains("HTTP 201") && s.contains(EMAIL)
+    });
+    let id = created_id(&screen);
+
+    assert_eq!(demo.server.identity_count(), before + 1);
+    let stored = demo.identity(&id);
+    assert_eq!(stored["metadata_public"], json!({"team": "compilers"}));
+    assert_eq!(stored["metadata_admin"], json!({"ticket": "HR-1959"}));
+    let hash = stored
+        .pointer("/credentials/password/config/hashed_password")
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("no password hash: {stored}"))
+        .to_owned();
+    assert_eq!(hash, imported, "the hash pasted is the hash stored");
+    let parsed = PasswordHash::new(&hash).unwrap_or_else(|e| panic!("{hash}: {e}"));
+    assert!(
+        argon2::Argon2::default()
+            .verify_password(PASSWORD.as_bytes(), &parsed)
+            .is_ok(),
+        "the stored hash does not verify its password"
+    );
+
+    // Audited like `idcon create`: the metadata as sent, the password redacted.
+    let audit = std::fs::read_to_string(home.audit_file()).unwrap_or_default();
+    let lines: Vec<Value> = audit.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let intent = lines
+        .iter()
+        .find(|l| l["event"] == "intent" && l["method"] == "POST")
+        .unwrap_or_else(|| panic!("no POST intent:\n{audit}"));
+    let changes = intent["changes"].as_array().cloned().unwrap_or_default();
+    assert!(
+        changes
+            .iter()
+            .any(|c| c["pointer"] == "/metadata_admin" && c["new"] == json!({"ticket": "HR-1959"})),
+        "{changes:?}"
+    );
+    assert!(
+        changes
+            .iter()
+            .any(|c| c["pointer"] == "/credentials/password" && c["new"] == "<redacted>"),
+        "{changes:?}"
+    );
+
+    console.keys("q");
+    console.keys("q");
+    assert!(console.wait_exit(WAIT).is_some());
+    assert!(home.audit_file().exists());
+    // The hash's salt+digest part is what matters: no file holds it whole.
+    let tail = imported.rsplit('$').next().unwrap_or_default();
+    assert!(tail.len() > 20, "{imported}");
+    assert_eq!(
+        file_holding(home.dir.path(), tail),
+        None,
+        "a file idcon wrote holds the hash"
+    );
 }

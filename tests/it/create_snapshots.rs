@@ -147,3 +147,65 @@ fn create_conflict_says_who_holds_the_identifier() {
         );
     });
 }
+
+/// The same form with metadata typed (the admin one not an object yet) and
+/// a PHC hash pasted instead of a password.
+fn filled_with_metadata_and_a_hash(app: &mut App) {
+    key(app, KeyCode::Enter);
+    typed(app, "ana.silva@example.com");
+    key(app, KeyCode::Tab);
+    typed(app, "Ana");
+    key(app, KeyCode::Tab);
+    typed(app, "Silva");
+    for _ in 0..5 {
+        key(app, KeyCode::Tab); // state, password, again, hash here, the hash
+    }
+    update(app, Msg::Paste(hash()));
+    key(app, KeyCode::Tab);
+    typed(app, r#"{"team": "ops", "desk": 4}"#);
+    key(app, KeyCode::Tab);
+    typed(app, r#"["HR-7"]"#);
+}
+
+/// An argon2id hash of [`PASSWORD`] (its length, all the screen shows of
+/// it, is the same each run).
+fn hash() -> String {
+    match idcon::hashes::hash_password_argon2id(PASSWORD) {
+        Ok(hash) => hash,
+        Err(e) => panic!("hashing: {e}"),
+    }
+}
+
+fn snapshot_without_the_hash(name: &str, shows: &str, prepare: impl Fn(&mut App, &str)) {
+    let hash = hash();
+    for (width, height) in SIZES {
+        let mut app = app(width, height);
+        prepare(&mut app, &hash);
+        let screen = render(&app);
+        assert!(!screen.contains('\u{1b}'), "escape reached the screen");
+        assert!(!screen.contains("$argon2id$"), "the hash reached the screen:\n{screen}");
+        assert!(screen.contains(shows), "{shows:?} is not on screen:\n{screen}");
+        insta::assert_snapshot!(format!("{name}_{width}x{height}"), screen);
+    }
+}
+
+#[test]
+fn create_form_with_metadata_and_a_hash_masked_and_the_bad_metadata_said() {
+    snapshot_without_the_hash(
+        "create_form_metadata_hash",
+        "metadata_admin: must be a JSON object",
+        |app, _| filled_with_metadata_and_a_hash(app),
+    );
+}
+
+#[test]
+fn create_review_lists_the_metadata_and_says_the_hash_is_imported() {
+    snapshot_without_the_hash("create_review_metadata_hash", "set (a hash imported)", |app, _| {
+        filled_with_metadata_and_a_hash(app);
+        for _ in 0..8 {
+            key(app, KeyCode::Backspace);
+        }
+        typed(app, r#"{"ticket": "HR-7"}"#);
+        update(app, Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)));
+    });
+}

@@ -320,3 +320,170 @@ fn esc_after_typing_asks_before_dropping_it() {
     assert!(app.create.is_none());
     assert_eq!(app.screen, Screen::List);
 }
+
+/// The form filled (e-mail, name), the focus moved to `target` by Tab.
+fn at_field(target: Focus) -> App {
+    let mut app = form_open(profile());
+    typed(&mut app, "ada@example.com");
+    update(&mut app, key(KeyCode::Tab));
+    typed(&mut app, "Ada Lovelace");
+    for _ in 0..10 {
+        if app.create.as_ref().map(|s| s.focus) == Some(target) {
+            break;
+        }
+        update(&mut app, key(KeyCode::Tab));
+    }
+    assert_eq!(app.create.as_ref().map(|s| s.focus), Some(target));
+    assert_eq!(app.key_context(), Context::FormField);
+    app
+}
+
+fn problem_line(app: &App) -> String {
+    app.create.as_ref().and_then(|s| s.field_problem()).unwrap_or_default()
+}
+
+#[test]
+fn metadata_that_is_not_a_json_object_is_refused_at_its_field_as_typed() {
+    let mut app = at_field(Focus::MetadataPublic);
+    typed(&mut app, "{\"team\": ");
+    assert!(
+        problem_line(&app).starts_with("metadata_public: not JSON yet"),
+        "{}",
+        problem_line(&app)
+    );
+    typed(&mut app, "\"ops\"}");
+    assert_eq!(problem_line(&app), "", "a whole object is fine");
+    update(&mut app, key(KeyCode::Tab));
+    typed(&mut app, "[1, 2]");
+    assert!(
+        problem_line(&app).contains("metadata_admin: must be a JSON object"),
+        "{}",
+        problem_line(&app)
+    );
+    // Ctrl-S from elsewhere comes back to the field that is wrong.
+    update(&mut app, key(KeyCode::BackTab));
+    update(&mut app, ctrl('s'));
+    let screen = app.create.as_ref().expect("the create screen");
+    assert_eq!(screen.stage, Stage::Form);
+    assert_eq!(screen.focus, Focus::MetadataAdmin);
+    assert!(
+        matches!(&app.chrome.status, Status::Error(s) if s.contains("metadata_admin") && s.contains("JSON object")),
+        "{:?}",
+        app.chrome.status
+    );
+}
+
+#[test]
+fn metadata_typed_or_pasted_goes_into_the_body_the_review_and_the_history() {
+    let mut app = at_field(Focus::MetadataPublic);
+    typed(&mut app, r#"{"team": "ops"}"#);
+    update(&mut app, key(KeyCode::Tab));
+    update(
+        &mut app,
+        Msg::Paste("{\n  \"ticket\": \"HR-7\",\n  \"level\": 2\n}\n".into()),
+    );
+    assert_eq!(problem_line(&app), "", "pretty JSON pasted is joined into one line");
+    update(&mut app, ctrl('s'));
+    assert_eq!(app.key_context(), Context::CreateReview, "{:?}", app.chrome.status);
+    let screen = app.create.as_ref().expect("the create screen");
+    assert_eq!(screen.body["metadata_public"], json!({"team": "ops"}));
+    assert_eq!(screen.body["metadata_admin"], json!({"ticket": "HR-7", "level": 2}));
+    assert_eq!(screen.password_words(), None);
+    let order = order_of(&update(&mut app, key(KeyCode::Enter)));
+    assert_eq!(order.body["metadata_admin"]["ticket"], "HR-7");
+    assert!(order.password.is_none() && order.password_hash.is_none());
+    let entry = app.history.entries.last().expect("a history entry");
+    assert!(
+        entry.changed.iter().any(|c| c == "metadata_admin set"),
+        "{:?}",
+        entry.changed
+    );
+}
+
+#[test]
+fn empty_metadata_is_left_out_of_the_body() {
+    let mut app = at_field(Focus::MetadataPublic);
+    typed(&mut app, "   ");
+    update(&mut app, ctrl('s'));
+    let screen = app.create.as_ref().expect("the create screen");
+    assert_eq!(screen.stage, Stage::Review);
+    assert!(screen.body.get("metadata_public").is_none() && screen.body.get("metadata_admin").is_none());
+}
+
+#[test]
+fn a_phc_hash_kratos_would_not_import_is_refused_at_the_field_in_plain_words() {
+    let mut app = at_field(Focus::Hash);
+    let bad = "$argon2id$v=19$m=65536,t=3,p=4$not-base64!$nope";
+    update(&mut app, Msg::Paste(bad.into()));
+    update(&mut app, key(KeyCode::Tab));
+    update(&mut app, ctrl('s'));
+    let screen = app.create.as_ref().expect("the create screen");
+    assert_eq!(screen.stage, Stage::Form);
+    assert_eq!(screen.focus, Focus::Hash, "the focus goes to the hash");
+    let problem = problem_line(&app);
+    assert!(
+        problem.starts_with("PHC hash: Kratos would not import it: "),
+        "{problem}"
+    );
+    assert!(!problem.contains(bad), "the error never quotes the hash: {problem}");
+    assert!(!format!("{:?}", app.chrome.status).contains(bad));
+    // Editing the hash takes the stale error away.
+    update(&mut app, key(KeyCode::Backspace));
+    assert_eq!(problem_line(&app), "");
+}
+
+#[test]
+fn a_password_and_a_hash_both_are_refused() {
+    let mut app = at_field(Focus::Password);
+    typed(&mut app, PASSWORD);
+    update(&mut app, key(KeyCode::Tab));
+    typed(&mut app, PASSWORD);
+    update(&mut app, key(KeyCode::Tab)); // hash here
+    update(&mut app, key(KeyCode::Tab)); // the hash
+    let hash = crate::hashes::hash_password_argon2id(PASSWORD).unwrap_or_default();
+    update(&mut app, Msg::Paste(hash));
+    update(&mut app, ctrl('s'));
+    let screen = app.create.as_ref().expect("the create screen");
+    assert_eq!(screen.stage, Stage::Form);
+    assert_eq!(screen.focus, Focus::Hash);
+    assert!(
+        matches!(&app.chrome.status, Status::Error(s) if s.contains("keep one")),
+        "{:?}",
+        app.chrome.status
+    );
+}
+
+#[test]
+fn a_good_phc_hash_is_sent_as_hashed_password_and_never_shown_debugged_or_kept() {
+    let mut app = at_field(Focus::Hash);
+    let hash = crate::hashes::hash_password_argon2id(PASSWORD).unwrap_or_default();
+    assert!(hash.starts_with("$argon2id$"));
+    update(&mut app, Msg::Paste(format!("{hash}\n")));
+    let screen = app.create.as_ref().expect("the create screen");
+    assert_eq!(screen.phc.masked(), "•".repeat(hash.chars().count()));
+    update(&mut app, ctrl('s'));
+    assert_eq!(app.key_context(), Context::CreateReview, "{:?}", app.chrome.status);
+    let screen = app.create.as_ref().expect("the create screen");
+    assert_eq!(screen.password_words(), Some(crate::app::create::IMPORTED_WORDS));
+    assert!(
+        screen.body.get("credentials").is_none(),
+        "the body reviewed holds no secret"
+    );
+    assert!(!format!("{app:?}").contains(&hash), "the hash is in the app's Debug");
+    let effects = update(&mut app, key(KeyCode::Enter));
+    let order = order_of(&effects);
+    assert_eq!(order.password_hash.as_ref().map(|h| h.0.as_str()), Some(hash.as_str()));
+    assert!(order.password.is_none(), "no plaintext goes with an imported hash");
+    assert!(
+        !format!("{effects:?}").contains(&hash),
+        "the hash is in the effect's Debug"
+    );
+    assert!(!format!("{app:?}").contains(&hash));
+    let entry = app.history.entries.last().expect("a history entry");
+    assert!(
+        entry.changed.iter().any(|c| c == "password set (a hash imported)"),
+        "{:?}",
+        entry.changed
+    );
+    assert!(!format!("{entry:?}").contains(&hash));
+}
