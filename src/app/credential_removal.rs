@@ -173,17 +173,16 @@ impl CredentialConfirm {
     }
 }
 
-/// Whether the detail shows `kind` now, loaded and without a draft offer
-/// (whose `x` and `v` are the offer's).
+/// Whether the detail shows `kind` now, loaded. A draft offer does not
+/// take `x` or `v` here: its keys move aside (`d`, `V`; the offer contexts
+/// in `app::keymap`), so the entries keep theirs.
 pub(super) fn showing(app: &App, kind: SectionKind) -> bool {
-    app.detail.offer.is_none()
-        && app
-            .detail
-            .state
-            .as_ref()
-            .filter(|d| d.identity.is_some())
-            .and_then(|d| d.section())
-            .is_some_and(|s| s.kind == kind)
+    app.detail
+        .state
+        .as_ref()
+        .filter(|d| d.identity.is_some())
+        .and_then(|d| d.section())
+        .is_some_and(|s| s.kind == kind)
 }
 
 /// Marks the chosen entries in both sections (after a fill or a move).

@@ -173,7 +173,8 @@ pub struct DetailScreen {
     /// The identity open (loading, loaded or failed).
     pub state: Option<DetailState>,
     /// A draft waiting for this identity: Enter restores, `v` shows, `x`
-    /// discards (`d` on Sessions, where `x` revokes; `ui::drafts::offer_line`).
+    /// discards (`d` on Sessions and Credentials, where `x` acts on an entry;
+    /// `V` shows on Addresses, where `v` verifies; `ui::drafts::offer_line`).
     pub offer: Option<crate::drafts::Draft>,
     /// Keys typed before the identity arrived, acted on when it does.
     typeahead: Vec<KeyEvent>,
@@ -218,8 +219,14 @@ pub(super) fn context(app: &App) -> Context {
             Some(c) if c.reason.editing() => Context::CredentialReason,
             _ => Context::CredentialConfirm,
         },
-        Some(_) if super::credential_removal::showing(app, SectionKind::Credentials) => Context::DetailCredentials,
-        Some(_) if super::credential_removal::showing(app, SectionKind::Addresses) => Context::DetailAddresses,
+        Some(_) if super::credential_removal::showing(app, SectionKind::Credentials) => match app.detail.offer {
+            Some(_) => Context::DetailCredentialsOffer,
+            None => Context::DetailCredentials,
+        },
+        Some(_) if super::credential_removal::showing(app, SectionKind::Addresses) => match app.detail.offer {
+            Some(_) => Context::DetailAddressesOffer,
+            None => Context::DetailAddresses,
+        },
         Some(d) if d.identity.is_some() => Context::Detail {
             offer: app.detail.offer.is_some(),
         },

@@ -120,6 +120,23 @@ const DRAFT_OFFER_ON_SESSIONS: &[Binding] = &[
     row!("d", "discard the draft (x revokes here)", HELP_ONLY; Char('d') => A::DiscardDraft),
 ];
 
+/// The offer's keys on the Credentials section, where `x` removes the
+/// chosen credential: `d` discards the draft there, as on Sessions.
+const DRAFT_OFFER_ON_CREDENTIALS: &[Binding] = &[
+    row!("Enter", "restore the draft into its form", HELP_ONLY; Code(K::Enter) => A::RestoreDraft),
+    row!("v", "what the draft would change", HELP_ONLY; Char('v') => A::ShowDraft),
+    row!("d", "discard the draft (x removes here)", HELP_ONLY; Char('d') => A::DiscardDraft),
+];
+
+/// The offer's keys on the Addresses section, where `v` marks the chosen
+/// address: `V` shows the draft's diff (a slip either way is harmless: `v`
+/// asks first, `V` only shows) and `d` discards.
+const DRAFT_OFFER_ON_ADDRESSES: &[Binding] = &[
+    row!("Enter", "restore the draft into its form", HELP_ONLY; Code(K::Enter) => A::RestoreDraft),
+    row!("V", "what the draft would change (v verifies)", HELP_ONLY; Char('V') => A::ShowDraft),
+    row!("d", "discard the draft", HELP_ONLY; Char('d') => A::DiscardDraft),
+];
+
 /// What every text view takes (`app::text_view`): the detail's sections,
 /// the response, the review's body and a draft's diff.
 const SIDEWAYS: Binding = row!("h/l ←/→", "scroll sideways", HELP_ONLY;
@@ -644,6 +661,20 @@ pub(super) fn table(context: Context) -> &'static [&'static [Binding]] {
         Context::SessionSending => &[SESSION_SENDING],
         Context::DetailCredentials => &[CREDENTIAL_ENTRIES, ENTRIES_REST, EDIT, DETAIL_END],
         Context::DetailAddresses => &[ADDRESS_ENTRIES, ENTRIES_REST, EDIT, DETAIL_END],
+        Context::DetailCredentialsOffer => &[
+            DRAFT_OFFER_ON_CREDENTIALS,
+            CREDENTIAL_ENTRIES,
+            ENTRIES_REST,
+            EDIT,
+            DETAIL_END,
+        ],
+        Context::DetailAddressesOffer => &[
+            DRAFT_OFFER_ON_ADDRESSES,
+            ADDRESS_ENTRIES,
+            ENTRIES_REST,
+            EDIT,
+            DETAIL_END,
+        ],
         Context::CredentialConfirm => &[SESSION_CONFIRM],
         Context::CredentialReason => &[REVIEW_REASON],
         Context::CredentialSending => &[SESSION_SENDING],

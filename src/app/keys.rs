@@ -264,6 +264,12 @@ pub enum Context {
     DetailCredentials,
     /// The detail on its Addresses section (`v` marks the chosen one verified or not).
     DetailAddresses,
+    /// The Credentials section with a draft waiting: `x` still removes the
+    /// chosen credential, so `d` discards the draft.
+    DetailCredentialsOffer,
+    /// The Addresses section with a draft waiting: `v` still marks the
+    /// chosen address, so `V` shows the draft's diff and `d` discards it.
+    DetailAddressesOffer,
     /// The confirm screen of `x` (Credentials) or `v` (Addresses).
     CredentialConfirm,
     /// Its reason line has the keys.
@@ -408,6 +414,14 @@ pub const README_ROWS: &[(&str, Context)] = &[
     ("session write confirm, sending", Context::SessionSending),
     ("detail, Credentials section (`4`)", Context::DetailCredentials),
     ("detail, Addresses section (`5`)", Context::DetailAddresses),
+    (
+        "detail, Credentials section, draft waiting",
+        Context::DetailCredentialsOffer,
+    ),
+    (
+        "detail, Addresses section, draft waiting",
+        Context::DetailAddressesOffer,
+    ),
     ("credential or address confirm (`x`, `v`)", Context::CredentialConfirm),
     ("credential or address confirm, reason line", Context::CredentialReason),
     ("credential or address confirm, sending", Context::CredentialSending),

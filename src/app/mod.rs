@@ -593,7 +593,9 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         | Context::DetailSessions
         | Context::DetailSessionsOffer
         | Context::DetailCredentials
-        | Context::DetailAddresses => detail::on_action(app, action, key),
+        | Context::DetailAddresses
+        | Context::DetailCredentialsOffer
+        | Context::DetailAddressesOffer => detail::on_action(app, action, key),
         Context::CredentialConfirm | Context::CredentialReason | Context::CredentialSending => {
             credential_removal::on_confirm_action(app, action, key)
         }

@@ -170,8 +170,9 @@ pub fn draw_text(app: &App, theme: &Theme, area: Rect, frame: &mut Frame) {
 
 /// The one-line offer shown above the detail sections when a draft waits.
 /// Its keys are read from the key table of where the user is, so the line
-/// never names a key that does something else there (on Sessions `x`
-/// revokes a session and `d` discards the draft); a key the table lacks
+/// never names a key that does something else there (on Sessions and
+/// Credentials `x` acts on an entry and `d` discards the draft; on
+/// Addresses `v` verifies and `V` shows the diff); a key the table lacks
 /// (a confirm open over the section) is left out.
 pub fn offer_line<'a>(app: &'a App, theme: &Theme) -> Option<Line<'a>> {
     let draft = app.detail.offer.as_ref()?;

@@ -181,8 +181,9 @@ fn v_toggles_the_chosen_address() {
 }
 
 #[test]
-fn a_draft_offer_keeps_its_own_x_and_v() {
+fn a_draft_offer_leaves_x_and_v_to_the_entries() {
+    // The offer's keys move aside here (`app::tests::offer_keys`).
     let mut app = on('4', false, false);
     app.detail.offer = Some(crate::drafts::Draft::new("support", ID, "traits", json!({}), None));
-    assert!(matches!(app.key_context(), Context::Detail { offer: true }));
+    assert_eq!(app.key_context(), Context::DetailCredentialsOffer);
 }

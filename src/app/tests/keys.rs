@@ -583,7 +583,17 @@ fn recovery_answer() -> App {
 /// The detail on its Credentials (`4`) or Addresses (`5`) section, with
 /// entries enough to scroll, the second chosen, searched for "example".
 fn detail_entries(section: char) -> App {
+    entries_of(list_app(80, 24, false), section)
+}
+
+/// [`detail_entries`] with a draft waiting for the identity.
+fn entries_with_offer(section: char) -> App {
     let mut app = list_app(80, 24, false);
+    update(&mut app, Msg::DraftsListed(Ok(vec![draft(ID)])));
+    entries_of(app, section)
+}
+
+fn entries_of(mut app: App, section: char) -> App {
     ch(&mut app, 'j');
     ch(&mut app, 'j');
     press(&mut app, KeyCode::Enter);
@@ -694,6 +704,30 @@ fn scenarios() -> Vec<(Context, Vec<Scenario>)> {
                 ("detail, Addresses, scrolled and searched", || detail_entries('5')),
                 ("detail, Addresses, paged down and sideways", || {
                     let mut app = detail_entries('5');
+                    press(&mut app, KeyCode::PageDown);
+                    ch(&mut app, 'l');
+                    app
+                }),
+            ],
+        ),
+        (
+            Context::DetailCredentialsOffer,
+            vec![
+                ("detail, Credentials, a draft waiting", || entries_with_offer('4')),
+                ("detail, Credentials, a draft waiting, paged down and sideways", || {
+                    let mut app = entries_with_offer('4');
+                    press(&mut app, KeyCode::PageDown);
+                    ch(&mut app, 'l');
+                    app
+                }),
+            ],
+        ),
+        (
+            Context::DetailAddressesOffer,
+            vec![
+                ("detail, Addresses, a draft waiting", || entries_with_offer('5')),
+                ("detail, Addresses, a draft waiting, paged down and sideways", || {
+                    let mut app = entries_with_offer('5');
                     press(&mut app, KeyCode::PageDown);
                     ch(&mut app, 'l');
                     app

@@ -9,6 +9,7 @@ mod forms_papercuts;
 mod keys;
 mod late_answers;
 mod list_state;
+mod offer_keys;
 mod recovery;
 mod search;
 mod session_drafts;
