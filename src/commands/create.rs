@@ -25,13 +25,13 @@
 //!   (`credentials_identifier`) and says which is taken and by whom (exit 3).
 //! - Prints the new identity's id (`--output json`: `{"identity_id": ...}`).
 
-use std::io::{self, IsTerminal as _, Read as _};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
 use serde_json::{Map, Value, json};
 
+use super::input::{is_stdin, read_hash, read_json, read_password};
 use super::script::{
     self, DryRunRequest, EXIT_CONFLICT, EXIT_NOT_FOUND, EXIT_USAGE, Failure, print_stdout, render_changes,
 };
@@ -286,7 +286,7 @@ fn read_new_identity(args: &CreateArgs) -> Result<NewIdentity, Failure> {
     let mut password = None;
     let mut credentials = None;
     if args.password_stdin {
-        let plain = read_password()?;
+        let plain = read_password("First password: ")?;
         let config = if args.hash_locally {
             let hash = crate::hashes::hash_password_argon2id(&plain)
                 .map_err(|err| Failure::usage(format!("--hash-locally: {err}")))?;
@@ -327,71 +327,6 @@ fn read_new_identity(args: &CreateArgs) -> Result<NewIdentity, Failure> {
     )
     .map_err(|err| Failure::usage(format!("--set: {err}")))?;
     Ok(NewIdentity { body, password })
-}
-
-fn is_stdin(path: &Path) -> bool {
-    path == Path::new("-")
-}
-
-/// A JSON document from a file or stdin; a syntax error names the place.
-fn read_json(flag: &str, path: &Path) -> Result<Value, Failure> {
-    let (text, name) = if is_stdin(path) {
-        let mut text = String::new();
-        io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|err| Failure::usage(format!("{flag} -: cannot read stdin: {err}")))?;
-        (text, "stdin".to_owned())
-    } else {
-        let name = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|err| Failure::usage(format!("{flag} {}: cannot read it: {err}", script::one_line(&name))))?;
-        (text, name)
-    };
-    serde_json::from_str(&text).map_err(|err| {
-        Failure::usage(format!(
-            "{flag} {}:{}:{}: not JSON: {err}",
-            script::one_line(&name),
-            err.line(),
-            err.column()
-        ))
-    })
-}
-
-/// The first password: typed without echo on a terminal, else all of stdin
-/// without its final line break.
-fn read_password() -> Result<String, Failure> {
-    let password = if io::stdin().is_terminal() {
-        script::read_secret_from_terminal("First password: ")?
-    } else {
-        let mut text = String::new();
-        io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|err| Failure::usage(format!("--password-stdin: cannot read stdin: {err}")))?;
-        let trimmed = text.strip_suffix('\n').unwrap_or(&text);
-        trimmed.strip_suffix('\r').unwrap_or(trimmed).to_owned()
-    };
-    if password.is_empty() {
-        return Err(Failure::usage("--password-stdin: the password is empty"));
-    }
-    Ok(password)
-}
-
-/// The first line of stdin: a password hash (typed without echo on a terminal).
-fn read_hash() -> Result<String, Failure> {
-    let hash = if io::stdin().is_terminal() {
-        script::read_secret_from_terminal("Password hash: ")?
-    } else {
-        let mut text = String::new();
-        io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|err| Failure::usage(format!("--password-hash-stdin: cannot read stdin: {err}")))?;
-        text.lines().next().unwrap_or_default().to_owned()
-    };
-    let hash = hash.trim().to_owned();
-    if hash.is_empty() {
-        return Err(Failure::usage("--password-hash-stdin: the hash is empty"));
-    }
-    Ok(hash)
 }
 
 /// The schema's identifier marks and the local check of the traits. `Err`:

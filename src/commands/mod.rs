@@ -12,6 +12,7 @@ pub mod delete;
 pub mod get;
 pub mod import;
 pub mod info;
+pub mod input;
 pub mod list;
 pub mod plan;
 pub mod profiles;

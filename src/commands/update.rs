@@ -9,14 +9,14 @@
 //! hashes are never printed: the diff and the dry-run body show
 //! `<redacted>`.
 
-use std::io::{self, IsTerminal as _, Read as _};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 
+use super::input::{is_stdin, read_hash, read_json, read_password};
 use super::script::{
     self, DryRunRequest, EXIT_CONFLICT, EXIT_NOT_KEPT, Failure, RequestFormat, confirm, print_stdout, render_changes,
 };
@@ -445,7 +445,7 @@ fn read_edit(args: &UpdateArgs) -> Result<Edit, Failure> {
         credentials = Some(CredentialsImport::hashed_password(read_hash()?));
     }
     if args.password_stdin {
-        let password = read_password()?;
+        let password = read_password("New password: ")?;
         let import = if args.hash_locally {
             let hash = crate::hashes::hash_password_argon2id(&password)
                 .map_err(|err| Failure::usage(format!("--hash-locally: {err}")))?;
@@ -481,75 +481,10 @@ fn read_edit(args: &UpdateArgs) -> Result<Edit, Failure> {
     Ok(edit)
 }
 
-fn is_stdin(path: &Path) -> bool {
-    path == Path::new("-")
-}
-
-/// A JSON document from a file or stdin; a syntax error names the place.
-fn read_json(flag: &str, path: &Path) -> Result<Value, Failure> {
-    let (text, name) = if is_stdin(path) {
-        let mut text = String::new();
-        io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|err| Failure::usage(format!("{flag} -: cannot read stdin: {err}")))?;
-        (text, "stdin".to_owned())
-    } else {
-        let name = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|err| Failure::usage(format!("{flag} {}: cannot read it: {err}", script::one_line(&name))))?;
-        (text, name)
-    };
-    serde_json::from_str(&text).map_err(|err| {
-        Failure::usage(format!(
-            "{flag} {}:{}:{}: not JSON: {err}",
-            script::one_line(&name),
-            err.line(),
-            err.column()
-        ))
-    })
-}
-
-/// The new password: typed without echo on a terminal, else all of stdin
-/// without its final line break.
-fn read_password() -> Result<String, Failure> {
-    let password = if io::stdin().is_terminal() {
-        script::read_secret_from_terminal("New password: ")?
-    } else {
-        let mut text = String::new();
-        io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|err| Failure::usage(format!("--password-stdin: cannot read stdin: {err}")))?;
-        let trimmed = text.strip_suffix('\n').unwrap_or(&text);
-        trimmed.strip_suffix('\r').unwrap_or(trimmed).to_owned()
-    };
-    if password.is_empty() {
-        return Err(Failure::usage("--password-stdin: the password is empty"));
-    }
-    Ok(password)
-}
-
 /// How often `update` merges onto a newer version before it gives up: an
 /// identity that changes under every merge is being edited by someone else
 /// right now.
 const MAX_MERGES: u32 = 3;
-
-/// The first line of stdin: a password hash (typed without echo on a terminal).
-fn read_hash() -> Result<String, Failure> {
-    let hash = if io::stdin().is_terminal() {
-        script::read_secret_from_terminal("Password hash: ")?
-    } else {
-        let mut text = String::new();
-        io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|err| Failure::usage(format!("--password-hash-stdin: cannot read stdin: {err}")))?;
-        text.lines().next().unwrap_or_default().to_owned()
-    };
-    let hash = hash.trim().to_owned();
-    if hash.is_empty() {
-        return Err(Failure::usage("--password-hash-stdin: the hash is empty"));
-    }
-    Ok(hash)
-}
 
 /// The review: where it goes, who the identity is and why it is changed,
 /// then one line per changed member.
